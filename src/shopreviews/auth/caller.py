@@ -1,0 +1,45 @@
+"""Who is calling: one object every authenticated route receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from shopreviews.kit.envelope import PermissionDenied
+
+ALL_SCOPES = (
+    "read_reviews",
+    "write_reviews",
+    "read_orders",
+    "read_customer_events",
+    "read_customers",
+    "write_customers",
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A shop-scoped caller. HMAC callers and merchants act as the shop's owner (every scope);
+    bearer callers (OAuth platforms) act for their grant with its scopes."""
+
+    shop_id: str
+    kind: Literal["hmac", "bearer", "merchant"]
+    scopes: frozenset[str] = frozenset(ALL_SCOPES)
+    merchant_user_id: int | None = None
+    session_id: str | None = None
+    client_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        if self.kind == "merchant":
+            return f"merchant:{self.merchant_user_id}"
+        if self.kind == "bearer":
+            return f"platform:{self.client_id}"
+        return "shop:hmac"
+
+    def require(self, scope: str | None) -> None:
+        if scope is not None and scope not in self.scopes:
+            raise PermissionDenied(
+                f"permission denied: this token lacks the {scope} scope",
+                headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
+            )

@@ -1,0 +1,53 @@
+"""HMAC-signed shop requests (spec README §4.2-4.4)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.context import AppContext
+from shopreviews.kit import signing
+from shopreviews.kit.envelope import Unauthenticated
+from shopreviews.kit.params import parse_query
+from shopreviews.shops import service as shop_service
+from shopreviews.shops.models import Shop
+from shopreviews.shops.repository import ShopRepository
+
+_TIMESTAMP = re.compile(r"^[0-9]{1,10}$")
+
+
+async def authenticate(
+    ctx: AppContext,
+    session: AsyncSession,
+    *,
+    public_token: str,
+    timestamp: str,
+    sign: str,
+    raw_query: str,
+    body: bytes,
+) -> Shop:
+    """The shop whose private token signed this request; code 16 otherwise."""
+    if not (public_token and timestamp and sign):
+        raise Unauthenticated(
+            "unauthenticated: Public-Token, Timestamp and Sign headers are required"
+        )
+    if not _TIMESTAMP.match(timestamp):
+        raise Unauthenticated("unauthenticated: Timestamp must be Unix seconds")
+    window = ctx.settings.hmac_window_seconds
+    if abs(ctx.now() - int(timestamp)) > window:
+        raise Unauthenticated(
+            f"unauthenticated: Timestamp is more than {window} s from server time"
+        )
+    shop = await ShopRepository(session).by_public_token(public_token)
+    if shop is None or not shop.is_active:
+        raise Unauthenticated("unauthenticated: unknown Public-Token")
+    pairs = parse_query(raw_query)
+    if any(key == "timestamp" and value != timestamp for key, value in pairs):
+        raise Unauthenticated(
+            "unauthenticated: timestamp query parameter differs from the Timestamp header"
+        )
+    messages = signing.candidate_messages(pairs, timestamp, body)
+    if not signing.verify(shop_service.private_token(ctx, shop), sign, messages):
+        raise Unauthenticated("unauthenticated: signature does not match")
+    return shop

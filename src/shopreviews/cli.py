@@ -1,0 +1,311 @@
+"""The operator command line: `shopreviews serve | migrate | demo | shop | merchant | sign`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shlex
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
+
+import typer
+
+from shopreviews import migrate as migrations
+from shopreviews.context import AppContext
+from shopreviews.kit.envelope import ApiError
+from shopreviews.kit.signing import sign_request
+from shopreviews.settings import Settings
+
+app = typer.Typer(
+    help="ShopReviews: product reviews with a Trustoo-compatible partner API.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+shop_app = typer.Typer(help="Manage shops (tenants).", no_args_is_help=True)
+merchant_app = typer.Typer(help="Manage merchant users.", no_args_is_help=True)
+app.add_typer(shop_app, name="shop")
+app.add_typer(merchant_app, name="merchant")
+
+T = TypeVar("T")
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+
+
+def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else text)
+
+
+def _fail(as_json: bool, message: str, code: int = 1) -> None:
+    if as_json:
+        typer.echo(json.dumps({"error": message}), err=True)
+    else:
+        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _with_ctx(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    async def run() -> T:
+        ctx = AppContext.build(settings)
+        try:
+            return await work(ctx)
+        finally:
+            await ctx.db.dispose()
+
+    return asyncio.run(run())
+
+
+def _check_key_for_scale_out(settings: Settings) -> None:
+    if not settings.is_sqlite and not settings.secret_key:
+        _fail(
+            False,
+            "SHOPREVIEWS_SECRET_KEY must be set when using PostgreSQL: every process "
+            "must share one key (a per-host key file would make stored secrets unreadable)",
+        )
+
+
+@app.command()
+def migrate(as_json: JsonOpt = False) -> None:
+    """Apply database migrations."""
+    settings = Settings()
+    started = time.perf_counter()
+    migrations.upgrade(settings)
+    _emit(
+        as_json,
+        {"migrated": True, "database": _safe_url(settings.database_url)},
+        f"database is up to date ({_safe_url(settings.database_url)}, "
+        f"{time.perf_counter() - started:.1f} s)",
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to bind")] = 8000,
+    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+) -> None:
+    """Migrate if needed and serve the API."""
+    settings = Settings()
+    _check_key_for_scale_out(settings)
+    _serve(settings, host, port, workers)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    migrations.upgrade(settings)
+    settings.resolved_secret_key()  # create the key file once, before any worker process starts
+    if not settings.public_url:
+        os.environ["SHOPREVIEWS_PUBLIC_URL"] = settings.base_url(host, port)
+    typer.echo(
+        f"serving on http://{host}:{port} (API reference: http://{host}:{port}/docs)", err=True
+    )
+    uvicorn.run(
+        "shopreviews.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@shop_app.command("create")
+def shop_create(
+    shop_id: Annotated[str, typer.Option("--shop-id", help="the store platform's shop id")],
+    domain: Annotated[str, typer.Option("--domain", help="NAME.myshopify.com")],
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a shop and print its API tokens."""
+    from shopreviews.shops import service as shop_service
+
+    settings = Settings()
+    migrations.upgrade(settings)
+
+    async def work(ctx: AppContext) -> dict[str, Any]:
+        async with ctx.db.session(write=True) as session:
+            creds = await shop_service.create(
+                ctx, session, shop_id=shop_id, domain=domain, name=name
+            )
+        return {
+            "shop_id": creds.shop_id,
+            "myshopify_domain": creds.myshopify_domain,
+            "name": creds.name,
+            "public_token": creds.public_token,
+            "private_token": creds.private_token,
+        }
+
+    try:
+        data = _with_ctx(settings, work)
+    except ApiError as exc:
+        _fail(as_json, exc.message)
+    _emit(as_json, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
+
+
+@shop_app.command("list")
+def shop_list(as_json: JsonOpt = False) -> None:
+    """List shops."""
+    from shopreviews.shops.repository import ShopRepository
+
+    settings = Settings()
+    migrations.upgrade(settings)
+
+    async def work(ctx: AppContext) -> list[dict[str, Any]]:
+        async with ctx.db.session(write=False) as session:
+            shops = await ShopRepository(session).list()
+        return [
+            {
+                "shop_id": s.shop_id,
+                "myshopify_domain": s.myshopify_domain,
+                "name": s.name,
+                "public_token": s.public_token,
+                "status": s.status,
+            }
+            for s in shops
+        ]
+
+    rows = _with_ctx(settings, work)
+    if as_json:
+        typer.echo(json.dumps({"shops": rows}, ensure_ascii=False))
+    else:
+        for row in rows:
+            typer.echo(
+                f"{row['shop_id']}\t{row['myshopify_domain']}\t{row['status']}\t{row['name']}"
+            )
+
+
+@merchant_app.command("create")
+def merchant_create(
+    shop_id: Annotated[str, typer.Option("--shop-id")],
+    email: Annotated[str, typer.Option("--email")],
+    password: Annotated[str, typer.Option("--password", help="at least 8 characters")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a merchant user who can sign in for a shop."""
+    from shopreviews.merchants import service as merchant_service
+
+    settings = Settings()
+    migrations.upgrade(settings)
+
+    async def work(ctx: AppContext) -> dict[str, Any]:
+        async with ctx.db.session(write=True) as session:
+            user = await merchant_service.create_user(
+                session, shop_id=shop_id, email=email, password=password
+            )
+        return {"id": str(user.id), "shop_id": user.shop_id, "email": user.email}
+
+    try:
+        data = _with_ctx(settings, work)
+    except ApiError as exc:
+        _fail(as_json, exc.message)
+    _emit(as_json, data, f"merchant user {data['email']} created for shop {data['shop_id']}")
+
+
+@app.command()
+def sign(
+    method: Annotated[str, typer.Argument(help="GET or POST")],
+    url: Annotated[str, typer.Argument(help="full URL, query string included")],
+    public_token: Annotated[str, typer.Option("--public-token")],
+    private_token: Annotated[str, typer.Option("--private-token")],
+    data: Annotated[str | None, typer.Option("--data", help="request body (JSON)")] = None,
+    timestamp: Annotated[int | None, typer.Option(help="Unix seconds (default: now)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print a signed curl command for a request (valid for 15 minutes)."""
+    print_signed(method, url, public_token, private_token, data, timestamp, as_json)
+
+
+def signed_curl(
+    method: str, url: str, public_token: str, private_token: str, body: str | None, ts: str
+) -> tuple[str, str]:
+    query = urlsplit(url).query
+    signature = sign_request(private_token, ts, query, (body or "").encode())
+    parts = [
+        "curl",
+        "-sS",
+        "-X",
+        method.upper(),
+        url,
+        "-H",
+        f"Public-Token: {public_token}",
+        "-H",
+        f"Timestamp: {ts}",
+        "-H",
+        f"Sign: {signature}",
+    ]
+    if body:
+        parts += ["-H", "Content-Type: application/json", "--data-raw", body]
+    return signature, " ".join(shlex.quote(p) for p in parts)
+
+
+def print_signed(
+    method: str,
+    url: str,
+    public_token: str,
+    private_token: str,
+    body: str | None,
+    timestamp: int | None,
+    as_json: bool,
+) -> None:
+    if body:
+        try:
+            json.loads(body)
+        except ValueError:
+            _fail(as_json, "--data must be valid JSON")
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    signature, command = signed_curl(method, url, public_token, private_token, body, ts)
+    _emit(as_json, {"timestamp": ts, "sign": signature, "curl": command}, command)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="serve after seeding")
+    ] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Seed a demo shop (products, reviews, a merchant user), print how to call it, serve."""
+    from shopreviews.demo import seed
+
+    settings = Settings()
+    migrations.upgrade(settings)
+    base = settings.base_url(host, port)
+    info = _with_ctx(settings, lambda ctx: seed(ctx, progress=lambda m: typer.echo(m, err=True)))
+    url = f"{base}/api/v1/openapi/get_reviews?page=1&page_size=5"
+    _, command = signed_curl(
+        "GET", url, info["public_token"], info["private_token"], None, str(int(time.time()))
+    )
+    info["curl"] = command
+    if as_json:
+        typer.echo(json.dumps(info, ensure_ascii=False))
+    else:
+        typer.echo(
+            f"\nDemo shop {info['shop_id']} ({info['myshopify_domain']}): "
+            f"{info['review_count']} reviews over {info['product_count']} products\n"
+            f"  public token:  {info['public_token']}\n"
+            f"  private token: {info['private_token']}\n"
+            f"  merchant sign-in: {info['merchant_email']} / {info['merchant_password']}\n\n"
+            f"A signed request (valid for 15 minutes; `shopreviews sign` makes new ones):\n\n"
+            f"{command}\n"
+        )
+    sys.stdout.flush()
+    if serve_after:
+        _serve(settings, host, port, 1)
+
+
+def _safe_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+if __name__ == "__main__":
+    app()

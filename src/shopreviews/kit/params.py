@@ -1,0 +1,145 @@
+"""Query strings and values as the contract reads them (spec README §3.6-3.8).
+
+FastAPI's own query parsing cannot express "empty means unset", the four array forms or
+last-non-empty-wins, so API routes read the raw query through `QueryParams`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from shopreviews.kit.envelope import InvalidArgument
+
+MAX_ARRAY_ITEMS = 100
+MAX_ID = 2**63 - 1
+_UNSET = frozenset({"", "undefined", "null"})
+_INDEXED = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<index>\d*)\]$")
+_EXTERNAL_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
+SHOP_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def decode_component(raw: str) -> str:
+    """application/x-www-form-urlencoded decoding of one key or value; invalid UTF-8: code 3."""
+    try:
+        return unquote_to_bytes(raw.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument("query string is not valid UTF-8") from exc
+
+
+def parse_query(raw: str) -> list[tuple[str, str]]:
+    """Raw query string -> decoded (key, value) pairs in order (spec README §4.4 step 4)."""
+    pairs: list[tuple[str, str]] = []
+    for segment in raw.split("&"):
+        if not segment:
+            continue
+        key, _, value = segment.partition("=")
+        pairs.append((decode_component(key), decode_component(value)))
+    return pairs
+
+
+class QueryParams:
+    """Decoded query pairs with the contract's reading rules."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    @classmethod
+    def from_raw(cls, raw: str) -> QueryParams:
+        return cls(parse_query(raw))
+
+    def scalar(self, *names: str) -> str | None:
+        """The last non-empty value of any of `names`; None when unset."""
+        found: str | None = None
+        for key, value in self.pairs:
+            if key in names:
+                value = value.strip()
+                if value not in _UNSET:
+                    found = value
+        return found
+
+    def array(self, name: str) -> list[str]:
+        """Every array form merged in order of appearance; trimmed, de-duplicated, ≤ 100."""
+        groups: list[list[str]] = []
+        indexed: dict[int, list[str]] = {}
+        indexed_slot: list[str] | None = None
+        for key, value in self.pairs:
+            if key == name or key == f"{name}[]":
+                groups.append([value])
+                continue
+            match = _INDEXED.match(key)
+            if match and match.group("name") == name and match.group("index"):
+                if indexed_slot is None:
+                    indexed_slot = []
+                    groups.append(indexed_slot)  # indexed items sit where the first appeared
+                indexed.setdefault(int(match.group("index")), []).append(value)
+        if indexed_slot is not None:
+            for index in sorted(indexed):
+                indexed_slot.extend(indexed[index])
+        items: list[str] = []
+        for group in groups:
+            for value in group:
+                if value.strip() in _UNSET:
+                    continue
+                for item in value.split(","):
+                    item = item.strip()
+                    if item and item not in items:
+                        items.append(item)
+        if len(items) > MAX_ARRAY_ITEMS:
+            raise InvalidArgument(f"{name} has more than {MAX_ARRAY_ITEMS} items")
+        return items
+
+
+def parse_flag(value: Any, field: str, *, query: bool = False) -> bool:
+    """Flags: 0, 1, "0", "1", true, false (JSON); 0, 1, true, false (query)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text in ("0", "1"):
+            return text == "1"
+        if query and text in ("true", "false"):
+            return text == "true"
+    raise InvalidArgument(f"{field} must be 0 or 1")
+
+
+def parse_id(value: Any, field: str = "id") -> int:
+    """Server ids: a JSON integer or a decimal string, 1 to 2^63-1."""
+    if isinstance(value, bool):
+        raise InvalidArgument(f"{field} must be a positive integer id")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        number = int(value.strip())
+    else:
+        raise InvalidArgument(f"{field} must be a positive integer id")
+    if not 1 <= number <= MAX_ID:
+        raise InvalidArgument(f"{field} must be a positive integer id below 2^63")
+    return number
+
+
+def parse_external_id(value: Any, field: str) -> str:
+    """Store-platform ids: 1-64 visible ASCII characters, no whitespace or commas."""
+    if isinstance(value, bool):
+        raise InvalidArgument(f"{field} must be a string or integer id")
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{field} must be a string or integer id")
+    text = value.strip()
+    if not _EXTERNAL_ID.match(text) or "," in text:
+        raise InvalidArgument(
+            f"{field} must be 1 to 64 visible ASCII characters without whitespace or commas"
+        )
+    return text
+
+
+def parse_positive_int(value: str | None, field: str, default: int) -> int:
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise InvalidArgument(f"{field} must be an integer of at least 1")
+    return int(value)

@@ -1,0 +1,87 @@
+"""Base classes and field types for request bodies (spec README §3.1, §3.6, §3.7)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema, model_validator
+
+from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.params import parse_external_id, parse_flag, parse_id
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+class In(BaseModel):
+    """A JSON request body: unknown fields ignored, `null` means not given, no U+0000 anywhere."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _contains_nul(data):
+            raise ValueError("text must not contain the U+0000 character")
+        return data
+
+
+def _api_error_as_value_error(fn: Any) -> Any:
+    def wrapper(value: Any) -> Any:
+        try:
+            return fn(value)
+        except InvalidArgument as exc:
+            # Pydantic reports ValueErrors against the field; drop our own prefix and field name.
+            text = exc.message.removeprefix("invalid argument: ")
+            raise ValueError(text.split(" ", 1)[1] if text.startswith("value ") else text) from None
+
+    return wrapper
+
+
+def _flag(value: Any) -> bool:
+    return parse_flag(value, "value")
+
+
+def _id(value: Any) -> int:
+    return parse_id(value, "value")
+
+
+def _external_id(value: Any) -> str:
+    return parse_external_id(value, "value")
+
+
+Flag = Annotated[
+    bool,
+    BeforeValidator(_api_error_as_value_error(_flag)),
+    WithJsonSchema(
+        {
+            "oneOf": [
+                {"type": "integer", "enum": [0, 1]},
+                {"type": "boolean"},
+                {"type": "string", "enum": ["0", "1"]},
+            ]
+        }
+    ),
+]
+ServerId = Annotated[
+    int,
+    BeforeValidator(_api_error_as_value_error(_id)),
+    WithJsonSchema(
+        {
+            "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^[0-9]+$"}],
+            "examples": ["1024"],
+        }
+    ),
+]
+ExternalId = Annotated[
+    str,
+    BeforeValidator(_api_error_as_value_error(_external_id)),
+    WithJsonSchema({"oneOf": [{"type": "string", "maxLength": 64}, {"type": "integer"}]}),
+]

@@ -1,0 +1,67 @@
+"""The canonical HMAC message of the partner API (spec README §4.3-4.4).
+
+Used to verify signed requests, by `shopreviews sign`, and later to sign webhook deliveries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from shopreviews.kit.params import parse_query
+
+
+def base_string(pairs: list[tuple[str, str]], timestamp: str) -> str:
+    """Sorted `key=value` pairs plus timestamp (unless present), joined with '&'.
+
+    Python's sort is stable and compares str by code point, as the contract requires.
+    """
+    if not any(key == "timestamp" for key, _ in pairs):
+        pairs = [*pairs, ("timestamp", timestamp)]
+    ordered = sorted(pairs, key=lambda pair: pair[0])
+    return "&".join(f"{key}={value}" for key, value in ordered)
+
+
+def canonical_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def message_bytes(base: str, body: bytes) -> bytes:
+    return base.encode() + (b"|" + body if body else b"")
+
+
+def hmac_hex(key: str, message: bytes) -> str:
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def sign_request(private_token: str, timestamp: str, query_string: str, body: bytes) -> str:
+    """What a client sends as `Sign` for this raw query string and body."""
+    return hmac_hex(
+        private_token, message_bytes(base_string(parse_query(query_string), timestamp), body)
+    )
+
+
+def candidate_messages(pairs: list[tuple[str, str]], timestamp: str, body: bytes) -> list[bytes]:
+    """M1 (raw body) and, when the body is JSON, M2 (its canonical form)."""
+    base = base_string(pairs, timestamp)
+    messages = [message_bytes(base, body)]
+    if body:
+        try:
+            value = json.loads(body)
+        except (ValueError, RecursionError):
+            return messages
+        canonical = message_bytes(base, canonical_json(value).encode())
+        if canonical != messages[0]:
+            messages.append(canonical)
+    return messages
+
+
+def verify(private_token: str, sign: str, messages: list[bytes]) -> bool:
+    """Constant-time comparison of `sign` (any hex case) against every candidate message."""
+    presented = sign.strip().lower().encode()
+    matched = False
+    for message in messages:
+        expected = hmac_hex(private_token, message).encode()
+        matched |= hmac.compare_digest(expected, presented)
+    return matched

@@ -1,0 +1,120 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Response
+from fastapi.openapi.utils import get_openapi
+
+from shopreviews import __version__
+from shopreviews.context import AppContext
+from shopreviews.kit.envelope import EmptyData, Envelope, install_exception_handlers
+from shopreviews.kit.logging import configure_logging
+from shopreviews.kit.middleware import ConventionsMiddleware
+from shopreviews.merchants.router import router as merchant_router
+from shopreviews.reviews.router import router as review_router
+from shopreviews.reviews.schemas import LegacyMediaIn, MediaItemIn
+from shopreviews.settings import Settings
+
+DESCRIPTION = """\
+The ShopReviews partner API, wire-compatible with the Trustoo Reviews Data API.
+
+Every `/api/v1/...` answer is the envelope `{code, message, time, request_id, data}`; clients
+branch on `code`. Shop integrations sign each request with HMAC-SHA256 (headers `Public-Token`,
+`Timestamp`, `Sign`); see the signing rules in the contract or run `shopreviews sign`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, ctx: AppContext | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings)
+    ctx = ctx or AppContext.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await ctx.db.dispose()
+
+    app = FastAPI(
+        title="ShopReviews API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        redirect_slashes=False,
+        strict_content_type=False,
+    )
+    app.state.ctx = ctx
+    install_exception_handlers(app)
+    app.include_router(review_router)
+    app.include_router(merchant_router)
+
+    @app.get("/", response_model=Envelope[EmptyData], tags=["probe"])
+    async def probe() -> Envelope[EmptyData]:
+        """Liveness probe of the base URL."""
+        return Envelope(data=EmptyData())
+
+    @app.head("/", include_in_schema=False)
+    async def probe_head() -> Response:
+        return Response(status_code=200)
+
+    app.add_middleware(
+        ConventionsMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        budget_seconds=settings.request_budget_seconds,
+    )
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for model in (MediaItemIn, LegacyMediaIn):
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(model_schema.pop("$defs", {}))
+        schemas[model.__name__] = model_schema
+    # Errors never answer 422: validation failures are envelopes with code 3 (HTTP 400).
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["Error"] = {
+        "title": "Error",
+        "type": "object",
+        "description": "An error envelope; `code` is a code of the contract (README §3.3)",
+        "properties": {
+            "code": {"type": "integer", "examples": [3]},
+            "message": {
+                "type": "string",
+                "examples": ["invalid argument: rating must be an integer from 1 to 5"],
+            },
+            "time": {"type": "integer"},
+            "request_id": {"type": "string"},
+            "data": {"type": "null"},
+        },
+        "required": ["code", "message", "time", "request_id", "data"],
+    }
+    error_response = {
+        "description": "Error envelope",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            responses["default"] = error_response
+    # One scheme object made of the three HMAC headers (all required together).
+    hmac_requirement: dict[str, list[str]] = {"PublicToken": [], "Timestamp": [], "Sign": []}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            security = operation.get("security")
+            if security and any("PublicToken" in s for s in security):
+                operation["security"] = [hmac_requirement]
+    app.openapi_schema = schema
+    return schema

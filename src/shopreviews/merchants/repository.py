@@ -1,0 +1,36 @@
+"""Every query on merchant users, sessions and the audit log."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.merchants.models import AuditEntry, MerchantSession, MerchantUser
+
+
+class MerchantRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def users_by_email(self, email: str) -> list[MerchantUser]:
+        result = await self.session.execute(
+            select(MerchantUser)
+            .where(MerchantUser.email == email.lower())
+            .order_by(MerchantUser.id)
+        )
+        return list(result.scalars())
+
+    async def user_in_shop(self, shop_id: str, email: str) -> MerchantUser | None:
+        result = await self.session.execute(
+            select(MerchantUser).where(
+                MerchantUser.shop_id == shop_id, MerchantUser.email == email.lower()
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def get_session(self, sid: str) -> MerchantSession | None:
+        return await self.session.get(MerchantSession, sid)
+
+    async def add(self, row: MerchantUser | MerchantSession | AuditEntry) -> None:
+        self.session.add(row)
+        await self.session.flush()

@@ -1,0 +1,58 @@
+"""Merchant sign-in and the merchant's token endpoints (spec oauth.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from shopreviews.auth.dependencies import Ctx, Merchant, Session, writes
+from shopreviews.kit.envelope import EmptyData, Envelope
+from shopreviews.merchants import service as merchant_service
+from shopreviews.merchants.schemas import LoginIn, LoginOut, OpenApiInformation, PrivateTokenOut
+
+router = APIRouter(tags=["merchant"])
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+@router.post("/api/v1/merchant/login", response_model=Envelope[LoginOut])
+async def login(body: LoginIn, request: Request, ctx: Ctx, session: Session) -> Envelope[LoginOut]:
+    """Sign in a merchant user and issue a session JWT [ext]."""
+    return Envelope(data=await merchant_service.login(ctx, session, body, ip=_ip(request)))
+
+
+@router.post("/api/v1/merchant/logout", response_model=Envelope[EmptyData])
+async def logout(caller: Merchant, ctx: Ctx, session: Session) -> Envelope[EmptyData]:
+    """End the merchant session; its JWT stops working at once [ext]."""
+    await merchant_service.logout(ctx, session, caller)
+    return Envelope(data=EmptyData())
+
+
+@router.get("/api/v1/openapi/get_open_api_information", response_model=Envelope[OpenApiInformation])
+async def get_open_api_information(
+    caller: Merchant, session: Session
+) -> Envelope[OpenApiInformation]:
+    """The shop's public token and identifiers."""
+    return Envelope(data=await merchant_service.information(session, caller))
+
+
+@router.get("/api/v1/openapi/get_open_api_private_token", response_model=Envelope[PrivateTokenOut])
+@writes
+async def get_open_api_private_token(
+    caller: Merchant, request: Request, ctx: Ctx, session: Session
+) -> Envelope[PrivateTokenOut]:
+    """The shop's private token (every read is audit-logged)."""
+    return Envelope(
+        data=await merchant_service.reveal_private_token(ctx, session, caller, ip=_ip(request))
+    )
+
+
+@router.post("/api/v1/openapi/reset_private_token", response_model=Envelope[PrivateTokenOut])
+async def reset_private_token(
+    caller: Merchant, request: Request, ctx: Ctx, session: Session
+) -> Envelope[PrivateTokenOut]:
+    """Issue a new private token; the old one stops working immediately [ext]."""
+    return Envelope(
+        data=await merchant_service.reset_private_token(ctx, session, caller, ip=_ip(request))
+    )

@@ -1,0 +1,144 @@
+"""Merchant users: creation, sign-in, sessions, and the shop tokens they may read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.auth import merchant_session
+from shopreviews.auth.caller import Caller
+from shopreviews.context import AppContext
+from shopreviews.kit.envelope import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
+from shopreviews.merchants.models import AuditEntry, MerchantSession, MerchantUser
+from shopreviews.merchants.passwords import hash_password, verify_password
+from shopreviews.merchants.repository import MerchantRepository
+from shopreviews.merchants.schemas import LoginIn, LoginOut, OpenApiInformation, PrivateTokenOut
+from shopreviews.shops import service as shop_service
+from shopreviews.shops.models import Shop
+from shopreviews.shops.repository import ShopRepository
+
+MIN_PASSWORD_LENGTH = 8
+BAD_LOGIN = "unauthenticated: wrong email or password"
+
+
+@dataclass(frozen=True)
+class NewMerchant:
+    id: int
+    shop_id: str
+    email: str
+
+
+def _valid_email(email: str) -> bool:
+    local, at, domain = email.partition("@")
+    return bool(
+        at and local and domain and "@" not in domain and not any(c.isspace() for c in email)
+    )
+
+
+async def create_user(
+    session: AsyncSession, *, shop_id: str, email: str, password: str
+) -> NewMerchant:
+    email = email.strip().lower()
+    if not _valid_email(email):
+        raise InvalidArgument("email must be an address such as owner@example.com")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidArgument(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if await ShopRepository(session).get(shop_id) is None:
+        raise NotFound(f"shop {shop_id} not found")
+    repo = MerchantRepository(session)
+    if await repo.user_in_shop(shop_id, email) is not None:
+        raise AlreadyExists(f"{email} is already a user of shop {shop_id}")
+    user = MerchantUser(shop_id=shop_id, email=email, password_hash=await hash_password(password))
+    await repo.add(user)
+    return NewMerchant(user.id, shop_id, email)
+
+
+async def login(ctx: AppContext, session: AsyncSession, body: LoginIn, *, ip: str) -> LoginOut:
+    email = body.email.strip().lower()
+    limiter = ctx.limiter
+    await limiter.check(limiter.signin_failures, f"signin-email:{email}")
+    await limiter.check(limiter.signin_failures, f"signin-ip:{ip}")
+
+    shops = ShopRepository(session)
+    users = await MerchantRepository(session).users_by_email(email)
+    wanted: Shop | None = None
+    if body.shop_id:
+        wanted = await shops.get(body.shop_id.strip())
+    elif body.myshopify_domain:
+        wanted = await shops.by_domain(body.myshopify_domain.strip())
+    if body.shop_id or body.myshopify_domain:
+        users = [u for u in users if wanted is not None and u.shop_id == wanted.shop_id]
+    elif len(users) > 1:
+        raise InvalidArgument("shop required: this email belongs to several shops; give shop_id")
+
+    user = users[0] if users else None
+    if (
+        not await verify_password(user.password_hash if user else None, body.password)
+        or user is None
+    ):
+        await limiter.hit(limiter.signin_failures, f"signin-email:{email}")
+        await limiter.hit(limiter.signin_failures, f"signin-ip:{ip}")
+        raise Unauthenticated(BAD_LOGIN)
+    shop = await shops.get(user.shop_id)
+    if shop is None or not shop.is_active:
+        raise Unauthenticated(BAD_LOGIN)
+
+    token, sid, expires_at = merchant_session.issue(ctx, user_id=user.id, shop_id=shop.shop_id)
+    repo = MerchantRepository(session)
+    await repo.add(
+        MerchantSession(sid=sid, user_id=user.id, shop_id=shop.shop_id, expires_at=expires_at)
+    )
+    return LoginOut(
+        token=token,
+        token_type="Bearer",  # noqa: S106 - the scheme name, not a secret
+        expires_in=ctx.settings.merchant_session_seconds,
+        shop_id=shop.shop_id,
+        myshopify_domain=shop.myshopify_domain,
+        email=user.email,
+    )
+
+
+async def logout(ctx: AppContext, session: AsyncSession, caller: Caller) -> None:
+    assert caller.session_id is not None
+    record = await MerchantRepository(session).get_session(caller.session_id)
+    if record is not None and record.ended_at is None:
+        record.ended_at = datetime.fromtimestamp(ctx.now(), UTC)
+        await session.flush()
+
+
+async def _shop(session: AsyncSession, caller: Caller) -> Shop:
+    shop = await ShopRepository(session).get(caller.shop_id)
+    if shop is None:
+        raise NotFound("shop not found")
+    return shop
+
+
+async def information(session: AsyncSession, caller: Caller) -> OpenApiInformation:
+    shop = await _shop(session, caller)
+    return OpenApiInformation(
+        public_token=shop.public_token, shop_id=shop.shop_id, myshopify_domain=shop.myshopify_domain
+    )
+
+
+async def _audit(session: AsyncSession, caller: Caller, action: str, ip: str) -> None:
+    await MerchantRepository(session).add(
+        AuditEntry(shop_id=caller.shop_id, actor=caller.actor, action=action, ip=ip)
+    )
+
+
+async def reveal_private_token(
+    ctx: AppContext, session: AsyncSession, caller: Caller, *, ip: str
+) -> PrivateTokenOut:
+    shop = await _shop(session, caller)
+    await _audit(session, caller, "read_private_token", ip)
+    return PrivateTokenOut(private_token=shop_service.private_token(ctx, shop))
+
+
+async def reset_private_token(
+    ctx: AppContext, session: AsyncSession, caller: Caller, *, ip: str
+) -> PrivateTokenOut:
+    token = await shop_service.reset_private_token(ctx, session, caller.shop_id)
+    await _audit(session, caller, "reset_private_token", ip)
+    return PrivateTokenOut(private_token=token)

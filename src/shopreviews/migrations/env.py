@@ -1,0 +1,46 @@
+"""Alembic environment: async engines for SQLite and PostgreSQL, models from every domain."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from shopreviews.kit.db import create_engine
+from shopreviews.models_registry import metadata
+from shopreviews.settings import Settings
+
+config = context.config
+
+
+def _settings() -> Settings:
+    url = config.get_main_option("sqlalchemy.url")
+    return Settings(database_url=url) if url else Settings()
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copy
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    engine = create_engine(_settings())
+    async with engine.connect() as connection:
+        await connection.run_sync(_run)
+        await connection.commit()
+    await engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=_settings().database_url, target_metadata=metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    asyncio.run(_run_async())

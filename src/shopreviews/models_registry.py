@@ -1,0 +1,11 @@
+"""Imports every domain's models so Base.metadata knows all tables (migrations, test setup)."""
+
+from __future__ import annotations
+
+from shopreviews.events import models as _events  # noqa: F401
+from shopreviews.kit.models import Base
+from shopreviews.merchants import models as _merchants  # noqa: F401
+from shopreviews.reviews import models as _reviews  # noqa: F401
+from shopreviews.shops import models as _shops  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,85 @@
+"""Reviews, the product catalogue they reference, and rating aggregates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shopreviews.kit.models import Base, BigId, Timestamps, UTCDateTime
+
+STORE_PRODUCT_ID = "0"
+
+
+class Review(Timestamps, Base):
+    __tablename__ = "reviews"
+    __table_args__ = (
+        # Newest-first feeds of a shop and of one product, published or not.
+        Index("ix_reviews_shop_feed", "shop_id", "is_published", "commented_at", "id"),
+        Index(
+            "ix_reviews_product_feed", "shop_id", "product_id", "is_published", "commented_at", "id"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"))
+    product_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[str] = mapped_column(String(64), default="")
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    author: Mapped[str] = mapped_column(Text)  # limit checked after trimming; stored as sent
+    author_email: Mapped[str] = mapped_column(String(254), default="")
+    author_phone: Mapped[str] = mapped_column(String(32), default="")
+    author_country: Mapped[str] = mapped_column(String(64), default="")
+    title: Mapped[str] = mapped_column(String(300), default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    commented_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    item_type: Mapped[str] = mapped_column(String(120), default="")
+    source: Mapped[str] = mapped_column(String(64), default="Open API")
+    tag: Mapped[str] = mapped_column(String(255), default="")
+    is_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_published: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_top: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Media items live on the row (list form, in order): a page of reviews needs no extra query.
+    media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    reply_content: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Product(Base):
+    """The shop's catalogue entry for a product id, as far as reviews need it."""
+
+    __tablename__ = "products"
+    __table_args__ = (Index("ix_products_shop_handle", "shop_id", "handle_lower"),)
+
+    shop_id: Mapped[str] = mapped_column(
+        ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True
+    )
+    product_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    handle: Mapped[str] = mapped_column(String(255), default="")
+    handle_lower: Mapped[str] = mapped_column(String(255), default="")
+    title: Mapped[str] = mapped_column(String(255), default="")
+
+
+class RatingAggregate(Base):
+    """Star counts of published, undeleted reviews for one scope of a shop.
+
+    scope 'product' with a product_id (product "0" is the store), 'all_products', 'all'.
+    Kept current in the transaction of every review write, so ratings never scan reviews.
+    """
+
+    __tablename__ = "rating_aggregates"
+
+    shop_id: Mapped[str] = mapped_column(
+        ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True
+    )
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    star1_count: Mapped[int] = mapped_column(Integer, default=0)
+    star2_count: Mapped[int] = mapped_column(Integer, default=0)
+    star3_count: Mapped[int] = mapped_column(Integer, default=0)
+    star4_count: Mapped[int] = mapped_column(Integer, default=0)
+    star5_count: Mapped[int] = mapped_column(Integer, default=0)

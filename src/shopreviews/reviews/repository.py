@@ -1,0 +1,200 @@
+"""Every query on reviews, the product catalogue and rating aggregates; always by shop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.reviews.models import STORE_PRODUCT_ID, Product, RatingAggregate, Review
+
+STAR_COLUMNS = ("star1_count", "star2_count", "star3_count", "star4_count", "star5_count")
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    product_ids: list[str] = field(default_factory=list)
+    product_handle: str | None = None
+    is_store_review: bool | None = None
+    keyword: str | None = None
+    ratings: list[int] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    published: bool | None = True  # None: both
+    sort_by: str = "created-descending"
+
+
+_ORDER = {
+    "created-descending": (Review.commented_at.desc(), Review.id.desc()),
+    "created-ascending": (Review.commented_at.asc(), Review.id.asc()),
+    "rating-descending": (Review.rating.desc(), Review.commented_at.desc(), Review.id.desc()),
+    "rating-ascending": (Review.rating.asc(), Review.commented_at.desc(), Review.id.desc()),
+}
+SORTS = tuple(_ORDER)
+
+
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+class ReviewRepository:
+    def __init__(self, session: AsyncSession, shop_id: str) -> None:
+        self.session = session
+        self.shop_id = shop_id
+
+    # Reviews ---------------------------------------------------------------------------
+
+    async def get(self, review_id: int, *, for_update: bool = False) -> Review | None:
+        query = select(Review).where(
+            Review.shop_id == self.shop_id, Review.id == review_id, Review.deleted_at.is_(None)
+        )
+        if for_update:
+            query = query.with_for_update()
+        result = await self.session.execute(query)
+        return result.scalar_one_or_none()
+
+    async def add(self, review: Review) -> Review:
+        self.session.add(review)
+        await self.session.flush()
+        return review
+
+    def _filtered(self, query: Select, flt: ReviewFilter) -> Select:  # type: ignore[type-arg]
+        conditions: list[ColumnElement[bool]] = [
+            Review.shop_id == self.shop_id,
+            Review.deleted_at.is_(None),
+        ]
+        if flt.published is not None:
+            conditions.append(Review.is_published.is_(true() if flt.published else false()))
+        if flt.product_ids:
+            conditions.append(Review.product_id.in_(flt.product_ids))
+        if flt.product_handle is not None:
+            handle_products = select(Product.product_id).where(
+                Product.shop_id == self.shop_id,
+                Product.handle_lower == flt.product_handle.lower(),
+                Product.handle != "",
+            )
+            conditions.append(Review.product_id.in_(handle_products))
+        if flt.is_store_review is not None:
+            conditions.append(
+                Review.product_id == STORE_PRODUCT_ID
+                if flt.is_store_review
+                else Review.product_id != STORE_PRODUCT_ID
+            )
+        if flt.keyword:
+            # lower() on both sides, so each database folds case the same way for both.
+            pattern = func.lower(literal(_like_pattern(flt.keyword)))
+            conditions.append(
+                or_(
+                    *(
+                        func.lower(col).like(pattern, escape="\\")
+                        for col in (Review.title, Review.content, Review.author)
+                    )
+                )
+            )
+        if flt.ratings:
+            conditions.append(Review.rating.in_(flt.ratings))
+        if flt.sources:
+            conditions.append(func.lower(Review.source).in_([s.lower() for s in flt.sources]))
+        return query.where(and_(*conditions))
+
+    async def page(self, flt: ReviewFilter, *, offset: int, limit: int) -> Sequence[Review]:
+        query = self._filtered(select(Review), flt).order_by(*_ORDER[flt.sort_by])
+        result = await self.session.execute(query.offset(offset).limit(limit))
+        return result.scalars().all()
+
+    async def count(self, flt: ReviewFilter) -> int:
+        result = await self.session.execute(self._filtered(select(func.count(Review.id)), flt))
+        return int(result.scalar_one())
+
+    # Catalogue -------------------------------------------------------------------------
+
+    async def products(self, product_ids: set[str]) -> dict[str, Product]:
+        if not product_ids:
+            return {}
+        result = await self.session.execute(
+            select(Product).where(
+                Product.shop_id == self.shop_id, Product.product_id.in_(product_ids)
+            )
+        )
+        return {p.product_id: p for p in result.scalars()}
+
+    async def upsert_product(
+        self, product_id: str, *, handle: str | None, title: str | None
+    ) -> None:
+        """Create the catalogue entry if missing; set handle/title when given."""
+        values = {
+            "shop_id": self.shop_id,
+            "product_id": product_id,
+            "handle": handle or "",
+            "handle_lower": (handle or "").lower(),
+            "title": title or "",
+        }
+        changes: dict[str, object] = {}
+        if handle is not None:
+            changes.update(handle=handle, handle_lower=handle.lower())
+        if title is not None:
+            changes["title"] = title
+        stmt = _insert(self.session)(Product).values(**values)
+        stmt = (
+            stmt.on_conflict_do_update(index_elements=["shop_id", "product_id"], set_=changes)
+            if changes
+            else stmt.on_conflict_do_nothing(index_elements=["shop_id", "product_id"])
+        )
+        await self.session.execute(stmt)
+
+    async def product_ids_by_handle(self, handle: str) -> list[str]:
+        result = await self.session.execute(
+            select(Product.product_id).where(
+                Product.shop_id == self.shop_id,
+                Product.handle_lower == handle.lower(),
+                Product.handle != "",
+            )
+        )
+        return list(result.scalars())
+
+    # Aggregates ------------------------------------------------------------------------
+
+    async def adjust_rating(self, product_id: str, rating: int, delta: int) -> None:
+        """Add `delta` to the star count of `rating` in every aggregate the review belongs to.
+
+        Rows are touched in one fixed order (product, all_products, all) so concurrent writers
+        never deadlock; each is an atomic upsert, so concurrent writers never lose a count.
+        """
+        column = STAR_COLUMNS[rating - 1]
+        scopes = [("product", product_id)]
+        if product_id != STORE_PRODUCT_ID:
+            scopes.append(("all_products", ""))
+        scopes.append(("all", ""))
+        insert = _insert(self.session)
+        for scope, pid in scopes:
+            stmt = insert(RatingAggregate).values(
+                shop_id=self.shop_id, scope=scope, product_id=pid, **{column: max(delta, 0)}
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["shop_id", "scope", "product_id"],
+                set_={column: getattr(RatingAggregate, column) + delta},
+            )
+            await self.session.execute(stmt)
+
+    async def rating(self, scope: str, product_ids: Sequence[str] = ("",)) -> list[int]:
+        """Star counts [1..5] of a scope, summed over `product_ids` (several share a handle)."""
+        result = await self.session.execute(
+            select(
+                *(func.coalesce(func.sum(getattr(RatingAggregate, c)), 0) for c in STAR_COLUMNS)
+            ).where(
+                RatingAggregate.shop_id == self.shop_id,
+                RatingAggregate.scope == scope,
+                RatingAggregate.product_id.in_(list(product_ids)),
+            )
+        )
+        row = result.one()
+        return [int(v) for v in row]
+
+
+def _like_pattern(keyword: str) -> str:
+    escaped = keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

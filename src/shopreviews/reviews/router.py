@@ -1,0 +1,116 @@
+"""Partner API routes of reviews and ratings (spec reviews.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from shopreviews.auth.caller import Caller
+from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
+from shopreviews.kit.envelope import EmptyData, Envelope, InvalidArgument
+from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
+from shopreviews.kit.pagination import PageRequest
+from shopreviews.kit.params import parse_id
+from shopreviews.reviews import query as review_query
+from shopreviews.reviews import service as review_service
+from shopreviews.reviews.schemas import (
+    CreateReviewEnvelope,
+    RatingOut,
+    ReviewCreate,
+    ReviewIdIn,
+    ReviewOut,
+    ReviewPage,
+    ReviewUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/openapi", tags=["reviews"])
+
+ReadReviews = Annotated[Caller, Depends(api_caller("read_reviews"))]
+WriteReviews = Annotated[Caller, Depends(api_caller("write_reviews"))]
+
+
+@router.get(
+    "/get_review",
+    response_model=Envelope[ReviewOut],
+    openapi_extra=query_doc(
+        param("id", "review id (alias review_id)", required=True), param("review_id", "alias of id")
+    ),
+)
+async def get_review(caller: ReadReviews, session: Session, query: Query) -> Envelope[ReviewOut]:
+    """Get one review, published or not."""
+    ids = {
+        parse_id(v, name) for name in ("id", "review_id") if (v := query.scalar(name)) is not None
+    }
+    if not ids:
+        raise InvalidArgument("id is required")
+    if len(ids) > 1:
+        raise InvalidArgument("id and review_id differ")
+    return Envelope(data=await review_service.get(session, caller, ids.pop()))
+
+
+@router.get(
+    "/get_reviews",
+    response_model=Envelope[ReviewPage],
+    openapi_extra=query_doc(
+        param("product_ids", "product ids; 0 selects store reviews (any array form)", array=True),
+        param("product_id", "one product id, added to product_ids"),
+        param("product_handle", "catalogue handle, case-insensitive"),
+        param("is_store_review", "1: only store reviews; 0: only product reviews", enum=["0", "1"]),
+        param("keyword", "substring of title, content or author (≤ 200 characters)"),
+        param("ratings", "ratings 1-5 (any array form)", array=True),
+        param("sources", "sources, exact match ignoring ASCII case (any array form)", array=True),
+        param("is_published", "1 (default), 0 or all", enum=["0", "1", "all"]),
+        param("sort_by", "order of the list", enum=list(review_query.SORTS)),
+        PAGE,
+        PAGE_SIZE,
+    ),
+)
+async def get_reviews(caller: ReadReviews, session: Session, query: Query) -> Envelope[ReviewPage]:
+    """List reviews with filters, sorting and pagination (alias get_review_list)."""
+    flt = review_query.review_filter(query)
+    page = PageRequest.from_query(query)
+    return Envelope(data=await review_service.list_reviews(session, caller, flt, page))
+
+
+@router.post("/create_review", response_model=CreateReviewEnvelope)
+async def create_review(
+    body: ReviewCreate, caller: WriteReviews, session: Session, ctx: Ctx
+) -> CreateReviewEnvelope:
+    """Create a review; its id is also given at the top level of the envelope."""
+    review = await review_service.create(session, caller, body, now_ts=ctx.now())
+    return CreateReviewEnvelope(id=review.id, data=review)
+
+
+@router.post("/delete_review", response_model=Envelope[EmptyData])
+async def delete_review(
+    body: ReviewIdIn, caller: WriteReviews, session: Session, ctx: Ctx
+) -> Envelope[EmptyData]:
+    """Delete a review (soft delete): gone from every read and from ratings."""
+    await review_service.delete(session, caller, body.review, now_ts=ctx.now())
+    return Envelope(data=EmptyData())
+
+
+@router.post("/update_review", response_model=Envelope[ReviewOut])
+async def update_review(
+    body: ReviewUpdate, caller: WriteReviews, session: Session, ctx: Ctx
+) -> Envelope[ReviewOut]:
+    """Change flags, title, content or the reply of a review [ext]."""
+    return Envelope(data=await review_service.update(session, caller, body, now_ts=ctx.now()))
+
+
+@router.get(
+    "/get_rating",
+    response_model=Envelope[RatingOut],
+    openapi_extra=query_doc(
+        param("product_id", "one product (0: store reviews)"),
+        param("product_handle", "one product by catalogue handle"),
+        param("is_store_rating", "1: store reviews", enum=["0", "1"]),
+        param("is_all_products_rating", "1: every product review", enum=["0", "1"]),
+        param("is_all_rating", "1: every review", enum=["0", "1"]),
+    ),
+)
+async def get_rating(caller: ReadReviews, session: Session, query: Query) -> Envelope[RatingOut]:
+    """Average rating and star counts, from aggregates kept current on every write."""
+    target = review_query.rating_target(query)
+    return Envelope(data=await review_service.rating(session, caller, target))

@@ -1,0 +1,394 @@
+"""Request and response shapes of reviews and ratings (spec reviews.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from shopreviews.kit.envelope import Envelope
+from shopreviews.kit.pagination import Pagination
+from shopreviews.kit.schemas import ExternalId, Flag, In, ServerId
+from shopreviews.kit.timefmt import parse_time
+
+MAX_IMAGES = 10
+MAX_VIDEOS = 1
+VIDEO_SUFFIXES = (".mp4", ".mov", ".webm")
+
+
+def _text(limit: int) -> Any:
+    """A string of at most `limit` code points; JSON null means not given."""
+    return Field(default=None, max_length=limit)
+
+
+def _time_input(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    return parse_time(value)
+
+
+TimeInput = Annotated[
+    Any,
+    BeforeValidator(_time_input),
+    WithJsonSchema(
+        {
+            "oneOf": [
+                {"type": "string", "examples": ["2026-06-05 07:21:56"]},
+                {"type": "integer", "description": "Unix seconds"},
+            ]
+        }
+    ),
+]
+
+
+def _rating(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("must be an integer from 1 to 5")
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or not 1 <= value <= 5:
+        raise ValueError("must be an integer from 1 to 5")
+    return value
+
+
+Rating = Annotated[
+    int,
+    BeforeValidator(_rating),
+    WithJsonSchema(
+        {
+            "oneOf": [
+                {"type": "integer", "minimum": 1, "maximum": 5},
+                {"type": "string", "enum": ["1", "2", "3", "4", "5"]},
+            ]
+        }
+    ),
+]
+
+
+def _absolute_url(value: str, field: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 2048:
+        raise ValueError(f"{field} must be an absolute http(s) URL of at most 2048 characters")
+    return value
+
+
+class MediaItemIn(In):
+    url: str
+    thumbnail_url: str | None = None
+    type: Annotated[
+        int | None,
+        WithJsonSchema(
+            {
+                "oneOf": [
+                    {"type": "integer", "enum": [1, 2]},
+                    {"type": "string", "enum": ["1", "2", "image", "video"]},
+                ]
+            }
+        ),
+    ] = None
+    is_published: Flag = True
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, value: Any) -> int | None:
+        if value is None:
+            return None
+        mapping = {1: 1, 2: 2, "1": 1, "2": 2, "image": 1, "video": 2}
+        if (
+            isinstance(value, bool)
+            or (isinstance(value, str) and value.strip() not in mapping)
+            or (not isinstance(value, str) and value not in mapping)
+        ):
+            raise ValueError("must be 1 (image) or 2 (video)")
+        return mapping[value.strip() if isinstance(value, str) else value]
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _absolute_url(value, "url")
+
+    @field_validator("thumbnail_url")
+    @classmethod
+    def _thumbnail(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None if value is None else ""
+        return _absolute_url(value, "thumbnail_url")
+
+    def normalised(self) -> dict[str, Any]:
+        kind = self.type
+        if kind is None:
+            kind = 2 if urlsplit(self.url).path.lower().endswith(VIDEO_SUFFIXES) else 1
+        thumbnail = self.thumbnail_url
+        if thumbnail is None:
+            thumbnail = self.url if kind == 1 else ""
+        return {
+            "url": self.url,
+            "thumbnail_url": thumbnail,
+            "type": kind,
+            "is_published": int(self.is_published),
+        }
+
+
+class LegacyMediaIn(In):
+    images: list[str | None] | None = None
+    thumbnails: list[str | None] | None = None
+    video: str | None = None
+    video_thumbnail: str | None = None
+
+    def normalised(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        thumbs = self.thumbnails or []
+        for i, image in enumerate(self.images or []):
+            if not image or not image.strip():
+                continue
+            thumb = thumbs[i] if i < len(thumbs) and thumbs[i] and str(thumbs[i]).strip() else image
+            items.append(
+                {
+                    "url": _absolute_url(image, f"media.images[{i}]"),
+                    "thumbnail_url": _absolute_url(str(thumb), f"media.thumbnails[{i}]"),
+                    "type": 1,
+                    "is_published": 1,
+                }
+            )
+        if self.video and self.video.strip():
+            thumb = (self.video_thumbnail or "").strip()
+            items.append(
+                {
+                    "url": _absolute_url(self.video, "media.video"),
+                    "thumbnail_url": _absolute_url(thumb, "media.video_thumbnail") if thumb else "",
+                    "type": 2,
+                    "is_published": 1,
+                }
+            )
+        return items
+
+
+class ReplyIn(In):
+    content: str | None = Field(default=None, max_length=10000)
+    reply_at: TimeInput = None
+
+
+def normalise_media(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        items = [MediaItemIn.model_validate(v).normalised() for v in value]
+    elif isinstance(value, dict):
+        items = LegacyMediaIn.model_validate(value).normalised()
+    else:
+        raise ValueError(
+            "must be a list of media items or the object {images, thumbnails, video, ...}"
+        )
+    if sum(1 for m in items if m["type"] == 1) > MAX_IMAGES:
+        raise ValueError(f"at most {MAX_IMAGES} images")
+    if sum(1 for m in items if m["type"] == 2) > MAX_VIDEOS:
+        raise ValueError(f"at most {MAX_VIDEOS} video")
+    return items
+
+
+MediaInput = Annotated[
+    list[dict[str, Any]],
+    BeforeValidator(normalise_media),
+    WithJsonSchema(
+        {
+            "oneOf": [
+                {"type": "array", "items": {"$ref": "#/components/schemas/MediaItemIn"}},
+                {"$ref": "#/components/schemas/LegacyMediaIn"},
+            ],
+            "description": "list form, or the legacy object form",
+        }
+    ),
+]
+
+
+def _product_id(value: Any) -> Any:
+    if value is None or value == 0 or (isinstance(value, str) and value.strip() in ("", "0")):
+        return "0"
+    return value
+
+
+class ReviewCreate(In):
+    """Body of create_review: the union of both documented shapes."""
+
+    product_id: Annotated[ExternalId, BeforeValidator(_product_id)] = Field(
+        default="0",
+        description='product id; absent, 0, "0" or "" make a store review',
+        examples=["9200305176832"],
+    )
+    product_handle: str | None = Field(default=None, max_length=255)
+    product_title: str | None = Field(default=None, max_length=255)
+    order_id: Annotated[
+        str | None,
+        BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
+    ] = Field(default=None, max_length=64)
+    rating: Rating
+    author: str = Field(examples=["Jane D."])
+    author_email: str | None = Field(default=None, max_length=254)
+    author_phone: str | None = Field(default=None, max_length=32)
+    author_country: str | None = Field(default=None, max_length=64)
+    title: str | None = _text(300)
+    content: str | None = _text(10000)
+    commented_at: TimeInput = None
+    item_type: str | None = _text(120)
+    source: str | None = _text(64)
+    tag: str | None = _text(255)
+    is_verified: Flag = False
+    is_featured: Flag = False
+    is_published: Flag = True
+    is_top: Flag = False
+    media: MediaInput = Field(default_factory=list)
+    reply: ReplyIn | None = None
+
+    @field_validator("author")
+    @classmethod
+    def _author(cls, value: str) -> str:
+        if not 1 <= len(value.strip()) <= 120:
+            raise ValueError("must be 1 to 120 characters")
+        return value
+
+    @field_validator("author_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if value:
+            local, _, domain = value.partition("@")
+            if not local or not domain or "@" in domain or any(c.isspace() for c in value):
+                raise ValueError("must be an email address such as jane@example.com")
+        return value
+
+    @field_validator("product_handle")
+    @classmethod
+    def _handle(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if any(c.isspace() for c in value):
+            raise ValueError("must not contain whitespace")
+        return value
+
+    @field_validator("order_id")
+    @classmethod
+    def _order_id(cls, value: str | None) -> str | None:
+        return value.strip() if value is not None else None
+
+
+class ReplyUpdate(In):
+    content: str = Field(min_length=1, max_length=10000)
+    reply_at: TimeInput = None
+
+    @field_validator("content")
+    @classmethod
+    def _content(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class ReviewIdIn(In):
+    id: ServerId | None = Field(default=None, description="review id")
+    review_id: ServerId | None = Field(default=None, description="alias of id")
+
+    @model_validator(mode="after")
+    def _one_id(self) -> ReviewIdIn:
+        if self.id is None and self.review_id is None:
+            raise ValueError("id is required")
+        if self.id is not None and self.review_id is not None and self.id != self.review_id:
+            raise ValueError("id and review_id differ")
+        return self
+
+    @property
+    def review(self) -> int:
+        value = self.id if self.id is not None else self.review_id
+        assert value is not None
+        return value
+
+
+class ReviewUpdate(ReviewIdIn):
+    is_verified: Flag | None = None
+    is_featured: Flag | None = None
+    is_published: Flag | None = None
+    is_top: Flag | None = None
+    title: str | None = _text(300)
+    content: str | None = _text(10000)
+    reply: ReplyUpdate | None = Field(
+        default=None, description="an object sets the reply; null removes it"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> ReviewUpdate:
+        given = self.model_fields_set - {"id", "review_id"}
+        # JSON null is "not given" except for reply, where it removes the reply.
+        if not any(getattr(self, f) is not None or f == "reply" for f in given):
+            raise ValueError("give at least one field to change besides id")
+        return self
+
+
+class MediaOut(BaseModel):
+    url: str
+    thumbnail_url: str
+    type: int = Field(examples=[1])
+    is_published: int = Field(examples=[1])
+
+
+class ReplyOut(BaseModel):
+    content: str = Field(examples=["Thank you!"])
+    reply_at: str = Field(examples=["2026-06-06 10:02:11"])
+
+
+class ReviewOut(BaseModel):
+    id: str = Field(examples=["1024"])
+    product_id: str = Field(examples=["9200305176832"])
+    product_handle: str = Field(examples=["linen-shirt"])
+    product_title: str = Field(examples=["Linen Shirt"])
+    order_id: str
+    rating: int = Field(examples=[5])
+    author: str
+    author_email: str
+    author_phone: str
+    author_country: str
+    title: str
+    content: str
+    commented_at: str = Field(examples=["2026-06-05 07:21:56"])
+    item_type: str
+    source: str = Field(examples=["Open API"])
+    tag: str
+    is_verified: int
+    is_featured: int
+    is_published: int
+    is_top: int
+    media: list[MediaOut]
+    reply: ReplyOut | None
+    created_at: str = Field(examples=["2026-06-05T07:21:56Z"])
+    updated_at: str = Field(examples=["2026-06-05T07:21:56Z"])
+
+
+class ReviewPage(BaseModel):
+    page: Pagination
+    list: list[ReviewOut]
+
+
+class RatingOut(BaseModel):
+    rating_value: str = Field(examples=["4.7"])
+    review_count: int = Field(examples=[10])
+    star1_count: int
+    star2_count: int
+    star3_count: int
+    star4_count: int
+    star5_count: int
+
+
+class CreateReviewEnvelope(Envelope[ReviewOut]):
+    """create_review also repeats the new id at the top level."""
+
+    id: str = Field(examples=["1024"])

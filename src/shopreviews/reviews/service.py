@@ -1,0 +1,236 @@
+"""Review rules: validation beyond shapes, aggregates and events in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.auth.caller import Caller
+from shopreviews.events import service as events
+from shopreviews.kit.envelope import InvalidArgument, NotFound
+from shopreviews.kit.pagination import PageRequest, Pagination
+from shopreviews.kit.timefmt import display, rfc3339
+from shopreviews.reviews.models import STORE_PRODUCT_ID, Product, Review
+from shopreviews.reviews.query import RatingTarget
+from shopreviews.reviews.repository import ReviewFilter, ReviewRepository
+from shopreviews.reviews.schemas import (
+    MediaOut,
+    RatingOut,
+    ReplyOut,
+    ReviewCreate,
+    ReviewOut,
+    ReviewPage,
+    ReviewUpdate,
+)
+
+MAX_FUTURE = timedelta(hours=24)
+
+
+def to_out(review: Review, product: Product | None) -> ReviewOut:
+    reply = None
+    if review.reply_content:
+        reply = ReplyOut(content=review.reply_content, reply_at=display(review.reply_at))
+    is_store = review.product_id == STORE_PRODUCT_ID
+    return ReviewOut(
+        id=str(review.id),
+        product_id=review.product_id,
+        product_handle="" if is_store or product is None else product.handle,
+        product_title="" if is_store or product is None else product.title,
+        order_id=review.order_id,
+        rating=review.rating,
+        author=review.author,
+        author_email=review.author_email,
+        author_phone=review.author_phone,
+        author_country=review.author_country,
+        title=review.title,
+        content=review.content,
+        commented_at=display(review.commented_at),
+        item_type=review.item_type,
+        source=review.source,
+        tag=review.tag,
+        is_verified=int(review.is_verified),
+        is_featured=int(review.is_featured),
+        is_published=int(review.is_published),
+        is_top=int(review.is_top),
+        media=[MediaOut(**m) for m in review.media or []],
+        reply=reply,
+        created_at=rfc3339(review.created_at),
+        updated_at=rfc3339(review.updated_at),
+    )
+
+
+async def _out(repo: ReviewRepository, review: Review) -> ReviewOut:
+    products = await repo.products({review.product_id})
+    return to_out(review, products.get(review.product_id))
+
+
+async def get(session: AsyncSession, caller: Caller, review_id: int) -> ReviewOut:
+    repo = ReviewRepository(session, caller.shop_id)
+    review = await repo.get(review_id)
+    if review is None:
+        raise NotFound(f"review {review_id} not found")
+    return await _out(repo, review)
+
+
+async def list_reviews(
+    session: AsyncSession, caller: Caller, flt: ReviewFilter, page: PageRequest
+) -> ReviewPage:
+    repo = ReviewRepository(session, caller.shop_id)
+    count = await repo.count(flt)
+    rows = (
+        await repo.page(flt, offset=page.offset, limit=page.page_size)
+        if page.offset < count
+        else []
+    )
+    products = await repo.products({r.product_id for r in rows if r.product_id != STORE_PRODUCT_ID})
+    return ReviewPage(
+        page=Pagination.of(page, count),
+        list=[to_out(r, products.get(r.product_id)) for r in rows],
+    )
+
+
+def _now(now_ts: int) -> datetime:
+    return datetime.fromtimestamp(now_ts, UTC)
+
+
+async def create(
+    session: AsyncSession, caller: Caller, body: ReviewCreate, *, now_ts: int
+) -> ReviewOut:
+    now = _now(now_ts)
+    commented_at: datetime = body.commented_at or now
+    if commented_at > now + MAX_FUTURE:
+        raise InvalidArgument("commented_at must not be more than 24 hours in the future")
+    reply_content = body.reply.content if body.reply and body.reply.content else None
+    reply_at = (body.reply.reply_at or now) if reply_content and body.reply else None
+
+    repo = ReviewRepository(session, caller.shop_id)
+    if body.product_id != STORE_PRODUCT_ID:
+        await repo.upsert_product(
+            body.product_id, handle=body.product_handle, title=body.product_title
+        )
+    review = await repo.add(
+        Review(
+            shop_id=caller.shop_id,
+            product_id=body.product_id,
+            order_id=body.order_id or "",
+            rating=body.rating,
+            author=body.author,
+            author_email=body.author_email or "",
+            author_phone=body.author_phone or "",
+            author_country=body.author_country or "",
+            title=body.title or "",
+            content=body.content or "",
+            commented_at=commented_at,
+            item_type=body.item_type or "",
+            source=body.source or "Open API",
+            tag=body.tag or "",
+            is_verified=body.is_verified,
+            is_featured=body.is_featured,
+            is_published=body.is_published,
+            is_top=body.is_top,
+            media=body.media,
+            reply_content=reply_content,
+            reply_at=reply_at,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    if review.is_published:
+        await repo.adjust_rating(review.product_id, review.rating, +1)
+    out = await _out(repo, review)
+    await events.record(session, caller.shop_id, "review/created", {"review": out.model_dump()})
+    return out
+
+
+async def delete(session: AsyncSession, caller: Caller, review_id: int, *, now_ts: int) -> None:
+    repo = ReviewRepository(session, caller.shop_id)
+    review = await repo.get(review_id, for_update=True)
+    if review is None:
+        raise NotFound(f"review {review_id} not found")
+    out = await _out(repo, review)
+    review.deleted_at = _now(now_ts)
+    if review.is_published:
+        await repo.adjust_rating(review.product_id, review.rating, -1)
+    await session.flush()
+    await events.record(
+        session, caller.shop_id, "review/deleted", {"review": out.model_dump(), "reason": "deleted"}
+    )
+
+
+async def update(
+    session: AsyncSession, caller: Caller, body: ReviewUpdate, *, now_ts: int
+) -> ReviewOut:
+    """Apply the given fields; events and aggregates only when something really changed."""
+    repo = ReviewRepository(session, caller.shop_id)
+    review = await repo.get(body.review, for_update=True)
+    if review is None:
+        raise NotFound(f"review {body.review} not found")
+    now = _now(now_ts)
+    was_published = review.is_published
+    changes: dict[str, Any] = {}
+    for name in ("is_verified", "is_featured", "is_published", "is_top", "title", "content"):
+        value = getattr(body, name)
+        if value is not None and value != getattr(review, name):
+            changes[name] = value
+    if "reply" in body.model_fields_set:
+        if body.reply is None:
+            if review.reply_content is not None:
+                changes.update(reply_content=None, reply_at=None)
+        else:
+            reply_at = body.reply.reply_at or now
+            if body.reply.content != review.reply_content or (
+                body.reply.reply_at is not None and reply_at != review.reply_at
+            ):
+                changes.update(reply_content=body.reply.content, reply_at=reply_at)
+    if not changes:
+        return await _out(repo, review)
+
+    for name, value in changes.items():
+        setattr(review, name, value)
+    review.updated_at = now
+    if was_published != review.is_published:
+        await repo.adjust_rating(
+            review.product_id, review.rating, +1 if review.is_published else -1
+        )
+    await session.flush()
+    out = await _out(repo, review)
+    await events.record(session, caller.shop_id, "review/updated", {"review": out.model_dump()})
+    if was_published and not review.is_published:
+        await events.record(
+            session,
+            caller.shop_id,
+            "review/deleted",
+            {"review": out.model_dump(), "reason": "hidden"},
+        )
+    return out
+
+
+def rating_value(stars: list[int]) -> RatingOut:
+    count = sum(stars)
+    total = sum((i + 1) * n for i, n in enumerate(stars))
+    if count == 0:
+        value = "0"
+    else:
+        tenths = (20 * total + count) // (2 * count)  # round half up, integers only
+        value = f"{tenths // 10}.{tenths % 10}"
+    return RatingOut(
+        rating_value=value,
+        review_count=count,
+        star1_count=stars[0],
+        star2_count=stars[1],
+        star3_count=stars[2],
+        star4_count=stars[3],
+        star5_count=stars[4],
+    )
+
+
+async def rating(session: AsyncSession, caller: Caller, target: RatingTarget) -> RatingOut:
+    repo = ReviewRepository(session, caller.shop_id)
+    if target.handle is not None:
+        product_ids = await repo.product_ids_by_handle(target.handle)
+        stars = await repo.rating("product", product_ids) if product_ids else [0] * 5
+    else:
+        stars = await repo.rating(target.scope, [target.product_id])
+    return rating_value(stars)

@@ -1,0 +1,87 @@
+"""Operator settings: environment variables with the SHOPREVIEWS_ prefix (and a .env file)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger("shopreviews.settings")
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./shopreviews.db"
+KEY_FILE = Path("shopreviews.key")
+
+
+class Settings(BaseSettings):
+    """Every knob of a deployment. Built once in create_app / the CLI and passed down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOPREVIEWS_", env_file=".env", extra="ignore", frozen=False
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    secret_key: str | None = None
+    key_file: Path = KEY_FILE
+    public_url: str | None = None
+    admin_token: str | None = None
+
+    hmac_window_seconds: int = 900
+    merchant_session_seconds: int = 43200
+    request_budget_seconds: float = 30.0
+    max_body_bytes: int = 1024 * 1024
+
+    rate_limit_per_minute: int = 1200
+    client_rate_limit_per_minute: int = 120
+    signin_failures_per_15min: int = 10
+    rate_limits_enabled: bool = True
+
+    db_pool_size: int = 10
+    sqlite_busy_timeout_ms: int = 30000
+
+    webhook_allow_private_targets: bool = False
+    storage_backend: str = "local"
+    media_dir: Path = Path("media")
+    media_public_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+
+    log_json: bool = Field(default=False, description="JSON log lines (production)")
+    log_level: str = "INFO"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def base_url(self, host: str = "127.0.0.1", port: int = 8000) -> str:
+        """The public base URL; follows --host/--port when SHOPREVIEWS_PUBLIC_URL is unset."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{host}:{port}"
+
+    def resolved_secret_key(self) -> str:
+        """The server key: from the environment, else the key file (created 0600 on first run)."""
+        if self.secret_key:
+            if len(self.secret_key.encode()) < 32:
+                raise ValueError("SHOPREVIEWS_SECRET_KEY must be at least 32 bytes")
+            return self.secret_key
+        path = self.key_file
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        # O_EXCL + 0600: never overwrite a key another process just wrote, never world-readable.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+        log.warning(
+            "generated a new server key in %s (mode 0600); keep it safe and back it up",
+            path.resolve(),
+        )
+        return key

@@ -1,0 +1,24 @@
+"""Shops: the tenants."""
+
+from __future__ import annotations
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shopreviews.kit.models import Base, Timestamps
+
+
+class Shop(Timestamps, Base):
+    __tablename__ = "shops"
+
+    shop_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    myshopify_domain: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    public_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Encrypted with the server key: the private token is the HMAC key, so it must be recoverable.
+    private_token_encrypted: Mapped[str] = mapped_column(String(512))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"

@@ -1,0 +1,35 @@
+"""Every query on shops."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.shops.models import Shop
+
+
+class ShopRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, shop_id: str) -> Shop | None:
+        return await self.session.get(Shop, shop_id)
+
+    async def by_public_token(self, public_token: str) -> Shop | None:
+        result = await self.session.execute(select(Shop).where(Shop.public_token == public_token))
+        return result.scalar_one_or_none()
+
+    async def by_domain(self, domain: str) -> Shop | None:
+        result = await self.session.execute(
+            select(Shop).where(func.lower(Shop.myshopify_domain) == domain.lower())
+        )
+        return result.scalar_one_or_none()
+
+    async def add(self, shop: Shop) -> Shop:
+        self.session.add(shop)
+        await self.session.flush()
+        return shop
+
+    async def list(self) -> list[Shop]:
+        result = await self.session.execute(select(Shop).order_by(Shop.shop_id))
+        return list(result.scalars())
