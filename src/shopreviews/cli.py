@@ -1,4 +1,5 @@
-"""The operator command line: `shopreviews serve | migrate | demo | shop | merchant | sign`."""
+"""The operator command line: `shopreviews serve | worker | migrate | demo | shop | merchant |
+webhooks | sign`."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ import shlex
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import typer
+from pydantic import ValidationError
 
 from shopreviews import migrate as migrations
 from shopreviews.context import AppContext
 from shopreviews.kit.envelope import ApiError
+from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.signing import sign_request
 from shopreviews.settings import Settings
+from shopreviews.webhooks.cli import webhooks_app, worker
 
 app = typer.Typer(
     help="ShopReviews: product reviews with a Trustoo-compatible partner API.",
@@ -29,16 +33,38 @@ shop_app = typer.Typer(help="Manage shops (tenants).", no_args_is_help=True)
 merchant_app = typer.Typer(help="Manage merchant users.", no_args_is_help=True)
 app.add_typer(shop_app, name="shop")
 app.add_typer(merchant_app, name="merchant")
+app.add_typer(webhooks_app, name="webhooks")
+app.command()(worker)
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+
+
+@app.callback()
+def _setup() -> None:
+    # Before any command builds a context: the key-file notice (settings) and other log lines
+    # go to stderr in the configured format, never to stdout where --json output goes.
+    configure_logging(_settings())
+
+
+def _settings() -> Settings:
+    """The settings from the environment (and .env); a bad value is a clear error."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"SHOPREVIEWS_{'_'.join(str(p) for p in err['loc']).upper()}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
+        )
+        _fail(False, f"invalid settings: {problems}")
 
 
 def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False) if as_json else text)
 
 
-def _fail(as_json: bool, message: str, code: int = 1) -> None:
+def _fail(as_json: bool, message: str, code: int = 1) -> NoReturn:
     if as_json:
         typer.echo(json.dumps({"error": message}), err=True)
     else:
@@ -69,7 +95,7 @@ def _check_key_for_scale_out(settings: Settings) -> None:
 @app.command()
 def migrate(as_json: JsonOpt = False) -> None:
     """Apply database migrations."""
-    settings = Settings()
+    settings = _settings()
     started = time.perf_counter()
     migrations.upgrade(settings)
     _emit(
@@ -85,23 +111,43 @@ def serve(
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to bind")] = 8000,
     workers: Annotated[int, typer.Option(help="API processes")] = 1,
+    run_worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="deliver webhooks in this process too")
+    ] = True,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Migrate if needed and serve the API."""
-    settings = Settings()
+    """Migrate if needed and serve the API (with the job worker inside unless --no-worker)."""
+    if not run_worker:
+        os.environ["SHOPREVIEWS_RUN_WORKER"] = "false"  # read by each API process's settings
+    settings = _settings()
     _check_key_for_scale_out(settings)
-    _serve(settings, host, port, workers)
+    _serve(settings, host, port, workers, as_json=as_json)
 
 
-def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+def _serve(
+    settings: Settings, host: str, port: int, workers: int, *, as_json: bool = False
+) -> None:
     import uvicorn
 
     migrations.upgrade(settings)
     settings.resolved_secret_key()  # create the key file once, before any worker process starts
     if not settings.public_url:
         os.environ["SHOPREVIEWS_PUBLIC_URL"] = settings.base_url(host, port)
-    typer.echo(
-        f"serving on http://{host}:{port} (API reference: http://{host}:{port}/docs)", err=True
-    )
+    listen = f"http://{host}:{port}"
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "listen": listen,
+                    "public_url": settings.base_url(host, port),
+                    "workers": workers,
+                    "database": _safe_url(settings.database_url),
+                }
+            )
+        )
+        sys.stdout.flush()
+    else:
+        typer.echo(f"serving on {listen} (API reference: {listen}/docs)", err=True)
     uvicorn.run(
         "shopreviews.main:create_app",
         factory=True,
@@ -124,7 +170,7 @@ def shop_create(
     """Create a shop and print its API tokens."""
     from shopreviews.shops import service as shop_service
 
-    settings = Settings()
+    settings = _settings()
     migrations.upgrade(settings)
 
     async def work(ctx: AppContext) -> dict[str, Any]:
@@ -152,22 +198,23 @@ def shop_list(as_json: JsonOpt = False) -> None:
     """List shops."""
     from shopreviews.shops.repository import ShopRepository
 
-    settings = Settings()
+    settings = _settings()
     migrations.upgrade(settings)
 
     async def work(ctx: AppContext) -> list[dict[str, Any]]:
+        # Read inside the session: a read-only session ends with a rollback, which expires
+        # every loaded object.
         async with ctx.db.session(write=False) as session:
-            shops = await ShopRepository(session).list()
-        return [
-            {
-                "shop_id": s.shop_id,
-                "myshopify_domain": s.myshopify_domain,
-                "name": s.name,
-                "public_token": s.public_token,
-                "status": s.status,
-            }
-            for s in shops
-        ]
+            return [
+                {
+                    "shop_id": s.shop_id,
+                    "myshopify_domain": s.myshopify_domain,
+                    "name": s.name,
+                    "public_token": s.public_token,
+                    "status": s.status,
+                }
+                for s in await ShopRepository(session).list()
+            ]
 
     rows = _with_ctx(settings, work)
     if as_json:
@@ -189,7 +236,7 @@ def merchant_create(
     """Create a merchant user who can sign in for a shop."""
     from shopreviews.merchants import service as merchant_service
 
-    settings = Settings()
+    settings = _settings()
     migrations.upgrade(settings)
 
     async def work(ctx: AppContext) -> dict[str, Any]:
@@ -252,11 +299,15 @@ def print_signed(
     timestamp: int | None,
     as_json: bool,
 ) -> None:
+    if method.upper() not in ("GET", "POST"):
+        _fail(as_json, f"METHOD must be GET or POST, not {method!r}")
+    if not urlsplit(url).scheme.startswith("http"):
+        _fail(as_json, f"URL must be a full http(s) URL, not {url!r}")
     if body:
         try:
             json.loads(body)
-        except ValueError:
-            _fail(as_json, "--data must be valid JSON")
+        except ValueError as exc:
+            _fail(as_json, f"--data must be valid JSON ({exc})")
     ts = str(timestamp if timestamp is not None else int(time.time()))
     signature, command = signed_curl(method, url, public_token, private_token, body, ts)
     _emit(as_json, {"timestamp": ts, "sign": signature, "curl": command}, command)
@@ -274,7 +325,9 @@ def demo(
     """Seed a demo shop (products, reviews, a merchant user), print how to call it, serve."""
     from shopreviews.demo import seed
 
-    settings = Settings()
+    settings = _settings()
+    if serve_after:
+        _check_key_for_scale_out(settings)
     migrations.upgrade(settings)
     base = settings.base_url(host, port)
     info = _with_ctx(settings, lambda ctx: seed(ctx, progress=lambda m: typer.echo(m, err=True)))

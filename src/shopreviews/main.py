@@ -18,6 +18,8 @@ from shopreviews.merchants.router import router as merchant_router
 from shopreviews.reviews.router import router as review_router
 from shopreviews.reviews.schemas import LegacyMediaIn, MediaItemIn
 from shopreviews.settings import Settings
+from shopreviews.webhooks.router import router as webhook_router
+from shopreviews.worker import embedded_worker
 
 DESCRIPTION = """\
 The ShopReviews partner API, wire-compatible with the Trustoo Reviews Data API.
@@ -35,7 +37,8 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with embedded_worker(ctx, enabled=settings.run_worker):
+            yield
         await ctx.db.dispose()
 
     app = FastAPI(
@@ -50,6 +53,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     install_exception_handlers(app)
     app.include_router(review_router)
     app.include_router(merchant_router)
+    app.include_router(webhook_router)
 
     @app.get("/", response_model=Envelope[EmptyData], tags=["probe"])
     async def probe() -> Envelope[EmptyData]:
@@ -106,6 +110,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     }
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
+            # A route's one-line docstring is its summary (FastAPI would title-case its name).
+            description = operation.get("description", "").strip()
+            if description and "\n" not in description:
+                operation["summary"] = operation.pop("description").strip()
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             responses["default"] = error_response

@@ -7,5 +7,6 @@ from shopreviews.kit.models import Base
 from shopreviews.merchants import models as _merchants  # noqa: F401
 from shopreviews.reviews import models as _reviews  # noqa: F401
 from shopreviews.shops import models as _shops  # noqa: F401
+from shopreviews.webhooks import models as _webhooks  # noqa: F401
 
 metadata = Base.metadata

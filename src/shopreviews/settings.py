@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger("shopreviews.settings")
@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 30000
 
     webhook_allow_private_targets: bool = False
+    webhook_subscriptions_per_owner: int = 50
+    webhook_user_agent: str = "ShopReviews-Webhooks/1"
+    # `serve` runs the job worker in-process unless this is off (`serve --no-worker`).
+    run_worker: bool = True
     storage_backend: str = "local"
     media_dir: Path = Path("media")
     media_public_url: str | None = None
@@ -52,6 +56,16 @@ class Settings(BaseSettings):
 
     log_json: bool = Field(default=False, description="JSON log lines (production)")
     log_level: str = "INFO"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_length(cls, value: str | None) -> str | None:
+        # An empty value means unset (the key file is used); a short one is refused up front.
+        if not value:
+            return None
+        if len(value.encode()) < 32:
+            raise ValueError("must be at least 32 bytes")
+        return value
 
     @property
     def is_sqlite(self) -> bool:

@@ -14,7 +14,8 @@ from shopreviews.shops import service as shop_service
 from shopreviews.shops.models import Shop
 from shopreviews.shops.repository import ShopRepository
 
-_TIMESTAMP = re.compile(r"^[0-9]{1,10}$")
+# ASCII digits only, and fullmatch: `$` would also accept a trailing newline.
+_TIMESTAMP = re.compile(r"[0-9]{1,10}")
 
 
 async def authenticate(
@@ -32,7 +33,7 @@ async def authenticate(
         raise Unauthenticated(
             "unauthenticated: Public-Token, Timestamp and Sign headers are required"
         )
-    if not _TIMESTAMP.match(timestamp):
+    if not _TIMESTAMP.fullmatch(timestamp):
         raise Unauthenticated("unauthenticated: Timestamp must be Unix seconds")
     window = ctx.settings.hmac_window_seconds
     if abs(ctx.now() - int(timestamp)) > window:

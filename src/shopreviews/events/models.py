@@ -1,22 +1,34 @@
-"""Domain events, written in the transaction of the change that caused them (the outbox)."""
+"""Domain events, written in the transaction of the change that caused them (the outbox).
+
+The delivery body is rendered once, here, so every attempt to every subscriber sends the same
+bytes; `sequence` comes from a per-shop counter incremented in the same transaction.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shopreviews.kit.models import Base, BigId, UTCDateTime, utcnow
+from shopreviews.kit.models import Base, BigId, UTCDateTime
 
 
 class DomainEvent(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_shop_id_id", "shop_id", "id"),)
+    __table_args__ = (UniqueConstraint("shop_id", "sequence"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(32), unique=True)
+    sequence: Mapped[int] = mapped_column(BigInteger)
     topic: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    body: Mapped[str] = mapped_column(Text)  # the delivery body, compact JSON
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.body)
+        return value

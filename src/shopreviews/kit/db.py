@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -62,6 +62,8 @@ class Database:
         # SQLite has one writer: queue writers of this process here instead of spinning on
         # the file lock (busy_timeout still covers other processes).
         self._write_lock = asyncio.Lock() if settings.is_sqlite else None
+        # Called after a commit that queued jobs (e.g. webhook deliveries): wakes the worker.
+        self.on_jobs_committed: list[Callable[[], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -84,9 +86,13 @@ class Database:
             try:
                 yield session
                 if write:
+                    wake = session.info.pop("wake_jobs", False)
                     await session.commit()
-                else:
-                    await session.rollback()
+                    if wake:
+                        for listener in self.on_jobs_committed:
+                            listener()
+                # A read session just closes: its objects stay readable (detached, not
+                # expired as a rollback would leave them) and the connection rolls back.
             except BaseException:
                 await session.rollback()
                 raise

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("shopreviews.errors")
@@ -62,6 +62,9 @@ T = TypeVar("T")
 
 class Envelope(BaseModel, Generic[T]):
     """Every /api/v1 answer. `data` is the payload; errors carry code != 0 and data null."""
+
+    # Every field is always in the output: say so in the OpenAPI response schemas.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     code: int = Field(default=OK, examples=[0])
     message: str = Field(default="success", examples=["success"])
@@ -176,8 +179,9 @@ def describe_validation_error(err: dict[str, Any]) -> str:
         msg = msg[len("Value error, ") :]
     if err.get("type") == "json_invalid":
         return "body is not valid JSON"
-    if err.get("type") == "missing" and field:
-        return f"{field} is required"
+    if err.get("type") == "missing":
+        # No field: the body itself is missing (an empty POST body where one is required).
+        return f"{field} is required" if field else "request body is required (a JSON object)"
     if err.get("type") == "model_attributes_type" or (err.get("type") == "dict_type" and not field):
         return "body must be a JSON object"
     return f"{field}: {msg}" if field else msg
@@ -211,7 +215,20 @@ def install_exception_handlers(app: FastAPI) -> None:
         code = {401: UNAUTHENTICATED, 403: PERMISSION_DENIED, 429: REJECTED}.get(
             exc.status_code, INVALID_ARGUMENT if exc.status_code < 500 else INTERNAL
         )
-        return error_response(code, str(exc.detail), status=exc.status_code)
+        message = str(exc.detail)
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            # FastAPI's words for a body json.loads refused with something other than a
+            # JSONDecodeError: nesting beyond the parser's depth, an integer of > 4300 digits.
+            message = "body is not valid JSON (nested too deeply or a number too long)"
+        if code == INVALID_ARGUMENT and not message.startswith("invalid argument"):
+            message = f"invalid argument: {message}"
+        # The status follows the code (README §3.3); only a rate limit keeps its 429.
+        return error_response(
+            code,
+            message,
+            status=429 if exc.status_code == 429 else None,
+            headers=dict(exc.headers or {}),
+        )
 
     async def on_unexpected(request: Request, exc: Exception) -> EnvelopeResponse:
         log.exception("unexpected failure", exc_info=exc)

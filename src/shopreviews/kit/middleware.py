@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, urlencode
 from shopreviews.kit.envelope import (
     DEADLINE_EXCEEDED,
     HTTP_STATUS,
+    INTERNAL,
     INVALID_ARGUMENT,
     new_request_id,
     request_id_var,
@@ -36,6 +37,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 access_log = logging.getLogger("shopreviews.access")
+error_log = logging.getLogger("shopreviews.errors")
 
 API_PREFIX = "/api/v1/openapi/"
 LEGACY_PREFIX = "/api/v1/open_api/"
@@ -84,9 +86,10 @@ def redact_query(query: str) -> str:
     pairs = parse_qsl(query, keep_blank_values=True)
     return urlencode(
         [
-            (k, "[redacted]" if k.lower().strip("[]0123456789") in SECRET_QUERY_KEYS else v)
+            (k, "[redacted]" if k.strip().lower().strip("[]0123456789") in SECRET_QUERY_KEYS else v)
             for k, v in pairs
-        ]
+        ],
+        safe="[]",
     )
 
 
@@ -98,7 +101,7 @@ def _envelope_bytes(code: int, message: str, request_id: str) -> bytes:
         "request_id": request_id,
         "data": None,
     }
-    return json.dumps(body, ensure_ascii=False).encode()
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class ConventionsMiddleware:
@@ -116,7 +119,7 @@ class ConventionsMiddleware:
         started = time.perf_counter()
         original_path = scope["path"]
         path = canonical_path(original_path)
-        is_api = path.startswith("/api/")
+        is_api = (path + "/").startswith("/api/")  # "/api/" itself canonicalises to "/api"
         scope = dict(scope, path=path, raw_path=path.encode())
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
@@ -137,22 +140,19 @@ class ConventionsMiddleware:
                 message = dict(message, headers=headers)
             await send(message)
 
-        async def reply(
-            status: int, code: int, message: str, extra: list[tuple[bytes, bytes]] | None = None
-        ) -> None:
+        async def reply(status: int, code: int, message: str) -> None:
+            body = _envelope_bytes(code, message, request_id)
             await send_wrapper(
                 {
                     "type": "http.response.start",
                     "status": status,
                     "headers": [
                         (b"content-type", b"application/json; charset=utf-8"),
-                        *(extra or []),
+                        (b"content-length", str(len(body)).encode()),
                     ],
                 }
             )
-            await send(
-                {"type": "http.response.body", "body": _envelope_bytes(code, message, request_id)}
-            )
+            await send({"type": "http.response.body", "body": body})
 
         try:
             if is_api and scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
@@ -169,16 +169,24 @@ class ConventionsMiddleware:
                         (k, v) for k, v in scope["headers"] if k.lower() != b"content-type"
                     ] + [(b"content-type", b"application/json")]
                 receive = _replay(body)
+            budget = asyncio.timeout(self.budget_seconds)
             try:
-                async with asyncio.timeout(self.budget_seconds):
+                async with budget:
                     await self.app(scope, receive, send_wrapper)
-            except TimeoutError:
-                if status_holder["status"] == 0:
+            except Exception:
+                if status_holder["status"] != 0:
+                    raise  # the response has begun: nothing better to do than drop it
+                if budget.expired():
                     await reply(
                         HTTP_STATUS[DEADLINE_EXCEEDED],
                         DEADLINE_EXCEEDED,
                         "deadline exceeded: the request took longer than the processing budget",
                     )
+                else:
+                    # Starlette's ServerErrorMiddleware sits outside this one: left to it, the
+                    # 500 would lack X-Request-Id and carry a request_id no log line knows.
+                    error_log.exception("unexpected failure", extra={"request_id": request_id})
+                    await reply(HTTP_STATUS[INTERNAL], INTERNAL, "internal error")
         finally:
             duration_ms = (time.perf_counter() - started) * 1000
             access_log.info(

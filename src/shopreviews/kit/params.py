@@ -15,7 +15,11 @@ from shopreviews.kit.envelope import InvalidArgument
 MAX_ARRAY_ITEMS = 100
 MAX_ID = 2**63 - 1
 _UNSET = frozenset({"", "undefined", "null"})
-_INDEXED = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<index>\d*)\]$")
+# ASCII digits only (\d would also take other scripts' digits); the index may be any length.
+_INDEXED = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<index>[0-9]*)\]$")
+# More digits than this is above any limit we check (and int() refuses > 4300 digits).
+_MAX_DIGITS = 19
+_HUGE: int = 10**_MAX_DIGITS
 _EXTERNAL_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
 SHOP_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -39,6 +43,13 @@ def parse_query(raw: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _no_nul(name: str, value: str) -> None:
+    # PostgreSQL text cannot hold U+0000 (asyncpg raises), and no parameter has a use for it;
+    # bodies get the same rule from kit.schemas.In (spec README §3.1).
+    if "\x00" in value:
+        raise InvalidArgument(f"{name} must not contain the U+0000 character")
+
+
 class QueryParams:
     """Decoded query pairs with the contract's reading rules."""
 
@@ -54,6 +65,7 @@ class QueryParams:
         found: str | None = None
         for key, value in self.pairs:
             if key in names:
+                _no_nul(key, value)
                 value = value.strip()
                 if value not in _UNSET:
                     found = value
@@ -62,33 +74,51 @@ class QueryParams:
     def array(self, name: str) -> list[str]:
         """Every array form merged in order of appearance; trimmed, de-duplicated, ≤ 100."""
         groups: list[list[str]] = []
-        indexed: dict[int, list[str]] = {}
+        indexed: dict[tuple[int, str], list[str]] = {}
         indexed_slot: list[str] | None = None
         for key, value in self.pairs:
             if key == name or key == f"{name}[]":
+                _no_nul(name, value)
                 groups.append([value])
                 continue
             match = _INDEXED.match(key)
             if match and match.group("name") == name and match.group("index"):
+                _no_nul(name, value)
                 if indexed_slot is None:
                     indexed_slot = []
                     groups.append(indexed_slot)  # indexed items sit where the first appeared
-                indexed.setdefault(int(match.group("index")), []).append(value)
+                indexed.setdefault(_numeric_order(match.group("index")), []).append(value)
         if indexed_slot is not None:
             for index in sorted(indexed):
                 indexed_slot.extend(indexed[index])
-        items: list[str] = []
+        items: dict[str, None] = {}  # ordered set: first occurrence kept
         for group in groups:
             for value in group:
                 if value.strip() in _UNSET:
                     continue
                 for item in value.split(","):
                     item = item.strip()
-                    if item and item not in items:
-                        items.append(item)
-        if len(items) > MAX_ARRAY_ITEMS:
-            raise InvalidArgument(f"{name} has more than {MAX_ARRAY_ITEMS} items")
-        return items
+                    if item:
+                        items[item] = None
+                        if len(items) > MAX_ARRAY_ITEMS:
+                            raise InvalidArgument(f"{name} has more than {MAX_ARRAY_ITEMS} items")
+        return list(items)
+
+
+def _numeric_order(digits: str) -> tuple[int, str]:
+    """Sort key ordering decimal strings by value without int() (indexes may be huge)."""
+    significant = digits.lstrip("0")
+    return (len(significant), significant)
+
+
+def _ascii_int(text: str) -> int | None:
+    """An ASCII decimal string as int, capped at _HUGE; None when not decimal."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    significant = text.lstrip("0")
+    if len(significant) > _MAX_DIGITS:
+        return _HUGE
+    return int(significant or "0")
 
 
 def parse_flag(value: Any, field: str, *, query: bool = False) -> bool:
@@ -110,11 +140,10 @@ def parse_id(value: Any, field: str = "id") -> int:
     """Server ids: a JSON integer or a decimal string, 1 to 2^63-1."""
     if isinstance(value, bool):
         raise InvalidArgument(f"{field} must be a positive integer id")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        number = int(value.strip())
-    else:
+    number = value if isinstance(value, int) else None
+    if isinstance(value, str):
+        number = _ascii_int(value.strip())
+    if number is None:
         raise InvalidArgument(f"{field} must be a positive integer id")
     if not 1 <= number <= MAX_ID:
         raise InvalidArgument(f"{field} must be a positive integer id below 2^63")
@@ -138,8 +167,10 @@ def parse_external_id(value: Any, field: str) -> str:
 
 
 def parse_positive_int(value: str | None, field: str, default: int) -> int:
+    """A query integer ≥ 1; absurdly long values read as 10**19 (above every limit we apply)."""
     if value is None:
         return default
-    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+    number = _ascii_int(value)
+    if number is None or number < 1:
         raise InvalidArgument(f"{field} must be an integer of at least 1")
-    return int(value)
+    return number

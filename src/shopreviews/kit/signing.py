@@ -49,9 +49,11 @@ def candidate_messages(pairs: list[tuple[str, str]], timestamp: str, body: bytes
     if body:
         try:
             value = json.loads(body)
+            # Inside the try: a lone surrogate escape ("\udc00") is valid JSON without a UTF-8
+            # form (UnicodeEncodeError, a ValueError), so such a body has no canonical form.
+            canonical = message_bytes(base, canonical_json(value).encode())
         except (ValueError, RecursionError):
             return messages
-        canonical = message_bytes(base, canonical_json(value).encode())
         if canonical != messages[0]:
             messages.append(canonical)
     return messages

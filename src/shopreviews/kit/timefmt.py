@@ -45,11 +45,18 @@ def rfc3339(value: datetime | None) -> str:
     """Resource timestamps: RFC 3339 UTC with whole seconds and Z; '' when unset."""
     if value is None:
         return ""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _date_time(value, "T") + "Z"
 
 
 def display(value: datetime | None) -> str:
     """Review display times: 'YYYY-MM-DD HH:MM:SS' UTC; '' when unset."""
     if value is None:
         return ""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return _date_time(value, " ")
+
+
+def _date_time(value: datetime, sep: str) -> str:
+    # Not strftime("%Y"): glibc writes years below 1000 without zero padding ("999-01-01"),
+    # which breaks the fixed-width formats; every accepted input year is 0001-9999.
+    v = value.astimezone(UTC)
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}{sep}{v.hour:02d}:{v.minute:02d}:{v.second:02d}"

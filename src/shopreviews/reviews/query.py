@@ -13,6 +13,14 @@ __all__ = ["SORTS", "RatingTarget", "rating_target", "review_filter"]
 MAX_KEYWORD = 200
 
 
+def _no_nul(value: str | None, name: str) -> str | None:
+    """Refuse U+0000 in a text value compared in SQL: PostgreSQL text cannot hold it, so the
+    query failed with a 500 there (SQLite just matched nothing). Code 3, as in bodies."""
+    if value is not None and "\x00" in value:
+        raise InvalidArgument(f"{name} must not contain the U+0000 character")
+    return value
+
+
 def review_filter(query: QueryParams) -> ReviewFilter:
     product_ids = [parse_external_id(v, "product_ids") for v in query.array("product_ids")]
     single = query.scalar("product_id")
@@ -26,26 +34,32 @@ def review_filter(query: QueryParams) -> ReviewFilter:
             raise InvalidArgument("ratings must be integers from 1 to 5")
         if int(value) not in ratings:
             ratings.append(int(value))
-    keyword = query.scalar("keyword")
+    keyword = _no_nul(query.scalar("keyword"), "keyword")
     if keyword is not None and len(keyword) > MAX_KEYWORD:
         raise InvalidArgument(f"keyword must be at most {MAX_KEYWORD} characters")
+    sources = query.array("sources")
+    for source in sources:
+        _no_nul(source, "sources")
     store = query.scalar("is_store_review")
     published_text = query.scalar("is_published")
     published: bool | None = True
     if published_text == "all":
         published = None
     elif published_text is not None:
+        if published_text not in ("0", "1", "true", "false"):
+            # parse_flag's message ("must be 0 or 1") would hide the `all` value.
+            raise InvalidArgument("is_published must be 0, 1 or all")
         published = parse_flag(published_text, "is_published", query=True)
     sort_by = query.scalar("sort_by") or "created-descending"
     if sort_by not in SORTS:
         raise InvalidArgument(f"sort_by must be one of {', '.join(SORTS)}")
     return ReviewFilter(
         product_ids=product_ids,
-        product_handle=query.scalar("product_handle"),
+        product_handle=_no_nul(query.scalar("product_handle"), "product_handle"),
         is_store_review=None if store is None else parse_flag(store, "is_store_review", query=True),
         keyword=keyword,
         ratings=ratings,
-        sources=query.array("sources"),
+        sources=sources,
         published=published,
         sort_by=sort_by,
     )
@@ -75,7 +89,7 @@ def rating_target(query: QueryParams) -> RatingTarget:
     product_id = query.scalar("product_id")
     if product_id is not None:
         return RatingTarget("product", parse_external_id(product_id, "product_id"))
-    handle = query.scalar("product_handle")
+    handle = _no_nul(query.scalar("product_handle"), "product_handle")
     if handle is not None:
         return RatingTarget("product", handle=handle)
     raise InvalidArgument(

@@ -98,7 +98,12 @@ class ReviewRepository:
         if flt.ratings:
             conditions.append(Review.rating.in_(flt.ratings))
         if flt.sources:
-            conditions.append(func.lower(Review.source).in_([s.lower() for s in flt.sources]))
+            # lower() in SQL on both sides, as for keyword: Python's str.lower() also folds
+            # non-ASCII letters while SQLite's lower() does not, so "Ünïcode" never matched
+            # its own source there.
+            conditions.append(
+                func.lower(Review.source).in_([func.lower(literal(s)) for s in flt.sources])
+            )
         return query.where(and_(*conditions))
 
     async def page(self, flt: ReviewFilter, *, offset: int, limit: int) -> Sequence[Review]:

@@ -73,6 +73,66 @@ Rating = Annotated[
 ]
 
 
+def _trimmed(value: Any) -> Any:
+    """Identifiers and emails lose surrounding whitespace *before* validation (README §3.1),
+    so a length limit applies to the trimmed text; a JSON integer id becomes its string."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.strip() if isinstance(value, str) else value
+
+
+Trimmed = BeforeValidator(_trimmed)
+
+
+def _reply_object(value: Any) -> Any:
+    # Without this a non-object reply is reported as "body must be a JSON object", which
+    # names the wrong thing (the envelope maps every model-type error to the whole body).
+    if value is not None and not isinstance(value, dict):
+        raise ValueError("must be an object {content, reply_at}")
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    pending = [value]
+    while pending:  # iterative, like the U+0000 walk: bodies may nest deeply
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+class ReviewIn(In):
+    """A review body. A lone surrogate escape ("\\ud800") is valid JSON syntax but has no
+    UTF-8 form: stored, it failed the INSERT with a 500, so it is code 3 like U+0000."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        if _has_lone_surrogate(data):
+            raise ValueError("text must not contain lone surrogate escapes such as \\ud800")
+        return data
+
+
+class CreateIn(ReviewIn):
+    """A create body: JSON null for a field means "not given", so its default applies
+    (README §3.1). Without this, `"is_published": null` failed the flag check."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
+
+
 def _absolute_url(value: str, field: str) -> str:
     value = value.strip()
     parts = urlsplit(value)
@@ -81,7 +141,7 @@ def _absolute_url(value: str, field: str) -> str:
     return value
 
 
-class MediaItemIn(In):
+class MediaItemIn(CreateIn):
     url: str
     thumbnail_url: str | None = None
     type: Annotated[
@@ -138,7 +198,7 @@ class MediaItemIn(In):
         }
 
 
-class LegacyMediaIn(In):
+class LegacyMediaIn(CreateIn):
     images: list[str | None] | None = None
     thumbnails: list[str | None] | None = None
     video: str | None = None
@@ -172,7 +232,7 @@ class LegacyMediaIn(In):
         return items
 
 
-class ReplyIn(In):
+class ReplyIn(CreateIn):
     content: str | None = Field(default=None, max_length=10000)
     reply_at: TimeInput = None
 
@@ -211,12 +271,17 @@ MediaInput = Annotated[
 
 
 def _product_id(value: Any) -> Any:
-    if value is None or value == 0 or (isinstance(value, str) and value.strip() in ("", "0")):
+    # `type(...) is int`: `false == 0` and `0.0 == 0` are true in Python, but neither is an id.
+    if (
+        value is None
+        or (type(value) is int and value == 0)
+        or (isinstance(value, str) and value.strip() in ("", "0"))
+    ):
         return "0"
     return value
 
 
-class ReviewCreate(In):
+class ReviewCreate(CreateIn):
     """Body of create_review: the union of both documented shapes."""
 
     product_id: Annotated[ExternalId, BeforeValidator(_product_id)] = Field(
@@ -224,15 +289,12 @@ class ReviewCreate(In):
         description='product id; absent, 0, "0" or "" make a store review',
         examples=["9200305176832"],
     )
-    product_handle: str | None = Field(default=None, max_length=255)
+    product_handle: Annotated[str | None, Trimmed] = Field(default=None, max_length=255)
     product_title: str | None = Field(default=None, max_length=255)
-    order_id: Annotated[
-        str | None,
-        BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
-    ] = Field(default=None, max_length=64)
+    order_id: Annotated[str | None, Trimmed] = Field(default=None, max_length=64)
     rating: Rating
     author: str = Field(examples=["Jane D."])
-    author_email: str | None = Field(default=None, max_length=254)
+    author_email: Annotated[str | None, Trimmed] = Field(default=None, max_length=254)
     author_phone: str | None = Field(default=None, max_length=32)
     author_country: str | None = Field(default=None, max_length=64)
     title: str | None = _text(300)
@@ -246,7 +308,7 @@ class ReviewCreate(In):
     is_published: Flag = True
     is_top: Flag = False
     media: MediaInput = Field(default_factory=list)
-    reply: ReplyIn | None = None
+    reply: Annotated[ReplyIn | None, BeforeValidator(_reply_object)] = None
 
     @field_validator("author")
     @classmethod
@@ -258,9 +320,6 @@ class ReviewCreate(In):
     @field_validator("author_email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = value.strip()
         if value:
             local, _, domain = value.partition("@")
             if not local or not domain or "@" in domain or any(c.isspace() for c in value):
@@ -272,18 +331,12 @@ class ReviewCreate(In):
     def _handle(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        value = value.strip()
         if any(c.isspace() for c in value):
             raise ValueError("must not contain whitespace")
         return value
 
-    @field_validator("order_id")
-    @classmethod
-    def _order_id(cls, value: str | None) -> str | None:
-        return value.strip() if value is not None else None
 
-
-class ReplyUpdate(In):
+class ReplyUpdate(ReviewIn):
     content: str = Field(min_length=1, max_length=10000)
     reply_at: TimeInput = None
 
@@ -295,7 +348,7 @@ class ReplyUpdate(In):
         return value
 
 
-class ReviewIdIn(In):
+class ReviewIdIn(ReviewIn):
     id: ServerId | None = Field(default=None, description="review id")
     review_id: ServerId | None = Field(default=None, description="alias of id")
 
@@ -321,7 +374,7 @@ class ReviewUpdate(ReviewIdIn):
     is_top: Flag | None = None
     title: str | None = _text(300)
     content: str | None = _text(10000)
-    reply: ReplyUpdate | None = Field(
+    reply: Annotated[ReplyUpdate | None, BeforeValidator(_reply_object)] = Field(
         default=None, description="an object sets the reply; null removes it"
     )
 

@@ -140,7 +140,7 @@ async def create(
     if review.is_published:
         await repo.adjust_rating(review.product_id, review.rating, +1)
     out = await _out(repo, review)
-    await events.record(session, caller.shop_id, "review/created", {"review": out.model_dump()})
+    await events.record(session, caller.shop_id, "review/created", out.model_dump(), now=now)
     return out
 
 
@@ -155,7 +155,12 @@ async def delete(session: AsyncSession, caller: Caller, review_id: int, *, now_t
         await repo.adjust_rating(review.product_id, review.rating, -1)
     await session.flush()
     await events.record(
-        session, caller.shop_id, "review/deleted", {"review": out.model_dump(), "reason": "deleted"}
+        session,
+        caller.shop_id,
+        "review/deleted",
+        out.model_dump(),
+        now=_now(now_ts),
+        reason="deleted",
     )
 
 
@@ -196,13 +201,11 @@ async def update(
         )
     await session.flush()
     out = await _out(repo, review)
-    await events.record(session, caller.shop_id, "review/updated", {"review": out.model_dump()})
+    item = out.model_dump()
+    await events.record(session, caller.shop_id, "review/updated", item, now=now)
     if was_published and not review.is_published:
         await events.record(
-            session,
-            caller.shop_id,
-            "review/deleted",
-            {"review": out.model_dump(), "reason": "hidden"},
+            session, caller.shop_id, "review/deleted", item, now=now, reason="hidden"
         )
     return out
 

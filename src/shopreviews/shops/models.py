@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopreviews.kit.models import Base, Timestamps
@@ -18,6 +18,8 @@ class Shop(Timestamps, Base):
     # Encrypted with the server key: the private token is the HMAC key, so it must be recoverable.
     private_token_encrypted: Mapped[str] = mapped_column(String(512))
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Last `sequence` given to an event of this shop (see events.service).
+    event_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:

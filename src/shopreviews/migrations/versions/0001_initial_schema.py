@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 01:16:25.946782
+Create Date: 2026-11-26
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("public_token", sa.String(length=64), nullable=False),
         sa.Column("private_token_encrypted", sa.String(length=512), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("event_sequence", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("created_at", shopreviews.kit.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", shopreviews.kit.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("shop_id", name=op.f("pk_shops")),
@@ -69,17 +70,18 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("shop_id", sa.String(length=64), nullable=False),
+        sa.Column("event_id", sa.String(length=32), nullable=False),
+        sa.Column("sequence", sa.BigInteger(), nullable=False),
         sa.Column("topic", sa.String(length=64), nullable=False),
-        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
         sa.Column("occurred_at", shopreviews.kit.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["shop_id"], ["shops.shop_id"], name=op.f("fk_events_shop_id_shops"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_events_event_id")),
+        sa.UniqueConstraint("shop_id", "sequence", name=op.f("uq_events_shop_id")),
     )
-    with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index("ix_events_shop_id_id", ["shop_id", "id"], unique=False)
-
     op.create_table(
         "merchant_users",
         sa.Column(
@@ -196,6 +198,53 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "webhook_subscriptions",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("shop_id", sa.String(length=64), nullable=False),
+        sa.Column("owner_client_id", sa.String(length=64), nullable=False),
+        sa.Column("topic", sa.String(length=64), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("url_sha256", sa.String(length=64), nullable=False),
+        sa.Column("secret_encrypted", sa.Text(), nullable=False),
+        sa.Column("previous_secret_encrypted", sa.Text(), nullable=True),
+        sa.Column(
+            "previous_secret_until",
+            shopreviews.kit.models.UTCDateTime(timezone=True),
+            nullable=True,
+        ),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("disabled_reason", sa.String(length=16), nullable=False),
+        sa.Column(
+            "failing_since", shopreviews.kit.models.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("created_at", shopreviews.kit.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", shopreviews.kit.models.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["shop_id"],
+            ["shops.shop_id"],
+            name=op.f("fk_webhook_subscriptions_shop_id_shops"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_subscriptions")),
+        sa.UniqueConstraint(
+            "shop_id",
+            "owner_client_id",
+            "topic",
+            "url_sha256",
+            name=op.f("uq_webhook_subscriptions_shop_id"),
+        ),
+    )
+    with op.batch_alter_table("webhook_subscriptions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_subscriptions_fanout", ["shop_id", "topic", "status"], unique=False
+        )
+
+    op.create_table(
         "merchant_sessions",
         sa.Column("sid", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -220,15 +269,125 @@ def upgrade() -> None:
     with op.batch_alter_table("merchant_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_merchant_sessions_shop_id"), ["shop_id"], unique=False)
 
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("shop_id", sa.String(length=64), nullable=False),
+        sa.Column("event_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "subscription_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "first_attempt_at", shopreviews.kit.models.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("created_at", shopreviews.kit.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", shopreviews.kit.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("run_at", shopreviews.kit.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("lease_owner", sa.String(length=64), nullable=True),
+        sa.Column("lease_until", shopreviews.kit.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_pk"],
+            ["events.id"],
+            name=op.f("fk_webhook_deliveries_event_pk_events"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["shop_id"],
+            ["shops.shop_id"],
+            name=op.f("fk_webhook_deliveries_shop_id_shops"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["webhook_subscriptions.id"],
+            name=op.f("fk_webhook_deliveries_subscription_id_webhook_subscriptions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index("ix_webhook_deliveries_due", ["status", "run_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_webhook_deliveries_event_pk"), ["event_pk"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_webhook_deliveries_shop_id"), ["shop_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_webhook_deliveries_subscription_id"), ["subscription_id"], unique=False
+        )
+
+    op.create_table(
+        "webhook_attempts",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "delivery_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("shop_id", sa.String(length=64), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("started_at", shopreviews.kit.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("succeeded", sa.Boolean(), nullable=False),
+        sa.Column("response_excerpt", sa.Text(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["delivery_id"],
+            ["webhook_deliveries.id"],
+            name=op.f("fk_webhook_attempts_delivery_id_webhook_deliveries"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["shop_id"],
+            ["shops.shop_id"],
+            name=op.f("fk_webhook_attempts_shop_id_shops"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_attempts")),
+    )
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_webhook_attempts_delivery_id"), ["delivery_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_attempts_delivery_id"))
+
+    op.drop_table("webhook_attempts")
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_deliveries_subscription_id"))
+        batch_op.drop_index(batch_op.f("ix_webhook_deliveries_shop_id"))
+        batch_op.drop_index(batch_op.f("ix_webhook_deliveries_event_pk"))
+        batch_op.drop_index("ix_webhook_deliveries_due")
+
+    op.drop_table("webhook_deliveries")
     with op.batch_alter_table("merchant_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_merchant_sessions_shop_id"))
 
     op.drop_table("merchant_sessions")
+    with op.batch_alter_table("webhook_subscriptions", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_subscriptions_fanout")
+
+    op.drop_table("webhook_subscriptions")
     with op.batch_alter_table("reviews", schema=None) as batch_op:
         batch_op.drop_index("ix_reviews_shop_feed")
         batch_op.drop_index("ix_reviews_product_feed")
@@ -243,9 +402,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_merchant_users_email"))
 
     op.drop_table("merchant_users")
-    with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.drop_index("ix_events_shop_id_id")
-
     op.drop_table("events")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_shop_id"))

@@ -1,0 +1,269 @@
+"""Attempting one webhook delivery: check the target, sign, POST, record, schedule.
+
+Each attempt reads everything fresh (subscription URL, current private token, secrets), so a
+reset token or an updated URL applies from the next attempt on. The HTTP call happens outside
+any database transaction; its outcome is written in a short one afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.context import AppContext
+from shopreviews.events.models import DomainEvent
+from shopreviews.kit.jobs import JobQueue, JobStatus
+from shopreviews.kit.netguard import Target, UrlRejected, check_url
+from shopreviews.shops import service as shop_service
+from shopreviews.shops.models import Shop
+from shopreviews.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from shopreviews.webhooks.repository import DeliveryRepository
+from shopreviews.webhooks.schedule import next_attempt_at, parse_retry_after
+from shopreviews.webhooks.signatures import standard_signatures, trustoo_sign
+
+log = logging.getLogger("shopreviews.webhooks")
+
+CONNECT_TIMEOUT = 5.0
+TOTAL_TIMEOUT = 15.0
+MAX_RESPONSE_BYTES = 64 * 1024
+FAILING_LIMIT = timedelta(days=5)
+LEASE = timedelta(seconds=60)  # comfortably above the 15 s total timeout
+
+
+def new_http_client() -> httpx.AsyncClient:
+    """The process-wide client for deliveries: fixed timeouts, never follows redirects."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+    )
+
+
+@dataclass
+class Outcome:
+    status_code: int | None = None
+    excerpt: str = ""
+    error: str = ""
+    retry_after: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass
+class Prepared:
+    delivery_id: int
+    attempt: int
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+class DeliveryHandler:
+    name = "webhook"
+
+    def __init__(self, ctx: AppContext, http: httpx.AsyncClient) -> None:
+        self.ctx = ctx
+        self.http = http
+        self.queue: JobQueue[WebhookDelivery] = JobQueue(WebhookDelivery, lease=LEASE)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.ctx.now(), UTC)
+
+    async def run(self, job_id: int, owner: str) -> None:
+        prepared = await self._prepare(job_id, owner)
+        if prepared is None:
+            return
+        started = self._now()
+        clock = time.perf_counter()
+        outcome = await self._send(prepared)
+        duration_ms = int((time.perf_counter() - clock) * 1000)
+        await self._record(prepared, owner, started, duration_ms, outcome)
+
+    async def _prepare(self, job_id: int, owner: str) -> Prepared | None:
+        async with self.ctx.db.session(write=False) as session:
+            delivery = await session.get(WebhookDelivery, job_id)
+            if (
+                delivery is None
+                or delivery.lease_owner != owner
+                or delivery.status != JobStatus.PENDING
+            ):
+                return None
+            sub = await session.get(WebhookSubscription, delivery.subscription_id)
+            event = await session.get(DomainEvent, delivery.event_pk)
+            shop = await session.get(Shop, delivery.shop_id)
+            if sub is None or event is None or shop is None or sub.status != "enabled":
+                cancel = True
+            else:
+                cancel = False
+                prepared = self._sign(delivery, sub, event, shop)
+        if cancel:
+            async with self.ctx.db.session(write=True) as session:
+                await self.queue.finish(
+                    session,
+                    job_id,
+                    owner=owner,
+                    values={
+                        "status": JobStatus.CANCELLED,
+                        "last_error": "subscription disabled or removed",
+                    },
+                )
+            return None
+        return prepared
+
+    def _sign(
+        self, delivery: WebhookDelivery, sub: WebhookSubscription, event: DomainEvent, shop: Shop
+    ) -> Prepared:
+        attempt = delivery.attempts + 1
+        stamp = str(self.ctx.now())
+        body = event.body.encode()
+        secrets = [self.ctx.box.open(sub.secret_encrypted)]
+        if (
+            sub.previous_secret_encrypted
+            and sub.previous_secret_until
+            and sub.previous_secret_until > self._now()
+        ):
+            secrets.append(self.ctx.box.open(sub.previous_secret_encrypted))
+        # Shop-owned subscriptions sign with the shop's current private token.
+        key = shop_service.private_token(self.ctx, shop)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": self.ctx.settings.webhook_user_agent,
+            "Open-Trustoo-Webhook-Public-token": shop.public_token,
+            "Open-Trustoo-Webhook-Timestamp": stamp,
+            "Open-Trustoo-Webhook-Sign": trustoo_sign(key, stamp, body),
+            "Open-Trustoo-Webhook-RequestId": event.event_id,
+            "Open-Trustoo-Webhook-Topic": event.topic,
+            "webhook-id": event.event_id,
+            "webhook-timestamp": stamp,
+            "webhook-signature": standard_signatures(secrets, event.event_id, stamp, body),
+        }
+        return Prepared(delivery.id, attempt, sub.url, body, headers)
+
+    async def _send(self, prepared: Prepared) -> Outcome:
+        try:
+            target = await check_url(
+                prepared.url, allow_private=self.ctx.settings.webhook_allow_private_targets
+            )
+        except UrlRejected as exc:
+            return Outcome(error=f"url refused: {exc}")
+        try:
+            async with asyncio.timeout(TOTAL_TIMEOUT):
+                return await self._post(target, prepared)
+        except TimeoutError:
+            return Outcome(error=f"timed out after {TOTAL_TIMEOUT:.0f} s")
+        except httpx.HTTPError as exc:
+            return Outcome(error=f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__)
+
+    async def _post(self, target: Target, prepared: Prepared) -> Outcome:
+        # Connect to the address that passed the check (no second DNS lookup), keeping the
+        # original host name for Host and TLS SNI.
+        url = httpx.URL(prepared.url).copy_with(host=target.addresses[0])
+        default_port = 443 if target.scheme == "https" else 80
+        host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
+        headers = {**prepared.headers, "Host": host_header}
+        async with self.http.stream(
+            "POST",
+            url,
+            content=prepared.body,
+            headers=headers,
+            extensions={"sni_hostname": target.host},
+        ) as response:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_raw():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= MAX_RESPONSE_BYTES:
+                    break
+            excerpt = b"".join(chunks)[:MAX_RESPONSE_BYTES].decode("utf-8", "replace")
+            return Outcome(response.status_code, excerpt, "", response.headers.get("retry-after"))
+
+    async def _record(
+        self, prepared: Prepared, owner: str, started: datetime, duration_ms: int, outcome: Outcome
+    ) -> None:
+        now = self._now()
+        async with self.ctx.db.session(write=True) as session:
+            delivery = await session.get(WebhookDelivery, prepared.delivery_id)
+            if delivery is None or delivery.lease_owner != owner:
+                return  # removed with its subscription, or taken over after a lost lease
+            sub = await session.get(WebhookSubscription, delivery.subscription_id)
+            session.add(
+                WebhookAttempt(
+                    delivery_id=delivery.id,
+                    shop_id=delivery.shop_id,
+                    attempt=prepared.attempt,
+                    started_at=started,
+                    duration_ms=duration_ms,
+                    status_code=outcome.status_code,
+                    succeeded=outcome.succeeded,
+                    response_excerpt=outcome.excerpt[:4000],
+                    error=outcome.error,
+                )
+            )
+            first = delivery.first_attempt_at or started
+            disable = ""
+            values: dict[str, object] = {
+                "attempts": prepared.attempt,
+                "first_attempt_at": first,
+                "last_status_code": outcome.status_code,
+                "updated_at": now,
+                "last_error": outcome.error
+                or (f"HTTP {outcome.status_code}" if not outcome.succeeded else ""),
+            }
+            if outcome.succeeded:
+                values["status"] = JobStatus.SUCCEEDED
+                if sub is not None:
+                    sub.failing_since = None
+            elif outcome.status_code == 410 and sub is not None:
+                values["status"] = JobStatus.DEAD
+                disable = "gone"
+            else:
+                retry_at = next_attempt_at(
+                    failed_attempt=prepared.attempt,
+                    first_attempt_at=first,
+                    finished_at=now,
+                    retry_after=parse_retry_after(outcome.retry_after, now),
+                )
+                if retry_at is None:
+                    values["status"] = JobStatus.DEAD
+                else:
+                    values["run_at"] = retry_at
+                if sub is not None:
+                    if sub.failing_since is None:
+                        sub.failing_since = started
+                    elif now - sub.failing_since >= FAILING_LIMIT:
+                        values["status"] = JobStatus.DEAD
+                        disable = "failing"
+            await session.flush()
+            await self.queue.finish(session, delivery.id, owner=owner, values=values)
+            if disable and sub is not None:
+                # After finishing: disabling cancels the subscription's *other* pending deliveries.
+                await self._disable(session, sub, disable)
+
+    async def _disable(self, session: AsyncSession, sub: WebhookSubscription, reason: str) -> None:
+        sub.status, sub.disabled_reason = "disabled", reason
+        sub.updated_at = self._now()
+        await DeliveryRepository(session, sub.shop_id).cancel_pending(
+            sub.id, reason=f"subscription disabled ({reason})"
+        )
+        log.warning("webhook %s of shop %s disabled: %s", sub.id, sub.shop_id, reason)
+
+
+async def due_count(ctx: AppContext) -> int:
+    """Deliveries waiting (for the CLI and tests)."""
+    async with ctx.db.session(write=False) as session:
+        result = await session.execute(
+            select(func.count(WebhookDelivery.id)).where(
+                WebhookDelivery.status == JobStatus.PENDING
+            )
+        )
+        return int(result.scalar_one())

@@ -1,0 +1,181 @@
+"""Every query on webhook subscriptions, deliveries and attempts; always by shop and owner."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.events.models import DomainEvent
+from shopreviews.kit.jobs import JobStatus
+from shopreviews.kit.models import UTCDateTime
+from shopreviews.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+
+
+class SubscriptionRepository:
+    """Subscriptions of one owner: a shop (owner_client_id "") or a platform within a shop."""
+
+    def __init__(self, session: AsyncSession, shop_id: str, owner_client_id: str) -> None:
+        self.session = session
+        self.shop_id = shop_id
+        self.owner = owner_client_id
+
+    def _mine(self) -> Select[WebhookSubscription]:
+        return select(WebhookSubscription).where(
+            WebhookSubscription.shop_id == self.shop_id,
+            WebhookSubscription.owner_client_id == self.owner,
+        )
+
+    async def list(self, topic: str | None = None) -> Sequence[WebhookSubscription]:
+        query = self._mine().order_by(WebhookSubscription.id)
+        if topic is not None:
+            query = query.where(WebhookSubscription.topic == topic)
+        return (await self.session.execute(query)).scalars().all()
+
+    async def get(self, subscription_id: int) -> WebhookSubscription | None:
+        query = self._mine().where(WebhookSubscription.id == subscription_id)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def find(self, topic: str, url_sha256: str) -> WebhookSubscription | None:
+        query = self._mine().where(
+            WebhookSubscription.topic == topic, WebhookSubscription.url_sha256 == url_sha256
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def count(self) -> int:
+        query = select(func.count(WebhookSubscription.id)).where(
+            WebhookSubscription.shop_id == self.shop_id,
+            WebhookSubscription.owner_client_id == self.owner,
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def add(self, subscription: WebhookSubscription) -> WebhookSubscription:
+        self.session.add(subscription)
+        await self.session.flush()
+        return subscription
+
+    async def delete(self, subscription: WebhookSubscription) -> None:
+        await self.session.delete(subscription)
+        await self.session.flush()
+
+
+class DeliveryRepository:
+    def __init__(self, session: AsyncSession, shop_id: str) -> None:
+        self.session = session
+        self.shop_id = shop_id
+
+    async def fan_out(self, event: DomainEvent, now: datetime) -> None:
+        """One pending delivery per enabled subscription of the event's shop and topic.
+
+        Runs in the transaction that records the event, so deliveries exist iff it commits.
+        """
+        matching = select(
+            literal(self.shop_id),
+            literal(event.id),
+            WebhookSubscription.id,
+            literal(JobStatus.PENDING.value),
+            literal(now, UTCDateTime()),
+            literal(0),
+            literal(""),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
+        ).where(
+            WebhookSubscription.shop_id == self.shop_id,
+            WebhookSubscription.topic == event.topic,
+            WebhookSubscription.status == "enabled",
+        )
+        await self.session.execute(
+            insert(WebhookDelivery).from_select(
+                [
+                    "shop_id",
+                    "event_pk",
+                    "subscription_id",
+                    "status",
+                    "run_at",
+                    "attempts",
+                    "last_error",
+                    "created_at",
+                    "updated_at",
+                ],
+                matching,
+            )
+        )
+
+    async def add(self, event_pk: int, subscription_id: int, now: datetime) -> WebhookDelivery:
+        delivery = WebhookDelivery(
+            shop_id=self.shop_id,
+            event_pk=event_pk,
+            subscription_id=subscription_id,
+            status=JobStatus.PENDING,
+            run_at=now,
+            attempts=0,
+            last_error="",
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(delivery)
+        await self.session.flush()
+        return delivery
+
+    async def cancel_pending(
+        self, subscription_id: int, *, reason: str, topic: str | None = None
+    ) -> None:
+        stmt = update(WebhookDelivery).where(
+            WebhookDelivery.shop_id == self.shop_id,
+            WebhookDelivery.subscription_id == subscription_id,
+            WebhookDelivery.status == JobStatus.PENDING,
+        )
+        if topic is not None:
+            events_of_topic = select(DomainEvent.id).where(
+                DomainEvent.shop_id == self.shop_id, DomainEvent.topic == topic
+            )
+            stmt = stmt.where(WebhookDelivery.event_pk.in_(events_of_topic))
+        await self.session.execute(
+            stmt.values(
+                status=JobStatus.CANCELLED, last_error=reason, lease_owner=None, lease_until=None
+            ).execution_options(synchronize_session=False)
+        )
+
+    async def listing(
+        self, *, subscription_ids: list[int], event_id: str | None, offset: int, limit: int
+    ) -> tuple[int, list[tuple[WebhookDelivery, DomainEvent]]]:
+        conditions = [
+            WebhookDelivery.shop_id == self.shop_id,
+            WebhookDelivery.subscription_id.in_(subscription_ids),
+        ]
+        if event_id is not None:
+            conditions.append(DomainEvent.event_id == event_id)
+        base = (
+            select(WebhookDelivery, DomainEvent)
+            .join(DomainEvent, DomainEvent.id == WebhookDelivery.event_pk)
+            .where(*conditions)
+        )
+        count = select(func.count()).select_from(base.subquery())
+        total = int((await self.session.execute(count)).scalar_one())
+        rows = await self.session.execute(
+            base.order_by(WebhookDelivery.id.desc()).offset(offset).limit(limit)
+        )
+        return total, [(d, e) for d, e in rows]
+
+    async def attempts(self, delivery_ids: list[int]) -> dict[int, list[WebhookAttempt]]:
+        if not delivery_ids:
+            return {}
+        rows = await self.session.execute(
+            select(WebhookAttempt)
+            .where(
+                WebhookAttempt.shop_id == self.shop_id, WebhookAttempt.delivery_id.in_(delivery_ids)
+            )
+            .order_by(WebhookAttempt.delivery_id, WebhookAttempt.attempt)
+        )
+        grouped: dict[int, list[WebhookAttempt]] = {}
+        for attempt in rows.scalars():
+            grouped.setdefault(attempt.delivery_id, []).append(attempt)
+        return grouped
+
+    async def event(self, event_id: str) -> DomainEvent | None:
+        query = select(DomainEvent).where(
+            DomainEvent.shop_id == self.shop_id, DomainEvent.event_id == event_id
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()

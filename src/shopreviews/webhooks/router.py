@@ -1,0 +1,160 @@
+"""Webhook subscription endpoints (spec webhooks.md) and the owner-only delivery tools [ext]."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from shopreviews.auth.caller import Caller
+from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
+from shopreviews.kit.envelope import EmptyData, Envelope, InvalidArgument
+from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
+from shopreviews.kit.pagination import PageRequest, Pagination
+from shopreviews.kit.params import parse_id
+from shopreviews.webhooks import service as webhook_service
+from shopreviews.webhooks.schemas import (
+    TOPICS,
+    DeliveryOut,
+    RedeliverIn,
+    SecretRotated,
+    WebhookCreated,
+    WebhookIdIn,
+    WebhookIn,
+    WebhookOut,
+    WebhookUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/openapi", tags=["webhooks"])
+
+# Scopes of subscription endpoints depend on the topic; the service checks them.
+AnyCaller = Annotated[Caller, Depends(api_caller(None))]
+
+
+class DeliveryPage(BaseModel):
+    page: Pagination
+    list: list[DeliveryOut]
+
+
+@router.post("/create_shop_webhook", response_model=Envelope[WebhookCreated])
+async def create_shop_webhook(
+    body: WebhookIn, caller: AnyCaller, session: Session, ctx: Ctx
+) -> Envelope[WebhookCreated]:
+    """Subscribe a URL to a topic; the answer carries the signing secret, shown only once."""
+    return Envelope(data=await webhook_service.create(ctx, session, caller, body))
+
+
+@router.post("/update_shop_webhook", response_model=Envelope[WebhookOut])
+async def update_shop_webhook(
+    body: WebhookUpdate, caller: AnyCaller, session: Session, ctx: Ctx
+) -> Envelope[WebhookOut]:
+    """Replace a subscription's topic and URL; also re-enables a disabled subscription."""
+    return Envelope(data=await webhook_service.update(ctx, session, caller, body))
+
+
+router.add_api_route(
+    "/update_shop_webhook",
+    update_shop_webhook,
+    methods=["PUT"],
+    include_in_schema=False,
+    response_model=Envelope[WebhookOut],
+)
+
+
+@router.post(
+    "/delete_shop_webhook",
+    response_model=Envelope[EmptyData],
+    openapi_extra=query_doc(param("id", "with DELETE: the subscription id, instead of a body")),
+)
+async def delete_shop_webhook(
+    caller: AnyCaller, session: Session, query: Query, body: WebhookIdIn | None = None
+) -> Envelope[EmptyData]:
+    """Remove a subscription; its pending deliveries are never attempted."""
+    if body is not None:
+        subscription_id = body.id
+    elif (raw := query.scalar("id")) is not None:
+        subscription_id = parse_id(raw, "id")
+    else:
+        raise InvalidArgument("id is required")
+    await webhook_service.delete(session, caller, subscription_id)
+    return Envelope(data=EmptyData())
+
+
+router.add_api_route(
+    "/delete_shop_webhook",
+    delete_shop_webhook,
+    methods=["DELETE"],
+    include_in_schema=False,
+    response_model=Envelope[EmptyData],
+)
+
+
+@router.get(
+    "/get_shop_webhooks",
+    response_model=Envelope[list[WebhookOut]],
+    openapi_extra=query_doc(
+        param("topic", "only subscriptions of this topic (alias event_type)", enum=list(TOPICS)),
+        param("event_type", "alias of topic"),
+    ),
+)
+async def get_shop_webhooks(
+    caller: AnyCaller, session: Session, query: Query
+) -> Envelope[list[WebhookOut]]:
+    """The caller's subscriptions, oldest first."""
+    topic = query.scalar("topic", "event_type")
+    if topic is not None and topic not in TOPICS:
+        raise InvalidArgument(f"topic must be one of {', '.join(TOPICS)}")
+    return Envelope(data=await webhook_service.list_subscriptions(session, caller, topic))
+
+
+@router.get(
+    "/get_webhook_deliveries",
+    response_model=Envelope[DeliveryPage],
+    openapi_extra=query_doc(
+        param("webhook_id", "deliveries of this subscription"),
+        param("event_id", "deliveries of this event"),
+        PAGE,
+        PAGE_SIZE,
+    ),
+)
+async def get_webhook_deliveries(
+    caller: AnyCaller, session: Session, query: Query
+) -> Envelope[DeliveryPage]:
+    """Deliveries of the caller's subscriptions with every attempt, newest first [ext]."""
+    raw_webhook = query.scalar("webhook_id")
+    webhook_id = parse_id(raw_webhook, "webhook_id") if raw_webhook is not None else None
+    event_id = query.scalar("event_id")
+    page = PageRequest.from_query(query)
+    pagination, items = await webhook_service.deliveries(
+        session, caller, webhook_id=webhook_id, event_id=event_id, page=page
+    )
+    return Envelope(data=DeliveryPage(page=pagination, list=items))
+
+
+@router.post("/redeliver_webhook_event", response_model=Envelope[list[DeliveryOut]])
+async def redeliver_webhook_event(
+    body: RedeliverIn, caller: AnyCaller, session: Session, ctx: Ctx
+) -> Envelope[list[DeliveryOut]]:
+    """Queue an event again, same body and event_id, to the caller's subscriptions [ext]."""
+    return Envelope(
+        data=await webhook_service.redeliver(
+            ctx, session, caller, event_id=body.event_id, webhook_id=body.webhook_id
+        )
+    )
+
+
+@router.post("/send_test_webhook", response_model=Envelope[DeliveryOut])
+async def send_test_webhook(
+    body: WebhookIdIn, caller: AnyCaller, session: Session, ctx: Ctx
+) -> Envelope[DeliveryOut]:
+    """Deliver a sample event of the subscription's topic to it [ext]."""
+    return Envelope(data=await webhook_service.send_test(ctx, session, caller, body.id))
+
+
+@router.post("/rotate_webhook_secret", response_model=Envelope[SecretRotated])
+async def rotate_webhook_secret(
+    body: WebhookIdIn, caller: AnyCaller, session: Session, ctx: Ctx
+) -> Envelope[SecretRotated]:
+    """New signing secret; the old one keeps signing beside it for 24 hours [ext]."""
+    return Envelope(data=await webhook_service.rotate_secret(ctx, session, caller, body.id))

@@ -1,0 +1,265 @@
+"""Webhook subscriptions: rules, ownership and the owner-only delivery tools."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.auth.caller import Caller
+from shopreviews.context import AppContext
+from shopreviews.events import service as events
+from shopreviews.kit.crypto import sha256_hex
+from shopreviews.kit.envelope import (
+    AlreadyExists,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Rejected,
+)
+from shopreviews.kit.netguard import UrlRejected, check_url
+from shopreviews.kit.pagination import PageRequest, Pagination
+from shopreviews.kit.timefmt import rfc3339
+from shopreviews.webhooks.models import (
+    SHOP_OWNER,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from shopreviews.webhooks.repository import DeliveryRepository, SubscriptionRepository
+from shopreviews.webhooks.schemas import (
+    AttemptOut,
+    DeliveryOut,
+    SecretRotated,
+    WebhookCreated,
+    WebhookIn,
+    WebhookOut,
+    WebhookUpdate,
+)
+from shopreviews.webhooks.signatures import new_secret
+
+ROTATION_OVERLAP = timedelta(hours=24)
+TOPIC_SCOPES = {
+    "review/created": ("read_reviews", "write_reviews"),
+    "review/updated": ("read_reviews", "write_reviews"),
+    "review/deleted": ("read_reviews", "write_reviews"),
+    "customer_event/created": ("read_customer_events",),
+}
+RESPONSE_EXCERPT = 1000
+
+
+def owner_of(caller: Caller) -> str:
+    return caller.client_id if caller.kind == "bearer" and caller.client_id else SHOP_OWNER
+
+
+def _subscriptions(session: AsyncSession, caller: Caller) -> SubscriptionRepository:
+    return SubscriptionRepository(session, caller.shop_id, owner_of(caller))
+
+
+def to_out(sub: WebhookSubscription) -> WebhookOut:
+    return WebhookOut(
+        id=str(sub.id),
+        topic=sub.topic,
+        url=sub.url,
+        created_at=rfc3339(sub.created_at),
+        updated_at=rfc3339(sub.updated_at),
+        status=sub.status,
+        disabled_reason=sub.disabled_reason,
+    )
+
+
+def _check_scope(caller: Caller, topic: str) -> None:
+    needed = TOPIC_SCOPES[topic]
+    if not any(scope in caller.scopes for scope in needed):
+        raise PermissionDenied(
+            f"permission denied: topic {topic} needs the {' or '.join(needed)} scope",
+            headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needed[0]}"'},
+        )
+
+
+async def _check_url(ctx: AppContext, url: str) -> None:
+    try:
+        await check_url(url, allow_private=ctx.settings.webhook_allow_private_targets)
+    except UrlRejected as exc:
+        raise InvalidArgument(f"url: {exc}") from exc
+
+
+def _now(ctx: AppContext) -> datetime:
+    return datetime.fromtimestamp(ctx.now(), UTC)
+
+
+async def create(
+    ctx: AppContext, session: AsyncSession, caller: Caller, body: WebhookIn
+) -> WebhookCreated:
+    _check_scope(caller, body.topic)
+    await _check_url(ctx, body.url)
+    repo = _subscriptions(session, caller)
+    url_hash = sha256_hex(body.url)
+    if await repo.find(body.topic, url_hash) is not None:
+        raise AlreadyExists(f"already exists: a subscription to {body.topic} at this url")
+    limit = ctx.settings.webhook_subscriptions_per_owner
+    if await repo.count() >= limit:
+        raise Rejected(f"rejected: at most {limit} webhook subscriptions per owner")
+    secret = new_secret()
+    now = _now(ctx)
+    sub = await repo.add(
+        WebhookSubscription(
+            shop_id=caller.shop_id,
+            owner_client_id=owner_of(caller),
+            topic=body.topic,
+            url=body.url,
+            url_sha256=url_hash,
+            secret_encrypted=ctx.box.seal(secret),
+            status="enabled",
+            disabled_reason="",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return WebhookCreated(**to_out(sub).model_dump(), secret=secret)
+
+
+async def _own(session: AsyncSession, caller: Caller, subscription_id: int) -> WebhookSubscription:
+    sub = await _subscriptions(session, caller).get(subscription_id)
+    if sub is None:
+        raise NotFound(f"not found: webhook {subscription_id}")
+    return sub
+
+
+async def update(
+    ctx: AppContext, session: AsyncSession, caller: Caller, body: WebhookUpdate
+) -> WebhookOut:
+    """Replace topic and url and re-enable; pending deliveries of a replaced topic are cancelled."""
+    sub = await _own(session, caller, body.id)
+    _check_scope(caller, body.topic)
+    await _check_url(ctx, body.url)
+    url_hash = sha256_hex(body.url)
+    duplicate = await _subscriptions(session, caller).find(body.topic, url_hash)
+    if duplicate is not None and duplicate.id != sub.id:
+        raise AlreadyExists(f"already exists: a subscription to {body.topic} at this url")
+    if body.topic != sub.topic:
+        await DeliveryRepository(session, caller.shop_id).cancel_pending(
+            sub.id, reason="subscription topic changed", topic=sub.topic
+        )
+    sub.topic, sub.url, sub.url_sha256 = body.topic, body.url, url_hash
+    sub.status, sub.disabled_reason, sub.failing_since = "enabled", "", None
+    sub.updated_at = _now(ctx)
+    await session.flush()
+    return to_out(sub)
+
+
+async def delete(session: AsyncSession, caller: Caller, subscription_id: int) -> None:
+    sub = await _own(session, caller, subscription_id)
+    # Deleting the row removes its deliveries with it (pending ones are never attempted).
+    await _subscriptions(session, caller).delete(sub)
+
+
+async def list_subscriptions(
+    session: AsyncSession, caller: Caller, topic: str | None
+) -> list[WebhookOut]:
+    return [to_out(s) for s in await _subscriptions(session, caller).list(topic)]
+
+
+def _delivery_out(
+    delivery: WebhookDelivery, event_id: str, topic: str, attempts: list[WebhookAttempt]
+) -> DeliveryOut:
+    return DeliveryOut(
+        id=str(delivery.id),
+        webhook_id=str(delivery.subscription_id),
+        event_id=event_id,
+        topic=topic,
+        status=delivery.status,
+        attempts=delivery.attempts,
+        next_attempt_at=rfc3339(delivery.run_at) if delivery.status == "pending" else "",
+        created_at=rfc3339(delivery.created_at),
+        attempt_log=[
+            AttemptOut(
+                attempt=a.attempt,
+                started_at=rfc3339(a.started_at),
+                duration_ms=a.duration_ms,
+                status_code=a.status_code,
+                succeeded=int(a.succeeded),
+                response=a.response_excerpt[:RESPONSE_EXCERPT],
+                error=a.error,
+            )
+            for a in attempts
+        ],
+    )
+
+
+async def deliveries(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    webhook_id: int | None,
+    event_id: str | None,
+    page: PageRequest,
+) -> tuple[Pagination, list[DeliveryOut]]:
+    subs = _subscriptions(session, caller)
+    if webhook_id is not None:
+        ids = [(await _own(session, caller, webhook_id)).id]
+    else:
+        ids = [s.id for s in await subs.list()]
+    repo = DeliveryRepository(session, caller.shop_id)
+    total, rows = await repo.listing(
+        subscription_ids=ids, event_id=event_id, offset=page.offset, limit=page.page_size
+    )
+    attempts = await repo.attempts([d.id for d, _ in rows])
+    return Pagination.of(page, total), [
+        _delivery_out(d, e.event_id, e.topic, attempts.get(d.id, [])) for d, e in rows
+    ]
+
+
+async def redeliver(
+    ctx: AppContext, session: AsyncSession, caller: Caller, *, event_id: str, webhook_id: int | None
+) -> list[DeliveryOut]:
+    """Queue the event again (same body and event_id) for the caller's matching subscriptions."""
+    repo = DeliveryRepository(session, caller.shop_id)
+    event = await repo.event(event_id)
+    if event is None:
+        raise NotFound(f"not found: event {event_id}")
+    if webhook_id is not None:
+        targets = [await _own(session, caller, webhook_id)]
+        if targets[0].topic != event.topic:
+            raise InvalidArgument(f"webhook {webhook_id} is not subscribed to {event.topic}")
+    else:
+        targets = [s for s in await _subscriptions(session, caller).list(event.topic)]
+    targets = [s for s in targets if s.status == "enabled"]
+    if not targets:
+        raise NotFound(f"not found: no enabled subscription of yours for {event.topic}")
+    now = _now(ctx)
+    queued = [await repo.add(event.id, s.id, now) for s in targets]
+    session.info["wake_jobs"] = True
+    return [_delivery_out(d, event.event_id, event.topic, []) for d in queued]
+
+
+async def send_test(
+    ctx: AppContext, session: AsyncSession, caller: Caller, webhook_id: int
+) -> DeliveryOut:
+    """Deliver a sample event of the subscription's topic to that subscription only."""
+    sub = await _own(session, caller, webhook_id)
+    if sub.status != "enabled":
+        raise InvalidArgument(f"webhook {webhook_id} is disabled; update it to re-enable it")
+    event = await events.record_test(session, caller.shop_id, sub.topic, now=_now(ctx))
+    delivery = await DeliveryRepository(session, caller.shop_id).add(event.id, sub.id, _now(ctx))
+    session.info["wake_jobs"] = True
+    return _delivery_out(delivery, event.event_id, event.topic, [])
+
+
+async def rotate_secret(
+    ctx: AppContext, session: AsyncSession, caller: Caller, webhook_id: int
+) -> SecretRotated:
+    """A new secret; for 24 hours deliveries carry signatures with the new and the old one."""
+    sub = await _own(session, caller, webhook_id)
+    now = _now(ctx)
+    secret = new_secret()
+    sub.previous_secret_encrypted = sub.secret_encrypted
+    sub.previous_secret_until = now + ROTATION_OVERLAP
+    sub.secret_encrypted = ctx.box.seal(secret)
+    sub.updated_at = now
+    await session.flush()
+    return SecretRotated(
+        **to_out(sub).model_dump(),
+        secret=secret,
+        previous_secret_expires_at=rfc3339(sub.previous_secret_until),
+    )

@@ -1,0 +1,522 @@
+"""The operator CLI, run as the installed `shopreviews` console script in subprocesses.
+
+Each test gets a fresh working directory (where the key file is written) and a fresh database:
+a SQLite file, or, when SHOPREVIEWS_TEST_DATABASE_URL points at PostgreSQL, a database of its
+own created next to the test database (and dropped afterwards), so the suite's schema is never
+touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests import signer
+
+TEST_PG_URL = os.environ.get("SHOPREVIEWS_TEST_DATABASE_URL", "")
+ON_POSTGRES = TEST_PG_URL.startswith("postgresql")
+SECRET_KEY = "cli-test-secret-key-" + "k" * 32
+TOKEN = re.compile(r"^[A-Za-z0-9+/]{22}==$")
+CLI_TIMEOUT = 120
+
+
+def _console_script() -> str:
+    """The `shopreviews` script installed beside this interpreter (else the one on PATH)."""
+    beside = Path(sys.executable).parent / "shopreviews"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("shopreviews")
+    if found is None:
+        pytest.fail("the shopreviews console script is not installed (pip install -e .)")
+    return found
+
+
+class PostgresDatabases:
+    """Creates throw-away databases on the server of SHOPREVIEWS_TEST_DATABASE_URL."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base = make_url(base_url)
+        self.created: list[str] = []
+
+    def _admin(self, sql: str) -> None:
+        import asyncpg
+
+        dsn = self.base.set(drivername="postgresql").render_as_string(hide_password=False)
+
+        async def run() -> None:
+            conn = await asyncpg.connect(dsn)
+            try:
+                await conn.execute(sql)
+            finally:
+                await conn.close()
+
+        asyncio.run(run())
+
+    def new(self) -> str:
+        name = f"cli_test_{uuid.uuid4().hex[:12]}"
+        self._admin(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        for name in self.created:
+            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresDatabases | None]:
+    if not ON_POSTGRES:
+        yield None
+        return
+    databases = PostgresDatabases(TEST_PG_URL)
+    yield databases
+    databases.drop_all()
+
+
+@dataclass
+class Cli:
+    cwd: Path
+    database_url: str
+    extra_env: dict[str, str] = field(default_factory=dict)
+    script: str = field(default_factory=_console_script)
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        # Start from this environment without any SHOPREVIEWS_ setting of the person running
+        # the tests, so only what a test sets counts.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPREVIEWS_")}
+        env["SHOPREVIEWS_DATABASE_URL"] = self.database_url
+        env.update(self.extra_env)
+        env.update(overrides)
+        return env
+
+    def run(self, *args: str, ok: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [self.script, *args],
+            cwd=self.cwd,
+            env=self.env(**env),
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT,
+            check=False,
+        )
+        if ok:
+            assert result.returncode == 0, (args, result.stdout, result.stderr)
+        return result
+
+    def json(self, *args: str, **env: str) -> Any:
+        result = self.run(*args, "--json", **env)
+        lines = result.stdout.strip().splitlines()
+        assert len(lines) == 1, result.stdout  # one JSON object, nothing else on stdout
+        return json.loads(lines[0])
+
+    def fails(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        result = self.run(*args, ok=False, **env)
+        assert result.returncode != 0, (args, result.stdout)
+        assert "Traceback" not in result.stderr, result.stderr
+        return result
+
+
+@pytest.fixture
+def cli(tmp_path: Path, postgres: PostgresDatabases | None) -> Cli:
+    url = postgres.new() if postgres else f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    return Cli(cwd=workdir, database_url=url)
+
+
+@pytest.fixture
+def offline_cli(tmp_path: Path) -> Cli:
+    """For commands that never open the database (sign)."""
+    return Cli(cwd=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
+
+
+def _create_shop(cli: Cli, shop_id: str, domain: str) -> dict[str, Any]:
+    data = cli.json("shop", "create", "--shop-id", shop_id, "--domain", domain)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_shop_create_prints_tokens_once(cli: Cli) -> None:
+    shop = _create_shop(cli, "61234567890", "example-shop.myshopify.com")
+    assert shop["shop_id"] == "61234567890"
+    assert shop["myshopify_domain"] == "example-shop.myshopify.com"
+    for key in ("public_token", "private_token"):
+        assert TOKEN.match(shop[key]), shop
+        assert len(base64.b64decode(shop[key], validate=True)) == 16
+    assert shop["public_token"] != shop["private_token"]
+
+    again = cli.fails(
+        "shop", "create", "--shop-id", "61234567890", "--domain", "other.myshopify.com"
+    )
+    assert again.stdout == ""
+    assert "already exists" in again.stderr and "61234567890" in again.stderr
+
+    as_json = cli.fails(
+        "shop", "create", "--shop-id", "61234567890", "--domain", "other.myshopify.com", "--json"
+    )
+    assert as_json.stdout == ""
+    assert "already exists" in json.loads(as_json.stderr.strip().splitlines()[-1])["error"]
+
+    same_domain = cli.fails(
+        "shop", "create", "--shop-id", "777", "--domain", "Example-Shop.myshopify.com"
+    )
+    assert "already exists" in same_domain.stderr
+
+
+def test_shop_create_rejects_bad_input(cli: Cli) -> None:
+    bad_domain = cli.fails("shop", "create", "--shop-id", "s1", "--domain", "not a domain")
+    assert "myshopify_domain" in bad_domain.stderr
+    bad_id = cli.fails("shop", "create", "--shop-id", "a b", "--domain", "ab.myshopify.com")
+    assert "shop_id" in bad_id.stderr
+
+
+def test_merchant_create(cli: Cli) -> None:
+    _create_shop(cli, "shop-m", "shop-m.myshopify.com")
+    user = cli.json(
+        "merchant",
+        "create",
+        "--shop-id",
+        "shop-m",
+        "--email",
+        "owner@example.com",
+        "--password",
+        "correct-horse-battery",
+    )
+    assert user["shop_id"] == "shop-m" and user["email"] == "owner@example.com"
+    assert user["id"]
+
+    text = cli.run(
+        "merchant",
+        "create",
+        "--shop-id",
+        "shop-m",
+        "--email",
+        "second@example.com",
+        "--password",
+        "correct-horse-battery",
+    )
+    assert "second@example.com" in text.stdout
+
+    unknown = cli.fails(
+        "merchant",
+        "create",
+        "--shop-id",
+        "no-such-shop",
+        "--email",
+        "x@example.com",
+        "--password",
+        "correct-horse-battery",
+    )
+    assert "no-such-shop" in unknown.stderr and "not found" in unknown.stderr
+
+
+def test_shop_list(cli: Cli) -> None:
+    assert cli.json("shop", "list") == {"shops": []}
+    first = _create_shop(cli, "list-b", "list-b.myshopify.com")
+    second = _create_shop(cli, "list-a", "list-a.myshopify.com")
+
+    listed = cli.json("shop", "list")["shops"]
+    assert [s["shop_id"] for s in listed] == ["list-a", "list-b"]
+    by_id = {s["shop_id"]: s for s in listed}
+    for created in (first, second):
+        row = by_id[created["shop_id"]]
+        assert row["myshopify_domain"] == created["myshopify_domain"]
+        assert row["public_token"] == created["public_token"]
+        assert row["status"] == "active"
+        assert "private_token" not in row
+
+    plain = cli.run("shop", "list").stdout.splitlines()
+    assert [line.split("\t")[0] for line in plain] == ["list-a", "list-b"]
+
+
+def _curl_parts(command: str) -> tuple[str, str, dict[str, str], str | None]:
+    """(method, url, headers, body) of a curl command line printed by the CLI."""
+    argv = shlex.split(command)
+    assert argv[0] == "curl"
+    method, url, body = "GET", "", None
+    headers: dict[str, str] = {}
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "-X":
+            method = argv[i + 1]
+            i += 2
+        elif arg == "-H":
+            name, _, value = argv[i + 1].partition(":")
+            headers[name.strip()] = value.strip()
+            i += 2
+        elif arg in ("--data-raw", "--data", "-d"):
+            body = argv[i + 1]
+            i += 2
+        elif arg.startswith("-"):
+            i += 1
+        else:
+            url = arg
+            i += 1
+    return method, url, headers, body
+
+
+def test_sign_get_with_query(offline_cli: Cli) -> None:
+    cli = offline_cli
+    url = (
+        "https://reviews.example.com/api/v1/openapi/get_reviews"
+        "?ratings=5&product_ids%5B%5D=92003&ratings=4&sort_by=&author=Zo%C3%AB+L.&page=1"
+    )
+    result = cli.json(
+        "sign",
+        "GET",
+        url,
+        "--public-token",
+        "CN4PfX5gCUQnm4zsQCXKAQ==",
+        "--private-token",
+        "JAVLUtpYRUiTWyGvHL6Ctw==",
+        "--timestamp",
+        "1780644116",
+    )
+    pairs = signer.decode_query(urlsplit(url).query)
+    assert ("author", "Zoë L.") in pairs
+    expected = signer.sign("JAVLUtpYRUiTWyGvHL6Ctw==", "1780644116", pairs)
+    assert result["sign"] == expected and result["timestamp"] == "1780644116"
+
+    method, curl_url, headers, body = _curl_parts(result["curl"])
+    assert (method, curl_url, body) == ("GET", url, None)
+    assert headers == {
+        "Public-Token": "CN4PfX5gCUQnm4zsQCXKAQ==",
+        "Timestamp": "1780644116",
+        "Sign": expected,
+    }
+
+    # Without --json the output is just the command; without --timestamp it is signed now.
+    before = int(time.time())
+    plain = cli.run(
+        "sign", "GET", url, "--public-token", "p", "--private-token", "k"
+    ).stdout.strip()
+    _, _, headers, _ = _curl_parts(plain)
+    assert before - 1 <= int(headers["Timestamp"]) <= int(time.time()) + 1
+    assert headers["Sign"] == signer.sign("k", headers["Timestamp"], pairs)
+
+
+def test_sign_post_with_data(offline_cli: Cli) -> None:
+    cli = offline_cli
+    body = '{"product_id": "9200305176832", "rating": 5, "author": "Zoë", "content": "Très bien"}'
+    result = cli.json(
+        "sign",
+        "POST",
+        "https://reviews.example.com/api/v1/openapi/create_review",
+        "--public-token",
+        "CN4PfX5gCUQnm4zsQCXKAQ==",
+        "--private-token",
+        "private-token",
+        "--timestamp",
+        "1788840306",
+        "--data",
+        body,
+    )
+    expected = signer.sign("private-token", "1788840306", [], body.encode())
+    assert result["sign"] == expected
+    method, url, headers, sent = _curl_parts(result["curl"])
+    assert method == "POST" and url.endswith("/create_review")
+    assert sent == body  # sent byte for byte as signed
+    assert headers["Sign"] == expected and headers["Content-Type"] == "application/json"
+    assert not list(cli.cwd.glob("*.db"))  # signing needs no database
+
+
+def test_sign_rejects_invalid_json(offline_cli: Cli) -> None:
+    cli = offline_cli
+    bad = cli.fails(
+        "sign",
+        "POST",
+        "http://127.0.0.1:8000/api/v1/openapi/create_review",
+        "--public-token",
+        "p",
+        "--private-token",
+        "k",
+        "--data",
+        "{rating: 5",
+    )
+    assert bad.stdout == ""
+    assert "--data must be valid JSON" in bad.stderr
+    wrong_method = cli.fails(
+        "sign", "DELETE", "http://127.0.0.1/", "--public-token", "p", "--private-token", "k"
+    )
+    assert "GET or POST" in wrong_method.stderr
+
+
+def test_key_file_created_0600_on_first_run(cli: Cli) -> None:
+    key_file = cli.cwd / "shopreviews.key"
+    assert not key_file.exists()
+    first = cli.run("shop", "list")
+    assert key_file.exists()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert "generated a new server key" in first.stderr, first.stderr
+    assert str(key_file.resolve()) in first.stderr
+    key = key_file.read_text().strip()
+    assert len(key) >= 32
+
+    # Later runs reuse the key silently, and tokens sealed with it stay readable.
+    _create_shop(cli, "keyed", "keyed.myshopify.com")
+    again = cli.run("shop", "list")
+    assert "generated a new server key" not in again.stderr
+    assert key_file.read_text().strip() == key
+
+
+def test_explicit_secret_key_writes_no_key_file(cli: Cli) -> None:
+    cli.run("shop", "list", SHOPREVIEWS_SECRET_KEY=SECRET_KEY)
+    assert not (cli.cwd / "shopreviews.key").exists()
+    short = cli.fails("shop", "list", SHOPREVIEWS_SECRET_KEY="too-short")
+    assert "SHOPREVIEWS_SECRET_KEY" in short.stderr and "at least 32 bytes" in short.stderr
+
+
+def test_migrate_is_idempotent(cli: Cli) -> None:
+    assert cli.json("migrate")["migrated"] is True
+    second = cli.json("migrate")
+    assert second["migrated"] is True
+    assert "database" in second
+    text = cli.run("migrate")
+    assert "up to date" in text.stdout
+    _create_shop(cli, "after-migrate", "after-migrate.myshopify.com")
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the explicit-key rule is for PostgreSQL")
+def test_serve_on_postgres_requires_secret_key(cli: Cli) -> None:
+    refused = cli.fails("serve", "--port", str(_free_port()))
+    assert "SHOPREVIEWS_SECRET_KEY" in refused.stderr
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"serve exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            response = httpx.get(base + "/", timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.2)
+            continue
+        assert response.status_code == 200, response.text
+        assert response.json()["code"] == 0
+        return
+    pytest.fail(f"serve did not answer within 60 s:\n{log.read_text()}")
+
+
+def _run_curl(command: str) -> dict[str, Any]:
+    """Run the printed curl line as an operator would; replay it with httpx if curl is absent."""
+    if shutil.which("curl"):
+        done = subprocess.run(
+            shlex.split(command), capture_output=True, text=True, timeout=30, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        body: dict[str, Any] = json.loads(done.stdout)
+        return body
+    method, url, headers, data = _curl_parts(command)
+    response = httpx.request(
+        method, url, headers=headers, content=data.encode() if data else None, timeout=30
+    )
+    replayed: dict[str, Any] = response.json()
+    return replayed
+
+
+def _get_all_reviews(base: str, demo: dict[str, Any]) -> list[dict[str, Any]]:
+    reviews: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        pairs = [("is_published", "all"), ("page_size", "100"), ("page", str(page))]
+        ts = str(int(time.time()))
+        response = httpx.get(
+            f"{base}/api/v1/openapi/get_reviews?{signer.encode_query(pairs)}",
+            headers={
+                "Public-Token": demo["public_token"],
+                "Timestamp": ts,
+                "Sign": signer.sign(demo["private_token"], ts, pairs),
+            },
+            timeout=30,
+        )
+        envelope = response.json()
+        assert envelope["code"] == 0, envelope
+        reviews += envelope["data"]["list"]
+        if page >= envelope["data"]["page"]["total_page"]:
+            assert len(reviews) == envelope["data"]["page"]["count"]
+            return reviews
+        page += 1
+
+
+def test_demo_then_serve_answers_the_printed_curl(cli: Cli, tmp_path: Path) -> None:
+    if ON_POSTGRES:
+        # Scaled out, every process must share one explicit key (serve refuses otherwise).
+        cli.extra_env["SHOPREVIEWS_SECRET_KEY"] = SECRET_KEY
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    demo = cli.json("demo", "--no-serve", "--port", str(port))
+    assert demo["shop_id"] and demo["myshopify_domain"]
+    assert TOKEN.match(demo["public_token"]) and TOKEN.match(demo["private_token"])
+    assert demo["review_count"] == 200 and demo["product_count"] == 5
+    method, url, headers, _ = _curl_parts(demo["curl"])
+    assert method == "GET" and url.startswith(f"{base}/api/v1/openapi/get_reviews?")
+    assert headers["Public-Token"] == demo["public_token"]
+
+    # A second run reuses the demo shop: same tokens, no duplicate reviews.
+    again = cli.json("demo", "--no-serve", "--port", str(port))
+    assert (again["public_token"], again["private_token"]) == (
+        demo["public_token"],
+        demo["private_token"],
+    )
+
+    log, announced = tmp_path / "serve.log", tmp_path / "serve.json"
+    with log.open("wb") as err, announced.open("wb") as out:
+        server = subprocess.Popen(
+            [cli.script, "serve", "--port", str(port), "--json"],
+            cwd=cli.cwd,
+            env=cli.env(),
+            stdout=out,
+            stderr=err,
+        )
+    try:
+        _wait_until_up(base, server, log)
+
+        envelope = _run_curl(demo["curl"])
+        assert envelope["code"] == 0, envelope
+        assert len(envelope["data"]["list"]) == 5
+        assert envelope["data"]["page"]["page_size"] == 5
+
+        reviews = _get_all_reviews(base, demo)
+        assert len(reviews) == 200
+        products = {r["product_id"] for r in reviews if r["product_id"] != "0"}
+        assert len(products) == 5
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+    served = json.loads(announced.read_text().strip())
+    assert served["listen"] == base and served["public_url"] == base
+    assert "GET /api/v1/openapi/get_reviews?page=1&page_size=5 200" in log.read_text()
