@@ -838,10 +838,6 @@ def test_parse_time_rejects(value: Any) -> None:
         parse_time(value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kit/timefmt.py _UNIX uses \\d, which also matches non-ASCII digits (bug reported)",
-)
 def test_parse_time_rejects_non_ascii_digits() -> None:
     with pytest.raises(ValueError):
         parse_time("١٧٨٠٦٤٤١١٦")

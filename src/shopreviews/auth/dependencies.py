@@ -137,7 +137,7 @@ async def merchant_caller(
     if (
         record is None
         or record.ended_at is not None
-        or record.expires_at.timestamp() < ctx.now()
+        or record.expires_at.timestamp() <= ctx.now()
         or str(record.user_id) != str(claims["sub"])
         or record.shop_id != claims["shop_id"]
     ):
