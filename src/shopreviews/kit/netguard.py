@@ -16,6 +16,10 @@ MAX_URL_LENGTH = 2048
 LOOPBACK_NAMES = frozenset({"localhost"})
 # NAT64 well-known prefix: the embedded IPv4 address decides.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# The local-use NAT64 prefix (RFC 8215) translates into whatever network the operator chose,
+# private ones included. IANA marks it not globally reachable, but ipaddress before Python
+# 3.12.4 calls it global, so it is refused here explicitly.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -45,6 +49,8 @@ def _embedded_v4(address: Address) -> Address:
 
 
 def is_public(address: Address) -> bool:
+    if address in _LOCAL_NAT64:
+        return False
     inner = _embedded_v4(address)
     return all(a.is_global and not a.is_multicast for a in {address, inner})
 

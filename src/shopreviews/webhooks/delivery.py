@@ -42,6 +42,8 @@ def new_http_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(
         timeout=httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT),
         follow_redirects=False,
+        # No proxy from the environment: deliveries connect to the address the SSRF guard checked.
+        trust_env=False,
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
 
@@ -168,7 +170,9 @@ class DeliveryHandler:
         # original host name for Host and TLS SNI.
         url = httpx.URL(prepared.url).copy_with(host=target.addresses[0])
         default_port = 443 if target.scheme == "https" else 80
-        host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
+        # An IPv6 literal goes back into brackets (RFC 9110 Host = uri-host [":" port]).
+        host = f"[{target.host}]" if ":" in target.host else target.host
+        host_header = host if target.port == default_port else f"{host}:{target.port}"
         headers = {**prepared.headers, "Host": host_header}
         async with self.http.stream(
             "POST",
@@ -193,8 +197,15 @@ class DeliveryHandler:
         now = self._now()
         async with self.ctx.db.session(write=True) as session:
             delivery = await session.get(WebhookDelivery, prepared.delivery_id)
-            if delivery is None or delivery.lease_owner != owner:
-                return  # removed with its subscription, or taken over after a lost lease
+            if delivery is None:
+                return  # removed with its subscription
+            # Cancelled while the request was in flight (subscription disabled, topic changed):
+            # the request went out all the same, so it is logged; the delivery stays cancelled.
+            cancelled_meanwhile = (
+                delivery.status == JobStatus.CANCELLED and delivery.lease_owner is None
+            )
+            if delivery.lease_owner != owner and not cancelled_meanwhile:
+                return  # taken over after a lost lease
             sub = await session.get(WebhookSubscription, delivery.subscription_id)
             session.add(
                 WebhookAttempt(
@@ -210,6 +221,10 @@ class DeliveryHandler:
                 )
             )
             first = delivery.first_attempt_at or started
+            if cancelled_meanwhile:
+                delivery.attempts, delivery.first_attempt_at = prepared.attempt, first
+                delivery.last_status_code = outcome.status_code
+                return
             disable = ""
             values: dict[str, object] = {
                 "attempts": prepared.attempt,

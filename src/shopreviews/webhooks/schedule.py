@@ -46,7 +46,7 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # delay-seconds is ASCII digits only (RFC 9110)
         return now + timedelta(seconds=min(int(text), int(MAX_RETRY_AFTER.total_seconds())))
     try:
         when = parsedate_to_datetime(text)

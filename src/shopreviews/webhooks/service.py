@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
@@ -102,21 +105,32 @@ async def create(
         raise Rejected(f"rejected: at most {limit} webhook subscriptions per owner")
     secret = new_secret()
     now = _now(ctx)
-    sub = await repo.add(
-        WebhookSubscription(
-            shop_id=caller.shop_id,
-            owner_client_id=owner_of(caller),
-            topic=body.topic,
-            url=body.url,
-            url_sha256=url_hash,
-            secret_encrypted=ctx.box.seal(secret),
-            status="enabled",
-            disabled_reason="",
-            created_at=now,
-            updated_at=now,
-        )
+    new = WebhookSubscription(
+        shop_id=caller.shop_id,
+        owner_client_id=owner_of(caller),
+        topic=body.topic,
+        url=body.url,
+        url_sha256=url_hash,
+        secret_encrypted=ctx.box.seal(secret),
+        status="enabled",
+        disabled_reason="",
+        created_at=now,
+        updated_at=now,
     )
+    with _duplicate_as_code_6(body.topic):
+        sub = await repo.add(new)
     return WebhookCreated(**to_out(sub).model_dump(), secret=secret)
+
+
+@contextmanager
+def _duplicate_as_code_6(topic: str) -> Iterator[None]:
+    """The unique constraint catches what the find() check cannot: a concurrent request of the
+    same owner with the same topic + url (PostgreSQL; SQLite serialises writers). Code 6, not 13.
+    """
+    try:
+        yield
+    except IntegrityError as exc:
+        raise AlreadyExists(f"already exists: a subscription to {topic} at this url") from exc
 
 
 async def _own(session: AsyncSession, caller: Caller, subscription_id: int) -> WebhookSubscription:
@@ -144,7 +158,8 @@ async def update(
     sub.topic, sub.url, sub.url_sha256 = body.topic, body.url, url_hash
     sub.status, sub.disabled_reason, sub.failing_since = "enabled", "", None
     sub.updated_at = _now(ctx)
-    await session.flush()
+    with _duplicate_as_code_6(body.topic):
+        await session.flush()
     return to_out(sub)
 
 

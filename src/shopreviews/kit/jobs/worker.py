@@ -43,7 +43,9 @@ class Worker:
         self.handlers = list(handlers)
         self.batch = batch
         self.poll_seconds = poll_seconds
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # lease_owner holds 64 characters and host names run up to 253 (FQDNs): a longer owner
+        # made every claim fail on PostgreSQL. The random suffix keeps the id unique anyway.
+        self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
 
