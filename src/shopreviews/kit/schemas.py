@@ -10,7 +10,9 @@ from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.params import parse_external_id, parse_flag, parse_id
 
 
-def _contains_nul(value: Any) -> bool:
+def _unstorable_text(value: Any) -> str | None:
+    """Why a body's text cannot be stored, or None: U+0000 (refused by the contract and by
+    PostgreSQL) or a lone surrogate escape such as "\\ud800" (valid JSON, no UTF-8 form)."""
     # Iterative: a body may nest arrays hundreds deep (within the JSON parser's own limit), and
     # a recursive walk would hit Python's recursion limit and answer 500 instead of a result.
     pending = [value]
@@ -18,25 +20,31 @@ def _contains_nul(value: Any) -> bool:
         item = pending.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return True
+                return "text must not contain the U+0000 character"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "text must not contain lone surrogate escapes such as \\ud800"
         elif isinstance(item, dict):
             pending.extend(item.keys())
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
-    return False
+    return None
 
 
 class In(BaseModel):
-    """A JSON request body: unknown fields ignored, `null` means not given, no U+0000 anywhere."""
+    """A JSON request body: unknown fields ignored, `null` means not given, and only text that
+    can be stored (no U+0000, no lone surrogates) anywhere."""
 
     model_config = ConfigDict(extra="ignore")
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        if _contains_nul(data):
-            raise ValueError("text must not contain the U+0000 character")
+    def _storable_text(cls, data: Any) -> Any:
+        problem = _unstorable_text(data)
+        if problem is not None:
+            raise ValueError(problem)
         return data
 
 

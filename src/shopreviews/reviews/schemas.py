@@ -92,33 +92,8 @@ def _reply_object(value: Any) -> Any:
     return value
 
 
-def _has_lone_surrogate(value: Any) -> bool:
-    pending = [value]
-    while pending:  # iterative, like the U+0000 walk: bodies may nest deeply
-        item = pending.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
-
-
 class ReviewIn(In):
-    """A review body. A lone surrogate escape ("\\ud800") is valid JSON syntax but has no
-    UTF-8 form: stored, it failed the INSERT with a 500, so it is code 3 like U+0000."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _valid_unicode(cls, data: Any) -> Any:
-        if _has_lone_surrogate(data):
-            raise ValueError("text must not contain lone surrogate escapes such as \\ud800")
-        return data
+    """A review body (In refuses text that cannot be stored, e.g. lone surrogates)."""
 
 
 class CreateIn(ReviewIn):
