@@ -12,6 +12,9 @@ database `bench_<random>` that is dropped afterwards; each part gets a fresh dat
    visibly not the limit. Mean time per phase of a delivery is reported too (claim, prepare,
    HTTP send, record), by timing the handler's methods from the outside.
 
+   With --slow-receiver SECONDS, one more drain mixes in one delivery in 21 to a receiver that
+   answers after SECONDS, to show what a slow subscriber does to everyone else's deliveries.
+
 2. create_review latency with webhooks: signed create_review requests sent one at a time to a
    real `shopreviews serve --no-worker` process (uvicorn, loopback TCP), alternating between a
    shop with no subscription and a shop with 3 review/created subscriptions. p50/p99/mean per
@@ -20,8 +23,10 @@ database `bench_<random>` that is dropped afterwards; each part gets a fresh dat
 
 Usage (from the repository root, with the package installed: pip install -e '.[test]'):
 
-    python bench/webhooks.py --database sqlite
+    python bench/webhooks.py --database sqlite [--events 2000] [--slow-receiver 2]
     python bench/webhooks.py --database postgresql [--pg-url postgresql+asyncpg://...]
+
+Run it on an otherwise idle machine: it warns when the CPUs are busy before it starts.
 """
 
 from __future__ import annotations
@@ -207,6 +212,12 @@ def round_trip_ms(url: str, body: bytes, *, count: int = 500) -> float:
             if not sock.recv(4096).startswith(b"HTTP/1.1 200"):
                 raise RuntimeError("unexpected answer from the receiver")
     return 1000 * (time.perf_counter() - start) / count
+
+
+def events_body_sample() -> bytes:
+    """A body of the size the worker sends (a review/created sample event)."""
+    now = datetime.now(UTC)
+    return json.dumps({"topic": TOPIC, "list": [events.sample_item(TOPIC, now)]}).encode()
 
 
 async def receiver_ceiling(
@@ -414,7 +425,7 @@ async def slow_receiver_drain(
     async with app_context(database_url) as ctx:
         fast = await new_shop(ctx, [f"{receiver}/hook"])
         slow = await new_shop(ctx, [f"{receiver}/sleep/{slow_seconds}"])
-        for _ in range(n_fast // 20):
+        for _ in range(max(1, n_fast // 20)):
             await record_events(ctx, fast.shop_id, 20)
             await record_events(ctx, slow.shop_id, 1)
         return await drain(ctx, receiver_pid)
@@ -684,51 +695,52 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+async def report_receiver(receiver: str, receiver_pid: int) -> None:
+    body = events_body_sample()
+    rtt_ms = round_trip_ms(receiver, body)
+    print_ceiling(await receiver_ceiling(receiver, receiver_pid, body, requests=5000), rtt_ms)
+
+
+async def report_throughput(
+    args: argparse.Namespace, url: str, receiver: str, receiver_pid: int
+) -> None:
+    async with app_context(url) as ctx:
+        print(f"database: {args.database} {await server_version(ctx)}")
+    drains = await throughput(url, receiver, receiver_pid, n_events=args.events, rounds=args.rounds)
+    print_throughput(drains, args.events)
+    if args.slow_receiver:
+        slow = await slow_receiver_drain(
+            url, receiver, receiver_pid, slow_seconds=args.slow_receiver, n_fast=args.events // 10
+        )
+        median = statistics.median(d.per_second for d in drains)
+        print_slow_receiver(slow, args.slow_receiver, median)
+
+
+async def report_latency(args: argparse.Namespace, url: str, receiver: str, workdir: Path) -> None:
+    latencies, server_cpu_ms = await fanout_latency(
+        url,
+        receiver,
+        workdir,
+        subscriptions=args.subscriptions,
+        requests=args.requests,
+        warmup=args.warmup,
+    )
+    print_latency(latencies, server_cpu_ms, args.requests)
+
+
 async def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp:
-        workdir = Path(tmp)
-        print(f"machine: {machine()}")
-        if (busy := cpu_busy()) > 0.1:
-            print(f"WARNING: the machine is {100 * busy:.0f}% busy before the benchmark starts")
-        with receiver_process() as (receiver, receiver_pid):
-            body = events_body_sample()
-            rtt_ms = round_trip_ms(receiver, body)
-            ceiling = await receiver_ceiling(receiver, receiver_pid, body, requests=5000)
-            print_ceiling(ceiling, rtt_ms)
-            async with fresh_database(args.database, args.pg_url, workdir) as url:
-                async with app_context(url) as ctx:
-                    print(f"database: {args.database} {await server_version(ctx)}")
-                drains = await throughput(
-                    url, receiver, receiver_pid, n_events=args.events, rounds=args.rounds
-                )
-                if args.slow_receiver:
-                    slow = await slow_receiver_drain(
-                        url,
-                        receiver,
-                        receiver_pid,
-                        slow_seconds=args.slow_receiver,
-                        n_fast=args.events // 10,
-                    )
-            print_throughput(drains, args.events)
-            if args.slow_receiver:
-                median = statistics.median(d.per_second for d in drains)
-                print_slow_receiver(slow, args.slow_receiver, median)
-            async with fresh_database(args.database, args.pg_url, workdir) as url:
-                latencies, server_cpu_ms = await fanout_latency(
-                    url,
-                    receiver,
-                    workdir,
-                    subscriptions=args.subscriptions,
-                    requests=args.requests,
-                    warmup=args.warmup,
-                )
-            print_latency(latencies, server_cpu_ms, args.requests)
-
-
-def events_body_sample() -> bytes:
-    """A body of the size the worker sends (a review/created sample event)."""
-    now = datetime.now(UTC)
-    return json.dumps({"topic": TOPIC, "list": [events.sample_item(TOPIC, now)]}).encode()
+    print(f"machine: {machine()}")
+    if (busy := cpu_busy()) > 0.1:
+        print(f"WARNING: the machine is {100 * busy:.0f}% busy before the benchmark starts")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp,
+        receiver_process() as (receiver, receiver_pid),
+    ):
+        await report_receiver(receiver, receiver_pid)
+        async with fresh_database(args.database, args.pg_url, Path(tmp)) as url:
+            await report_throughput(args, url, receiver, receiver_pid)
+        async with fresh_database(args.database, args.pg_url, Path(tmp)) as url:
+            await report_latency(args, url, receiver, Path(tmp))
 
 
 if __name__ == "__main__":
