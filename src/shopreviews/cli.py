@@ -230,7 +230,7 @@ def shop_list(as_json: JsonOpt = False) -> None:
 def merchant_create(
     shop_id: Annotated[str, typer.Option("--shop-id")],
     email: Annotated[str, typer.Option("--email")],
-    password: Annotated[str, typer.Option("--password", help="at least 8 characters")],
+    password: Annotated[str, typer.Option("--password", help="10 to 128 characters")],
     as_json: JsonOpt = False,
 ) -> None:
     """Create a merchant user who can sign in for a shop."""

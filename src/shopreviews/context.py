@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from shopreviews.kit.crypto import SecretBox, derive_key
 from shopreviews.kit.db import Database
@@ -25,6 +26,10 @@ class AppContext:
 
     def now(self) -> int:
         return int(self.clock())
+
+    def now_datetime(self) -> datetime:
+        """The application clock as an aware UTC datetime, in whole seconds."""
+        return datetime.fromtimestamp(self.now(), UTC)
 
     @classmethod
     def build(cls, settings: Settings, *, public_url: str | None = None) -> AppContext:

@@ -162,7 +162,7 @@ async def seed(
             now = ctx.now()
             for i in range(REVIEW_COUNT):
                 body = ReviewCreate.model_validate(_review(rng, i, now))
-                await review_service.create(session, caller, body, now_ts=now)
+                await review_service.create(session, caller, body, now=ctx.now_datetime())
                 if (i + 1) % 50 == 0:
                     progress(f"  {i + 1}/{REVIEW_COUNT} reviews")
         else:

@@ -8,13 +8,20 @@ from typing import Any
 
 from fastapi import FastAPI, Response
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from shopreviews import __version__
+from shopreviews.admin.router import router as admin_router
 from shopreviews.context import AppContext
 from shopreviews.kit.envelope import EmptyData, Envelope, install_exception_handlers
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.middleware import ConventionsMiddleware
+from shopreviews.kit.openapi_params import DOCUMENTED_BODIES
 from shopreviews.merchants.router import router as merchant_router
+from shopreviews.oauth.pages import router as consent_pages
+from shopreviews.oauth.router import oauth_errors as oauth_error_router
+from shopreviews.oauth.router import router as oauth_router
 from shopreviews.reviews.router import router as review_router
 from shopreviews.reviews.schemas import LegacyMediaIn, MediaItemIn
 from shopreviews.settings import Settings
@@ -26,7 +33,9 @@ The ShopReviews partner API, wire-compatible with the Trustoo Reviews Data API.
 
 Every `/api/v1/...` answer is the envelope `{code, message, time, request_id, data}`; clients
 branch on `code`. Shop integrations sign each request with HMAC-SHA256 (headers `Public-Token`,
-`Timestamp`, `Sign`); see the signing rules in the contract or run `shopreviews sign`.
+`Timestamp`, `Sign`); see the signing rules in the contract or run `shopreviews sign`. Partner
+platforms use OAuth 2.0 access tokens (`Authorization: Bearer <access_token>`); the authorization
+server metadata is at `/.well-known/oauth-authorization-server`.
 """
 
 
@@ -54,6 +63,10 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.include_router(review_router)
     app.include_router(merchant_router)
     app.include_router(webhook_router)
+    app.include_router(oauth_error_router)
+    app.include_router(oauth_router)
+    app.include_router(consent_pages)
+    app.include_router(admin_router)
 
     @app.get("/", response_model=Envelope[EmptyData], tags=["probe"])
     async def probe() -> Envelope[EmptyData]:
@@ -81,7 +94,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    for model in (MediaItemIn, LegacyMediaIn):
+    documented: list[type[BaseModel]] = [MediaItemIn, LegacyMediaIn, *DOCUMENTED_BODIES]
+    for model in documented:
         model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(model_schema.pop("$defs", {}))
         schemas[model.__name__] = model_schema
@@ -104,11 +118,30 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         },
         "required": ["code", "message", "time", "request_id", "data"],
     }
-    error_response = {
-        "description": "Error envelope",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    schemas["OAuthError"] = {
+        **schemas["Error"],
+        "title": "OAuthError",
+        "description": "An error envelope of the OAuth endpoints: `data` names the RFC 6749 error",
+        "properties": {
+            **schemas["Error"]["properties"],
+            "message": {"type": "string", "examples": ["invalid_grant: unknown refresh token"]},
+            "data": {
+                "type": "object",
+                "properties": {
+                    "error": {"type": "string", "examples": ["invalid_grant"]},
+                    "error_description": {"type": "string"},
+                },
+                "required": ["error", "error_description"],
+            },
+        },
     }
-    for path_item in schema.get("paths", {}).values():
+    oauth_paths = {route.path for route in oauth_error_router.routes if isinstance(route, APIRoute)}
+    for path, path_item in schema.get("paths", {}).items():
+        name = "OAuthError" if path in oauth_paths else "Error"
+        error_response = {
+            "description": "Error envelope",
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+        }
         for operation in path_item.values():
             # A route's one-line docstring is its summary (FastAPI would title-case its name).
             description = operation.get("description", "").strip()

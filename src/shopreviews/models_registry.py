@@ -5,6 +5,8 @@ from __future__ import annotations
 from shopreviews.events import models as _events  # noqa: F401
 from shopreviews.kit.models import Base
 from shopreviews.merchants import models as _merchants  # noqa: F401
+from shopreviews.oauth import models as _oauth  # noqa: F401
+from shopreviews.platforms import models as _platforms  # noqa: F401
 from shopreviews.reviews import models as _reviews  # noqa: F401
 from shopreviews.shops import models as _shops  # noqa: F401
 from shopreviews.webhooks import models as _webhooks  # noqa: F401

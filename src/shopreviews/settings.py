@@ -32,6 +32,9 @@ class Settings(BaseSettings):
 
     hmac_window_seconds: int = 900
     merchant_session_seconds: int = 43200
+    oauth_code_seconds: int = 600
+    oauth_access_token_seconds: int = 7200
+    oauth_refresh_token_seconds: int = 90 * 86400
     request_budget_seconds: float = 30.0
     max_body_bytes: int = 1024 * 1024
 

@@ -5,16 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from shopreviews.auth.scopes import MERCHANT_SCOPES
 from shopreviews.kit.envelope import PermissionDenied
-
-ALL_SCOPES = (
-    "read_reviews",
-    "write_reviews",
-    "read_orders",
-    "read_customer_events",
-    "read_customers",
-    "write_customers",
-)
 
 
 @dataclass(frozen=True)
@@ -24,10 +16,11 @@ class Caller:
 
     shop_id: str
     kind: Literal["hmac", "bearer", "merchant"]
-    scopes: frozenset[str] = frozenset(ALL_SCOPES)
+    scopes: frozenset[str] = frozenset(MERCHANT_SCOPES)
     merchant_user_id: int | None = None
     session_id: str | None = None
     client_id: str | None = None
+    grant_id: int | None = None
 
     @property
     def actor(self) -> str:

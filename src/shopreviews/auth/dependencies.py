@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopreviews.auth import hmac_auth, merchant_session
 from shopreviews.auth.caller import Caller
 from shopreviews.context import AppContext
-from shopreviews.kit.envelope import Unauthenticated
+from shopreviews.kit.crypto import same
+from shopreviews.kit.envelope import NotFound, Unauthenticated
 from shopreviews.kit.params import QueryParams
 from shopreviews.merchants.repository import MerchantRepository
+from shopreviews.oauth import tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -97,12 +99,10 @@ def api_caller(scope: str | None) -> Callable[..., Awaitable[Caller]]:
         headers = request.headers
         authorization = headers.get("authorization", "").strip()
         if authorization:
-            # OAuth access tokens are not issued yet: every bearer request is unauthenticated,
-            # and there is no fallback to HMAC (README §4.2 rule 1).
-            raise Unauthenticated(
-                "unauthenticated: unknown or invalid bearer token",
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
+            # A bearer request, with no fallback to HMAC (README §4.2 rule 1).
+            caller = await _bearer(ctx, session, authorization)
+            caller.require(scope)
+            return caller
         shop = await hmac_auth.authenticate(
             ctx,
             session,
@@ -120,16 +120,30 @@ def api_caller(scope: str | None) -> Callable[..., Awaitable[Caller]]:
     return dependency
 
 
-async def merchant_caller(
-    request: Request,
-    ctx: Ctx,
-    session: Session,
-    _b: Annotated[object, Depends(_merchant_bearer)] = None,
-) -> Caller:
-    """A signed-in merchant: `Authorization: Bearer <jwt>` (or a bare JWT)."""
-    value = request.headers.get("authorization", "").strip()
-    scheme, _, rest = value.partition(" ")
-    token = rest.strip() if scheme.lower() == "bearer" else value
+async def _bearer(ctx: AppContext, session: AsyncSession, authorization: str) -> Caller:
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token or token != token.strip():
+        raise Unauthenticated(
+            "unauthenticated: Authorization must be 'Bearer <access_token>'",
+            headers=tokens.INVALID_TOKEN,
+        )
+    caller = await tokens.authenticate(ctx, session, token)
+    await ctx.limiter.hit(ctx.limiter.per_shop, f"grant:{caller.grant_id}")
+    return caller
+
+
+async def bearer_caller(request: Request, ctx: Ctx, session: Session) -> Caller:
+    """Endpoints for bearer tokens only (oauth/disconnect)."""
+    authorization = request.headers.get("authorization", "").strip()
+    if not authorization:
+        raise Unauthenticated(
+            "unauthenticated: a bearer access token is required", headers=tokens.INVALID_TOKEN
+        )
+    return await _bearer(ctx, session, authorization)
+
+
+async def authenticate_merchant(ctx: AppContext, session: AsyncSession, token: str) -> Caller:
+    """A merchant session JWT whose session row is live; code 16 otherwise."""
     if not token:
         raise Unauthenticated("unauthenticated: merchant session required")
     claims = merchant_session.decode(ctx, token)
@@ -150,5 +164,35 @@ async def merchant_caller(
     )
 
 
+def merchant_token(request: Request) -> str:
+    """`Authorization: Bearer <jwt>`, or a bare JWT."""
+    value = request.headers.get("authorization", "").strip()
+    scheme, _, rest = value.partition(" ")
+    return rest.strip() if scheme.lower() == "bearer" else value
+
+
+async def merchant_caller(
+    request: Request,
+    ctx: Ctx,
+    session: Session,
+    _b: Annotated[object, Depends(_merchant_bearer)] = None,
+) -> Caller:
+    """A signed-in merchant: `Authorization: Bearer <jwt>` (or a bare JWT)."""
+    return await authenticate_merchant(ctx, session, merchant_token(request))
+
+
+async def admin_caller(request: Request, ctx: Ctx) -> None:
+    """The operator: `Authorization: Bearer <SHOPREVIEWS_ADMIN_TOKEN>`; code 5 when no admin
+    token is configured (the endpoints do not exist), code 16 for a wrong one."""
+    expected = ctx.settings.admin_token
+    if not expected:
+        raise NotFound(f"not found: no endpoint at {request.url.path}")
+    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not same(token.strip(), expected):
+        raise Unauthenticated("unauthenticated: wrong or missing admin token")
+
+
 ShopCaller = Callable[..., Awaitable[Caller]]
 Merchant = Annotated[Caller, Depends(merchant_caller)]
+Bearer = Annotated[Caller, Depends(bearer_caller)]
+Admin = Depends(admin_caller)

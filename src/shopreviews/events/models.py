@@ -23,7 +23,8 @@ class DomainEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"))
     event_id: Mapped[str] = mapped_column(String(32), unique=True)
-    sequence: Mapped[int] = mapped_column(BigInteger)
+    # None for system events (platform lifecycle), which carry no sequence.
+    sequence: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     topic: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)  # the delivery body, compact JSON
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)

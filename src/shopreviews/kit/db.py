@@ -86,16 +86,24 @@ class Database:
             try:
                 yield session
                 if write:
-                    wake = session.info.pop("wake_jobs", False)
-                    await session.commit()
-                    if wake:
-                        for listener in self.on_jobs_committed:
-                            listener()
+                    await self._commit(session)
                 # A read session just closes: its objects stay readable (detached, not
                 # expired as a rollback would leave them) and the connection rolls back.
-            except BaseException:
-                await session.rollback()
+            except BaseException as exc:
+                # An error that must keep what was written before it (e.g. a detected refresh
+                # token reuse revokes the grant's tokens, then refuses) sets keep_changes.
+                if write and getattr(exc, "keep_changes", False):
+                    await self._commit(session)
+                else:
+                    await session.rollback()
                 raise
+
+    async def _commit(self, session: AsyncSession) -> None:
+        wake = session.info.pop("wake_jobs", False)
+        await session.commit()
+        if wake:
+            for listener in self.on_jobs_committed:
+                listener()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

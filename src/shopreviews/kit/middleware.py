@@ -48,7 +48,10 @@ LEGACY_NAMES = {
     "get_review_list": "get_reviews",
 }
 # Endpoints that also accept form-encoded bodies (OAuth); every other API body is JSON.
-FORM_PATHS: frozenset[str] = frozenset()
+FORM_PATHS = frozenset(
+    API_PREFIX + name
+    for name in ("oauth/token", "oauth_revoke_token", "oauth/introspect", "oauth/cancel")
+)
 SECRET_QUERY_KEYS = frozenset(
     {
         "client_secret",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 
 def param(
     name: str,
@@ -41,3 +43,17 @@ PAGE = param("page", "1-based page number (default 1)", type_="integer")
 PAGE_SIZE = param(
     "page_size", "records per page (default 20; above 100 counts as 100)", type_="integer"
 )
+
+
+# Models of bodies that routes read by hand; main._openapi adds them to the components.
+DOCUMENTED_BODIES: list[type[BaseModel]] = []
+
+
+def body_doc(model: type[BaseModel], *, form: bool = False) -> dict[str, Any]:
+    """A request body documented by `model` (JSON, and form-encoded too when `form`)."""
+    DOCUMENTED_BODIES.append(model)
+    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+    content = {"application/json": {"schema": ref}}
+    if form:
+        content["application/x-www-form-urlencoded"] = {"schema": ref}
+    return {"requestBody": {"required": True, "content": content}}

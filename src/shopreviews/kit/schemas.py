@@ -10,7 +10,7 @@ from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.params import parse_external_id, parse_flag, parse_id
 
 
-def _unstorable_text(value: Any) -> str | None:
+def unstorable_text(value: Any) -> str | None:
     """Why a body's text cannot be stored, or None: U+0000 (refused by the contract and by
     PostgreSQL) or a lone surrogate escape such as "\\ud800" (valid JSON, no UTF-8 form)."""
     # Iterative: a body may nest arrays hundreds deep (within the JSON parser's own limit), and
@@ -42,7 +42,7 @@ class In(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _storable_text(cls, data: Any) -> Any:
-        problem = _unstorable_text(data)
+        problem = unstorable_text(data)
         if problem is not None:
             raise ValueError(problem)
         return data

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.merchants.models import AuditEntry, MerchantSession, MerchantUser
@@ -34,3 +36,11 @@ class MerchantRepository:
     async def add(self, row: MerchantUser | MerchantSession | AuditEntry) -> None:
         self.session.add(row)
         await self.session.flush()
+
+    async def end_sessions(self, user_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(MerchantSession)
+            .where(MerchantSession.user_id == user_id, MerchantSession.ended_at.is_(None))
+            .values(ended_at=now)
+            .execution_options(synchronize_session=False)
+        )

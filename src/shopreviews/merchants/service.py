@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +19,8 @@ from shopreviews.shops import service as shop_service
 from shopreviews.shops.models import Shop
 from shopreviews.shops.repository import ShopRepository
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 128
 BAD_LOGIN = "unauthenticated: wrong email or password"
 
 
@@ -28,6 +29,7 @@ class NewMerchant:
     id: int
     shop_id: str
     email: str
+    created_at: datetime
 
 
 def _valid_email(email: str) -> bool:
@@ -43,8 +45,7 @@ async def create_user(
     email = email.strip().lower()
     if not _valid_email(email):
         raise InvalidArgument("email must be an address such as owner@example.com")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidArgument(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    _check_password(password)
     if await ShopRepository(session).get(shop_id) is None:
         raise NotFound(f"shop {shop_id} not found")
     repo = MerchantRepository(session)
@@ -52,7 +53,28 @@ async def create_user(
         raise AlreadyExists(f"{email} is already a user of shop {shop_id}")
     user = MerchantUser(shop_id=shop_id, email=email, password_hash=await hash_password(password))
     await repo.add(user)
-    return NewMerchant(user.id, shop_id, email)
+    return NewMerchant(user.id, shop_id, email, user.created_at)
+
+
+def _check_password(password: str) -> None:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise InvalidArgument(
+            f"password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+        )
+
+
+async def set_password(
+    ctx: AppContext, session: AsyncSession, *, shop_id: str, email: str, password: str
+) -> None:
+    """A new password; every session of the user ends (their JWTs answer code 16)."""
+    _check_password(password)
+    repo = MerchantRepository(session)
+    user = await repo.user_in_shop(shop_id, email.strip().lower())
+    if user is None:
+        raise NotFound(f"not found: no user {email} in shop {shop_id}")
+    user.password_hash = await hash_password(password)
+    user.updated_at = ctx.now_datetime()
+    await repo.end_sessions(user.id, ctx.now_datetime())
 
 
 async def login(ctx: AppContext, session: AsyncSession, body: LoginIn, *, ip: str) -> LoginOut:
@@ -104,7 +126,7 @@ async def logout(ctx: AppContext, session: AsyncSession, caller: Caller) -> None
     assert caller.session_id is not None
     record = await MerchantRepository(session).get_session(caller.session_id)
     if record is not None and record.ended_at is None:
-        record.ended_at = datetime.fromtimestamp(ctx.now(), UTC)
+        record.ended_at = ctx.now_datetime()
         await session.flush()
 
 

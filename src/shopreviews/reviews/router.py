@@ -78,7 +78,7 @@ async def create_review(
     body: ReviewCreate, caller: WriteReviews, session: Session, ctx: Ctx
 ) -> CreateReviewEnvelope:
     """Create a review; its id is also given at the top level of the envelope."""
-    review = await review_service.create(session, caller, body, now_ts=ctx.now())
+    review = await review_service.create(session, caller, body, now=ctx.now_datetime())
     return CreateReviewEnvelope(id=review.id, data=review)
 
 
@@ -87,7 +87,7 @@ async def delete_review(
     body: ReviewIdIn, caller: WriteReviews, session: Session, ctx: Ctx
 ) -> Envelope[EmptyData]:
     """Delete a review (soft delete): gone from every read and from ratings."""
-    await review_service.delete(session, caller, body.review, now_ts=ctx.now())
+    await review_service.delete(session, caller, body.review, now=ctx.now_datetime())
     return Envelope(data=EmptyData())
 
 
@@ -96,7 +96,7 @@ async def update_review(
     body: ReviewUpdate, caller: WriteReviews, session: Session, ctx: Ctx
 ) -> Envelope[ReviewOut]:
     """Change flags, title, content or the reply of a review [ext]."""
-    return Envelope(data=await review_service.update(session, caller, body, now_ts=ctx.now()))
+    return Envelope(data=await review_service.update(session, caller, body, now=ctx.now_datetime()))
 
 
 @router.get(

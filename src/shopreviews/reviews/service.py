@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,14 +91,9 @@ async def list_reviews(
     )
 
 
-def _now(now_ts: int) -> datetime:
-    return datetime.fromtimestamp(now_ts, UTC)
-
-
 async def create(
-    session: AsyncSession, caller: Caller, body: ReviewCreate, *, now_ts: int
+    session: AsyncSession, caller: Caller, body: ReviewCreate, *, now: datetime
 ) -> ReviewOut:
-    now = _now(now_ts)
     commented_at: datetime = body.commented_at or now
     if commented_at > now + MAX_FUTURE:
         raise InvalidArgument("commented_at must not be more than 24 hours in the future")
@@ -144,13 +139,13 @@ async def create(
     return out
 
 
-async def delete(session: AsyncSession, caller: Caller, review_id: int, *, now_ts: int) -> None:
+async def delete(session: AsyncSession, caller: Caller, review_id: int, *, now: datetime) -> None:
     repo = ReviewRepository(session, caller.shop_id)
     review = await repo.get(review_id, for_update=True)
     if review is None:
         raise NotFound(f"review {review_id} not found")
     out = await _out(repo, review)
-    review.deleted_at = _now(now_ts)
+    review.deleted_at = now
     if review.is_published:
         await repo.adjust_rating(review.product_id, review.rating, -1)
     await session.flush()
@@ -159,20 +154,19 @@ async def delete(session: AsyncSession, caller: Caller, review_id: int, *, now_t
         caller.shop_id,
         "review/deleted",
         out.model_dump(),
-        now=_now(now_ts),
+        now=now,
         reason="deleted",
     )
 
 
 async def update(
-    session: AsyncSession, caller: Caller, body: ReviewUpdate, *, now_ts: int
+    session: AsyncSession, caller: Caller, body: ReviewUpdate, *, now: datetime
 ) -> ReviewOut:
     """Apply the given fields; events and aggregates only when something really changed."""
     repo = ReviewRepository(session, caller.shop_id)
     review = await repo.get(body.review, for_update=True)
     if review is None:
         raise NotFound(f"review {body.review} not found")
-    now = _now(now_ts)
     was_published = review.is_published
     changes: dict[str, Any] = {}
     for name in ("is_verified", "is_featured", "is_published", "is_top", "title", "content"):

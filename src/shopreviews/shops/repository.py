@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,3 +35,10 @@ class ShopRepository:
     async def list(self) -> list[Shop]:
         result = await self.session.execute(select(Shop).order_by(Shop.shop_id))
         return list(result.scalars())
+
+    async def page(self, offset: int, limit: int) -> tuple[int, Sequence[Shop]]:
+        total = int((await self.session.execute(select(func.count(Shop.shop_id)))).scalar_one())
+        rows = await self.session.execute(
+            select(Shop).order_by(Shop.created_at, Shop.shop_id).offset(offset).limit(limit)
+        )
+        return total, rows.scalars().all()

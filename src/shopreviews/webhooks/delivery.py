@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import func, select
@@ -20,10 +20,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopreviews.context import AppContext
 from shopreviews.events.models import DomainEvent
 from shopreviews.kit.jobs import JobQueue, JobStatus
-from shopreviews.kit.netguard import Target, UrlRejected, check_url
+from shopreviews.kit.netguard import Target as CheckedUrl
+from shopreviews.kit.netguard import UrlRejected, check_url
+from shopreviews.kit.timefmt import rfc3339
+from shopreviews.oauth import system_webhooks
+from shopreviews.platforms import service as platforms
+from shopreviews.platforms.models import Platform
 from shopreviews.shops import service as shop_service
 from shopreviews.shops.models import Shop
-from shopreviews.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from shopreviews.webhooks.models import (
+    SHOP_OWNER,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from shopreviews.webhooks.repository import DeliveryRepository
 from shopreviews.webhooks.schedule import next_attempt_at, parse_retry_after
 from shopreviews.webhooks.signatures import standard_signatures, trustoo_sign
@@ -61,6 +71,13 @@ class Outcome:
 
 
 @dataclass
+class Target:
+    url: str
+    trustoo_key: str  # the Open-Trustoo-Webhook-Sign key
+    secrets: list[str]  # Standard Webhooks secrets, newest first
+
+
+@dataclass
 class Prepared:
     delivery_id: int
     attempt: int
@@ -77,14 +94,11 @@ class DeliveryHandler:
         self.http = http
         self.queue: JobQueue[WebhookDelivery] = JobQueue(WebhookDelivery, lease=LEASE)
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.ctx.now(), UTC)
-
     async def run(self, job_id: int, owner: str) -> None:
         prepared = await self._prepare(job_id, owner)
         if prepared is None:
             return
-        started = self._now()
+        started = self.ctx.now_datetime()
         clock = time.perf_counter()
         outcome = await self._send(prepared)
         duration_ms = int((time.perf_counter() - clock) * 1000)
@@ -99,15 +113,15 @@ class DeliveryHandler:
                 or delivery.status != JobStatus.PENDING
             ):
                 return None
-            sub = await session.get(WebhookSubscription, delivery.subscription_id)
             event = await session.get(DomainEvent, delivery.event_pk)
             shop = await session.get(Shop, delivery.shop_id)
-            if sub is None or event is None or shop is None or sub.status != "enabled":
-                cancel = True
-            else:
-                cancel = False
-                prepared = self._sign(delivery, sub, event, shop)
-        if cancel:
+            target = await self._target(session, delivery)
+            prepared = (
+                self._sign(delivery, target, event, shop)
+                if target is not None and event is not None and shop is not None
+                else None
+            )
+        if prepared is None:
             async with self.ctx.db.session(write=True) as session:
                 await self.queue.finish(
                     session,
@@ -115,40 +129,65 @@ class DeliveryHandler:
                     owner=owner,
                     values={
                         "status": JobStatus.CANCELLED,
-                        "last_error": "subscription disabled or removed",
+                        "last_error": "subscription disabled or removed, or platform disabled",
                     },
                 )
-            return None
         return prepared
 
-    def _sign(
-        self, delivery: WebhookDelivery, sub: WebhookSubscription, event: DomainEvent, shop: Shop
-    ) -> Prepared:
-        attempt = delivery.attempts + 1
-        stamp = str(self.ctx.now())
-        body = event.body.encode()
+    async def _target(self, session: AsyncSession, delivery: WebhookDelivery) -> Target | None:
+        """Where the delivery goes and what signs it, read fresh at every attempt; None when it
+        must not go out (subscription disabled or removed, platform disabled)."""
+        if delivery.subscription_id is None:
+            platform = await session.get(Platform, delivery.system_client_id)
+            if platform is None or not platform.is_active or not platform.webhook_url:
+                return None
+            return Target(
+                url=platform.webhook_url,
+                trustoo_key=platforms.client_secret(self.ctx, platform),
+                secrets=[platforms.system_webhook_secret(self.ctx, platform)],
+            )
+        sub = await session.get(WebhookSubscription, delivery.subscription_id)
+        if sub is None or sub.status != "enabled":
+            return None
         secrets = [self.ctx.box.open(sub.secret_encrypted)]
         if (
             sub.previous_secret_encrypted
             and sub.previous_secret_until
-            and sub.previous_secret_until > self._now()
+            and sub.previous_secret_until > self.ctx.now_datetime()
         ):
             secrets.append(self.ctx.box.open(sub.previous_secret_encrypted))
-        # Shop-owned subscriptions sign with the shop's current private token.
-        key = shop_service.private_token(self.ctx, shop)
+        if sub.owner_client_id == SHOP_OWNER:
+            # Shop-owned subscriptions sign with the shop's current private token.
+            shop = await session.get(Shop, sub.shop_id)
+            assert shop is not None
+            key = shop_service.private_token(self.ctx, shop)
+        else:
+            # Platform-owned ones with the platform's current client secret.
+            platform = await session.get(Platform, sub.owner_client_id)
+            if platform is None or not platform.is_active:
+                return None
+            key = platforms.client_secret(self.ctx, platform)
+        return Target(url=sub.url, trustoo_key=key, secrets=secrets)
+
+    def _sign(
+        self, delivery: WebhookDelivery, target: Target, event: DomainEvent, shop: Shop
+    ) -> Prepared:
+        attempt = delivery.attempts + 1
+        stamp = str(self.ctx.now())
+        body = event.body.encode()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": self.ctx.settings.webhook_user_agent,
             "Open-Trustoo-Webhook-Public-token": shop.public_token,
             "Open-Trustoo-Webhook-Timestamp": stamp,
-            "Open-Trustoo-Webhook-Sign": trustoo_sign(key, stamp, body),
+            "Open-Trustoo-Webhook-Sign": trustoo_sign(target.trustoo_key, stamp, body),
             "Open-Trustoo-Webhook-RequestId": event.event_id,
             "Open-Trustoo-Webhook-Topic": event.topic,
             "webhook-id": event.event_id,
             "webhook-timestamp": stamp,
-            "webhook-signature": standard_signatures(secrets, event.event_id, stamp, body),
+            "webhook-signature": standard_signatures(target.secrets, event.event_id, stamp, body),
         }
-        return Prepared(delivery.id, attempt, sub.url, body, headers)
+        return Prepared(delivery.id, attempt, target.url, body, headers)
 
     async def _send(self, prepared: Prepared) -> Outcome:
         try:
@@ -165,7 +204,7 @@ class DeliveryHandler:
         except httpx.HTTPError as exc:
             return Outcome(error=f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__)
 
-    async def _post(self, target: Target, prepared: Prepared) -> Outcome:
+    async def _post(self, target: CheckedUrl, prepared: Prepared) -> Outcome:
         # Connect to the address that passed the check (no second DNS lookup), keeping the
         # original host name for Host and TLS SNI.
         url = httpx.URL(prepared.url).copy_with(host=target.addresses[0])
@@ -194,7 +233,7 @@ class DeliveryHandler:
     async def _record(
         self, prepared: Prepared, owner: str, started: datetime, duration_ms: int, outcome: Outcome
     ) -> None:
-        now = self._now()
+        now = self.ctx.now_datetime()
         async with self.ctx.db.session(write=True) as session:
             delivery = await session.get(WebhookDelivery, prepared.delivery_id)
             if delivery is None:
@@ -206,7 +245,11 @@ class DeliveryHandler:
             )
             if delivery.lease_owner != owner and not cancelled_meanwhile:
                 return  # taken over after a lost lease
-            sub = await session.get(WebhookSubscription, delivery.subscription_id)
+            sub = (
+                await session.get(WebhookSubscription, delivery.subscription_id)
+                if delivery.subscription_id is not None
+                else None
+            )
             session.add(
                 WebhookAttempt(
                     delivery_id=delivery.id,
@@ -250,6 +293,14 @@ class DeliveryHandler:
                 )
                 if retry_at is None:
                     values["status"] = JobStatus.DEAD
+                    if delivery.system_client_id is not None:
+                        # A platform's webhook_url is never disabled: the event is dropped.
+                        log.warning(
+                            "system webhook %s to platform %s failed after %d attempts",
+                            delivery.id,
+                            delivery.system_client_id,
+                            prepared.attempt,
+                        )
                 else:
                     values["run_at"] = retry_at
                 if sub is not None:
@@ -266,11 +317,34 @@ class DeliveryHandler:
 
     async def _disable(self, session: AsyncSession, sub: WebhookSubscription, reason: str) -> None:
         sub.status, sub.disabled_reason = "disabled", reason
-        sub.updated_at = self._now()
+        sub.updated_at = self.ctx.now_datetime()
         await DeliveryRepository(session, sub.shop_id).cancel_pending(
             sub.id, reason=f"subscription disabled ({reason})"
         )
         log.warning("webhook %s of shop %s disabled: %s", sub.id, sub.shop_id, reason)
+        if sub.owner_client_id != SHOP_OWNER:
+            await self._tell_platform(session, sub, reason)
+
+    async def _tell_platform(
+        self, session: AsyncSession, sub: WebhookSubscription, reason: str
+    ) -> None:
+        """The owner of a platform-owned subscription hears of it by a system webhook."""
+        platform = await session.get(Platform, sub.owner_client_id)
+        shop = await session.get(Shop, sub.shop_id)
+        if platform is None or shop is None:
+            return
+        await system_webhooks.record(
+            session,
+            platform=platform,
+            shop=shop,
+            topic="webhook/disabled",
+            extra={
+                "webhook": {"id": str(sub.id), "topic": sub.topic, "url": sub.url},
+                "disabled_at": rfc3339(sub.updated_at),
+                "reason": reason,
+            },
+            now=self.ctx.now_datetime(),
+        )
 
 
 async def due_count(ctx: AppContext) -> int:

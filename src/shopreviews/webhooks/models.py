@@ -47,8 +47,13 @@ class WebhookDelivery(JobMixin, Base):
         ForeignKey("shops.shop_id", ondelete="CASCADE"), index=True
     )
     event_pk: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    subscription_id: Mapped[int] = mapped_column(
-        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True
+    # A subscription's delivery, or (subscription_id None) a system webhook to the platform
+    # `system_client_id` (spec oauth.md "System webhooks").
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    system_client_id: Mapped[str | None] = mapped_column(
+        ForeignKey("platforms.client_id", ondelete="CASCADE"), nullable=True
     )
     first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)

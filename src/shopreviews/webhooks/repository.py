@@ -8,10 +8,19 @@ from datetime import datetime
 from sqlalchemy import Select, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopreviews.auth.scopes import split_scopes
 from shopreviews.events.models import DomainEvent
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.models import UTCDateTime
-from shopreviews.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from shopreviews.oauth.models import ACTIVE, Grant
+from shopreviews.platforms.models import Platform
+from shopreviews.webhooks.models import (
+    SHOP_OWNER,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from shopreviews.webhooks.schemas import TOPIC_SCOPES
 
 
 class SubscriptionRepository:
@@ -85,6 +94,7 @@ class DeliveryRepository:
             WebhookSubscription.shop_id == self.shop_id,
             WebhookSubscription.topic == event.topic,
             WebhookSubscription.status == "enabled",
+            WebhookSubscription.owner_client_id == SHOP_OWNER,
         )
         await self.session.execute(
             insert(WebhookDelivery).from_select(
@@ -102,6 +112,37 @@ class DeliveryRepository:
                 matching,
             )
         )
+
+        for subscription_id in await self._platform_targets(event.topic):
+            await self.add(event.id, subscription_id, now)
+
+    async def _platform_targets(self, topic: str) -> list[int]:
+        """Platform-owned subscriptions that may receive `topic` now: an active platform, an
+        active grant, and a grant scope (narrowed by the platform's allowed scopes) that fits.
+        Others simply receive nothing (spec webhooks.md "Topics and scopes")."""
+        rows = await self.session.execute(
+            select(WebhookSubscription.id, Grant.scopes, Platform.allowed_scopes)
+            .join(
+                Grant,
+                (Grant.shop_id == WebhookSubscription.shop_id)
+                & (Grant.client_id == WebhookSubscription.owner_client_id)
+                & (Grant.status == ACTIVE),
+            )
+            .join(Platform, Platform.client_id == WebhookSubscription.owner_client_id)
+            .where(
+                WebhookSubscription.shop_id == self.shop_id,
+                WebhookSubscription.topic == topic,
+                WebhookSubscription.status == "enabled",
+                WebhookSubscription.owner_client_id != SHOP_OWNER,
+                Platform.status == "active",
+            )
+        )
+        needed = TOPIC_SCOPES[topic]
+        return [
+            sub_id
+            for sub_id, granted, allowed in rows
+            if any(s in split_scopes(granted) & split_scopes(allowed) for s in needed)
+        ]
 
     async def add(self, event_pk: int, subscription_id: int, now: datetime) -> WebhookDelivery:
         delivery = WebhookDelivery(

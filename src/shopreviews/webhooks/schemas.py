@@ -7,6 +7,13 @@ from pydantic import BaseModel, Field, field_validator
 from shopreviews.kit.schemas import In, ServerId
 
 TOPICS = ("review/created", "review/updated", "review/deleted", "customer_event/created")
+# A bearer owner needs one of these scopes, at subscription and again at every fan-out.
+TOPIC_SCOPES = {
+    "review/created": ("read_reviews", "write_reviews"),
+    "review/updated": ("read_reviews", "write_reviews"),
+    "review/deleted": ("read_reviews", "write_reviews"),
+    "customer_event/created": ("read_customer_events",),
+}
 
 
 class WebhookIn(In):

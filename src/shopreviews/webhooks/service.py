@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ from shopreviews.webhooks.models import (
 )
 from shopreviews.webhooks.repository import DeliveryRepository, SubscriptionRepository
 from shopreviews.webhooks.schemas import (
+    TOPIC_SCOPES,
     AttemptOut,
     DeliveryOut,
     SecretRotated,
@@ -42,12 +43,6 @@ from shopreviews.webhooks.schemas import (
 from shopreviews.webhooks.signatures import new_secret
 
 ROTATION_OVERLAP = timedelta(hours=24)
-TOPIC_SCOPES = {
-    "review/created": ("read_reviews", "write_reviews"),
-    "review/updated": ("read_reviews", "write_reviews"),
-    "review/deleted": ("read_reviews", "write_reviews"),
-    "customer_event/created": ("read_customer_events",),
-}
 RESPONSE_EXCERPT = 1000
 
 
@@ -87,10 +82,6 @@ async def _check_url(ctx: AppContext, url: str) -> None:
         raise InvalidArgument(f"url: {exc}") from exc
 
 
-def _now(ctx: AppContext) -> datetime:
-    return datetime.fromtimestamp(ctx.now(), UTC)
-
-
 async def create(
     ctx: AppContext, session: AsyncSession, caller: Caller, body: WebhookIn
 ) -> WebhookCreated:
@@ -104,7 +95,7 @@ async def create(
     if await repo.count() >= limit:
         raise Rejected(f"rejected: at most {limit} webhook subscriptions per owner")
     secret = new_secret()
-    now = _now(ctx)
+    now = ctx.now_datetime()
     new = WebhookSubscription(
         shop_id=caller.shop_id,
         owner_client_id=owner_of(caller),
@@ -157,7 +148,7 @@ async def update(
         )
     sub.topic, sub.url, sub.url_sha256 = body.topic, body.url, url_hash
     sub.status, sub.disabled_reason, sub.failing_since = "enabled", "", None
-    sub.updated_at = _now(ctx)
+    sub.updated_at = ctx.now_datetime()
     with _duplicate_as_code_6(body.topic):
         await session.flush()
     return to_out(sub)
@@ -242,7 +233,7 @@ async def redeliver(
     targets = [s for s in targets if s.status == "enabled"]
     if not targets:
         raise NotFound(f"not found: no enabled subscription of yours for {event.topic}")
-    now = _now(ctx)
+    now = ctx.now_datetime()
     queued = [await repo.add(event.id, s.id, now) for s in targets]
     session.info["wake_jobs"] = True
     return [_delivery_out(d, event.event_id, event.topic, []) for d in queued]
@@ -255,8 +246,10 @@ async def send_test(
     sub = await _own(session, caller, webhook_id)
     if sub.status != "enabled":
         raise InvalidArgument(f"webhook {webhook_id} is disabled; update it to re-enable it")
-    event = await events.record_test(session, caller.shop_id, sub.topic, now=_now(ctx))
-    delivery = await DeliveryRepository(session, caller.shop_id).add(event.id, sub.id, _now(ctx))
+    event = await events.record_test(session, caller.shop_id, sub.topic, now=ctx.now_datetime())
+    delivery = await DeliveryRepository(session, caller.shop_id).add(
+        event.id, sub.id, ctx.now_datetime()
+    )
     session.info["wake_jobs"] = True
     return _delivery_out(delivery, event.event_id, event.topic, [])
 
@@ -266,7 +259,7 @@ async def rotate_secret(
 ) -> SecretRotated:
     """A new secret; for 24 hours deliveries carry signatures with the new and the old one."""
     sub = await _own(session, caller, webhook_id)
-    now = _now(ctx)
+    now = ctx.now_datetime()
     secret = new_secret()
     sub.previous_secret_encrypted = sub.secret_encrypted
     sub.previous_secret_until = now + ROTATION_OVERLAP

@@ -1,0 +1,188 @@
+"""Operator administration endpoints [ext] (spec oauth.md "Operator administration")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from shopreviews.admin import service as admin_service
+from shopreviews.auth.dependencies import Admin, Ctx, Query, Session
+from shopreviews.kit.envelope import EmptyData, Envelope, InvalidArgument
+from shopreviews.kit.forms import read_fields
+from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, body_doc, query_doc
+from shopreviews.kit.pagination import PageRequest, Pagination
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Admin])
+
+
+class PlatformOut(BaseModel):
+    client_id: str = Field(examples=["acme-sync"])
+    name: str = Field(examples=["Acme Sync"])
+    redirect_uris: list[str]
+    allowed_scopes: str = Field(examples=["read_reviews,write_reviews"])
+    webhook_url: str
+    skip_shop_oauth: int = Field(examples=[0])
+    status: str = Field(examples=["active"])
+    created_at: str
+    updated_at: str
+
+
+class PlatformCreatedOut(BaseModel):
+    platform: PlatformOut
+    client_secret: str = Field(description="shown only here")
+    system_webhook_secret: str = Field(description="shown only here")
+
+
+class PlatformPage(BaseModel):
+    page: Pagination
+    list: list[PlatformOut]
+
+
+class ShopOut(BaseModel):
+    shop_id: str
+    myshopify_domain: str
+    name: str
+    status: str
+    created_at: str
+
+
+class ShopCreatedOut(BaseModel):
+    shop: ShopOut
+    public_token: str
+    private_token: str
+
+
+class ShopPage(BaseModel):
+    page: Pagination
+    list: list[ShopOut]
+
+
+class MerchantUserOut(BaseModel):
+    shop_id: str
+    email: str
+    created_at: str
+
+
+class CreatePlatformIn(BaseModel):
+    client_id: str = Field(examples=["acme-sync"])
+    name: str = Field(examples=["Acme Sync"])
+    redirect_uris: list[str] = Field(examples=[["https://app.acme.example/oauth/callback"]])
+    allowed_scopes: str | list[str] = Field(examples=["read_reviews,write_reviews"])
+    webhook_url: str | None = Field(default=None, examples=["https://app.acme.example/hooks"])
+    skip_shop_oauth: int | None = Field(default=0, examples=[0])
+    client_secret: str | None = Field(default=None, description="default: generated")
+
+
+class UpdatePlatformIn(BaseModel):
+    client_id: str = Field(examples=["acme-sync"])
+    name: str | None = None
+    redirect_uris: list[str] | None = None
+    allowed_scopes: str | list[str] | None = None
+    webhook_url: str | None = None
+    skip_shop_oauth: int | None = None
+    status: str | None = Field(default=None, examples=["disabled"])
+
+
+class RotatePlatformSecretIn(BaseModel):
+    client_id: str = Field(examples=["acme-sync"])
+    which: str = Field(examples=["client_secret"], description="or system_webhook_secret")
+
+
+class CreateShopIn(BaseModel):
+    shop_id: str = Field(examples=["61234567890"])
+    myshopify_domain: str = Field(examples=["example-shop.myshopify.com"])
+    name: str | None = None
+
+
+class MerchantUserIn(BaseModel):
+    shop_id: str = Field(examples=["61234567890"])
+    email: str = Field(examples=["owner@example-shop.com"])
+    password: str = Field(description="10 to 128 characters")
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    fields = await read_fields(request)
+    return fields.values
+
+
+@router.post(
+    "/create_platform",
+    response_model=Envelope[PlatformCreatedOut],
+    openapi_extra=body_doc(CreatePlatformIn),
+)
+async def create_platform(request: Request, ctx: Ctx, session: Session) -> Envelope[Any]:
+    """Register a platform; its two secrets are shown only in this answer."""
+    return Envelope(data=await admin_service.create_platform(ctx, session, await _body(request)))
+
+
+@router.get(
+    "/get_platforms",
+    response_model=Envelope[PlatformPage],
+    openapi_extra=query_doc(PAGE, PAGE_SIZE),
+)
+async def get_platforms(query: Query, session: Session) -> Envelope[Any]:
+    """Every platform, oldest first."""
+    return Envelope(data=await admin_service.list_platforms(session, PageRequest.from_query(query)))
+
+
+@router.post(
+    "/update_platform",
+    response_model=Envelope[PlatformOut],
+    openapi_extra=body_doc(UpdatePlatformIn),
+)
+async def update_platform(request: Request, ctx: Ctx, session: Session) -> Envelope[Any]:
+    """Change a platform; narrowing allowed_scopes narrows its tokens at once."""
+    return Envelope(data=await admin_service.update_platform(ctx, session, await _body(request)))
+
+
+@router.post(
+    "/rotate_platform_secret",
+    response_model=Envelope[dict[str, str]],
+    openapi_extra=body_doc(RotatePlatformSecretIn),
+)
+async def rotate_platform_secret(request: Request, ctx: Ctx, session: Session) -> Envelope[Any]:
+    """Replace the client secret or the system webhook secret; the old one stops at once."""
+    body = await _body(request)
+    client_id, which = body.get("client_id"), body.get("which")
+    if not isinstance(client_id, str) or not isinstance(which, str):
+        raise InvalidArgument("client_id and which are required")
+    return Envelope(data=await admin_service.rotate(ctx, session, client_id, which))
+
+
+@router.post(
+    "/create_shop", response_model=Envelope[ShopCreatedOut], openapi_extra=body_doc(CreateShopIn)
+)
+async def create_shop(request: Request, ctx: Ctx, session: Session) -> Envelope[Any]:
+    """Create a shop with fresh tokens."""
+    return Envelope(data=await admin_service.create_shop(ctx, session, await _body(request)))
+
+
+@router.get(
+    "/get_shops", response_model=Envelope[ShopPage], openapi_extra=query_doc(PAGE, PAGE_SIZE)
+)
+async def get_shops(query: Query, session: Session) -> Envelope[Any]:
+    """Every shop, oldest first."""
+    return Envelope(data=await admin_service.list_shops(session, PageRequest.from_query(query)))
+
+
+@router.post(
+    "/create_merchant_user",
+    response_model=Envelope[MerchantUserOut],
+    openapi_extra=body_doc(MerchantUserIn),
+)
+async def create_merchant_user(request: Request, session: Session) -> Envelope[Any]:
+    """Create a merchant user who can sign in for a shop."""
+    return Envelope(data=await admin_service.create_merchant_user(session, await _body(request)))
+
+
+@router.post(
+    "/set_merchant_password",
+    response_model=Envelope[EmptyData],
+    openapi_extra=body_doc(MerchantUserIn),
+)
+async def set_merchant_password(request: Request, ctx: Ctx, session: Session) -> Envelope[Any]:
+    """Set a merchant user's password; every session of that user ends."""
+    await admin_service.set_merchant_password(ctx, session, await _body(request))
+    return Envelope(data=EmptyData())

@@ -1,0 +1,113 @@
+"""Operator administration: platforms, shops and merchant users, as the admin endpoints and
+the CLI present them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.context import AppContext
+from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.pagination import PageRequest, Pagination
+from shopreviews.kit.timefmt import rfc3339
+from shopreviews.merchants import service as merchant_service
+from shopreviews.platforms import service as platforms
+from shopreviews.shops import service as shop_service
+from shopreviews.shops.models import Shop
+from shopreviews.shops.repository import ShopRepository
+
+
+def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str:
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise InvalidArgument(f"{name} is required")
+        return ""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{name} must be a string")
+    return value
+
+
+async def create_platform(
+    ctx: AppContext, session: AsyncSession, body: dict[str, Any]
+) -> dict[str, Any]:
+    created = await platforms.create(ctx, session, body)
+    return {
+        "platform": created.platform.as_dict(),
+        "client_secret": created.client_secret,
+        "system_webhook_secret": created.system_webhook_secret,
+    }
+
+
+async def list_platforms(session: AsyncSession, page: PageRequest) -> dict[str, Any]:
+    pagination, rows = await platforms.listing(session, page)
+    return {"page": pagination, "list": [p.as_dict() for p in rows]}
+
+
+async def update_platform(
+    ctx: AppContext, session: AsyncSession, body: dict[str, Any]
+) -> dict[str, Any]:
+    return (await platforms.update(ctx, session, body)).as_dict()
+
+
+async def rotate(
+    ctx: AppContext, session: AsyncSession, client_id: str, which: str
+) -> dict[str, str]:
+    return await platforms.rotate_secret(ctx, session, client_id, which)
+
+
+def shop_dict(shop: Shop) -> dict[str, str]:
+    return {
+        "shop_id": shop.shop_id,
+        "myshopify_domain": shop.myshopify_domain,
+        "name": shop.name,
+        "status": shop.status,
+        "created_at": rfc3339(shop.created_at),
+    }
+
+
+async def create_shop(
+    ctx: AppContext, session: AsyncSession, body: dict[str, Any]
+) -> dict[str, Any]:
+    creds = await shop_service.create(
+        ctx,
+        session,
+        shop_id=_text(body, "shop_id"),
+        domain=_text(body, "myshopify_domain"),
+        name=_text(body, "name", required=False),
+    )
+    shop = await ShopRepository(session).get(creds.shop_id)
+    assert shop is not None
+    return {
+        "shop": shop_dict(shop),
+        "public_token": creds.public_token,
+        "private_token": creds.private_token,
+    }
+
+
+async def list_shops(session: AsyncSession, page: PageRequest) -> dict[str, Any]:
+    total, rows = await ShopRepository(session).page(page.offset, page.page_size)
+    return {"page": Pagination.of(page, total), "list": [shop_dict(s) for s in rows]}
+
+
+async def create_merchant_user(session: AsyncSession, body: dict[str, Any]) -> dict[str, str]:
+    user = await merchant_service.create_user(
+        session,
+        shop_id=_text(body, "shop_id"),
+        email=_text(body, "email"),
+        password=_text(body, "password"),
+    )
+    return {"shop_id": user.shop_id, "email": user.email, "created_at": rfc3339(user.created_at)}
+
+
+async def set_merchant_password(
+    ctx: AppContext, session: AsyncSession, body: dict[str, Any]
+) -> None:
+    await merchant_service.set_password(
+        ctx,
+        session,
+        shop_id=_text(body, "shop_id"),
+        email=_text(body, "email"),
+        password=_text(body, "password"),
+    )

@@ -1,0 +1,98 @@
+"""OAuth error envelopes: `data` = {error, error_description}, message "<error>: <text>"
+(spec oauth.md "OAuth errors"), and the route class that gives them to the OAuth endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+
+from shopreviews.kit.envelope import (
+    INTERNAL,
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    REJECTED,
+    UNAUTHENTICATED,
+    ApiError,
+)
+
+ERROR_CODES = {
+    "invalid_request": INVALID_ARGUMENT,
+    "invalid_client": UNAUTHENTICATED,
+    "invalid_token": UNAUTHENTICATED,
+    "unauthorized_client": PERMISSION_DENIED,
+    "invalid_grant": INVALID_ARGUMENT,
+    "unsupported_grant_type": INVALID_ARGUMENT,
+    "invalid_scope": INVALID_ARGUMENT,
+    "server_error": INTERNAL,
+    "temporarily_unavailable": REJECTED,
+}
+# The error name for an ApiError raised by shared code (validation, client authentication).
+ERROR_FOR_CODE = {
+    INVALID_ARGUMENT: "invalid_request",
+    NOT_FOUND: "invalid_request",
+    UNAUTHENTICATED: "invalid_client",
+    PERMISSION_DENIED: "unauthorized_client",
+    REJECTED: "temporarily_unavailable",
+    INTERNAL: "server_error",
+}
+NO_CACHE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class OAuthError(ApiError):
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        *,
+        code: int | None = None,
+        headers: dict[str, str] | None = None,
+        http_status: int | None = None,
+        keep_changes: bool = False,
+    ) -> None:
+        self.code = code if code is not None else ERROR_CODES[error]
+        self.error = error
+        super().__init__(
+            f"{error}: {description}",
+            data={"error": error, "error_description": description},
+            headers={**NO_CACHE, **(headers or {})},
+            http_status=http_status,
+        )
+        # Reuse detection revokes tokens and then refuses: the revocation must commit.
+        self.keep_changes = keep_changes
+
+
+def as_oauth_error(exc: ApiError) -> ApiError:
+    if isinstance(exc, OAuthError):
+        return exc
+    error = ERROR_FOR_CODE.get(exc.code, "invalid_request")
+    description = exc.message
+    for prefix in ("invalid argument: ", "unauthenticated: ", "permission denied: ", "not found: "):
+        description = description.removeprefix(prefix)
+    return OAuthError(
+        error, description, code=exc.code, headers=exc.headers, http_status=exc.http_status
+    )
+
+
+class OAuthRoute(APIRoute):
+    """Errors of these endpoints carry the OAuth error object; answers are never cached."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except ApiError as exc:
+                raise as_oauth_error(exc) from exc
+            response.headers.update(NO_CACHE)
+            return response
+
+        return route
+
+
+def oauth_data(error: str, description: str) -> dict[str, Any]:
+    return {"error": error, "error_description": description}

@@ -1,0 +1,290 @@
+"""The consent pages: server-rendered HTML for the merchant's browser (spec oauth.md
+"Consent page"). They never answer with the JSON envelope.
+
+CSRF: the consent form carries an HMAC of the merchant session id; the sign-in form (before any
+session exists) carries an HMAC of a random nonce kept in a SameSite cookie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.auth.caller import Caller
+from shopreviews.auth.dependencies import Ctx, Session, authenticate_merchant
+from shopreviews.auth.scopes import SCOPE_DESCRIPTIONS
+from shopreviews.context import AppContext
+from shopreviews.kit.crypto import same
+from shopreviews.kit.envelope import ApiError, InvalidArgument, RateLimited
+from shopreviews.kit.forms import Fields, parse_body
+from shopreviews.kit.params import QueryParams
+from shopreviews.merchants import service as merchant_service
+from shopreviews.merchants.schemas import LoginIn
+from shopreviews.oauth import authorize
+from shopreviews.oauth.authorize import AuthorizeRequest
+from shopreviews.oauth.errors import OAuthError
+from shopreviews.shops.repository import ShopRepository
+
+router = APIRouter(prefix="/oauth", include_in_schema=False)
+templates = Environment(
+    loader=PackageLoader("shopreviews.oauth", "templates"),
+    autoescape=select_autoescape(default=True),
+)
+STYLESHEET = Path(__file__).parent / "static" / "consent.css"
+SESSION_COOKIE = "merchant_session"
+LOGIN_COOKIE = "oauth_login"
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+BAD_LOGIN = "Wrong email or password."
+
+
+def _html(template: str, status: int = 200, **context: object) -> HTMLResponse:
+    body = templates.get_template(template).render(**context)
+    return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
+
+
+def _error_page(message: str, status: int = 400) -> HTMLResponse:
+    return _html("error.html", status, message=message)
+
+
+def _redirect(url: str, status: int = 302) -> RedirectResponse:
+    return RedirectResponse(url, status_code=status, headers=PAGE_HEADERS)
+
+
+def _csrf(ctx: AppContext, purpose: str, value: str) -> str:
+    return hmac.new(ctx.session_key, f"csrf:{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def _secure(ctx: AppContext) -> bool:
+    return ctx.public_url.startswith("https://")
+
+
+async def _checked(
+    ctx: AppContext, session: AsyncSession, values: dict[str, str | None]
+) -> AuthorizeRequest | Response:
+    """The request's checks in the spec's order: a bad client or redirect_uri shows an error
+    page (never a redirect); anything else goes back to the redirect_uri as an error."""
+    try:
+        platform = await authorize.check_client(
+            session, values.get("client_id"), values.get("redirect_uri")
+        )
+    except ApiError as exc:
+        return _error_page(exc.message.split(": ", 1)[-1])
+    redirect_uri = values["redirect_uri"] or ""
+    state = values.get("state")
+    try:
+        return authorize.check_rest(
+            platform,
+            redirect_uri,
+            response_type=values.get("response_type"),
+            scope=values.get("scope"),
+            state=state,
+            code_challenge=values.get("code_challenge"),
+            code_challenge_method=values.get("code_challenge_method"),
+        )
+    except OAuthError as exc:
+        description = str((exc.data or {}).get("error_description", ""))
+        echoed = state if state is not None and len(state) <= authorize.MAX_STATE else None
+        pairs = [("error", exc.error), ("error_description", description)]
+        return _redirect(authorize.final_redirect(ctx, redirect_uri, pairs, echoed))
+
+
+async def _merchant(ctx: AppContext, session: AsyncSession, request: Request) -> Caller | None:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if not token:
+        return None
+    try:
+        return await authenticate_merchant(ctx, session, token)
+    except ApiError:
+        return None
+
+
+def _login_form(
+    ctx: AppContext,
+    request: Request,
+    *,
+    platform_name: str,
+    return_to: str,
+    message: str = "",
+    email: str = "",
+    myshopify_domain: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    response = _html(
+        "login.html",
+        status,
+        platform_name=platform_name,
+        return_to=return_to,
+        csrf_token=_csrf(ctx, "login", nonce),
+        message=message,
+        email=email,
+        myshopify_domain=myshopify_domain,
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        nonce,
+        max_age=3600,
+        path="/oauth",
+        httponly=True,
+        secure=_secure(ctx),
+        samesite="lax",
+    )
+    return response
+
+
+async def _consent(
+    ctx: AppContext, session: AsyncSession, merchant: Caller, request: AuthorizeRequest
+) -> HTMLResponse:
+    shop = await ShopRepository(session).get(merchant.shop_id)
+    assert shop is not None
+    assert merchant.session_id is not None
+    return _html(
+        "consent.html",
+        platform_name=request.platform.name,
+        shop_domain=shop.myshopify_domain,
+        scopes=[(s, SCOPE_DESCRIPTIONS[s]) for s in request.scopes],
+        params=request.params(),
+        csrf_token=_csrf(ctx, "consent", merchant.session_id),
+    )
+
+
+@router.get("/authorize")
+async def consent_page(request: Request, ctx: Ctx, session: Session) -> Response:
+    query = QueryParams.from_raw(request.scope.get("query_string", b"").decode("latin-1"))
+    checked = await _checked(ctx, session, {n: query.scalar(n) for n in authorize.PARAMS})
+    if isinstance(checked, Response):
+        return checked
+    merchant = await _merchant(ctx, session, request)
+    if merchant is None:
+        return _login_form(
+            ctx,
+            request,
+            platform_name=checked.platform.name,
+            return_to=f"/oauth/authorize?{authorize.encode(checked.params())}",
+        )
+    return await _consent(ctx, session, merchant, checked)
+
+
+async def _form(request: Request) -> Fields | None:
+    try:
+        return parse_body(await request.body(), request.headers.get("content-type", ""))
+    except InvalidArgument:
+        return None
+
+
+@router.post("/authorize")
+async def consent_decision(request: Request, ctx: Ctx, session: Session) -> Response:
+    form = await _form(request)
+    if form is None:
+        return _error_page("The form could not be read. Go back and try again.")
+    checked = await _checked(ctx, session, {n: form.text(n) for n in authorize.PARAMS})
+    if isinstance(checked, Response):
+        return checked
+    merchant = await _merchant(ctx, session, request)
+    if merchant is None or merchant.session_id is None:
+        return _error_page("Your sign-in has expired. Start again from the app.", 401)
+    if not same(form.text("csrf_token") or "", _csrf(ctx, "consent", merchant.session_id)):
+        return _error_page("This form has expired or did not come from this page.", 403)
+    decision = form.text("decision")
+    if decision == "deny":
+        return _redirect(
+            authorize.final_redirect(
+                ctx, checked.redirect_uri, [("error", "access_denied")], checked.state
+            )
+        )
+    if decision != "approve":
+        return _error_page("Choose Approve or Deny.")
+    shop = await ShopRepository(session).get(merchant.shop_id)
+    assert shop is not None
+    code = await authorize.approve(ctx, session, checked, shop)
+    return _redirect(
+        authorize.final_redirect(ctx, checked.redirect_uri, [("code", code)], checked.state)
+    )
+
+
+def _safe_return_to(value: str | None) -> str | None:
+    """Only our own authorize page: a relative URL, never another host (open redirect)."""
+    if not value or not value.startswith("/oauth/authorize?"):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or "\\" in value:
+        return None
+    return value
+
+
+@router.post("/login")
+async def sign_in(request: Request, ctx: Ctx, session: Session) -> Response:
+    form = await _form(request)
+    return_to = _safe_return_to(form.text("return_to") if form else None)
+    if form is None or return_to is None:
+        return _error_page("This sign-in link is not valid. Start again from the app.")
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not nonce or not same(form.text("csrf_token") or "", _csrf(ctx, "login", nonce)):
+        return _error_page("This form has expired or did not come from this page.", 403)
+    query = QueryParams.from_raw(urlsplit(return_to).query)
+    try:
+        platform = await authorize.check_client(
+            session, query.scalar("client_id"), query.scalar("redirect_uri")
+        )
+    except ApiError as exc:
+        return _error_page(exc.message.split(": ", 1)[-1])
+    email = form.text("email", max_length=254) or ""
+    domain = form.text("myshopify_domain", max_length=255) or ""
+    retry = {
+        "platform_name": platform.name,
+        "return_to": return_to,
+        "email": email,
+        "myshopify_domain": domain,
+    }
+    try:
+        login = await merchant_service.login(
+            ctx,
+            session,
+            LoginIn(
+                email=email,
+                password=form.text("password", max_length=1024) or "",
+                myshopify_domain=domain or None,
+            ),
+            ip=request.client.host if request.client else "",
+        )
+    except RateLimited as exc:
+        wait = exc.headers.get("Retry-After", "60")
+        message = f"Too many failed sign-ins. Try again in {wait} seconds."
+        return _login_form(ctx, request, message=message, status=429, **retry)
+    except InvalidArgument:
+        message = "This email belongs to several shops: enter the shop domain too."
+        return _login_form(ctx, request, message=message, status=400, **retry)
+    except ApiError:
+        return _login_form(ctx, request, message=BAD_LOGIN, status=401, **retry)
+    response = _redirect(return_to, status=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        login.token,
+        max_age=ctx.settings.merchant_session_seconds,
+        path="/",
+        httponly=True,
+        secure=_secure(ctx),
+        samesite="lax",
+    )
+    response.delete_cookie(LOGIN_COOKIE, path="/oauth")
+    return response
+
+
+@router.get("/static/consent.css")
+async def stylesheet() -> FileResponse:
+    return FileResponse(
+        STYLESHEET, media_type="text/css", headers={"Cache-Control": "max-age=3600"}
+    )

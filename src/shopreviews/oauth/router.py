@@ -1,0 +1,214 @@
+"""OAuth endpoints of the API (spec oauth.md), the merchant's platform management and the
+authorization server metadata. The consent pages are in oauth/pages.py."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from shopreviews.auth.dependencies import (
+    Bearer,
+    Ctx,
+    Merchant,
+    Query,
+    Session,
+    authenticate_merchant,
+    merchant_token,
+    writes,
+)
+from shopreviews.kit.envelope import EmptyData, Envelope, Unauthenticated
+from shopreviews.kit.forms import Fields, read_fields
+from shopreviews.kit.openapi_params import body_doc, param, query_doc
+from shopreviews.oauth import authorize
+from shopreviews.oauth import service as oauth_service
+from shopreviews.oauth.errors import OAuthError, OAuthRoute
+from shopreviews.oauth.schemas import (
+    AuthorizationInfo,
+    AuthorizedPlatform,
+    AuthorizeUrlOut,
+    CodeOut,
+    DisconnectPlatformIn,
+    InstallStatus,
+    IntrospectionOut,
+    ShopRefIn,
+    TokenIn,
+    TokenOut,
+    TokenRequest,
+)
+from shopreviews.shops.repository import ShopRepository
+
+API = "/api/v1/openapi"
+# Endpoints whose errors carry {error, error_description} (spec oauth.md "OAuth errors").
+oauth_errors = APIRouter(prefix=API, tags=["oauth"], route_class=OAuthRoute)
+router = APIRouter(tags=["oauth"])
+
+CLIENT_PARAMS = (
+    param("client_id", "the platform's client id", required=True),
+    param("client_secret", "the platform's client secret", required=True),
+    param("shop_id", "the shop (or give myshopify_domain)"),
+    param("myshopify_domain", "the shop's domain (or give shop_id)"),
+)
+AUTHORIZE_PARAMS = (
+    param("client_id", "a registered platform", required=True),
+    param("redirect_uri", "one of the platform's redirect URIs, exactly", required=True),
+    param("scope", "comma/space separated; default: every scope the platform may ask for"),
+    param("state", "echoed back unchanged (at most 512 characters)"),
+    param("code_challenge", "PKCE challenge: BASE64URL(SHA256(code_verifier))"),
+    param("code_challenge_method", "S256 (required with code_challenge)", enum=["S256"]),
+)
+
+
+def _query_fields(query: Query, *names: str) -> Fields:
+    return Fields({name: query.scalar(name) for name in names})
+
+
+@oauth_errors.get(
+    "/get_oauth_authorize_url",
+    response_model=Envelope[AuthorizeUrlOut],
+    openapi_extra=query_doc(*AUTHORIZE_PARAMS),
+)
+async def get_oauth_authorize_url(
+    query: Query, ctx: Ctx, session: Session
+) -> Envelope[AuthorizeUrlOut]:
+    """The consent page URL to send the merchant's browser to."""
+    request = await authorize.check(
+        session, {name: query.scalar(name) for name in authorize.PARAMS}
+    )
+    return Envelope(data=AuthorizeUrlOut(authorize_url=authorize.consent_url(ctx, request)))
+
+
+@oauth_errors.get(
+    "/oauth/authorize",
+    response_model=Envelope[CodeOut],
+    openapi_extra=query_doc(param("response_type", "code", enum=["code"]), *AUTHORIZE_PARAMS),
+)
+@writes
+async def oauth_authorize_json(
+    request: Request, query: Query, ctx: Ctx, session: Session
+) -> Envelope[CodeOut]:
+    """Approve for a signed-in merchant (session JWT) and get the code [ext]."""
+    try:
+        merchant = await authenticate_merchant(ctx, session, merchant_token(request))
+    except Unauthenticated as exc:
+        raise OAuthError("invalid_token", exc.message.removeprefix("unauthenticated: ")) from exc
+    auth_request = await authorize.check(
+        session, {name: query.scalar(name) for name in authorize.PARAMS}
+    )
+    shop = await ShopRepository(session).get(merchant.shop_id)
+    assert shop is not None
+    code = await authorize.approve(ctx, session, auth_request, shop)
+    return Envelope(
+        data=CodeOut(
+            code=code,
+            redirect_url=authorize.final_redirect(
+                ctx, auth_request.redirect_uri, [("code", code)], auth_request.state
+            ),
+            state=auth_request.state or "",
+        )
+    )
+
+
+@oauth_errors.post(
+    "/oauth/token",
+    response_model=Envelope[TokenOut],
+    openapi_extra=body_doc(TokenRequest, form=True),
+)
+async def oauth_token(request: Request, ctx: Ctx, session: Session) -> Envelope[TokenOut]:
+    """Exchange a code, rotate a refresh token, or issue a client_credentials token."""
+    fields = await read_fields(request)
+    return Envelope(data=await oauth_service.token(ctx, session, fields))
+
+
+@oauth_errors.post(
+    "/oauth_revoke_token",
+    response_model=Envelope[EmptyData],
+    openapi_extra=body_doc(TokenIn, form=True),
+)
+async def oauth_revoke_token(request: Request, ctx: Ctx, session: Session) -> Envelope[EmptyData]:
+    """Revoke an access token, or a refresh token with its whole chain (RFC 7009)."""
+    await oauth_service.revoke(ctx, session, await read_fields(request))
+    return Envelope(data=EmptyData())
+
+
+@oauth_errors.post(
+    "/oauth/introspect",
+    response_model=Envelope[IntrospectionOut],
+    openapi_extra=body_doc(TokenIn, form=True),
+)
+async def oauth_introspect(
+    request: Request, ctx: Ctx, session: Session
+) -> Envelope[IntrospectionOut]:
+    """Whether a token is current, and what it may do (RFC 7662) [ext]."""
+    data = await oauth_service.introspect(ctx, session, await read_fields(request))
+    return Envelope(data=IntrospectionOut(**data))
+
+
+@router.post(f"{API}/oauth/disconnect", response_model=Envelope[EmptyData])
+async def oauth_disconnect(caller: Bearer, ctx: Ctx, session: Session) -> Envelope[EmptyData]:
+    """End the grant of the bearer token: tokens revoked, the platform's webhooks removed."""
+    await oauth_service.disconnect(ctx, session, caller)
+    return Envelope(data=EmptyData())
+
+
+@router.post(
+    f"{API}/oauth/cancel",
+    response_model=Envelope[EmptyData],
+    openapi_extra=body_doc(ShopRefIn, form=True),
+)
+async def oauth_cancel(request: Request, ctx: Ctx, session: Session) -> Envelope[EmptyData]:
+    """End the shop's grant by client credentials (e.g. the app was uninstalled)."""
+    await oauth_service.cancel(ctx, session, await read_fields(request))
+    return Envelope(data=EmptyData())
+
+
+@router.get(
+    f"{API}/get_shop_authorization_info",
+    response_model=Envelope[AuthorizationInfo],
+    openapi_extra=query_doc(*CLIENT_PARAMS),
+)
+async def get_shop_authorization_info(
+    query: Query, ctx: Ctx, session: Session
+) -> Envelope[AuthorizationInfo]:
+    """Whether the shop has authorized the platform, and with which scopes."""
+    fields = _query_fields(query, "client_id", "client_secret", "shop_id", "myshopify_domain")
+    return Envelope(data=await oauth_service.authorization_info(ctx, session, fields))
+
+
+@router.get(
+    f"{API}/get_shop_install_status",
+    response_model=Envelope[InstallStatus],
+    openapi_extra=query_doc(*CLIENT_PARAMS),
+)
+async def get_shop_install_status(
+    query: Query, ctx: Ctx, session: Session
+) -> Envelope[InstallStatus]:
+    """Whether the platform is installed in the shop (an active grant exists)."""
+    fields = _query_fields(query, "client_id", "client_secret", "shop_id", "myshopify_domain")
+    return Envelope(data=await oauth_service.install_status(ctx, session, fields))
+
+
+@router.get(
+    "/api/v1/merchant/get_authorized_platforms", response_model=Envelope[list[AuthorizedPlatform]]
+)
+async def get_authorized_platforms(
+    caller: Merchant, session: Session
+) -> Envelope[list[AuthorizedPlatform]]:
+    """The platforms this shop has authorized [ext]."""
+    return Envelope(data=await oauth_service.authorized_platforms(session, caller))
+
+
+@router.post("/api/v1/merchant/disconnect_platform", response_model=Envelope[EmptyData])
+async def disconnect_platform(
+    body: DisconnectPlatformIn, caller: Merchant, ctx: Ctx, session: Session
+) -> Envelope[EmptyData]:
+    """End a platform's access to this shop [ext]."""
+    await oauth_service.merchant_disconnect(ctx, session, caller, body.client_id)
+    return Envelope(data=EmptyData())
+
+
+@router.get("/.well-known/oauth-authorization-server", include_in_schema=True)
+async def authorization_server_metadata(ctx: Ctx) -> JSONResponse:
+    """RFC 8414 authorization server metadata (bare JSON) [ext]."""
+    return JSONResponse(
+        oauth_service.metadata(ctx), headers={"Cache-Control": "public, max-age=3600"}
+    )

@@ -1,0 +1,105 @@
+"""Response shapes of the OAuth endpoints (spec oauth.md)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shopreviews.kit.schemas import In
+
+
+class AuthorizeUrlOut(BaseModel):
+    authorize_url: str = Field(
+        examples=[
+            "https://reviews.example.com/oauth/authorize?response_type=code&client_id=acme-sync"
+            "&redirect_uri=https%3A%2F%2Fapp.acme.example%2Foauth%2Fcallback"
+            "&scope=read_reviews%2Cwrite_reviews&state=af0ifjsldkj"
+        ]
+    )
+
+
+class CodeOut(BaseModel):
+    code: str = Field(examples=["ac_60uvUXEcaqVCQj9r0J-h6E8ZpyXG5fiA6nRjJAPjzVA"])
+    redirect_url: str
+    state: str = Field(examples=["af0ifjsldkj"])
+
+
+class TokenOut(BaseModel):
+    access_token: str = Field(examples=["at_yi2VutrMX4E11G5EyrhA731v7nH0v-sfsfbNMN9waew"])
+    token_type: str = Field(examples=["Bearer"])
+    expires_in: int = Field(examples=[7200])
+    refresh_token: str = Field(
+        examples=["rt_3S26xtkkse5y4IExOltdHINK7J-OLllpsMmMBWqRHzo"],
+        description='"" for client_credentials',
+    )
+    refresh_token_expires_in: int = Field(examples=[7776000])
+    scope: str = Field(examples=["read_reviews,write_reviews"])
+    shop_id: str = Field(examples=["61234567890"])
+    myshopify_domain: str = Field(examples=["example-shop.myshopify.com"])
+
+
+class IntrospectionOut(BaseModel):
+    """RFC 7662: `{"active": false}` alone for any token that is not current and the caller's."""
+
+    model_config = ConfigDict(extra="allow")
+
+    active: bool
+
+
+class AuthorizationInfo(BaseModel):
+    is_authorized: bool
+    authorized_at: str = Field(examples=["2026-06-05T07:25:40Z"])
+    granted_scopes: str = Field(examples=["read_reviews,write_reviews"])
+    shop_id: str = Field(examples=["61234567890"])
+    myshopify_domain: str = Field(examples=["example-shop.myshopify.com"])
+
+
+class InstallStatus(BaseModel):
+    is_installed: int = Field(examples=[1])
+    installed_at: str = Field(examples=["2026-05-25T09:14:02Z"])
+    shop_id: str = Field(examples=["61234567890"])
+    myshopify_domain: str = Field(examples=["example-shop.myshopify.com"])
+
+
+class AuthorizedPlatform(BaseModel):
+    client_id: str = Field(examples=["acme-sync"])
+    name: str = Field(examples=["Acme Sync"])
+    granted_scopes: str = Field(examples=["read_reviews,write_reviews"])
+    installed_at: str
+    authorized_at: str
+
+
+class DisconnectPlatformIn(In):
+    client_id: str = Field(min_length=1, max_length=64, examples=["acme-sync"])
+
+
+# Request bodies, for the API document only: these endpoints read JSON or form fields by hand
+# (kit/forms.py), because a form body, repeated parameters and OAuth error envelopes are
+# outside what FastAPI's body parsing does.
+class ClientCredentialsIn(BaseModel):
+    client_id: str = Field(examples=["acme-sync"])
+    client_secret: str = Field(examples=["cs_wdOVsCEF9tIotv6f3MBNtzQKLHwSGNacfWWkqct3QNw"])
+
+
+class TokenRequest(ClientCredentialsIn):
+    grant_type: str = Field(examples=["authorization_code"])
+    code: str | None = Field(default=None, description="authorization_code: the code")
+    redirect_uri: str | None = Field(
+        default=None, description="authorization_code: the redirect_uri of the request"
+    )
+    code_verifier: str | None = Field(
+        default=None, description="authorization_code: the PKCE verifier"
+    )
+    refresh_token: str | None = Field(default=None, description="refresh_token: the token")
+    shop_id: str | None = Field(default=None, description="client_credentials: the shop")
+    myshopify_domain: str | None = Field(default=None, description="client_credentials")
+    scope: str | None = Field(default=None, description="narrows the scope (refresh, client)")
+
+
+class TokenIn(ClientCredentialsIn):
+    token: str = Field(description="an access or refresh token")
+    token_type_hint: str | None = Field(default=None, examples=["refresh_token"])
+
+
+class ShopRefIn(ClientCredentialsIn):
+    shop_id: str | None = Field(default=None, examples=["61234567890"])
+    myshopify_domain: str | None = Field(default=None, examples=["example-shop.myshopify.com"])

@@ -1,0 +1,468 @@
+"""The token, revocation, introspection, disconnect/cancel and shop-status endpoints."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.auth.caller import Caller
+from shopreviews.auth.scopes import (
+    MERCHANT_SCOPES,
+    OPERATOR_SCOPE,
+    join_scopes,
+    parse_scopes,
+    split_scopes,
+)
+from shopreviews.context import AppContext
+from shopreviews.kit.crypto import same, sha256_hex
+from shopreviews.kit.envelope import ApiError, InvalidArgument, NotFound, PermissionDenied
+from shopreviews.kit.forms import Fields
+from shopreviews.kit.timefmt import rfc3339
+from shopreviews.oauth import grants, system_webhooks, tokens
+from shopreviews.oauth.authorize import PKCE_VALUE
+from shopreviews.oauth.errors import OAuthError
+from shopreviews.oauth.models import ACCESS, REFRESH, Grant, Token, TokenChain
+from shopreviews.oauth.repository import OAuthRepository
+from shopreviews.oauth.schemas import (
+    AuthorizationInfo,
+    AuthorizedPlatform,
+    InstallStatus,
+    TokenOut,
+)
+from shopreviews.platforms import service as platforms
+from shopreviews.platforms.models import Platform
+from shopreviews.shops.models import Shop
+from shopreviews.shops.repository import ShopRepository
+
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+
+
+async def authenticate_client(ctx: AppContext, session: AsyncSession, fields: Fields) -> Platform:
+    client_id = fields.text("client_id", max_length=64)
+    await ctx.limiter.hit(ctx.limiter.per_client, f"client:{client_id or '-'}")
+    return await platforms.authenticate(
+        ctx, session, client_id, fields.text("client_secret", max_length=256)
+    )
+
+
+def _scope_error(exc: ApiError) -> OAuthError:
+    return OAuthError("invalid_scope", exc.message.removeprefix("invalid argument: "))
+
+
+def _narrowed(requested: str | None, available: frozenset[str]) -> list[str]:
+    """`scope` of a refresh or client_credentials request: a subset of what is available."""
+    if requested is None:
+        return [s for s in parse_scopes(sorted(available)) if s != OPERATOR_SCOPE]
+    try:
+        scopes = [s for s in parse_scopes(requested) if s != OPERATOR_SCOPE]
+    except ApiError as exc:
+        raise _scope_error(exc) from exc
+    wider = [s for s in scopes if s not in available]
+    if wider:
+        raise OAuthError("invalid_scope", f"scope {wider[0]} is wider than what was granted")
+    if not scopes:
+        raise OAuthError("invalid_scope", "the requested scope is empty")
+    return scopes
+
+
+async def _shop_of(session: AsyncSession, grant: Grant) -> Shop:
+    shop = await ShopRepository(session).get(grant.shop_id)
+    assert shop is not None  # grants are deleted with their shop
+    return shop
+
+
+def _token_out(issued: tokens.IssuedTokens, ctx: AppContext, shop: Shop) -> TokenOut:
+    return TokenOut(
+        access_token=issued.access_token,
+        token_type="Bearer",  # noqa: S106 - the scheme name
+        expires_in=ctx.settings.oauth_access_token_seconds,
+        refresh_token=issued.refresh_token,
+        refresh_token_expires_in=ctx.settings.oauth_refresh_token_seconds
+        if issued.refresh_token
+        else 0,
+        scope=issued.scopes,
+        shop_id=shop.shop_id,
+        myshopify_domain=shop.myshopify_domain,
+    )
+
+
+async def token(ctx: AppContext, session: AsyncSession, fields: Fields) -> TokenOut:
+    platform = await authenticate_client(ctx, session, fields)
+    grant_type = fields.text("grant_type", max_length=64)
+    if grant_type is None:
+        raise OAuthError("invalid_request", "grant_type is required")
+    if grant_type == "authorization_code":
+        return await _authorization_code(ctx, session, platform, fields)
+    if grant_type == "refresh_token":
+        return await _refresh(ctx, session, platform, fields)
+    if grant_type == "client_credentials":
+        return await _client_credentials(ctx, session, platform, fields)
+    raise OAuthError(
+        "unsupported_grant_type", f"grant_type must be one of {', '.join(GRANT_TYPES)}"
+    )
+
+
+async def _authorization_code(
+    ctx: AppContext, session: AsyncSession, platform: Platform, fields: Fields
+) -> TokenOut:
+    presented = fields.text("code", max_length=256)
+    redirect_uri = fields.text("redirect_uri")
+    verifier = fields.text("code_verifier", max_length=256)
+    if presented is None:
+        raise OAuthError("invalid_request", "code is required")
+    if redirect_uri is None:
+        raise OAuthError("invalid_request", "redirect_uri is required")
+    if verifier is not None and not PKCE_VALUE.match(verifier):
+        raise OAuthError(
+            "invalid_request", "code_verifier must be 43-128 characters of A-Z a-z 0-9 - . _ ~"
+        )
+    repo = OAuthRepository(session)
+    now = ctx.now_datetime()
+    code_hash = sha256_hex(presented)
+    code = await repo.code(code_hash)
+    if code is None or not same(code.client_id, platform.client_id):
+        raise OAuthError("invalid_grant", "unknown authorization code")
+    if code.used_at is not None:
+        await _code_reused(repo, code.chain_id, now)
+    if code.expires_at <= now:
+        raise OAuthError("invalid_grant", "authorization code has expired")
+    if redirect_uri != code.redirect_uri:
+        raise OAuthError("invalid_grant", "redirect_uri does not match the authorization request")
+    if code.code_challenge:
+        if verifier is None:
+            raise OAuthError("invalid_grant", "code_verifier is required for this code")
+        digest = hashlib.sha256(verifier.encode("ascii")).digest()
+        if not same(base64.urlsafe_b64encode(digest).decode().rstrip("="), code.code_challenge):
+            raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
+    elif verifier is not None:
+        raise OAuthError("invalid_grant", "code_verifier sent for a code without code_challenge")
+    grant = await repo.grant(code.grant_id)
+    if grant is None or not grant.is_active:
+        raise OAuthError("invalid_grant", "the authorization has ended")
+    if not await repo.use_code(code_hash, now):
+        # A concurrent exchange of the same code won the race: that is a reuse too.
+        await session.refresh(code)
+        await _code_reused(repo, code.chain_id, now)
+    chain = await tokens.start_chain(ctx, session, grant, "authorization_code")
+    await repo.set_code_chain(code_hash, chain.id)
+    issued = await tokens.issue(
+        ctx, session, chain=chain, grant=grant, scopes=split_scopes(code.scopes), with_refresh=True
+    )
+    return _token_out(issued, ctx, await _shop_of(session, grant))
+
+
+async def _code_reused(repo: OAuthRepository, chain_id: int | None, now: datetime) -> None:
+    """A used code presented again: revoke what it issued (RFC 6749 §4.1.2), then refuse."""
+    if chain_id is not None:
+        await repo.revoke(now, chain_id=chain_id)
+    raise OAuthError("invalid_grant", "authorization code has already been used", keep_changes=True)
+
+
+async def _refresh(
+    ctx: AppContext, session: AsyncSession, platform: Platform, fields: Fields
+) -> TokenOut:
+    presented = fields.text("refresh_token", max_length=256)
+    if presented is None:
+        raise OAuthError("invalid_request", "refresh_token is required")
+    repo = OAuthRepository(session)
+    now = ctx.now_datetime()
+    token_hash = sha256_hex(presented)
+    current = await repo.token(token_hash)
+    if (
+        current is None
+        or current.kind != REFRESH
+        or not same(current.client_id, platform.client_id)
+    ):
+        raise OAuthError("invalid_grant", "unknown refresh token")
+    if current.revoked_at is not None or current.expires_at <= now:
+        raise OAuthError("invalid_grant", "refresh token has expired or was revoked")
+    grant = await repo.grant(current.grant_id)
+    if grant is None or not grant.is_active:
+        raise OAuthError("invalid_grant", "the authorization has ended")
+    if current.retired_at is not None or not await repo.retire(token_hash, now):
+        await _refresh_reused(ctx, session, grant, platform)
+    scopes = _narrowed(fields.text("scope", max_length=1024), split_scopes(current.scopes))
+    issued = await tokens.issue(
+        ctx,
+        session,
+        chain=await _chain_of(session, current),
+        grant=grant,
+        scopes=scopes,
+        with_refresh=True,
+    )
+    return _token_out(issued, ctx, await _shop_of(session, grant))
+
+
+async def _chain_of(session: AsyncSession, token: Token) -> TokenChain:
+    chain = await session.get(TokenChain, token.chain_id)
+    assert chain is not None
+    return chain
+
+
+async def _refresh_reused(
+    ctx: AppContext, session: AsyncSession, grant: Grant, platform: Platform
+) -> None:
+    """A retired refresh token came back (RFC 9700 §4.14.2): someone holds a stolen copy.
+    Every token of every chain of the grant is revoked; the grant itself stays."""
+    now = ctx.now_datetime()
+    await OAuthRepository(session).revoke(now, grant_id=grant.id)
+    await system_webhooks.record(
+        session,
+        platform=platform,
+        shop=await _shop_of(session, grant),
+        topic="app/tokens_revoked",
+        extra={"revoked_at": rfc3339(now), "reason": "refresh_token_reuse"},
+        now=now,
+    )
+    raise OAuthError(
+        "invalid_grant",
+        "refresh token was already used; every token of this authorization is revoked",
+        keep_changes=True,
+    )
+
+
+async def resolve_shop(
+    session: AsyncSession, shop_id: str | None, domain: str | None
+) -> Shop | None:
+    """The shop named by shop_id and/or myshopify_domain; code 3 for neither or two shops."""
+    if shop_id is None and domain is None:
+        raise InvalidArgument("shop_id or myshopify_domain is required")
+    shops = ShopRepository(session)
+    by_id = await shops.get(shop_id) if shop_id is not None else None
+    by_domain = await shops.by_domain(domain) if domain is not None else None
+    if by_id is not None and by_domain is not None and by_id.shop_id != by_domain.shop_id:
+        raise InvalidArgument("shop_id and myshopify_domain name different shops")
+    return by_id or by_domain
+
+
+async def _client_credentials(
+    ctx: AppContext, session: AsyncSession, platform: Platform, fields: Fields
+) -> TokenOut:
+    if not platform.skip_shop_oauth:
+        raise OAuthError(
+            "unauthorized_client", "client_credentials is only for platforms that skip shop OAuth"
+        )
+    shop = await resolve_shop(
+        session, fields.shop_ref("shop_id"), fields.text("myshopify_domain", max_length=255)
+    )
+    if shop is None or not shop.is_active:
+        raise OAuthError("invalid_request", "shop not found", code=NotFound.code)
+    scopes = _narrowed(fields.text("scope", max_length=1024), split_scopes(platform.allowed_scopes))
+    repo = OAuthRepository(session)
+    grant = await repo.active_grant(shop.shop_id, platform.client_id, lock=True)
+    if grant is None:
+        grant = await grants.approve(
+            ctx,
+            session,
+            shop=shop,
+            platform=platform,
+            scopes=scopes,
+            grant_type="client_credentials",
+        )
+    else:
+        grant.scopes = join_scopes(scopes)
+        await session.flush()
+    chain = await tokens.start_chain(ctx, session, grant, "client_credentials")
+    issued = await tokens.issue(
+        ctx, session, chain=chain, grant=grant, scopes=scopes, with_refresh=False
+    )
+    return _token_out(issued, ctx, shop)
+
+
+async def revoke(ctx: AppContext, session: AsyncSession, fields: Fields) -> None:
+    """RFC 7009: an access token alone, or a refresh token's whole chain. Anything unknown,
+    expired, already revoked or another platform's: success, nothing revoked."""
+    platform = await authenticate_client(ctx, session, fields)
+    presented = fields.text("token", max_length=256)
+    if presented is None:
+        raise OAuthError("invalid_request", "token is required")
+    repo = OAuthRepository(session)
+    found = await repo.token(sha256_hex(presented))
+    if found is None or not same(found.client_id, platform.client_id):
+        return
+    now = ctx.now_datetime()
+    if found.kind == ACCESS:
+        await repo.revoke(now, token_sha256=found.token_sha256)
+    else:
+        await repo.revoke(now, chain_id=found.chain_id)
+
+
+async def introspect(ctx: AppContext, session: AsyncSession, fields: Fields) -> dict[str, Any]:
+    platform = await authenticate_client(ctx, session, fields)
+    presented = fields.text("token", max_length=256)
+    if presented is None:
+        raise OAuthError("invalid_request", "token is required")
+    repo = OAuthRepository(session)
+    found = await repo.token(sha256_hex(presented))
+    if found is None or not same(found.client_id, platform.client_id):
+        return {"active": False}
+    grant = await repo.grant(found.grant_id)
+    if grant is None or not grant.is_active or not found.is_current(ctx.now_datetime()):
+        return {"active": False}
+    shop = await _shop_of(session, grant)
+    if not shop.is_active:
+        return {"active": False}
+    return {
+        "active": True,
+        "token_type": "access_token" if found.kind == ACCESS else "refresh_token",
+        "scope": join_scopes(tokens.effective_scopes(found, grant, platform.allowed_scopes)),
+        "client_id": platform.client_id,
+        "sub": shop.shop_id,
+        "shop_id": shop.shop_id,
+        "myshopify_domain": shop.myshopify_domain,
+        "iat": int(found.issued_at.timestamp()),
+        "exp": int(found.expires_at.timestamp()),
+        "iss": ctx.public_url,
+    }
+
+
+async def _grant_parts(session: AsyncSession, grant_id: int) -> tuple[Grant, Shop, Platform]:
+    grant = await OAuthRepository(session).grant(grant_id)
+    assert grant is not None
+    platform = await platforms.get(session, grant.client_id)
+    return grant, await _shop_of(session, grant), platform
+
+
+async def disconnect(ctx: AppContext, session: AsyncSession, caller: Caller) -> None:
+    """The platform, carrying out the shop's wish, ends its own grant."""
+    assert caller.grant_id is not None
+    grant, shop, platform = await _grant_parts(session, caller.grant_id)
+    await grants.end(
+        ctx,
+        session,
+        grant=grant,
+        shop=shop,
+        platform=platform,
+        reason="disconnected",
+        initiated_by="platform",
+    )
+
+
+def _shop_fields(fields: Fields) -> tuple[str | None, str | None]:
+    return fields.shop_ref("shop_id"), fields.text("myshopify_domain", max_length=255)
+
+
+async def cancel(ctx: AppContext, session: AsyncSession, fields: Fields) -> None:
+    platform = await authenticate_client(ctx, session, fields)
+    shop_id, domain = _shop_fields(fields)
+    shop = await resolve_shop(session, shop_id, domain)
+    if shop is None:
+        raise NotFound("not found: shop")
+    grant = await OAuthRepository(session).active_grant(shop.shop_id, platform.client_id, lock=True)
+    if grant is None:
+        return
+    await grants.end(
+        ctx,
+        session,
+        grant=grant,
+        shop=shop,
+        platform=platform,
+        reason="cancelled",
+        initiated_by="platform",
+    )
+
+
+async def authorization_info(
+    ctx: AppContext, session: AsyncSession, fields: Fields
+) -> AuthorizationInfo:
+    platform = await authenticate_client(ctx, session, fields)
+    shop_id, domain = _shop_fields(fields)
+    shop = await resolve_shop(session, shop_id, domain)
+    grant = (
+        await OAuthRepository(session).active_grant(shop.shop_id, platform.client_id)
+        if shop is not None
+        else None
+    )
+    if shop is None or grant is None:
+        return AuthorizationInfo(
+            is_authorized=False,
+            authorized_at="",
+            granted_scopes="",
+            shop_id=shop_id or "",
+            myshopify_domain=domain or "",
+        )
+    return AuthorizationInfo(
+        is_authorized=True,
+        authorized_at=rfc3339(grant.authorized_at),
+        granted_scopes=grant.scopes,
+        shop_id=shop.shop_id,
+        myshopify_domain=shop.myshopify_domain,
+    )
+
+
+async def install_status(ctx: AppContext, session: AsyncSession, fields: Fields) -> InstallStatus:
+    platform = await authenticate_client(ctx, session, fields)
+    if OPERATOR_SCOPE not in split_scopes(platform.allowed_scopes):
+        raise PermissionDenied(f"permission denied: this platform lacks the {OPERATOR_SCOPE} scope")
+    shop_id, domain = _shop_fields(fields)
+    shop = await resolve_shop(session, shop_id, domain)
+    grant = (
+        await OAuthRepository(session).active_grant(shop.shop_id, platform.client_id)
+        if shop is not None
+        else None
+    )
+    if shop is None or grant is None:
+        return InstallStatus(
+            is_installed=0, installed_at="", shop_id=shop_id or "", myshopify_domain=domain or ""
+        )
+    return InstallStatus(
+        is_installed=1,
+        installed_at=rfc3339(grant.installed_at),
+        shop_id=shop.shop_id,
+        myshopify_domain=shop.myshopify_domain,
+    )
+
+
+async def authorized_platforms(session: AsyncSession, caller: Caller) -> list[AuthorizedPlatform]:
+    return [
+        AuthorizedPlatform(
+            client_id=platform.client_id,
+            name=platform.name,
+            granted_scopes=grant.scopes,
+            installed_at=rfc3339(grant.installed_at),
+            authorized_at=rfc3339(grant.authorized_at),
+        )
+        for grant, platform in await OAuthRepository(session).shop_grants(caller.shop_id)
+    ]
+
+
+async def merchant_disconnect(
+    ctx: AppContext, session: AsyncSession, caller: Caller, client_id: str
+) -> None:
+    grant = await OAuthRepository(session).active_grant(caller.shop_id, client_id, lock=True)
+    if grant is None:
+        raise NotFound(f"not found: no active authorization of {client_id}")
+    grant, shop, platform = await _grant_parts(session, grant.id)
+    await grants.end(
+        ctx,
+        session,
+        grant=grant,
+        shop=shop,
+        platform=platform,
+        reason="disconnected",
+        initiated_by="merchant",
+    )
+
+
+def metadata(ctx: AppContext) -> dict[str, Any]:
+    base = ctx.public_url
+    api = f"{base}/api/v1/openapi"
+    return {
+        "issuer": base,
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{api}/oauth/token",
+        "revocation_endpoint": f"{api}/oauth_revoke_token",
+        "introspection_endpoint": f"{api}/oauth/introspect",
+        "response_types_supported": ["code"],
+        "grant_types_supported": list(GRANT_TYPES),
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_post"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_post"],
+        "scopes_supported": list(MERCHANT_SCOPES),
+        "authorization_response_iss_parameter_supported": True,
+    }

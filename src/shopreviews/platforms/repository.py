@@ -1,0 +1,35 @@
+"""Every query on platforms."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.platforms.models import Platform
+
+
+class PlatformRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, client_id: str) -> Platform | None:
+        return await self.session.get(Platform, client_id)
+
+    async def add(self, platform: Platform) -> Platform:
+        self.session.add(platform)
+        await self.session.flush()
+        return platform
+
+    async def page(self, offset: int, limit: int) -> tuple[int, Sequence[Platform]]:
+        total = int(
+            (await self.session.execute(select(func.count(Platform.client_id)))).scalar_one()
+        )
+        rows = await self.session.execute(
+            select(Platform)
+            .order_by(Platform.created_at, Platform.client_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return total, rows.scalars().all()
