@@ -231,6 +231,142 @@ def test_merchant_create(cli: Cli) -> None:
     assert "no-such-shop" in unknown.stderr and "not found" in unknown.stderr
 
 
+CLIENT_SECRET = re.compile(r"^cs_[A-Za-z0-9_-]{43}$")
+SYSTEM_SECRET = re.compile(r"^whsec_[A-Za-z0-9+/]{43}=$")
+
+
+def _create_platform(cli: Cli, client_id: str, *extra: str, **env: str) -> dict[str, Any]:
+    data = cli.json(
+        "platform",
+        "create",
+        "--client-id",
+        client_id,
+        "--name",
+        "Acme Sync",
+        "--redirect-uri",
+        "https://app.acme.example/oauth/callback",
+        "--redirect-uri",
+        "http://localhost:3000/oauth/callback",
+        "--scopes",
+        "read_reviews write_reviews,read_shop_install_status",
+        *extra,
+        **env,
+    )
+    assert isinstance(data, dict)
+    return data
+
+
+def test_platform_create_shows_the_secrets_once(cli: Cli) -> None:
+    created = _create_platform(
+        cli,
+        "acme-sync",
+        "--webhook-url",
+        "http://127.0.0.1:9/hooks/system",
+        SHOPREVIEWS_WEBHOOK_ALLOW_PRIVATE_TARGETS="true",
+    )
+    assert CLIENT_SECRET.match(created["client_secret"]), created
+    assert SYSTEM_SECRET.match(created["system_webhook_secret"]), created
+    assert created["redirect_uris"] == [
+        "https://app.acme.example/oauth/callback",
+        "http://localhost:3000/oauth/callback",
+    ]
+    # Scopes are stored in the contract's order, comma-separated.
+    assert created["allowed_scopes"] == "read_reviews,write_reviews,read_shop_install_status"
+    assert created["skip_shop_oauth"] == 0 and created["status"] == "active"
+    assert created["webhook_url"] == "http://127.0.0.1:9/hooks/system"
+
+    listed = cli.json("platform", "list")["platforms"]
+    assert [p["client_id"] for p in listed] == ["acme-sync"]
+    assert "client_secret" not in listed[0] and "system_webhook_secret" not in listed[0]
+    text = cli.run("platform", "list").stdout
+    assert "acme-sync" in text and created["client_secret"] not in text
+
+    duplicate = cli.fails(
+        "platform", "create", "--client-id", "acme-sync", "--name", "Again",
+        "--redirect-uri", "https://a.example/cb", "--scopes", "read_reviews",
+    )  # fmt: skip
+    assert "already exists" in duplicate.stderr and duplicate.stdout == ""
+
+
+def test_platform_create_refuses_bad_values_naming_them(cli: Cli) -> None:
+    cases = [
+        (["--client-id", "Acme"], "client_id"),
+        (["--redirect-uri", "http://app.acme.example/cb"], "must use https"),
+        (["--redirect-uri", "https://app.acme.example/cb#frag"], "fragment"),
+        (["--scopes", "read_reviews,read_everything"], "read_everything"),
+    ]
+    for override, expected in cases:
+        args = {
+            "--client-id": "acme-2",
+            "--name": "Acme",
+            "--redirect-uri": "https://app.acme.example/cb",
+            "--scopes": "read_reviews",
+        }
+        args[override[0]] = override[1]
+        flat = [item for pair in args.items() for item in pair]
+        failed = cli.fails("platform", "create", *flat, "--json")
+        message = json.loads(failed.stderr.strip().splitlines()[-1])["error"]
+        assert expected in message, (override, message)
+    assert cli.json("platform", "list") == {"platforms": []}
+
+
+def test_platform_update_rotate_and_disconnect(cli: Cli) -> None:
+    created = _create_platform(cli, "acme-sync")
+    updated = cli.json(
+        "platform", "update", "--client-id", "acme-sync", "--status", "disabled",
+        "--scopes", "read_reviews", "--skip-shop-oauth",
+    )  # fmt: skip
+    assert updated["status"] == "disabled" and updated["allowed_scopes"] == "read_reviews"
+    assert updated["skip_shop_oauth"] == 1
+    assert updated["redirect_uris"] == created["redirect_uris"]  # untouched
+
+    bad_status = cli.fails("platform", "update", "--client-id", "acme-sync", "--status", "gone")
+    assert "status" in bad_status.stderr
+
+    rotated = cli.json("platform", "rotate-secret", "--client-id", "acme-sync")
+    assert set(rotated) == {"client_secret"}
+    assert CLIENT_SECRET.match(rotated["client_secret"])
+    assert rotated["client_secret"] != created["client_secret"]
+    system = cli.json(
+        "platform", "rotate-secret", "--client-id", "acme-sync", "--which", "system_webhook_secret"
+    )
+    assert SYSTEM_SECRET.match(system["system_webhook_secret"])
+    assert system["system_webhook_secret"] != created["system_webhook_secret"]
+
+    unknown = cli.fails("platform", "rotate-secret", "--client-id", "nobody")
+    assert "not found" in unknown.stderr and "nobody" in unknown.stderr
+
+    _create_shop(cli, "shop-p", "shop-p.myshopify.com")
+    assert cli.json(
+        "platform", "disconnect", "--client-id", "acme-sync", "--shop-id", "shop-p"
+    ) == {"disconnected": False}
+    no_shop = cli.fails("platform", "disconnect", "--client-id", "acme-sync", "--shop-id", "zz")
+    assert "shop zz" in no_shop.stderr
+
+
+def test_merchant_set_password(cli: Cli) -> None:
+    _create_shop(cli, "shop-pw", "shop-pw.myshopify.com")
+    cli.json(
+        "merchant", "create", "--shop-id", "shop-pw", "--email", "owner@example.com",
+        "--password", "first password 1",
+    )  # fmt: skip
+    done = cli.json(
+        "merchant", "set-password", "--shop-id", "shop-pw", "--email", "Owner@Example.com",
+        "--password", "second password 2",
+    )  # fmt: skip
+    assert done == {"shop_id": "shop-pw", "email": "owner@example.com", "sessions_ended": True}
+    short = cli.fails(
+        "merchant", "set-password", "--shop-id", "shop-pw", "--email", "owner@example.com",
+        "--password", "short",
+    )  # fmt: skip
+    assert "10 to 128 characters" in short.stderr
+    unknown = cli.fails(
+        "merchant", "set-password", "--shop-id", "shop-pw", "--email", "nobody@example.com",
+        "--password", "third password 3",
+    )  # fmt: skip
+    assert "nobody@example.com" in unknown.stderr
+
+
 def test_shop_list(cli: Cli) -> None:
     assert cli.json("shop", "list") == {"shops": []}
     first = _create_shop(cli, "list-b", "list-b.myshopify.com")

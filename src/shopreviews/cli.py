@@ -1,5 +1,5 @@
 """The operator command line: `shopreviews serve | worker | migrate | demo | shop | merchant |
-webhooks | sign`."""
+platform | webhooks | sign`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from shopreviews.context import AppContext
 from shopreviews.kit.envelope import ApiError
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.signing import sign_request
+from shopreviews.platforms.cli import platform_app
 from shopreviews.settings import Settings
 from shopreviews.webhooks.cli import webhooks_app, worker
 
@@ -34,6 +35,7 @@ merchant_app = typer.Typer(help="Manage merchant users.", no_args_is_help=True)
 app.add_typer(shop_app, name="shop")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(platform_app, name="platform")
 app.command()(worker)
 
 T = TypeVar("T")
@@ -251,6 +253,36 @@ def merchant_create(
     except ApiError as exc:
         _fail(as_json, exc.message)
     _emit(as_json, data, f"merchant user {data['email']} created for shop {data['shop_id']}")
+
+
+@merchant_app.command("set-password")
+def merchant_set_password(
+    shop_id: Annotated[str, typer.Option("--shop-id")],
+    email: Annotated[str, typer.Option("--email")],
+    password: Annotated[str, typer.Option("--password", help="10 to 128 characters")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a merchant user's password; every session of that user ends."""
+    from shopreviews.merchants import service as merchant_service
+
+    settings = _settings()
+    migrations.upgrade(settings)
+
+    async def work(ctx: AppContext) -> None:
+        async with ctx.db.session(write=True) as session:
+            await merchant_service.set_password(
+                ctx, session, shop_id=shop_id, email=email, password=password
+            )
+
+    try:
+        _with_ctx(settings, work)
+    except ApiError as exc:
+        _fail(as_json, exc.message)
+    _emit(
+        as_json,
+        {"shop_id": shop_id, "email": email.strip().lower(), "sessions_ended": True},
+        f"password of {email} set; every session of that user ended",
+    )
 
 
 @app.command()

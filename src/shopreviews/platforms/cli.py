@@ -1,0 +1,213 @@
+"""Operator commands for partner platforms: `shopreviews platform create|list|update|
+rotate-secret|disconnect`, each with --json."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+
+from shopreviews import migrate as migrations
+from shopreviews.context import AppContext
+from shopreviews.kit.envelope import ApiError
+from shopreviews.kit.pagination import MAX_PAGE_SIZE, PageRequest
+from shopreviews.platforms import service as platforms
+from shopreviews.settings import Settings
+
+platform_app = typer.Typer(help="Manage partner platforms (OAuth clients).", no_args_is_help=True)
+T = TypeVar("T")
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+
+
+def _fail(as_json: bool, message: str) -> NoReturn:
+    if as_json:
+        typer.echo(json.dumps({"error": message}), err=True)
+    else:
+        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def _run(as_json: bool, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    """Run `work` with a context on the migrated database; API errors become a clear exit 1."""
+    settings = Settings()
+    migrations.upgrade(settings)
+
+    async def run() -> T:
+        ctx = AppContext.build(settings)
+        try:
+            return await work(ctx)
+        finally:
+            await ctx.db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ApiError as exc:
+        _fail(as_json, exc.message.removeprefix("invalid argument: "))
+
+
+def _describe(data: dict[str, Any]) -> str:
+    lines = []
+    for key, value in data.items():
+        text = ", ".join(value) if isinstance(value, list) else value
+        lines.append(f"{key}: {text}")
+    return "\n".join(lines)
+
+
+@platform_app.command("create")
+def create(
+    client_id: Annotated[str, typer.Option("--client-id", help="e.g. acme-sync")],
+    name: Annotated[str, typer.Option("--name", help="shown to merchants on the consent page")],
+    redirect_uri: Annotated[
+        list[str], typer.Option("--redirect-uri", help="exact redirect URI (repeatable)")
+    ],
+    scopes: Annotated[
+        str, typer.Option("--scopes", help="allowed scopes, e.g. read_reviews,write_reviews")
+    ],
+    webhook_url: Annotated[str, typer.Option(help="where system webhooks go")] = "",
+    skip_shop_oauth: Annotated[
+        bool, typer.Option("--skip-shop-oauth", help="may use the client_credentials grant")
+    ] = False,
+    client_secret: Annotated[
+        str | None, typer.Option(help="use this secret instead of a generated one")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a platform and print its client secret and system webhook secret (only now)."""
+
+    async def work(ctx: AppContext) -> dict[str, Any]:
+        async with ctx.db.session(write=True) as session:
+            created = await platforms.create(
+                ctx,
+                session,
+                {
+                    "client_id": client_id,
+                    "name": name,
+                    "redirect_uris": redirect_uri,
+                    "allowed_scopes": scopes,
+                    "webhook_url": webhook_url,
+                    "skip_shop_oauth": int(skip_shop_oauth),
+                    "client_secret": client_secret,
+                },
+            )
+            return {
+                **created.platform.as_dict(),
+                "client_secret": created.client_secret,
+                "system_webhook_secret": created.system_webhook_secret,
+            }
+
+    data = _run(as_json, work)
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        typer.echo(_describe(data))
+        typer.echo("\nStore both secrets now: they are not shown again.", err=True)
+
+
+@platform_app.command("list")
+def list_platforms(as_json: JsonOpt = False) -> None:
+    """List platforms (secrets are never shown)."""
+
+    async def work(ctx: AppContext) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        page = 1
+        async with ctx.db.session(write=False) as session:
+            while True:
+                pagination, found = await platforms.listing(
+                    session, PageRequest(page=page, page_size=MAX_PAGE_SIZE)
+                )
+                rows += [p.as_dict() for p in found]
+                if page >= pagination.total_page:
+                    return rows
+                page += 1
+
+    rows = _run(as_json, work)
+    if as_json:
+        typer.echo(json.dumps({"platforms": rows}, ensure_ascii=False))
+        return
+    for row in rows:
+        typer.echo(f"{row['client_id']}\t{row['status']}\t{row['allowed_scopes']}\t{row['name']}")
+
+
+@platform_app.command("update")
+def update(
+    client_id: Annotated[str, typer.Option("--client-id")],
+    name: Annotated[str | None, typer.Option()] = None,
+    redirect_uri: Annotated[
+        list[str] | None, typer.Option("--redirect-uri", help="replaces the list (repeatable)")
+    ] = None,
+    scopes: Annotated[
+        str | None, typer.Option("--scopes", help="replaces the allowed scopes")
+    ] = None,
+    webhook_url: Annotated[str | None, typer.Option(help='"" removes it')] = None,
+    skip_shop_oauth: Annotated[
+        bool | None, typer.Option("--skip-shop-oauth/--no-skip-shop-oauth")
+    ] = None,
+    status: Annotated[str | None, typer.Option(help="active or disabled")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a platform. Narrowed scopes and a disabled status apply to its tokens at once."""
+    fields: dict[str, Any] = {"client_id": client_id}
+    for key, value in (
+        ("name", name),
+        ("redirect_uris", redirect_uri),
+        ("allowed_scopes", scopes),
+        ("webhook_url", webhook_url),
+        ("status", status),
+    ):
+        if value is not None:
+            fields[key] = value
+    if skip_shop_oauth is not None:
+        fields["skip_shop_oauth"] = int(skip_shop_oauth)
+
+    async def work(ctx: AppContext) -> dict[str, Any]:
+        async with ctx.db.session(write=True) as session:
+            return (await platforms.update(ctx, session, fields)).as_dict()
+
+    data = _run(as_json, work)
+    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else _describe(data))
+
+
+@platform_app.command("rotate-secret")
+def rotate_secret(
+    client_id: Annotated[str, typer.Option("--client-id")],
+    which: Annotated[
+        str, typer.Option(help="client_secret or system_webhook_secret")
+    ] = "client_secret",
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace a secret; the old one stops working at once. Prints the new one (only now)."""
+
+    async def work(ctx: AppContext) -> dict[str, str]:
+        async with ctx.db.session(write=True) as session:
+            return await platforms.rotate_secret(ctx, session, client_id, which)
+
+    data = _run(as_json, work)
+    typer.echo(json.dumps(data) if as_json else _describe(data))
+
+
+@platform_app.command("disconnect")
+def disconnect(
+    client_id: Annotated[str, typer.Option("--client-id")],
+    shop_id: Annotated[str, typer.Option("--shop-id")],
+    as_json: JsonOpt = False,
+) -> None:
+    """End a shop's authorization of a platform (as the operator): its tokens are revoked, its
+    webhooks for the shop removed, and it receives app/disconnected."""
+    from shopreviews.oauth import service as oauth_service
+
+    async def work(ctx: AppContext) -> bool:
+        async with ctx.db.session(write=True) as session:
+            return await oauth_service.operator_disconnect(ctx, session, client_id, shop_id)
+
+    ended = _run(as_json, work)
+    if as_json:
+        typer.echo(json.dumps({"disconnected": ended}))
+    else:
+        typer.echo(
+            f"{client_id} disconnected from shop {shop_id}"
+            if ended
+            else f"{client_id} had no active authorization in shop {shop_id}"
+        )
