@@ -466,3 +466,26 @@ def metadata(ctx: AppContext) -> dict[str, Any]:
         "scopes_supported": list(MERCHANT_SCOPES),
         "authorization_response_iss_parameter_supported": True,
     }
+
+
+async def operator_disconnect(
+    ctx: AppContext, session: AsyncSession, client_id: str, shop_id: str
+) -> bool:
+    """The operator ends a shop's grant (CLI); False when there was no active grant."""
+    platform = await platforms.get(session, client_id)
+    shop = await ShopRepository(session).get(shop_id)
+    if shop is None:
+        raise NotFound(f"not found: shop {shop_id}")
+    grant = await OAuthRepository(session).active_grant(shop_id, client_id, lock=True)
+    if grant is None:
+        return False
+    await grants.end(
+        ctx,
+        session,
+        grant=grant,
+        shop=shop,
+        platform=platform,
+        reason="disconnected",
+        initiated_by="operator",
+    )
+    return True
