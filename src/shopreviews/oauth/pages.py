@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
@@ -48,6 +49,10 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 BAD_LOGIN = "Wrong email or password."
+UNREADABLE = "This authorization link is damaged. Start again from the app."
+# Page forms are read without the API's per-field limit; the body limit still applies and each
+# check applies its own rule (state ≤ 512, redirect_uri must match exactly, ...).
+MAX_FIELD = 1 << 20
 
 
 def _html(template: str, status: int = 200, **context: object) -> HTMLResponse:
@@ -161,10 +166,31 @@ async def _consent(
     )
 
 
+def _query_values(request: Request) -> dict[str, str | None] | None:
+    """The authorize parameters of the query; None when it cannot be read (not UTF-8, U+0000)."""
+    try:
+        query = QueryParams.from_raw(request.scope.get("query_string", b"").decode("latin-1"))
+        return {n: query.scalar(n) for n in authorize.PARAMS}
+    except InvalidArgument:
+        return None
+
+
+def _form_values(form: Fields) -> dict[str, str | None] | None:
+    """The authorize parameters of a posted form; None when one is not a string. The checks
+    apply their own length limits (a state over 512 characters goes back to the client as
+    invalid_request), so the fields are read without the generic form limit."""
+    try:
+        return {n: form.text(n, max_length=MAX_FIELD) for n in authorize.PARAMS}
+    except InvalidArgument:
+        return None
+
+
 @router.get("/authorize")
 async def consent_page(request: Request, ctx: Ctx, session: Session) -> Response:
-    query = QueryParams.from_raw(request.scope.get("query_string", b"").decode("latin-1"))
-    checked = await _checked(ctx, session, {n: query.scalar(n) for n in authorize.PARAMS})
+    values = _query_values(request)
+    if values is None:
+        return _error_page(UNREADABLE)
+    checked = await _checked(ctx, session, values)
     if isinstance(checked, Response):
         return checked
     merchant = await _merchant(ctx, session, request)
@@ -185,20 +211,31 @@ async def _form(request: Request) -> Fields | None:
         return None
 
 
+def _text(form: Fields | None, name: str) -> str | None:
+    """A form field as text; None when absent, empty or not a string."""
+    if form is None:
+        return None
+    try:
+        return form.text(name, max_length=MAX_FIELD)
+    except InvalidArgument:
+        return None
+
+
 @router.post("/authorize")
 async def consent_decision(request: Request, ctx: Ctx, session: Session) -> Response:
     form = await _form(request)
-    if form is None:
+    values = _form_values(form) if form is not None else None
+    if values is None:
         return _error_page("The form could not be read. Go back and try again.")
-    checked = await _checked(ctx, session, {n: form.text(n) for n in authorize.PARAMS})
+    checked = await _checked(ctx, session, values)
     if isinstance(checked, Response):
         return checked
     merchant = await _merchant(ctx, session, request)
     if merchant is None or merchant.session_id is None:
         return _error_page("Your sign-in has expired. Start again from the app.", 401)
-    if not same(form.text("csrf_token") or "", _csrf(ctx, "consent", merchant.session_id)):
+    if not same(_text(form, "csrf_token") or "", _csrf(ctx, "consent", merchant.session_id)):
         return _error_page("This form has expired or did not come from this page.", 403)
-    decision = form.text("decision")
+    decision = _text(form, "decision")
     if decision == "deny":
         return _redirect(
             authorize.final_redirect(
@@ -225,24 +262,38 @@ def _safe_return_to(value: str | None) -> str | None:
     return value
 
 
+@router.get("/login")
+async def sign_in_link() -> HTMLResponse:
+    """The address bar shows /oauth/login after a failed sign-in; opening it again is no
+    authorization request to continue."""
+    response = _error_page("This sign-in link is not valid. Start again from the app.", 405)
+    response.headers["Allow"] = "POST"
+    return response
+
+
 @router.post("/login")
 async def sign_in(request: Request, ctx: Ctx, session: Session) -> Response:
     form = await _form(request)
-    return_to = _safe_return_to(form.text("return_to") if form else None)
+    return_to = _safe_return_to(_text(form, "return_to"))
     if form is None or return_to is None:
         return _error_page("This sign-in link is not valid. Start again from the app.")
     nonce = request.cookies.get(LOGIN_COOKIE, "")
-    if not nonce or not same(form.text("csrf_token") or "", _csrf(ctx, "login", nonce)):
+    if not nonce or not same(_text(form, "csrf_token") or "", _csrf(ctx, "login", nonce)):
         return _error_page("This form has expired or did not come from this page.", 403)
-    query = QueryParams.from_raw(urlsplit(return_to).query)
     try:
+        query = QueryParams.from_raw(urlsplit(return_to).query)
         platform = await authorize.check_client(
             session, query.scalar("client_id"), query.scalar("redirect_uri")
         )
     except ApiError as exc:
         return _error_page(exc.message.split(": ", 1)[-1])
-    email = form.text("email", max_length=254) or ""
-    domain = form.text("myshopify_domain", max_length=255) or ""
+    # Over-long or non-text fields cannot belong to an account: a failed sign-in like any other
+    # (never the JSON envelope, never the "several shops" message).
+    email = _text(form, "email") or ""
+    domain = _text(form, "myshopify_domain") or ""
+    password = form.values.get("password")  # as typed: passwords are never trimmed
+    if not isinstance(password, str):
+        password = ""
     retry = {
         "platform_name": platform.name,
         "return_to": return_to,
@@ -250,15 +301,12 @@ async def sign_in(request: Request, ctx: Ctx, session: Session) -> Response:
         "myshopify_domain": domain,
     }
     try:
+        body = LoginIn(email=email, password=password, myshopify_domain=domain or None)
+    except ValidationError:
+        return _login_form(ctx, request, message=BAD_LOGIN, status=401, **retry)
+    try:
         login = await merchant_service.login(
-            ctx,
-            session,
-            LoginIn(
-                email=email,
-                password=form.text("password", max_length=1024) or "",
-                myshopify_domain=domain or None,
-            ),
-            ip=request.client.host if request.client else "",
+            ctx, session, body, ip=request.client.host if request.client else ""
         )
     except RateLimited as exc:
         wait = exc.headers.get("Retry-After", "60")

@@ -1,0 +1,165 @@
+"""Helpers for the browser tests: the app in a real uvicorn server, a local redirect receiver
+(the platform's callback), and the consent-page steps a merchant takes in Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import uvicorn
+from playwright.async_api import Page, Response, expect
+
+from shopreviews.context import AppContext
+from shopreviews.main import create_app
+from shopreviews.settings import Settings
+
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium (CI installs it with apt-get), or None when it is not installed."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    return DEBIAN_CHROMIUM if os.access(DEBIAN_CHROMIUM, os.X_OK) else None
+
+
+# --- the app in uvicorn ----------------------------------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    base_url: str  # also the public URL, so consent page links and `iss` point here
+    ctx: AppContext
+
+
+@contextmanager
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    """The app in uvicorn on a free 127.0.0.1 port, in a thread with its own event loop and
+    engine (the same database as the rest of the suite)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    ctx = AppContext.build(settings, public_url=base_url)
+    config = uvicorn.Config(
+        create_app(settings, ctx=ctx), log_level="warning", access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.01)
+        yield LiveServer(base_url, ctx)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+# --- the redirect receiver -------------------------------------------------------------------
+
+
+class Receiver:
+    """The platform's redirect URI: a local HTTP server that records every GET it receives."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []  # path + query of each GET, in order
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                receiver.requests.append(self.path)
+                body = b"<!doctype html><title>Callback</title><p id='received'>Received</p>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.callback = f"http://127.0.0.1:{self.server.server_port}/callback"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=30)
+
+    def callbacks(self) -> list[str]:
+        """The raw query of each request to /callback, in order."""
+        return [urlsplit(p).query for p in self.requests if urlsplit(p).path == "/callback"]
+
+
+def single_values(raw_query: str) -> dict[str, str]:
+    """A decoded query whose parameters each appear exactly once."""
+    query = parse_qs(raw_query, keep_blank_values=True, strict_parsing=True)
+    assert all(len(values) == 1 for values in query.values()), query
+    return {name: values[0] for name, values in query.items()}
+
+
+# --- the merchant's steps in the browser ----------------------------------------------------
+
+
+@dataclass
+class ConsentScreen:
+    platform_name: str
+    shop_domain: str
+    scopes: dict[str, str]  # data-scope -> the description shown
+
+
+async def sign_in_with_form(page: Page, email: str, password: str) -> Response:
+    """Fill and submit the sign-in form; returns the response of the page the browser ends on
+    (the consent screen after the redirect, or the form again), once it has loaded."""
+    await expect(page.locator("#sign-in")).to_be_visible()
+    await page.fill("#email", email)
+    await page.fill("#password", password)
+    async with page.expect_navigation() as navigation:
+        await page.click("#sign-in")
+    response = await navigation.value
+    assert response is not None
+    return response
+
+
+async def read_consent_screen(page: Page) -> ConsentScreen:
+    await expect(page.locator("#approve")).to_be_visible()
+    await expect(page.locator("#deny")).to_be_visible()
+    items = page.locator("li[data-scope]")
+    scopes = {}
+    for i in range(await items.count()):
+        item = items.nth(i)
+        scopes[await item.get_attribute("data-scope") or ""] = (await item.inner_text()).strip()
+    return ConsentScreen(
+        platform_name=(await page.locator("#platform-name").inner_text()).strip(),
+        shop_domain=(await page.locator("#shop-domain").inner_text()).strip(),
+        scopes=scopes,
+    )
+
+
+async def decide(page: Page, receiver: Receiver, button: str) -> dict[str, str]:
+    """Click #approve or #deny on the consent screen and follow the browser to the receiver;
+    returns the query the receiver got."""
+    await page.click(button)
+    await page.wait_for_url(lambda url: url.startswith(receiver.callback + "?"))
+    await expect(page.locator("#received")).to_have_text("Received")
+    raw = urlsplit(page.url).query
+    assert receiver.callbacks()[-1] == raw  # the receiver really got what the browser shows
+    return single_values(raw)
