@@ -122,6 +122,10 @@ def _client_secret(value: Any) -> str:
         return new_client_secret()
     if not isinstance(value, str) or len(value) < 16 or not set(value) <= PRINTABLE_ASCII:
         raise InvalidArgument("client_secret must be at least 16 printable ASCII characters")
+    if value != value.strip():
+        # Presented secrets are trimmed like every request field: a secret that starts or
+        # ends with a space could never authenticate.
+        raise InvalidArgument("client_secret must not start or end with a space")
     return value
 
 
@@ -129,7 +133,9 @@ async def create(ctx: AppContext, session: AsyncSession, fields: dict[str, Any])
     client_id = _client_id(fields.get("client_id"))
     name = _name(fields.get("name"))
     redirect_uris = _redirect_uris(fields.get("redirect_uris"))
-    scopes = _allowed_scopes(fields.get("allowed_scopes", ""))
+    if fields.get("allowed_scopes") is None:
+        raise InvalidArgument("allowed_scopes is required")
+    scopes = _allowed_scopes(fields["allowed_scopes"])
     webhook_url = await _webhook_url(ctx, fields.get("webhook_url"))
     skip = parse_flag(fields.get("skip_shop_oauth", 0), "skip_shop_oauth")
     client_secret = _client_secret(fields.get("client_secret"))

@@ -235,7 +235,36 @@ class DeliveryHandler:
     ) -> None:
         now = self.ctx.now_datetime()
         async with self.ctx.db.session(write=True) as session:
-            delivery = await session.get(WebhookDelivery, prepared.delivery_id)
+            subscription_id = (
+                await session.execute(
+                    select(WebhookDelivery.subscription_id).where(
+                        WebhookDelivery.id == prepared.delivery_id
+                    )
+                )
+            ).first()
+            if subscription_id is None:
+                return  # removed with its subscription
+            # Lock the subscription, then the delivery (the order every writer of both uses):
+            # two failed attempts of one subscription finishing at once (PostgreSQL) are then
+            # recorded one after the other, and the second sees what the first committed (the
+            # subscription disabled, its own delivery cancelled), so a subscription is disabled,
+            # and its owner told, once.
+            sub = (
+                await session.get(
+                    WebhookSubscription,
+                    subscription_id[0],
+                    with_for_update={"key_share": True},
+                    populate_existing=True,
+                )
+                if subscription_id[0] is not None
+                else None
+            )
+            delivery = await session.get(
+                WebhookDelivery,
+                prepared.delivery_id,
+                with_for_update={"key_share": True},
+                populate_existing=True,
+            )
             if delivery is None:
                 return  # removed with its subscription
             # Cancelled while the request was in flight (subscription disabled, topic changed):
@@ -245,11 +274,6 @@ class DeliveryHandler:
             )
             if delivery.lease_owner != owner and not cancelled_meanwhile:
                 return  # taken over after a lost lease
-            sub = (
-                await session.get(WebhookSubscription, delivery.subscription_id)
-                if delivery.subscription_id is not None
-                else None
-            )
             session.add(
                 WebhookAttempt(
                     delivery_id=delivery.id,
@@ -311,7 +335,7 @@ class DeliveryHandler:
                         disable = "failing"
             await session.flush()
             await self.queue.finish(session, delivery.id, owner=owner, values=values)
-            if disable and sub is not None:
+            if disable and sub is not None and sub.status == "enabled":
                 # After finishing: disabling cancels the subscription's *other* pending deliveries.
                 await self._disable(session, sub, disable)
 
