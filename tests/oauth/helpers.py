@@ -171,3 +171,39 @@ async def connect(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+# --- added for the OAuth error, token, client-endpoint and bearer tests ---------------------
+
+API = "/api/v1/openapi"
+
+
+async def update_platform(ctx: AppContext, client_id: str, **fields: Any) -> None:
+    """The operator changes a platform (status, allowed_scopes, ...) through the service."""
+    async with ctx.db.session(write=True) as session:
+        await platform_service.update(ctx, session, {"client_id": client_id, **fields})
+
+
+async def client_credentials(
+    client: httpx.AsyncClient, platform: PlatformCreds, **extra: Any
+) -> httpx.Response:
+    return await client.post(
+        TOKEN_PATH, json=platform.client(grant_type="client_credentials", **extra)
+    )
+
+
+def assert_oauth_error(body: dict[str, Any], error: str) -> str:
+    """`data` is exactly {error, error_description}; message is "<error>: <description>"."""
+    data = body["data"]
+    assert set(data) == {"error", "error_description"}, body
+    assert data["error"] == error, body
+    description = data["error_description"]
+    assert isinstance(description, str) and description, body
+    assert body["message"] == f"{error}: {description}", body
+    return str(description)
+
+
+def assert_no_store(response: httpx.Response) -> None:
+    """Token-endpoint answers are never cached (RFC 6749 §5.1)."""
+    assert response.headers["cache-control"] == "no-store", response.headers
+    assert response.headers["pragma"] == "no-cache", response.headers

@@ -3,11 +3,13 @@ test_browser_flow.py): code, token, data call, refresh rotation and reuse detect
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import httpx
 
 from shopreviews.context import AppContext
 from tests.conftest import ShopApi, error, ok
-from tests.oauth.helpers import bearer, connect, create_platform, refresh
+from tests.oauth.helpers import bearer, connect, create_platform, refresh, sign_in
 
 
 async def test_code_token_read_refresh_and_reuse(
@@ -40,3 +42,27 @@ async def test_code_token_read_refresh_and_reuse(
     for token in (tokens["access_token"], rotated["access_token"]):
         error(await client.get("/api/v1/openapi/get_reviews", headers=bearer(token)), 16, 401)
     error(await refresh(client, platform, rotated["refresh_token"]), 3, 400)
+
+
+async def test_state_is_echoed_exactly_as_sent(
+    ctx: AppContext, client: httpx.AsyncClient, shop: ShopApi
+) -> None:
+    platform = await create_platform(ctx)
+    state = "  a b+c/é  "
+    params = {"client_id": platform.client_id, "redirect_uri": platform.redirect_uris[0]}
+    url = ok(
+        await client.get(
+            "/api/v1/openapi/get_oauth_authorize_url", params={**params, "state": state}
+        )
+    )["authorize_url"]
+    assert parse_qs(urlsplit(url).query, keep_blank_values=True)["state"] == [state]
+    merchant = await sign_in(ctx, client, shop)
+    answer = ok(
+        await client.get(
+            "/api/v1/openapi/oauth/authorize",
+            params={**params, "state": state},
+            headers=bearer(merchant.token),
+        )
+    )
+    assert answer["state"] == state
+    assert parse_qs(urlsplit(answer["redirect_url"]).query)["state"] == [state]

@@ -36,16 +36,21 @@ class Fields:
             raise InvalidArgument(f"{name} is longer than {max_length} characters")
         return value or None
 
+    def verbatim(self, name: str) -> str | None:
+        """A string field exactly as sent (an opaque value echoed back unchanged); None when
+        absent, empty or not a string."""
+        value = self.values.get(name)
+        return value if isinstance(value, str) and value.strip() else None
+
     def shop_ref(self, name: str) -> str | None:
         """A shop id sent as a string or an integer; 0, "0" and "" mean not given."""
         value = self.values.get(name)
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
-        text = self.text(name, max_length=255) if isinstance(value, str) else value
-        if text is None:
-            return None
-        if not isinstance(text, str):
+        elif value is not None and not isinstance(value, str):
             raise InvalidArgument(f"{name} must be a string or an integer")
+        # Read the (converted) value through text() for the trimming and the length limit.
+        text = Fields({name: value}).text(name, max_length=255)
         return None if text == "0" else text
 
 

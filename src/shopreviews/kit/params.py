@@ -71,6 +71,17 @@ class QueryParams:
                     found = value
         return found
 
+    def verbatim(self, name: str) -> str | None:
+        """Like scalar(), but the value exactly as sent (an opaque value such as an OAuth
+        `state`, which must come back unchanged)."""
+        found: str | None = None
+        for key, value in self.pairs:
+            if key == name:
+                _no_nul(key, value)
+                if value.strip() not in _UNSET:
+                    found = value
+        return found
+
     def array(self, name: str) -> list[str]:
         """Every array form merged in order of appearance; trimmed, de-duplicated, ≤ 100."""
         groups: list[list[str]] = []

@@ -20,6 +20,7 @@ from shopreviews.auth.scopes import (
 from shopreviews.context import AppContext
 from shopreviews.kit.crypto import sha256_hex
 from shopreviews.kit.envelope import ApiError, InvalidArgument
+from shopreviews.kit.params import QueryParams
 from shopreviews.oauth import grants
 from shopreviews.oauth.errors import OAuthError
 from shopreviews.oauth.models import AuthorizationCode
@@ -68,6 +69,13 @@ class AuthorizeRequest:
 def encode(pairs: list[tuple[str, str]]) -> str:
     """Percent-encoding of every reserved character (`,` as %2C, `/` as %2F)."""
     return urlencode(pairs, quote_via=quote, safe="")
+
+
+def query_values(query: QueryParams) -> dict[str, str | None]:
+    """The authorize parameters of a query; `state` exactly as sent (it is echoed unchanged)."""
+    values = {name: query.scalar(name) for name in PARAMS}
+    values["state"] = query.verbatim("state")
+    return values
 
 
 def with_query(uri: str, pairs: list[tuple[str, str]]) -> str:

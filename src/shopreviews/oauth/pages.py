@@ -170,7 +170,7 @@ def _query_values(request: Request) -> dict[str, str | None] | None:
     """The authorize parameters of the query; None when it cannot be read (not UTF-8, U+0000)."""
     try:
         query = QueryParams.from_raw(request.scope.get("query_string", b"").decode("latin-1"))
-        return {n: query.scalar(n) for n in authorize.PARAMS}
+        return authorize.query_values(query)
     except InvalidArgument:
         return None
 
@@ -180,7 +180,9 @@ def _form_values(form: Fields) -> dict[str, str | None] | None:
     apply their own length limits (a state over 512 characters goes back to the client as
     invalid_request), so the fields are read without the generic form limit."""
     try:
-        return {n: form.text(n, max_length=MAX_FIELD) for n in authorize.PARAMS}
+        values = {n: form.text(n, max_length=MAX_FIELD) for n in authorize.PARAMS}
+        values["state"] = form.verbatim("state")
+        return values
     except InvalidArgument:
         return None
 

@@ -71,9 +71,7 @@ async def get_oauth_authorize_url(
     query: Query, ctx: Ctx, session: Session
 ) -> Envelope[AuthorizeUrlOut]:
     """The consent page URL to send the merchant's browser to."""
-    request = await authorize.check(
-        session, {name: query.scalar(name) for name in authorize.PARAMS}
-    )
+    request = await authorize.check(session, authorize.query_values(query))
     return Envelope(data=AuthorizeUrlOut(authorize_url=authorize.consent_url(ctx, request)))
 
 
@@ -91,9 +89,7 @@ async def oauth_authorize_json(
         merchant = await authenticate_merchant(ctx, session, merchant_token(request))
     except Unauthenticated as exc:
         raise OAuthError("invalid_token", exc.message.removeprefix("unauthenticated: ")) from exc
-    auth_request = await authorize.check(
-        session, {name: query.scalar(name) for name in authorize.PARAMS}
-    )
+    auth_request = await authorize.check(session, authorize.query_values(query))
     shop = await ShopRepository(session).get(merchant.shop_id)
     assert shop is not None
     code = await authorize.approve(ctx, session, auth_request, shop)

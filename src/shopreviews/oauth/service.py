@@ -39,13 +39,19 @@ from shopreviews.shops.models import Shop
 from shopreviews.shops.repository import ShopRepository
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+MAX_CLIENT_ID = 64  # platforms.CLIENT_ID
 
 
 async def authenticate_client(ctx: AppContext, session: AsyncSession, fields: Fields) -> Platform:
-    client_id = fields.text("client_id", max_length=64)
+    """Client credentials in the body or query: code 16 for a missing or unknown client_id or a
+    wrong secret, whatever their length (an operator-supplied secret has no maximum length)."""
+    limit = ctx.settings.max_body_bytes
+    client_id = fields.text("client_id", max_length=limit)
+    if client_id is not None and len(client_id) > MAX_CLIENT_ID:
+        client_id = None  # longer than any registered client_id: unknown
     await ctx.limiter.hit(ctx.limiter.per_client, f"client:{client_id or '-'}")
     return await platforms.authenticate(
-        ctx, session, client_id, fields.text("client_secret", max_length=256)
+        ctx, session, client_id, fields.text("client_secret", max_length=limit)
     )
 
 
@@ -56,7 +62,11 @@ def _scope_error(exc: ApiError) -> OAuthError:
 def _narrowed(requested: str | None, available: frozenset[str]) -> list[str]:
     """`scope` of a refresh or client_credentials request: a subset of what is available."""
     if requested is None:
-        return [s for s in parse_scopes(sorted(available)) if s != OPERATOR_SCOPE]
+        scopes = [s for s in parse_scopes(sorted(available)) if s != OPERATOR_SCOPE]
+        if not scopes:
+            # E.g. a re-approval left this token's scopes and the grant's with nothing in common.
+            raise OAuthError("invalid_scope", "nothing of the granted scope is left to issue")
+        return scopes
     try:
         scopes = [s for s in parse_scopes(requested) if s != OPERATOR_SCOPE]
     except ApiError as exc:
@@ -149,8 +159,12 @@ async def _authorization_code(
         await _code_reused(repo, code.chain_id, now)
     chain = await tokens.start_chain(ctx, session, grant, "authorization_code")
     await repo.set_code_chain(code_hash, chain.id)
+    # The code's scopes, limited by the grant and platform as they are now (README §4.6): a
+    # re-approval or an operator change since the code was issued shows in the answer.
+    scopes = split_scopes(code.scopes) & split_scopes(grant.scopes)
+    scopes &= split_scopes(platform.allowed_scopes)
     issued = await tokens.issue(
-        ctx, session, chain=chain, grant=grant, scopes=split_scopes(code.scopes), with_refresh=True
+        ctx, session, chain=chain, grant=grant, scopes=scopes, with_refresh=True
     )
     return _token_out(issued, ctx, await _shop_of(session, grant))
 
@@ -185,7 +199,10 @@ async def _refresh(
         raise OAuthError("invalid_grant", "the authorization has ended")
     if current.retired_at is not None or not await repo.retire(token_hash, now):
         await _refresh_reused(ctx, session, grant, platform)
-    scopes = _narrowed(fields.text("scope", max_length=1024), split_scopes(current.scopes))
+    # A subset of what the presented token may do now: its scopes as limited by the grant's
+    # current scopes and the platform's allowed ones (README §4.6).
+    available = tokens.effective_scopes(current, grant, platform.allowed_scopes)
+    scopes = _narrowed(fields.text("scope", max_length=1024), available)
     issued = await tokens.issue(
         ctx,
         session,
@@ -282,9 +299,14 @@ async def revoke(ctx: AppContext, session: AsyncSession, fields: Fields) -> None
         raise OAuthError("invalid_request", "token is required")
     repo = OAuthRepository(session)
     found = await repo.token(sha256_hex(presented))
-    if found is None or not same(found.client_id, platform.client_id):
-        return
     now = ctx.now_datetime()
+    if (
+        found is None
+        or not same(found.client_id, platform.client_id)
+        or found.revoked_at is not None
+        or found.expires_at <= now
+    ):
+        return
     if found.kind == ACCESS:
         await repo.revoke(now, token_sha256=found.token_sha256)
     else:
