@@ -92,7 +92,3 @@ class OAuthRoute(APIRoute):
             return response
 
         return route
-
-
-def oauth_data(error: str, description: str) -> dict[str, Any]:
-    return {"error": error, "error_description": description}

@@ -388,18 +388,25 @@ async def cancel(ctx: AppContext, session: AsyncSession, fields: Fields) -> None
     )
 
 
+async def _installation(
+    session: AsyncSession, platform: Platform, fields: Fields
+) -> tuple[Shop, Grant] | None:
+    """The named shop and the platform's active grant there, or None."""
+    shop = await resolve_shop(session, *_shop_fields(fields))
+    if shop is None:
+        return None
+    grant = await OAuthRepository(session).active_grant(shop.shop_id, platform.client_id)
+    return None if grant is None else (shop, grant)
+
+
 async def authorization_info(
     ctx: AppContext, session: AsyncSession, fields: Fields
 ) -> AuthorizationInfo:
     platform = await authenticate_client(ctx, session, fields)
-    shop_id, domain = _shop_fields(fields)
-    shop = await resolve_shop(session, shop_id, domain)
-    grant = (
-        await OAuthRepository(session).active_grant(shop.shop_id, platform.client_id)
-        if shop is not None
-        else None
-    )
-    if shop is None or grant is None:
+    found = await _installation(session, platform, fields)
+    if found is None:
+        # The reference as sent: the answer never tells whether an unknown shop exists.
+        shop_id, domain = _shop_fields(fields)
         return AuthorizationInfo(
             is_authorized=False,
             authorized_at="",
@@ -407,6 +414,7 @@ async def authorization_info(
             shop_id=shop_id or "",
             myshopify_domain=domain or "",
         )
+    shop, grant = found
     return AuthorizationInfo(
         is_authorized=True,
         authorized_at=rfc3339(grant.authorized_at),
@@ -420,17 +428,13 @@ async def install_status(ctx: AppContext, session: AsyncSession, fields: Fields)
     platform = await authenticate_client(ctx, session, fields)
     if OPERATOR_SCOPE not in split_scopes(platform.allowed_scopes):
         raise PermissionDenied(f"permission denied: this platform lacks the {OPERATOR_SCOPE} scope")
-    shop_id, domain = _shop_fields(fields)
-    shop = await resolve_shop(session, shop_id, domain)
-    grant = (
-        await OAuthRepository(session).active_grant(shop.shop_id, platform.client_id)
-        if shop is not None
-        else None
-    )
-    if shop is None or grant is None:
+    found = await _installation(session, platform, fields)
+    if found is None:
+        shop_id, domain = _shop_fields(fields)
         return InstallStatus(
             is_installed=0, installed_at="", shop_id=shop_id or "", myshopify_domain=domain or ""
         )
+    shop, grant = found
     return InstallStatus(
         is_installed=1,
         installed_at=rfc3339(grant.installed_at),

@@ -11,11 +11,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.events.models import DomainEvent
-from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.platforms.models import Platform
 from shopreviews.shops.models import Shop
-from shopreviews.webhooks.models import WebhookDelivery
+from shopreviews.webhooks.repository import DeliveryRepository
 
 TOPICS = (
     "app/authorized",
@@ -58,20 +57,8 @@ async def record(
     )
     session.add(event)
     await session.flush()
-    session.add(
-        WebhookDelivery(
-            shop_id=shop.shop_id,
-            event_pk=event.id,
-            subscription_id=None,
-            system_client_id=platform.client_id,
-            status=JobStatus.PENDING,
-            run_at=now,
-            attempts=0,
-            last_error="",
-            created_at=now,
-            updated_at=now,
-        )
+    await DeliveryRepository(session, shop.shop_id).add(
+        event.id, None, now, system_client_id=platform.client_id
     )
-    await session.flush()
     session.info["wake_jobs"] = True
     return event

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopreviews.kit.models import Base, Timestamps
+from shopreviews.kit.timefmt import rfc3339
 
 
 class Platform(Timestamps, Base):
@@ -29,8 +30,7 @@ class Platform(Timestamps, Base):
         return self.status == "active"
 
     def as_dict(self) -> dict[str, Any]:
-        from shopreviews.kit.timefmt import rfc3339
-
+        """The platform object of the admin endpoints and the CLI; never its secrets."""
         return {
             "client_id": self.client_id,
             "name": self.name,

@@ -144,11 +144,21 @@ class DeliveryRepository:
             if any(s in split_scopes(granted) & split_scopes(allowed) for s in needed)
         ]
 
-    async def add(self, event_pk: int, subscription_id: int, now: datetime) -> WebhookDelivery:
+    async def add(
+        self,
+        event_pk: int,
+        subscription_id: int | None,
+        now: datetime,
+        *,
+        system_client_id: str | None = None,
+    ) -> WebhookDelivery:
+        """A pending delivery to a subscription, or (system_client_id) to a platform's
+        webhook_url."""
         delivery = WebhookDelivery(
             shop_id=self.shop_id,
             event_pk=event_pk,
             subscription_id=subscription_id,
+            system_client_id=system_client_id,
             status=JobStatus.PENDING,
             run_at=now,
             attempts=0,
