@@ -5,8 +5,9 @@ database `bench_<random>` that is dropped afterwards; each part gets a fresh dat
 
 1. Delivery throughput: events per second that ONE worker delivers to a fast local receiver.
    N review/created events are recorded up front for a shop with one subscription; the clock
-   runs while a worker from `running_worker(ctx)` loops `run_once()` until nothing is pending
-   (this process, default asyncio loop, as `shopreviews worker` runs). The receiver is a
+   runs while a worker from `running_worker(ctx)` runs `run_forever()` until nothing is pending
+   (this process, default asyncio loop, as `shopreviews worker` runs; the pending count is
+   polled every 20 ms). The receiver is a
    minimal asyncio HTTP/1.1 server in its own process that answers 200 at once. Its ceiling is
    measured first with an httpx load, and its CPU use during each drain is reported, so it is
    visibly not the limit. Mean time per phase of a delivery is reported too (claim, prepare,
@@ -64,6 +65,7 @@ from shopreviews.kit.jobs import Worker
 from shopreviews.settings import Settings
 from shopreviews.shops import service as shop_service
 from shopreviews.webhooks import service as webhook_service
+from shopreviews.webhooks.delivery import due_count
 from shopreviews.webhooks.models import WebhookDelivery
 from shopreviews.webhooks.schemas import WebhookIn
 from shopreviews.worker import running_worker
@@ -382,18 +384,23 @@ class Drain:
 
 
 async def drain(ctx: AppContext, receiver_pid: int) -> Drain:
-    """One worker runs batches until nothing is due; timed from the first claim."""
+    """One worker runs as `shopreviews worker` does (run_forever, its slots kept full) until
+    nothing is pending; timed from its start."""
     phases = PhaseTimer()
+    pending = await due_count(ctx)
     async with running_worker(ctx) as worker:
         phases.instrument(worker)
+        stop = asyncio.Event()
         cpu, receiver_cpu = time.process_time(), cpu_seconds(receiver_pid)
         start = time.perf_counter()
-        delivered = 0
-        while ran := await worker.run_once():
-            delivered += ran
+        task = asyncio.create_task(worker.run_forever(stop))
+        while await due_count(ctx):  # noqa: ASYNC110 - polling the database, not an event
+            await asyncio.sleep(0.02)
         seconds = time.perf_counter() - start
+        stop.set()
+        await task
     return Drain(
-        delivered,
+        pending,
         seconds,
         worker_cpu=time.process_time() - cpu,
         receiver_cpu=cpu_seconds(receiver_pid) - receiver_cpu,
@@ -421,7 +428,7 @@ async def slow_receiver_drain(
     database_url: str, receiver: str, receiver_pid: int, *, slow_seconds: float, n_fast: int
 ) -> Drain:
     """Optional: drain fast deliveries mixed with one delivery in 21 to a receiver that answers
-    after `slow_seconds` (Worker.run_once waits for a whole claimed batch before the next)."""
+    after `slow_seconds`: a slow delivery holds one of the worker's slots, not the others."""
     async with app_context(database_url) as ctx:
         fast = await new_shop(ctx, [f"{receiver}/hook"])
         slow = await new_shop(ctx, [f"{receiver}/sleep/{slow_seconds}"])
@@ -685,7 +692,7 @@ def parse_args() -> argparse.Namespace:
         default=0,
         metavar="SECONDS",
         help="also drain EVENTS/10 deliveries plus one in 21 to a receiver that answers after "
-        "SECONDS (the batch barrier of Worker.run_once); default 0: skip",
+        "SECONDS (what one slow subscriber does to the others); default 0: skip",
     )
     # Internal: run as the receiver process.
     parser.add_argument("--receiver", action="store_true", help=argparse.SUPPRESS)
