@@ -47,3 +47,10 @@ def join_scopes(scopes: Iterable[str]) -> str:
 def split_scopes(stored: str) -> frozenset[str]:
     """A stored comma list as a set (stored lists are always canonical)."""
     return frozenset(s for s in stored.split(",") if s)
+
+
+def common_scopes(*stored: str) -> frozenset[str]:
+    """The scopes every one of these stored lists holds: what a credential may do now is its own
+    scopes narrowed by its grant's and its platform's current ones (README §4.6)."""
+    sets = [split_scopes(value) for value in stored]
+    return frozenset.intersection(*sets)

@@ -73,17 +73,13 @@ async def approve(
 
 
 async def end(
-    ctx: AppContext,
-    session: AsyncSession,
-    *,
-    grant: Grant,
-    shop: Shop,
-    platform: Platform,
-    reason: str,
-    initiated_by: str,
+    ctx: AppContext, session: AsyncSession, grant: Grant, *, reason: str, initiated_by: str
 ) -> None:
     """End the grant in one transaction: tokens revoked, the platform's subscriptions for the
     shop deleted (their pending deliveries with them), and the platform told."""
+    shop = await session.get(Shop, grant.shop_id)
+    platform = await session.get(Platform, grant.client_id)
+    assert shop is not None and platform is not None  # both cascade-delete their grants
     now = ctx.now_datetime()
     grant.status, grant.ended_at, grant.end_reason = ENDED, now, reason
     await OAuthRepository(session).revoke(now, grant_id=grant.id)

@@ -13,6 +13,7 @@ from shopreviews.auth.caller import Caller
 from shopreviews.auth.scopes import (
     MERCHANT_SCOPES,
     OPERATOR_SCOPE,
+    common_scopes,
     join_scopes,
     parse_scopes,
     split_scopes,
@@ -161,8 +162,7 @@ async def _authorization_code(
     await repo.set_code_chain(code_hash, chain.id)
     # The code's scopes, limited by the grant and platform as they are now (README §4.6): a
     # re-approval or an operator change since the code was issued shows in the answer.
-    scopes = split_scopes(code.scopes) & split_scopes(grant.scopes)
-    scopes &= split_scopes(platform.allowed_scopes)
+    scopes = common_scopes(code.scopes, grant.scopes, platform.allowed_scopes)
     issued = await tokens.issue(
         ctx, session, chain=chain, grant=grant, scopes=scopes, with_refresh=True
     )
@@ -342,26 +342,12 @@ async def introspect(ctx: AppContext, session: AsyncSession, fields: Fields) -> 
     }
 
 
-async def _grant_parts(session: AsyncSession, grant_id: int) -> tuple[Grant, Shop, Platform]:
-    grant = await OAuthRepository(session).grant(grant_id)
-    assert grant is not None
-    platform = await platforms.get(session, grant.client_id)
-    return grant, await _shop_of(session, grant), platform
-
-
 async def disconnect(ctx: AppContext, session: AsyncSession, caller: Caller) -> None:
     """The platform, carrying out the shop's wish, ends its own grant."""
     assert caller.grant_id is not None
-    grant, shop, platform = await _grant_parts(session, caller.grant_id)
-    await grants.end(
-        ctx,
-        session,
-        grant=grant,
-        shop=shop,
-        platform=platform,
-        reason="disconnected",
-        initiated_by="platform",
-    )
+    grant = await OAuthRepository(session).grant(caller.grant_id)
+    assert grant is not None
+    await grants.end(ctx, session, grant, reason="disconnected", initiated_by="platform")
 
 
 def _shop_fields(fields: Fields) -> tuple[str | None, str | None]:
@@ -377,15 +363,7 @@ async def cancel(ctx: AppContext, session: AsyncSession, fields: Fields) -> None
     grant = await OAuthRepository(session).active_grant(shop.shop_id, platform.client_id, lock=True)
     if grant is None:
         return
-    await grants.end(
-        ctx,
-        session,
-        grant=grant,
-        shop=shop,
-        platform=platform,
-        reason="cancelled",
-        initiated_by="platform",
-    )
+    await grants.end(ctx, session, grant, reason="cancelled", initiated_by="platform")
 
 
 async def _installation(
@@ -462,16 +440,7 @@ async def merchant_disconnect(
     grant = await OAuthRepository(session).active_grant(caller.shop_id, client_id, lock=True)
     if grant is None:
         raise NotFound(f"not found: no active authorization of {client_id}")
-    grant, shop, platform = await _grant_parts(session, grant.id)
-    await grants.end(
-        ctx,
-        session,
-        grant=grant,
-        shop=shop,
-        platform=platform,
-        reason="disconnected",
-        initiated_by="merchant",
-    )
+    await grants.end(ctx, session, grant, reason="disconnected", initiated_by="merchant")
 
 
 def metadata(ctx: AppContext) -> dict[str, Any]:
@@ -498,20 +467,11 @@ async def operator_disconnect(
     ctx: AppContext, session: AsyncSession, client_id: str, shop_id: str
 ) -> bool:
     """The operator ends a shop's grant (CLI); False when there was no active grant."""
-    platform = await platforms.get(session, client_id)
-    shop = await ShopRepository(session).get(shop_id)
-    if shop is None:
+    await platforms.get(session, client_id)  # code 5 for an unknown platform
+    if await ShopRepository(session).get(shop_id) is None:
         raise NotFound(f"not found: shop {shop_id}")
     grant = await OAuthRepository(session).active_grant(shop_id, client_id, lock=True)
     if grant is None:
         return False
-    await grants.end(
-        ctx,
-        session,
-        grant=grant,
-        shop=shop,
-        platform=platform,
-        reason="disconnected",
-        initiated_by="operator",
-    )
+    await grants.end(ctx, session, grant, reason="disconnected", initiated_by="operator")
     return True

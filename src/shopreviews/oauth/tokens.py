@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
-from shopreviews.auth.scopes import join_scopes, split_scopes
+from shopreviews.auth.scopes import common_scopes, join_scopes
 from shopreviews.context import AppContext
 from shopreviews.kit.crypto import sha256_hex
 from shopreviews.kit.envelope import PermissionDenied, Unauthenticated
@@ -82,7 +82,7 @@ async def issue(
 def effective_scopes(token: Token, grant: Grant, allowed: str) -> frozenset[str]:
     """What a token may do now: its own scopes, narrowed by the grant's and the platform's
     current ones (a re-approval or an operator change applies at once)."""
-    return split_scopes(token.scopes) & split_scopes(grant.scopes) & split_scopes(allowed)
+    return common_scopes(token.scopes, grant.scopes, allowed)
 
 
 async def authenticate(ctx: AppContext, session: AsyncSession, presented: str) -> Caller:

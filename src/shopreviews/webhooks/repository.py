@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.auth.scopes import split_scopes
+from shopreviews.auth.scopes import common_scopes
 from shopreviews.events.models import DomainEvent
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.models import UTCDateTime
@@ -141,7 +141,7 @@ class DeliveryRepository:
         return [
             sub_id
             for sub_id, granted, allowed in rows
-            if any(s in split_scopes(granted) & split_scopes(allowed) for s in needed)
+            if any(s in common_scopes(granted, allowed) for s in needed)
         ]
 
     async def add(
