@@ -14,6 +14,10 @@ from pydantic import BaseModel
 from shopreviews import __version__
 from shopreviews.admin.router import router as admin_router
 from shopreviews.context import AppContext
+from shopreviews.customer_events.router import router as customer_event_router
+from shopreviews.customer_events.storefront import router as storefront_router
+from shopreviews.customers.router import router as customer_router
+from shopreviews.emails.pages import router as email_pages
 from shopreviews.kit.envelope import EmptyData, Envelope, install_exception_handlers
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.middleware import ConventionsMiddleware
@@ -22,6 +26,7 @@ from shopreviews.merchants.router import router as merchant_router
 from shopreviews.oauth.pages import router as consent_pages
 from shopreviews.oauth.router import oauth_errors as oauth_error_router
 from shopreviews.oauth.router import router as oauth_router
+from shopreviews.orders.router import router as order_router
 from shopreviews.reviews.router import router as review_router
 from shopreviews.reviews.schemas import LegacyMediaIn, MediaItemIn
 from shopreviews.settings import Settings
@@ -67,6 +72,11 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.include_router(oauth_router)
     app.include_router(consent_pages)
     app.include_router(admin_router)
+    app.include_router(order_router)
+    app.include_router(customer_router)
+    app.include_router(customer_event_router)
+    app.include_router(storefront_router)
+    app.include_router(email_pages)
 
     @app.get("/", response_model=Envelope[EmptyData], tags=["probe"])
     async def probe() -> Envelope[EmptyData]:

@@ -6,8 +6,9 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger("shopreviews.settings")
@@ -54,8 +55,15 @@ class Settings(BaseSettings):
     storage_backend: str = "local"
     media_dir: Path = Path("media")
     media_public_url: str | None = None
+    # Review-request email (docs/intake.md §3.1). No host: no email is sent; requests wait.
     smtp_host: str | None = None
-    smtp_port: int | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "ShopReviews <reviews@localhost>"
+    smtp_timeout_seconds: float = 30.0
+    storefront_events_per_minute: int = 60
 
     log_json: bool = Field(default=False, description="JSON log lines (production)")
     log_level: str = "INFO"

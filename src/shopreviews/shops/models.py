@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, String
+from sqlalchemy import JSON, BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopreviews.kit.models import Base, Timestamps
@@ -20,6 +20,11 @@ class Shop(Timestamps, Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     # Last `sequence` given to an event of this shop (see events.service).
     event_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Intake settings (docs/intake.md §1). The Shopify app secret verifies order webhooks; it
+    # is encrypted because the HMAC check needs it in clear.
+    shopify_app_secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    review_request_delay_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    storefront_origins: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     @property
     def is_active(self) -> bool:

@@ -1,0 +1,52 @@
+"""Email address and email-type rules shared by unsubscribes, exclusions and order intake."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shopreviews.kit.envelope import InvalidArgument
+
+MAX_EMAIL = 254
+
+# email_unsubscribe's 17 types (spec orders-events-customers.md); "all" stops every type.
+EMAIL_TYPES = (
+    "all",
+    "review_request",
+    "review_request_test",
+    "discount_for_photo_review",
+    "left_review",
+    "market_email",
+    "question_notification",
+    "answer_notification",
+    "review_request_quota_exhausted",
+    "review_display_quota_exhausted",
+    "reply_to_review",
+    "post_purchase_referral",
+    "advocate_reward_paid",
+    "advocate_reward_refund",
+    "review_media_remind",
+    "auto_leave_review",
+    "request_update_review",
+)
+# The types an exclusion stops (spec: "Effect of an exclusion").
+REVIEW_REQUEST_TYPES = ("review_request", "review_media_remind", "request_update_review")
+
+
+def email_problem(value: str) -> str | None:
+    """Why `value` is not an acceptable address, or None."""
+    if len(value) > MAX_EMAIL:
+        return f"must be at most {MAX_EMAIL} characters"
+    local, at, domain = value.partition("@")
+    if not at or not local or not domain or "@" in domain or any(c.isspace() for c in value):
+        return "must be an email address such as jane@example.com"
+    return None
+
+
+def parse_email(value: Any, field: str = "email") -> str:
+    """A valid address, lower-cased (how every address is stored and compared)."""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{field} must be a string")
+    problem = email_problem(value)
+    if problem:
+        raise InvalidArgument(f"{field} {problem}")
+    return value.lower()
