@@ -88,7 +88,7 @@ class CustomerRepository:
 
     # Exclusions --------------------------------------------------------------------------
 
-    def _exclusions(self) -> Select[tuple[CustomerExclusion]]:
+    def _exclusions(self) -> Select[CustomerExclusion]:
         return select(CustomerExclusion).where(CustomerExclusion.shop_id == self.shop_id)
 
     async def exclusion_by_customer(self, customer_id: str) -> CustomerExclusion | None:
