@@ -10,17 +10,18 @@ import shlex
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 import typer
-from pydantic import ValidationError
 
 from shopreviews import migrate as migrations
 from shopreviews.context import AppContext
+from shopreviews.kit.cli import JsonOpt, emit, fail, load_settings
 from shopreviews.kit.envelope import ApiError
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.signing import sign_request
+from shopreviews.orders.cli import orders_app
 from shopreviews.platforms.cli import platform_app
 from shopreviews.settings import Settings
 from shopreviews.webhooks.cli import webhooks_app, worker
@@ -36,42 +37,17 @@ app.add_typer(shop_app, name="shop")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(platform_app, name="platform")
+app.add_typer(orders_app, name="orders")
 app.command()(worker)
 
 T = TypeVar("T")
-JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 
 
 @app.callback()
 def _setup() -> None:
     # Before any command builds a context: the key-file notice (settings) and other log lines
     # go to stderr in the configured format, never to stdout where --json output goes.
-    configure_logging(_settings())
-
-
-def _settings() -> Settings:
-    """The settings from the environment (and .env); a bad value is a clear error."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"SHOPREVIEWS_{'_'.join(str(p) for p in err['loc']).upper()}: "
-            f"{err['msg'].removeprefix('Value error, ')}"
-            for err in exc.errors()
-        )
-        _fail(False, f"invalid settings: {problems}")
-
-
-def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else text)
-
-
-def _fail(as_json: bool, message: str, code: int = 1) -> NoReturn:
-    if as_json:
-        typer.echo(json.dumps({"error": message}), err=True)
-    else:
-        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
+    configure_logging(load_settings())
 
 
 def _with_ctx(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
@@ -87,7 +63,7 @@ def _with_ctx(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) ->
 
 def _check_key_for_scale_out(settings: Settings) -> None:
     if not settings.is_sqlite and not settings.secret_key:
-        _fail(
+        fail(
             False,
             "SHOPREVIEWS_SECRET_KEY must be set when using PostgreSQL: every process "
             "must share one key (a per-host key file would make stored secrets unreadable)",
@@ -97,10 +73,10 @@ def _check_key_for_scale_out(settings: Settings) -> None:
 @app.command()
 def migrate(as_json: JsonOpt = False) -> None:
     """Apply database migrations."""
-    settings = _settings()
+    settings = load_settings()
     started = time.perf_counter()
     migrations.upgrade(settings)
-    _emit(
+    emit(
         as_json,
         {"migrated": True, "database": _safe_url(settings.database_url)},
         f"database is up to date ({_safe_url(settings.database_url)}, "
@@ -121,7 +97,7 @@ def serve(
     """Migrate if needed and serve the API (with the job worker inside unless --no-worker)."""
     if not run_worker:
         os.environ["SHOPREVIEWS_RUN_WORKER"] = "false"  # read by each API process's settings
-    settings = _settings()
+    settings = load_settings()
     _check_key_for_scale_out(settings)
     _serve(settings, host, port, workers, as_json=as_json)
 
@@ -172,7 +148,7 @@ def shop_create(
     """Create a shop and print its API tokens."""
     from shopreviews.shops import service as shop_service
 
-    settings = _settings()
+    settings = load_settings()
     migrations.upgrade(settings)
 
     async def work(ctx: AppContext) -> dict[str, Any]:
@@ -191,8 +167,8 @@ def shop_create(
     try:
         data = _with_ctx(settings, work)
     except ApiError as exc:
-        _fail(as_json, exc.message)
-    _emit(as_json, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
+        fail(as_json, exc.message)
+    emit(as_json, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
 
 
 @shop_app.command("list")
@@ -200,7 +176,7 @@ def shop_list(as_json: JsonOpt = False) -> None:
     """List shops."""
     from shopreviews.shops.repository import ShopRepository
 
-    settings = _settings()
+    settings = load_settings()
     migrations.upgrade(settings)
 
     async def work(ctx: AppContext) -> list[dict[str, Any]]:
@@ -228,6 +204,102 @@ def shop_list(as_json: JsonOpt = False) -> None:
             )
 
 
+_SETTING_OPTIONS = {
+    "review_request_delay_days": "--review-delay-days",
+    "storefront_origins": "--storefront-origin",
+    "shopify_app_secret": "--shopify-app-secret-stdin",
+}
+
+
+def _read_secret() -> str:
+    """The secret from standard input: typed without echo on a terminal, else piped in."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Shopify app secret (empty removes it): ").strip()
+    return sys.stdin.read().strip()
+
+
+def _settings_text(data: dict[str, Any]) -> str:
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, bool):
+            value = str(value).lower()
+        elif isinstance(value, list):
+            value = ", ".join(value) or "(none)"
+        lines.append(f"{key}: {value}")
+    return "\n".join(lines)
+
+
+@shop_app.command("configure")
+def shop_configure(
+    shop_id: Annotated[str, typer.Option("--shop-id", help="the shop to configure")],
+    secret_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--shopify-app-secret-stdin",
+            help="read the Shopify app secret from standard input (empty input removes it)",
+        ),
+    ] = False,
+    delay_days: Annotated[
+        str | None,
+        typer.Option(
+            "--review-delay-days",
+            metavar="N",
+            help="days after fulfilment before the review request is sent (0-365)",
+        ),
+    ] = None,
+    origins: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--storefront-origin",
+            metavar="ORIGIN",
+            help='replaces the list; once per origin, or once with "" to clear it',
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a shop's intake settings and print them (the secret only as whether it is set)."""
+    from shopreviews.shops import service as shop_service
+
+    delay: int | None = None
+    if delay_days is not None:
+        # Parsed here rather than by typer, so a bad value is exit 1 like every other one.
+        if not delay_days.strip().isascii() or not delay_days.strip().isdigit():
+            fail(
+                as_json,
+                f"--review-delay-days: must be an integer from 0 to {shop_service.MAX_DELAY_DAYS}",
+            )
+        delay = int(delay_days)
+    # The secret never appears in the process list, shell history or any output.
+    secret = _read_secret() if secret_stdin else None
+    # `--storefront-origin ""` is how a command line passes an empty list.
+    origin_list = None if origins is None else [o for o in origins if o != ""]
+    settings = load_settings()
+    migrations.upgrade(settings)
+
+    async def work(ctx: AppContext) -> dict[str, Any]:
+        async with ctx.db.session(write=True) as session:
+            out = await shop_service.update_intake_settings(
+                ctx,
+                session,
+                shop_id,
+                delay_days=delay,
+                origins=origin_list,
+                shopify_app_secret=secret,
+                now=ctx.now_datetime(),
+            )
+        return {"shop_id": shop_id, **out.model_dump()}
+
+    try:
+        data = _with_ctx(settings, work)
+    except shop_service.InvalidSetting as exc:
+        fail(as_json, f"{_SETTING_OPTIONS[exc.field]}: {exc.problem}")
+    except ApiError as exc:
+        fail(as_json, exc.message)
+    emit(as_json, data, _settings_text(data))
+
+
 @merchant_app.command("create")
 def merchant_create(
     shop_id: Annotated[str, typer.Option("--shop-id")],
@@ -238,7 +310,7 @@ def merchant_create(
     """Create a merchant user who can sign in for a shop."""
     from shopreviews.merchants import service as merchant_service
 
-    settings = _settings()
+    settings = load_settings()
     migrations.upgrade(settings)
 
     async def work(ctx: AppContext) -> dict[str, Any]:
@@ -251,8 +323,8 @@ def merchant_create(
     try:
         data = _with_ctx(settings, work)
     except ApiError as exc:
-        _fail(as_json, exc.message)
-    _emit(as_json, data, f"merchant user {data['email']} created for shop {data['shop_id']}")
+        fail(as_json, exc.message)
+    emit(as_json, data, f"merchant user {data['email']} created for shop {data['shop_id']}")
 
 
 @merchant_app.command("set-password")
@@ -265,7 +337,7 @@ def merchant_set_password(
     """Set a merchant user's password; every session of that user ends."""
     from shopreviews.merchants import service as merchant_service
 
-    settings = _settings()
+    settings = load_settings()
     migrations.upgrade(settings)
 
     async def work(ctx: AppContext) -> None:
@@ -277,8 +349,8 @@ def merchant_set_password(
     try:
         _with_ctx(settings, work)
     except ApiError as exc:
-        _fail(as_json, exc.message)
-    _emit(
+        fail(as_json, exc.message)
+    emit(
         as_json,
         {"shop_id": shop_id, "email": email.strip().lower(), "sessions_ended": True},
         f"password of {email} set; every session of that user ended",
@@ -332,17 +404,17 @@ def print_signed(
     as_json: bool,
 ) -> None:
     if method.upper() not in ("GET", "POST"):
-        _fail(as_json, f"METHOD must be GET or POST, not {method!r}")
+        fail(as_json, f"METHOD must be GET or POST, not {method!r}")
     if not urlsplit(url).scheme.startswith("http"):
-        _fail(as_json, f"URL must be a full http(s) URL, not {url!r}")
+        fail(as_json, f"URL must be a full http(s) URL, not {url!r}")
     if body:
         try:
             json.loads(body)
         except ValueError as exc:
-            _fail(as_json, f"--data must be valid JSON ({exc})")
+            fail(as_json, f"--data must be valid JSON ({exc})")
     ts = str(timestamp if timestamp is not None else int(time.time()))
     signature, command = signed_curl(method, url, public_token, private_token, body, ts)
-    _emit(as_json, {"timestamp": ts, "sign": signature, "curl": command}, command)
+    emit(as_json, {"timestamp": ts, "sign": signature, "curl": command}, command)
 
 
 @app.command()
@@ -357,7 +429,7 @@ def demo(
     """Seed a demo shop (products, reviews, a merchant user), print how to call it, serve."""
     from shopreviews.demo import seed
 
-    settings = _settings()
+    settings = load_settings()
     if serve_after:
         _check_key_for_scale_out(settings)
     migrations.upgrade(settings)

@@ -23,6 +23,8 @@ class AppContext:
     public_url: str
     # Unix seconds; replaceable so tests can pin time (signature vectors, expiry).
     clock: Callable[[], float] = field(default=time.time)
+    # Signs the links of review-request emails (emails/links.py).
+    link_key: bytes = b""
 
     def now(self) -> int:
         return int(self.clock())
@@ -39,6 +41,7 @@ class AppContext:
             db=Database(settings),
             box=SecretBox(secret_key),
             session_key=derive_key(secret_key, "merchant-session"),
+            link_key=derive_key(secret_key, "email-links"),
             limiter=RateLimiter(settings),
             public_url=public_url or settings.base_url(),
         )

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from shopreviews.context import AppContext
+from shopreviews.emails.handler import ReviewRequestHandler
+from shopreviews.emails.mailer import Mailer
 from shopreviews.kit.jobs import Worker
+from shopreviews.kit.jobs.worker import JobHandler
 from shopreviews.webhooks.delivery import DeliveryHandler, new_http_client
+
+log = logging.getLogger("shopreviews.worker")
 
 
 @contextlib.asynccontextmanager
 async def running_worker(ctx: AppContext) -> AsyncIterator[Worker]:
     """A worker with every job handler and one shared HTTP client; wakes on committed jobs."""
     async with new_http_client() as http:
-        worker = Worker(ctx, [DeliveryHandler(ctx, http)])
+        handlers: list[JobHandler] = [DeliveryHandler(ctx, http)]
+        if ctx.settings.smtp_host:
+            handlers.append(ReviewRequestHandler(ctx, Mailer(ctx.settings)))
+        else:
+            log.info("SHOPREVIEWS_SMTP_HOST is not set: review requests wait until it is")
+        worker = Worker(ctx, handlers)
         ctx.db.on_jobs_committed.append(worker.wake)
         try:
             yield worker

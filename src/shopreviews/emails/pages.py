@@ -1,7 +1,199 @@
-"""The pages and pixel behind the links of review-request emails (docs/intake.md §3.2)."""
+"""The pages and pixel behind the links of review-request emails (docs/intake.md §3.2).
+
+The signed token in the path is the credential. Pages are server-rendered HTML with the same
+protective headers as the consent pages, and never answer with the JSON envelope.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import base64
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
 
-router = APIRouter(include_in_schema=False)
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.auth.dependencies import Ctx
+from shopreviews.context import AppContext
+from shopreviews.emails import links
+from shopreviews.emails import service as email_service
+from shopreviews.emails.service import FormProblem, Link
+from shopreviews.oauth.pages import PAGE_HEADERS
+
+router = APIRouter(prefix="/email", include_in_schema=False)
+templates = Environment(
+    loader=PackageLoader("shopreviews.emails", "templates"),
+    autoescape=select_autoescape(default=True),
+)
+# A 1x1 transparent GIF (43 bytes).
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+DEAD_LINK = "This link is not valid. Use the link in your most recent email."
+MAX_FORM_BYTES = 64 * 1024
+
+
+def _html(template: str, status: int = 200, **context: object) -> HTMLResponse:
+    body = templates.get_template(template).render(**context)
+    return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
+
+
+def _csrf(ctx: AppContext, token: str) -> str:
+    return hmac.new(ctx.link_key, f"review-form\n{token}".encode(), hashlib.sha256).hexdigest()
+
+
+def _ua(request: Request) -> str:
+    return request.headers.get("user-agent", "")[:512]
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A url-encoded form body; repeated fields keep their last value."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return {}
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+async def _with_link(
+    ctx: AppContext,
+    purpose: str,
+    token: str,
+    work: Callable[[AsyncSession, Link], Awaitable[Response]],
+    *,
+    write: bool,
+) -> Response | None:
+    request_id = links.read_token(ctx, purpose, token)
+    if request_id is None:
+        return None
+    async with ctx.db.session(write=write) as session:
+        link = await email_service.follow(session, request_id, lock=write)
+        if link is None:
+            return None
+        return await work(session, link)
+
+
+@router.get("/open/{token}.gif")
+async def pixel(token: str, request: Request, ctx: Ctx) -> Response:
+    async def work(session: AsyncSession, link: Link) -> Response:
+        await email_service.opened(session, link, user_agent=_ua(request), now=ctx.now_datetime())
+        return Response(PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
+
+    return await _with_link(ctx, "open", token, work, write=True) or Response(status_code=404)
+
+
+async def _review_page(
+    ctx: AppContext,
+    session: AsyncSession,
+    link: Link,
+    token: str,
+    *,
+    problem: str = "",
+    status: int = 200,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    products = await email_service.reviewable(session, link)
+    if all(p["reviewed"] for p in products):
+        return _html("thanks.html", shop=link.shop, status=status if problem else 200)
+    return _html(
+        "review_form.html",
+        status,
+        shop=link.shop,
+        order=link.order,
+        products=products,
+        csrf=_csrf(ctx, token),
+        problem=problem,
+        values=values or {},
+    )
+
+
+@router.get("/review/{token}")
+async def review_form(token: str, request: Request, ctx: Ctx) -> Response:
+    async def work(session: AsyncSession, link: Link) -> Response:
+        await email_service.clicked(session, link, user_agent=_ua(request), now=ctx.now_datetime())
+        return await _review_page(ctx, session, link, token)
+
+    page = await _with_link(ctx, "review", token, work, write=True)
+    return page or _html("error.html", 404, message=DEAD_LINK)
+
+
+@router.post("/review/{token}")
+async def submit_review(token: str, request: Request, ctx: Ctx) -> Response:
+    form = await _form(request)
+    if not hmac.compare_digest(form.get("csrf", ""), _csrf(ctx, token)):
+        if links.read_token(ctx, "review", token) is None:
+            return _html("error.html", 404, message=DEAD_LINK)
+        return _html("error.html", 403, message="This form did not come from the review page.")
+
+    async def work(session: AsyncSession, link: Link) -> Response:
+        try:
+            await email_service.submit_review(
+                session, link, form, user_agent=_ua(request), now=ctx.now_datetime()
+            )
+        except FormProblem as exc:
+            return await _review_page(
+                ctx, session, link, token, problem=str(exc), status=400, values=form
+            )
+        # Post/redirect/get: a reload does not resubmit the form.
+        return RedirectResponse(f"/email/review/{token}", status_code=303, headers=PAGE_HEADERS)
+
+    page = await _with_link(ctx, "review", token, work, write=True)
+    return page or _html("error.html", 404, message=DEAD_LINK)
+
+
+async def _preferences(
+    ctx: AppContext, session: AsyncSession, link: Link, token: str, *, notice: str = ""
+) -> HTMLResponse:
+    state = await email_service.unsubscribed_types(session, link)
+    return _html(
+        "unsubscribe.html",
+        shop=link.shop,
+        email=link.order.customer_email,
+        state=state,
+        token=token,
+        notice=notice,
+    )
+
+
+@router.get("/unsubscribe/{token}")
+async def preferences(token: str, ctx: Ctx) -> Response:
+    # GET never changes anything: mail scanners follow links. Unsubscribing is a POST.
+    async def work(session: AsyncSession, link: Link) -> Response:
+        return await _preferences(ctx, session, link, token)
+
+    page = await _with_link(ctx, "unsubscribe", token, work, write=False)
+    return page or _html("error.html", 404, message=DEAD_LINK)
+
+
+@router.post("/unsubscribe/{token}")
+async def change_preferences(token: str, request: Request, ctx: Ctx) -> Response:
+    form = await _form(request)
+    now = ctx.now_datetime()
+
+    async def work(session: AsyncSession, link: Link) -> Response:
+        if form.get("List-Unsubscribe") == "One-Click":  # RFC 8058, from the mail client
+            await email_service.unsubscribe(
+                session, link, "review_request", user_agent=_ua(request), now=now
+            )
+            return Response(status_code=200, headers=PAGE_HEADERS)
+        action = form.get("action", "")
+        if action == "resubscribe":
+            await email_service.resubscribe(session, link)
+            notice = "You will get review requests again."
+        elif action == "unsubscribe" and form.get("email_type") in email_service.UNSUBSCRIBE_TYPES:
+            email_type = form["email_type"]
+            await email_service.unsubscribe(
+                session, link, email_type, user_agent=_ua(request), now=now
+            )
+            notice = (
+                "You will not get any more emails from this shop."
+                if email_type == "all"
+                else "You will not get any more review requests from this shop."
+            )
+        else:
+            return _html("error.html", 400, message="Choose one of the options on the page.")
+        return await _preferences(ctx, session, link, token, notice=notice)
+
+    page = await _with_link(ctx, "unsubscribe", token, work, write=True)
+    return page or _html("error.html", 404, message=DEAD_LINK)

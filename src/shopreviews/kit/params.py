@@ -7,10 +7,12 @@ last-non-empty-wins, so API routes read the raw query through `QueryParams`.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.timefmt import parse_time
 
 MAX_ARRAY_ITEMS = 100
 MAX_ID = 2**63 - 1
@@ -185,3 +187,32 @@ def parse_positive_int(value: str | None, field: str, default: int) -> int:
     if number is None or number < 1:
         raise InvalidArgument(f"{field} must be an integer of at least 1")
     return number
+
+
+CREATED_SORTS = ("created-descending", "created-ascending")
+
+
+def created_sort_ascending(query: QueryParams) -> bool:
+    """`sort_by` of the lists sorted on their creation time; True for ascending."""
+    sort_by = query.scalar("sort_by") or "created-descending"
+    if sort_by not in CREATED_SORTS:
+        raise InvalidArgument(f"sort_by must be one of {', '.join(CREATED_SORTS)}")
+    return sort_by == "created-ascending"
+
+
+def time_bounds(
+    query: QueryParams, start: str, end: str
+) -> tuple[datetime | None, datetime | None]:
+    """A `start_*`/`end_*` pair of time parameters; a date alone as `end` means its last
+    second; a start after its end is code 3."""
+    bounds: list[datetime | None] = []
+    for name, end_of_day in ((start, False), (end, True)):
+        value = query.scalar(name)
+        try:
+            bounds.append(None if value is None else parse_time(value, end_of_day=end_of_day))
+        except ValueError as exc:
+            raise InvalidArgument(f"{name} {exc}") from None
+    low, high = bounds
+    if low is not None and high is not None and low > high:
+        raise InvalidArgument(f"{start} must not be after {end}")
+    return low, high

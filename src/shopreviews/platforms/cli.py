@@ -3,49 +3,17 @@ rotate-secret|disconnect`, each with --json."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from shopreviews import migrate as migrations
 from shopreviews.context import AppContext
-from shopreviews.kit.envelope import ApiError
+from shopreviews.kit.cli import JsonOpt, run_migrated
 from shopreviews.kit.pagination import MAX_PAGE_SIZE, PageRequest
 from shopreviews.platforms import service as platforms
-from shopreviews.settings import Settings
 
 platform_app = typer.Typer(help="Manage partner platforms (OAuth clients).", no_args_is_help=True)
-T = TypeVar("T")
-JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
-
-
-def _fail(as_json: bool, message: str) -> NoReturn:
-    if as_json:
-        typer.echo(json.dumps({"error": message}), err=True)
-    else:
-        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
-
-
-def _run(as_json: bool, work: Callable[[AppContext], Awaitable[T]]) -> T:
-    """Run `work` with a context on the migrated database; API errors become a clear exit 1."""
-    settings = Settings()
-    migrations.upgrade(settings)
-
-    async def run() -> T:
-        ctx = AppContext.build(settings)
-        try:
-            return await work(ctx)
-        finally:
-            await ctx.db.dispose()
-
-    try:
-        return asyncio.run(run())
-    except ApiError as exc:
-        _fail(as_json, exc.message.removeprefix("invalid argument: "))
 
 
 def _describe(data: dict[str, Any]) -> str:
@@ -98,7 +66,7 @@ def create(
                 "system_webhook_secret": created.system_webhook_secret,
             }
 
-    data = _run(as_json, work)
+    data = run_migrated(as_json, work)
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False))
     else:
@@ -123,7 +91,7 @@ def list_platforms(as_json: JsonOpt = False) -> None:
                     return rows
                 page += 1
 
-    rows = _run(as_json, work)
+    rows = run_migrated(as_json, work)
     if as_json:
         typer.echo(json.dumps({"platforms": rows}, ensure_ascii=False))
         return
@@ -166,7 +134,7 @@ def update(
         async with ctx.db.session(write=True) as session:
             return (await platforms.update(ctx, session, fields)).as_dict()
 
-    data = _run(as_json, work)
+    data = run_migrated(as_json, work)
     typer.echo(json.dumps(data, ensure_ascii=False) if as_json else _describe(data))
 
 
@@ -184,7 +152,7 @@ def rotate_secret(
         async with ctx.db.session(write=True) as session:
             return await platforms.rotate_secret(ctx, session, client_id, which)
 
-    data = _run(as_json, work)
+    data = run_migrated(as_json, work)
     typer.echo(json.dumps(data) if as_json else _describe(data))
 
 
@@ -202,7 +170,7 @@ def disconnect(
         async with ctx.db.session(write=True) as session:
             return await oauth_service.operator_disconnect(ctx, session, client_id, shop_id)
 
-    ended = _run(as_json, work)
+    ended = run_migrated(as_json, work)
     if as_json:
         typer.echo(json.dumps({"disconnected": ended}))
     else:

@@ -115,6 +115,16 @@ class ReviewRepository:
         result = await self.session.execute(self._filtered(select(func.count(Review.id)), flt))
         return int(result.scalar_one())
 
+    async def products_reviewed_for_order(self, order_id: str, source: str) -> set[str]:
+        """Products that already have a live review of this order from this source."""
+        query = select(Review.product_id).where(
+            Review.shop_id == self.shop_id,
+            Review.order_id == order_id,
+            Review.source == source,
+            Review.deleted_at.is_(None),
+        )
+        return set((await self.session.execute(query)).scalars())
+
     # Catalogue -------------------------------------------------------------------------
 
     async def products(self, product_ids: set[str]) -> dict[str, Product]:

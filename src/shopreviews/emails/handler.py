@@ -1,0 +1,163 @@
+"""The review-request job: re-check the order when due, then send the email at most once.
+
+Before the SMTP conversation the handler commits `send_started_at`; after the server accepts
+the message it commits the result. A request found with `send_started_at` set and no result
+belongs to a worker that died mid-send: it is recorded as sent and never sent again, so a
+crash or restart can lose at most that one email but never sends one twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.context import AppContext
+from shopreviews.emails import links, message
+from shopreviews.emails.mailer import Mailer, SendFailed
+from shopreviews.kit.jobs import JobQueue, JobStatus
+from shopreviews.orders import service as order_service
+from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
+from shopreviews.orders.repository import OrderRepository, request_with_order
+from shopreviews.shops.models import Shop
+
+log = logging.getLogger("shopreviews.emails")
+# Above the SMTP timeout, so a live worker never loses its lease mid-send.
+LEASE = timedelta(minutes=5)
+# Waits after the 1st..5th temporary failure; the 6th failure ends the request.
+RETRY_AFTER = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    request_id: int
+    started_at: datetime
+    email: EmailMessage
+
+
+class ReviewRequestHandler:
+    name = "review_requests"
+
+    def __init__(self, ctx: AppContext, mailer: Mailer) -> None:
+        self.ctx = ctx
+        self.mailer = mailer
+        self.queue: JobQueue[ReviewRequest] = JobQueue(ReviewRequest, lease=LEASE)
+
+    async def run(self, job_id: int, owner: str) -> None:
+        outgoing = await self._prepare(job_id, owner)
+        if outgoing is None:
+            return
+        try:
+            await self.mailer.send(outgoing.email)
+        except SendFailed as exc:
+            await self._failed(outgoing, exc)
+        else:
+            await self._sent(outgoing)
+
+    async def _locked(
+        self, session: AsyncSession, job_id: int
+    ) -> tuple[ReviewRequest, Order, Shop] | None:
+        found = await request_with_order(session, job_id, for_update=True)
+        shop = None if found is None else await session.get(Shop, found[0].shop_id)
+        return None if found is None or shop is None else (found[0], found[1], shop)
+
+    async def _prepare(self, job_id: int, owner: str) -> Outgoing | None:
+        """Decide under the row lock; commit send_started_at before anything is sent."""
+        now = self.ctx.now_datetime()
+        async with self.ctx.db.session(write=True) as session:
+            found = await self._locked(session, job_id)
+            if found is None:
+                return None
+            request, order, shop = found
+            if request.status != JobStatus.PENDING or request.lease_owner != owner:
+                return None  # done or cancelled meanwhile, or taken over after a lost lease
+            if request.send_started_at is not None:
+                self._interrupted(request, order)
+                return None
+            reason = None if shop.is_active else "shop_disabled"
+            if order.status != OrderStatus.SCHEDULED:
+                reason = reason or f"order status {order.status}"
+            reason = reason or await order_service.stop_reason(session, shop.shop_id, order)
+            if reason is not None:
+                await order_service.cancel(
+                    OrderRepository(session, shop.shop_id), order, reason, now=now
+                )
+                request.status = JobStatus.CANCELLED
+                request.lease_owner = request.lease_until = None
+                request.last_error = f"cancelled: {reason}"
+                return None
+            email = message.review_request(
+                self.ctx.settings,
+                shop,
+                order,
+                links.links(self.ctx, request.id),
+                public_url=self.ctx.public_url,
+            )
+            request.send_started_at = now
+            request.message_id = str(email["Message-ID"])
+            request.attempts += 1
+        return Outgoing(request_id=job_id, started_at=now, email=email)
+
+    def _interrupted(self, request: ReviewRequest, order: Order) -> None:
+        """A previous attempt died between starting to send and recording the result."""
+        started = request.send_started_at
+        log.warning(
+            "review request %s was interrupted while sending at %s; not sending it again",
+            request.id,
+            started,
+        )
+        request.status = JobStatus.SUCCEEDED
+        request.lease_owner = request.lease_until = None
+        request.last_error = "interrupted while sending; recorded as sent, never sent twice"
+        if order.status == OrderStatus.SCHEDULED:
+            order.status = OrderStatus.SENT
+            order.sent_at = started
+            order.updated_at = started or order.updated_at
+
+    async def _sent(self, outgoing: Outgoing) -> None:
+        now = self.ctx.now_datetime()
+        async with self.ctx.db.session(write=True) as session:
+            found = await self._locked(session, outgoing.request_id)
+            if found is None:
+                return
+            request, order, _ = found
+            request.status = JobStatus.SUCCEEDED
+            request.lease_owner = request.lease_until = None
+            request.last_error = ""
+            if order.status == OrderStatus.SCHEDULED:
+                order.status = OrderStatus.SENT
+                order.sent_at = now
+                order.updated_at = now
+        log.info("review request %s sent", outgoing.request_id)
+
+    async def _failed(self, outgoing: Outgoing, exc: SendFailed) -> None:
+        now = self.ctx.now_datetime()
+        async with self.ctx.db.session(write=True) as session:
+            found = await self._locked(session, outgoing.request_id)
+            if found is None:
+                return
+            request, order, _ = found
+            request.send_started_at = None  # the server refused it: nothing was sent
+            request.lease_owner = request.lease_until = None
+            request.last_error = str(exc)[:2000]
+            if exc.permanent or request.attempts > len(RETRY_AFTER):
+                request.status = JobStatus.DEAD
+                if order.status == OrderStatus.SCHEDULED:
+                    order.status = OrderStatus.CANCELLED
+                    order.cancel_reason = "send_failed"
+                    order.updated_at = now
+                log.warning("review request %s failed for good: %s", request.id, exc)
+            else:
+                request.run_at = now + RETRY_AFTER[request.attempts - 1]
+                log.info(
+                    "review request %s will be retried at %s: %s", request.id, request.run_at, exc
+                )

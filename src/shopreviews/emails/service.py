@@ -1,0 +1,207 @@
+"""What the links of a review-request email do (docs/intake.md §3.2-3.3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.auth.caller import Caller
+from shopreviews.customer_events import service as customer_events
+from shopreviews.customer_events.os_types import os_type_from_user_agent
+from shopreviews.customer_events.service import NewEvent
+from shopreviews.customers.models import EmailUnsubscribe, UnsubscribeOrigin
+from shopreviews.customers.repository import CustomerRepository
+from shopreviews.kit.envelope import ApiError
+from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
+from shopreviews.orders.repository import request_with_order
+from shopreviews.reviews import service as review_service
+from shopreviews.reviews.models import STORE_PRODUCT_ID
+from shopreviews.reviews.repository import ReviewRepository
+from shopreviews.reviews.schemas import ReviewCreate
+from shopreviews.shops.models import Shop
+
+SOURCE = "Email request"
+# The unsubscribe choices offered by the preference page.
+UNSUBSCRIBE_TYPES = ("review_request", "all")
+
+
+class FormProblem(Exception):
+    """A review form the customer must correct; the message is shown on the form."""
+
+
+@dataclass(frozen=True)
+class Link:
+    request: ReviewRequest
+    order: Order
+    shop: Shop
+
+
+async def follow(session: AsyncSession, request_id: int, *, lock: bool = False) -> Link | None:
+    found = await request_with_order(session, request_id, for_update=lock)
+    if found is None:
+        return None
+    shop = await session.get(Shop, found[0].shop_id)
+    if shop is None or not shop.is_active:
+        return None
+    return Link(found[0], found[1], shop)
+
+
+def _event(link: Link, event_type: str, user_agent: str, **ids: str) -> NewEvent:
+    return NewEvent(
+        event_type=event_type,
+        event_source=customer_events.EMAIL,
+        os_type=os_type_from_user_agent(user_agent),
+        customer_id=link.order.customer_id,
+        customer_email=link.order.customer_email,
+        **ids,
+    )
+
+
+async def opened(session: AsyncSession, link: Link, *, user_agent: str, now: datetime) -> None:
+    """The pixel: the first load marks the order Opened and records OPEN_EMAIL."""
+    if link.request.opened_at is not None:
+        return
+    link.request.opened_at = now
+    if link.order.status == OrderStatus.SENT:
+        link.order.status = OrderStatus.OPENED
+        link.order.updated_at = now
+    await customer_events.record(
+        session, link.shop.shop_id, _event(link, customer_events.OPEN_EMAIL, user_agent), now=now
+    )
+
+
+async def clicked(session: AsyncSession, link: Link, *, user_agent: str, now: datetime) -> None:
+    """The review link: the first visit records CLICK_EMAIL. A click proves the email was
+    opened even when its images were blocked, so a Sent order becomes Opened too."""
+    if link.request.clicked_at is not None:
+        return
+    link.request.clicked_at = now
+    if link.order.status == OrderStatus.SENT:
+        link.order.status = OrderStatus.OPENED
+        link.order.updated_at = now
+    await customer_events.record(
+        session, link.shop.shop_id, _event(link, customer_events.CLICK_EMAIL, user_agent), now=now
+    )
+
+
+async def reviewable(session: AsyncSession, link: Link) -> list[dict[str, object]]:
+    """The products the form offers, each marked when it already has this order's review."""
+    done = await ReviewRepository(session, link.shop.shop_id).products_reviewed_for_order(
+        link.order.order_id, SOURCE
+    )
+    products = link.order.products or [
+        {"product_id": STORE_PRODUCT_ID, "title": link.shop.name or "the shop"}
+    ]
+    return [{**p, "reviewed": p["product_id"] in done} for p in products]
+
+
+async def submit_review(
+    session: AsyncSession,
+    link: Link,
+    form: dict[str, str],
+    *,
+    user_agent: str,
+    now: datetime,
+) -> str:
+    """Create the review of one product of the order; returns the review id."""
+    offered = {str(p["product_id"]): p for p in await reviewable(session, link)}
+    product_id = form.get("product_id", "").strip() or next(iter(offered))
+    product = offered.get(product_id)
+    if product is None:
+        raise FormProblem("Choose a product of this order.")
+    if product["reviewed"]:
+        raise FormProblem("You have already reviewed this product. Thank you!")
+    try:
+        body = ReviewCreate.model_validate(
+            {
+                "product_id": product_id,
+                "product_title": product.get("title") or None,
+                "order_id": link.order.order_id,
+                "rating": form.get("rating", ""),
+                "author": form.get("author", "").strip() or link.order.customer_name or "Customer",
+                "author_email": link.order.customer_email or None,
+                "title": form.get("title", "").strip() or None,
+                "content": form.get("content", "").strip() or None,
+                "source": SOURCE,
+                "is_verified": 1,
+            }
+        )
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else "review"
+        raise FormProblem(_FORM_MESSAGES.get(field, f"Check the {field} field.")) from None
+    except ApiError as exc:
+        raise FormProblem(exc.message) from None
+    # The shop's own review service: the same validation, aggregates and review/created event.
+    caller = Caller(shop_id=link.shop.shop_id, kind="hmac")
+    review = await review_service.create(session, caller, body, now=now)
+    if link.order.status != OrderStatus.EVALUATED:
+        link.order.status = OrderStatus.EVALUATED
+        link.order.evaluated_at = now
+        link.order.updated_at = now
+    await customer_events.record(
+        session,
+        link.shop.shop_id,
+        _event(
+            link,
+            customer_events.SUBMIT_REVIEW,
+            user_agent,
+            product_id=product_id if product_id != STORE_PRODUCT_ID else "",
+            review_id=review.id,
+        ),
+        now=now,
+    )
+    return review.id
+
+
+_FORM_MESSAGES = {
+    "rating": "Choose a rating from 1 to 5 stars.",
+    "author": "Enter the name to show with your review (up to 120 characters).",
+    "title": "The title can have up to 300 characters.",
+    "content": "The review can have up to 10,000 characters.",
+}
+
+
+async def unsubscribed_types(session: AsyncSession, link: Link) -> dict[str, str]:
+    """email_type -> origin of every unsubscribe of the order's address."""
+    records = await CustomerRepository(session, link.shop.shop_id).unsubscribes_of(
+        link.order.customer_email
+    )
+    return {r.email_type: r.origin for r in records}
+
+
+async def unsubscribe(
+    session: AsyncSession, link: Link, email_type: str, *, user_agent: str, now: datetime
+) -> None:
+    """The customer's own unsubscribe (origin customer); a repeat keeps the first record."""
+    email = link.order.customer_email
+    if not email or email_type not in UNSUBSCRIBE_TYPES:
+        return
+    repo = CustomerRepository(session, link.shop.shop_id)
+    if await repo.unsubscribe(email, email_type) is not None:
+        return
+    session.add(
+        EmailUnsubscribe(
+            shop_id=link.shop.shop_id,
+            email=email,
+            email_type=email_type,
+            origin=UnsubscribeOrigin.CUSTOMER,
+            created_at=now,
+        )
+    )
+    await session.flush()
+    await customer_events.record(
+        session,
+        link.shop.shop_id,
+        _event(link, customer_events.UNSUBSCRIBE_EMAIL, user_agent),
+        now=now,
+    )
+
+
+async def resubscribe(session: AsyncSession, link: Link) -> None:
+    """Remove the customer's own unsubscribes; a merchant's or platform's stay."""
+    await CustomerRepository(session, link.shop.shop_id).remove_customer_unsubscribes(
+        link.order.customer_email
+    )

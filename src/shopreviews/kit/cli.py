@@ -1,0 +1,62 @@
+"""What every operator command shares: settings loading, --json output, clear failures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from shopreviews import migrate as migrations
+from shopreviews.context import AppContext
+from shopreviews.kit.envelope import ApiError
+from shopreviews.settings import Settings
+
+T = TypeVar("T")
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+
+
+def fail(as_json: bool, message: str, code: int = 1) -> NoReturn:
+    if as_json:
+        typer.echo(json.dumps({"error": message}), err=True)
+    else:
+        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def emit(as_json: bool, data: dict[str, Any], text: str) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else text)
+
+
+def load_settings() -> Settings:
+    """The settings from the environment (and .env); a bad value is a clear error."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"SHOPREVIEWS_{'_'.join(str(p) for p in err['loc']).upper()}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
+        )
+        fail(False, f"invalid settings: {problems}")
+
+
+def run_migrated(as_json: bool, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    """Run `work` with a context on the migrated database; API errors become a clear exit 1."""
+    settings = load_settings()
+    migrations.upgrade(settings)
+
+    async def run() -> T:
+        ctx = AppContext.build(settings)
+        try:
+            return await work(ctx)
+        finally:
+            await ctx.db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ApiError as exc:
+        fail(as_json, exc.message.removeprefix("invalid argument: "))

@@ -1,0 +1,124 @@
+"""Every query on orders and review requests; always by shop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.kit.jobs import JobStatus
+from shopreviews.orders.models import Order, ReviewRequest
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    status: int | None = None
+    sent_from: datetime | None = None
+    sent_to: datetime | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    ascending: bool = False
+
+
+async def request_with_order(
+    session: AsyncSession, request_id: int, *, for_update: bool = False
+) -> tuple[ReviewRequest, Order] | None:
+    """A review request and its order by request id. The one lookup not filtered by shop: it
+    serves the signed links of emails, whose id tells the shop."""
+    query = (
+        select(ReviewRequest, Order)
+        .join(Order, Order.id == ReviewRequest.order_pk)
+        .where(ReviewRequest.id == request_id)
+    )
+    if for_update:
+        query = query.with_for_update(of=ReviewRequest)
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], row[1])
+
+
+class OrderRepository:
+    def __init__(self, session: AsyncSession, shop_id: str) -> None:
+        self.session = session
+        self.shop_id = shop_id
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        query = select(Order).where(Order.shop_id == self.shop_id, Order.order_id == order_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def get_by_pk(self, pk: int, *, for_update: bool = False) -> Order | None:
+        query = select(Order).where(Order.shop_id == self.shop_id, Order.id == pk)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def add(self, order: Order) -> Order:
+        self.session.add(order)
+        await self.session.flush()
+        return order
+
+    def _conditions(self, flt: OrderFilter) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [Order.shop_id == self.shop_id]
+        if flt.status is not None:
+            conditions.append(Order.status == flt.status)
+        if flt.sent_from is not None or flt.sent_to is not None:
+            conditions.append(Order.sent_at.is_not(None))
+        if flt.sent_from is not None:
+            conditions.append(Order.sent_at >= flt.sent_from)
+        if flt.sent_to is not None:
+            conditions.append(Order.sent_at <= flt.sent_to)
+        if flt.created_from is not None:
+            conditions.append(Order.created_at >= flt.created_from)
+        if flt.created_to is not None:
+            conditions.append(Order.created_at <= flt.created_to)
+        return conditions
+
+    async def count(self, flt: OrderFilter) -> int:
+        query = select(func.count(Order.id)).where(*self._conditions(flt))
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def page(self, flt: OrderFilter, *, offset: int, limit: int) -> Sequence[Order]:
+        order_by = (
+            (Order.created_at.asc(), Order.id.asc())
+            if flt.ascending
+            else (Order.created_at.desc(), Order.id.desc())
+        )
+        query = (
+            select(Order)
+            .where(*self._conditions(flt))
+            .order_by(*order_by)
+            .offset(offset)
+            .limit(limit)
+        )
+        return (await self.session.execute(query)).scalars().all()
+
+    # Review requests ----------------------------------------------------------------------
+
+    async def request_of(self, order_pk: int) -> ReviewRequest | None:
+        query = select(ReviewRequest).where(
+            ReviewRequest.shop_id == self.shop_id, ReviewRequest.order_pk == order_pk
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def add_request(self, request: ReviewRequest) -> None:
+        self.session.add(request)
+        await self.session.flush()
+
+    async def waiting_requests(self) -> Sequence[tuple[ReviewRequest, Order]]:
+        """Pending requests no worker holds right now, with their orders (for re-planning)."""
+        query = (
+            select(ReviewRequest, Order)
+            .join(Order, Order.id == ReviewRequest.order_pk)
+            .where(
+                ReviewRequest.shop_id == self.shop_id,
+                ReviewRequest.status == JobStatus.PENDING,
+                ReviewRequest.lease_owner.is_(None),
+                ReviewRequest.send_started_at.is_(None),
+            )
+            .with_for_update()
+        )
+        return [(r, o) for r, o in (await self.session.execute(query)).all()]

@@ -1,0 +1,200 @@
+"""Order intake and the review-request lifecycle (docs/intake.md §2.3), and get_orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.auth.caller import Caller
+from shopreviews.customers.repository import CustomerRepository
+from shopreviews.kit.jobs import JobStatus
+from shopreviews.kit.pagination import PageRequest, Pagination
+from shopreviews.kit.timefmt import rfc3339
+from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
+from shopreviews.orders.repository import OrderFilter, OrderRepository
+from shopreviews.orders.schemas import OrderOut, OrderPage
+from shopreviews.shops.models import Shop
+
+# Orders fulfilled longer ago than the delay plus this are never asked about (an import of
+# old history, a very late webhook): their customers would not expect an email any more.
+STALE_AFTER = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """One order as the shop reported it, whatever the channel (Shopify webhook, import)."""
+
+    order_id: str
+    created_at: datetime
+    order_name: str = ""
+    customer_id: str = ""
+    customer_email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
+    customer_name: str = ""
+    products: list[dict[str, Any]] = field(default_factory=list)
+    fulfilled_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+
+def to_out(order: Order) -> OrderOut:
+    return OrderOut(
+        order_id=order.order_id,
+        order_name=order.order_name,
+        customer_id=order.customer_id,
+        customer_email=order.customer_email,
+        customer_name=order.customer_name,
+        status=order.status,
+        scheduled_at=rfc3339(order.scheduled_at),
+        sent_at=rfc3339(order.sent_at),
+        created_at=rfc3339(order.created_at),
+    )
+
+
+async def list_orders(
+    session: AsyncSession, caller: Caller, flt: OrderFilter, page: PageRequest
+) -> OrderPage:
+    repo = OrderRepository(session, caller.shop_id)
+    count = await repo.count(flt)
+    rows = (
+        await repo.page(flt, offset=page.offset, limit=page.page_size)
+        if page.offset < count
+        else []
+    )
+    return OrderPage(page=Pagination.of(page, count), list=[to_out(o) for o in rows])
+
+
+async def receive(session: AsyncSession, shop: Shop, facts: OrderFacts, *, now: datetime) -> Order:
+    """Create or update the order, then apply what happened to it (fulfilled, cancelled)."""
+    repo = OrderRepository(session, shop.shop_id)
+    order = await _upsert(repo, facts, now=now)
+    if facts.customer_id:
+        await CustomerRepository(session, shop.shop_id).remember_customer(
+            facts.customer_id,
+            email=facts.customer_email,
+            first_name=facts.first_name,
+            last_name=facts.last_name,
+            phone=facts.phone,
+            now=now,
+        )
+    if facts.cancelled_at is not None:
+        await cancel(repo, order, "cancelled", now=now, at=facts.cancelled_at)
+    elif facts.fulfilled_at is not None and order.fulfilled_at is None:
+        order.fulfilled_at = facts.fulfilled_at
+        await plan(session, shop, order, now=now)
+    await session.flush()
+    return order
+
+
+async def _upsert(repo: OrderRepository, facts: OrderFacts, *, now: datetime) -> Order:
+    order = await repo.get(facts.order_id, for_update=True)
+    if order is None:
+        try:
+            # A savepoint: two deliveries of one new order racing on PostgreSQL; the loser
+            # re-reads the winner's row instead of failing.
+            async with repo.session.begin_nested():
+                order = await repo.add(
+                    Order(
+                        shop_id=repo.shop_id,
+                        order_id=facts.order_id,
+                        created_at=facts.created_at,
+                        status=OrderStatus.WAITING,
+                        recorded_at=now,
+                        updated_at=now,
+                    )
+                )
+        except IntegrityError:
+            order = await repo.get(facts.order_id, for_update=True)
+            assert order is not None
+    # Descriptive fields follow the latest report; empty values never erase known ones.
+    for name in ("order_name", "customer_id", "customer_email", "customer_name"):
+        value = getattr(facts, name)
+        if value:
+            setattr(order, name, value)
+    if facts.products:
+        order.products = facts.products
+    order.created_at = facts.created_at
+    order.updated_at = now
+    return order
+
+
+async def plan(session: AsyncSession, shop: Shop, order: Order, *, now: datetime) -> None:
+    """A fulfilled, waiting order gets its review request, or is cancelled with the reason."""
+    if order.status != OrderStatus.WAITING or order.fulfilled_at is None:
+        return
+    delay = timedelta(days=shop.review_request_delay_days)
+    reason = await stop_reason(session, shop.shop_id, order)
+    if reason is None and order.fulfilled_at + delay + STALE_AFTER < now:
+        reason = "too_old"
+    repo = OrderRepository(session, shop.shop_id)
+    if reason is not None:
+        await cancel(repo, order, reason, now=now)
+        return
+    run_at = max(order.fulfilled_at + delay, now)
+    order.status = OrderStatus.SCHEDULED
+    order.scheduled_at = run_at
+    await repo.add_request(ReviewRequest(shop_id=shop.shop_id, order_pk=order.id, run_at=run_at))
+    session.info["wake_jobs"] = True
+
+
+async def stop_reason(session: AsyncSession, shop_id: str, order: Order) -> str | None:
+    """Why this order's customer must not get a review request, or None."""
+    if not order.customer_email:
+        return "no_email"
+    customers = CustomerRepository(session, shop_id)
+    if await customers.is_excluded(order.customer_id, order.customer_email):
+        return "excluded"
+    if await customers.is_unsubscribed(order.customer_email, "review_request"):
+        return "unsubscribed"
+    return None
+
+
+async def cancel(
+    repo: OrderRepository,
+    order: Order,
+    reason: str,
+    *,
+    now: datetime,
+    at: datetime | None = None,
+) -> None:
+    """Status 6 and no request; an Evaluated order keeps its status (the review exists)."""
+    if reason == "cancelled" and order.cancelled_at is None:
+        order.cancelled_at = at or now
+    if order.status in (OrderStatus.EVALUATED, OrderStatus.CANCELLED):
+        return
+    if order.status in (OrderStatus.SENT, OrderStatus.OPENED):
+        return  # the email is out; a later cancellation changes nothing the customer sees
+    order.status = OrderStatus.CANCELLED
+    order.cancel_reason = reason
+    order.updated_at = now
+    request = await repo.request_of(order.id)
+    if request is not None and request.status == JobStatus.PENDING:
+        request.status = JobStatus.CANCELLED
+        request.lease_owner = None
+        request.lease_until = None
+        request.last_error = f"cancelled: {reason}"
+
+
+async def replan(session: AsyncSession, shop: Shop, *, now: datetime) -> int:
+    """After a delay change: move every request not yet being sent to fulfilment + the new
+    delay (not before now). Returns how many moved."""
+    delay = timedelta(days=shop.review_request_delay_days)
+    moved = 0
+    for request, order in await OrderRepository(session, shop.shop_id).waiting_requests():
+        if order.fulfilled_at is None:
+            continue
+        run_at = max(order.fulfilled_at + delay, now)
+        if run_at != request.run_at:
+            request.run_at = run_at
+            order.scheduled_at = run_at
+            order.updated_at = now
+            moved += 1
+    await session.flush()
+    if moved:
+        session.info["wake_jobs"] = True
+    return moved

@@ -1,0 +1,116 @@
+"""Shopify order webhooks: signature check and reading the order (docs/intake.md §2.1)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Any
+
+from shopreviews.customers.rules import email_problem
+from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.params import parse_external_id
+from shopreviews.kit.timefmt import parse_time
+from shopreviews.orders.service import OrderFacts
+
+TOPICS = ("orders/create", "orders/fulfilled", "orders/cancelled")
+MAX_PRODUCTS = 100
+
+
+def signature_matches(secret: str, body: bytes, header: str) -> bool:
+    """X-Shopify-Hmac-Sha256: base64 HMAC-SHA256 of the raw body, compared in constant time."""
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    return hmac.compare_digest(expected, header.strip().encode("ascii", "replace"))
+
+
+def _text(value: Any, limit: int) -> str:
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _time(value: Any, field: str) -> datetime:
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise InvalidArgument(f"{field} {exc}") from None
+
+
+def order_facts(topic: str, order: Any, *, now: datetime) -> OrderFacts:
+    """The facts of a Shopify order object; code 3 naming the field when it is unusable."""
+    if not isinstance(order, dict):
+        raise InvalidArgument("the body must be a JSON object (a Shopify order)")
+    if order.get("id") is None:
+        raise InvalidArgument("id is required")
+    order_id = parse_external_id(order["id"], "id")
+    if order.get("created_at") is None:
+        raise InvalidArgument("created_at is required")
+    created_at = _time(order["created_at"], "created_at")
+    customer = order.get("customer") if isinstance(order.get("customer"), dict) else {}
+    assert isinstance(customer, dict)
+    customer_id = ""
+    if customer.get("id") is not None:
+        customer_id = parse_external_id(customer["id"], "customer.id")
+    email = ""
+    for candidate in (order.get("email"), order.get("contact_email"), customer.get("email")):
+        if isinstance(candidate, str) and candidate.strip():
+            email = candidate.strip()
+            break
+    if email and email_problem(email):
+        email = ""  # Shopify allows orders without a usable address; they get no request
+    first, last = _text(customer.get("first_name"), 255), _text(customer.get("last_name"), 255)
+    name = _text(order.get("name"), 64)
+    if not name and isinstance(order.get("order_number"), int | str):
+        name = f"#{order['order_number']}"[:64]
+    fulfilled_at = cancelled_at = None
+    if topic == "orders/fulfilled":
+        fulfilled_at = _fulfilment_time(order) or now
+    elif topic == "orders/cancelled":
+        raw = order.get("cancelled_at")
+        cancelled_at = _time(raw, "cancelled_at") if raw else now
+    return OrderFacts(
+        order_id=order_id,
+        created_at=created_at,
+        order_name=name,
+        customer_id=customer_id,
+        customer_email=email.lower(),
+        first_name=first,
+        last_name=last,
+        phone=_text(customer.get("phone"), 64),
+        customer_name=f"{first} {last}".strip()[:255],
+        products=_products(order.get("line_items")),
+        fulfilled_at=fulfilled_at,
+        cancelled_at=cancelled_at,
+    )
+
+
+def _fulfilment_time(order: dict[str, Any]) -> datetime | None:
+    times = []
+    fulfillments = order.get("fulfillments")
+    for item in fulfillments if isinstance(fulfillments, list) else []:
+        if isinstance(item, dict) and item.get("created_at"):
+            times.append(_time(item["created_at"], "fulfillments[].created_at"))
+    if times:
+        return max(times)
+    if order.get("updated_at"):
+        return _time(order["updated_at"], "updated_at")
+    return None
+
+
+def _products(line_items: Any) -> list[dict[str, Any]]:
+    """Distinct products of the order, in order; items without a product id are skipped."""
+    products: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in line_items if isinstance(line_items, list) else []:
+        if not isinstance(item, dict) or item.get("product_id") is None:
+            continue
+        try:
+            product_id = parse_external_id(item["product_id"], "line_items[].product_id")
+        except InvalidArgument:
+            continue
+        if product_id in seen or len(products) >= MAX_PRODUCTS:
+            continue
+        seen.add(product_id)
+        products.append(
+            {"product_id": product_id, "title": _text(item.get("title"), 255), "handle": ""}
+        )
+    return products
