@@ -579,6 +579,24 @@ def _run_curl(command: str) -> dict[str, Any]:
     return replayed
 
 
+def _signed_list(base: str, demo: dict[str, Any], endpoint: str) -> dict[str, Any]:
+    pairs = [("page_size", "100")]
+    ts = str(int(time.time()))
+    response = httpx.get(
+        f"{base}/api/v1/openapi/{endpoint}?{signer.encode_query(pairs)}",
+        headers={
+            "Public-Token": demo["public_token"],
+            "Timestamp": ts,
+            "Sign": signer.sign(demo["private_token"], ts, pairs),
+        },
+        timeout=30,
+    )
+    envelope: dict[str, Any] = response.json()
+    assert envelope["code"] == 0, envelope
+    data: dict[str, Any] = envelope["data"]
+    return data
+
+
 def _get_all_reviews(base: str, demo: dict[str, Any]) -> list[dict[str, Any]]:
     reviews: list[dict[str, Any]] = []
     page = 1
@@ -646,6 +664,14 @@ def test_demo_then_serve_answers_the_printed_curl(cli: Cli, tmp_path: Path) -> N
         assert len(reviews) == 200
         products = {r["product_id"] for r in reviews if r["product_id"] != "0"}
         assert len(products) == 5
+
+        # Orders in every review-request state, and storefront events.
+        orders = _signed_list(base, demo, "get_orders")
+        assert orders["page"]["count"] == demo["order_count"] == 40
+        assert {o["status"] for o in orders["list"]} == {1, 2, 3, 4, 5, 6}
+        events = _signed_list(base, demo, "get_customer_events")
+        assert events["page"]["count"] == demo["customer_event_count"] == 60
+        assert {e["event_source"] for e in events["list"]} == {"STOREFRONT"}
     finally:
         server.terminate()
         try:

@@ -1,17 +1,29 @@
-"""Demo data: one shop with a small catalogue and about 200 realistic reviews."""
+"""Demo data: one shop with a small catalogue, about 200 realistic reviews, orders in every
+review-request state and storefront customer events."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
 from shopreviews.context import AppContext
+from shopreviews.customer_events import service as customer_events
+from shopreviews.customer_events.service import NewEvent
+from shopreviews.kit.jobs import JobStatus
 from shopreviews.merchants import service as merchant_service
+from shopreviews.orders import service as order_service
+from shopreviews.orders.models import OrderStatus
+from shopreviews.orders.repository import OrderRepository
+from shopreviews.orders.service import OrderFacts
 from shopreviews.reviews import service as review_service
 from shopreviews.reviews.schemas import ReviewCreate
 from shopreviews.shops import service as shop_service
+from shopreviews.shops.models import Shop
 from shopreviews.shops.repository import ShopRepository
 
 DEMO_SHOP_ID = "61234567890"
@@ -19,6 +31,17 @@ DEMO_DOMAIN = "example-shop.myshopify.com"
 DEMO_EMAIL = "owner@example-shop.com"
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - a published demo credential
 REVIEW_COUNT = 200
+ORDER_COUNT = 40
+EVENT_COUNT = 60
+STOREFRONT_EVENTS = ["VIEW_REVIEW"] * 6 + [
+    "EXPAND_CONTENT",
+    "CLICK_REVIEW",
+    "PAGINATION",
+    "FILTER_REVIEW",
+    "SORT_REVIEW",
+    "CLICK_MEDIA",
+    "CLOSE_VIDEO_POPUP",
+]
 
 PRODUCTS = [
     (
@@ -104,6 +127,56 @@ def _ascii(name: str) -> str:
     return name.replace("é", "e").replace("ë", "e")
 
 
+async def _orders(ctx: AppContext, session: AsyncSession, shop: Shop, rng: random.Random) -> None:
+    """Orders in every review-request state: waiting, scheduled, sent, opened, evaluated and
+    cancelled. Sent and later states are set directly (the demo sends no email)."""
+    now = ctx.now_datetime()
+    for i in range(ORDER_COUNT):
+        author = AUTHORS[i % len(AUTHORS)]
+        first = _ascii(author.split()[0])
+        placed = now - timedelta(days=ORDER_COUNT - i, hours=rng.randint(0, 12))
+        product = rng.choice(PRODUCTS)
+        facts = OrderFacts(
+            order_id=str(5512345678000 + i),
+            order_name=f"#{1001 + i}",
+            created_at=placed,
+            customer_id=str(7712345678000 + i % 25),
+            customer_email=f"{first.lower()}{i % 25}@example.net",
+            first_name=first,
+            customer_name=author,
+            products=[{"product_id": product[0], "title": product[2], "handle": product[1]}],
+            fulfilled_at=placed + timedelta(days=2) if i < ORDER_COUNT - 4 else None,
+            cancelled_at=placed + timedelta(hours=3) if i % 13 == 7 else None,
+        )
+        order = await order_service.receive(session, shop, facts, now=now)
+        if order.status == OrderStatus.SCHEDULED and order.scheduled_at and i < 24:
+            # Older orders: their request went out already.
+            request = await OrderRepository(session, shop.shop_id).request_of(order.id)
+            if request is not None:
+                request.status = JobStatus.SUCCEEDED
+            order.sent_at = order.scheduled_at
+            order.status = rng.choice([OrderStatus.SENT, OrderStatus.OPENED, OrderStatus.EVALUATED])
+
+
+async def _events(ctx: AppContext, session: AsyncSession, rng: random.Random) -> None:
+    now = ctx.now_datetime()
+    for i in range(EVENT_COUNT):
+        product = rng.choice(PRODUCTS)
+        await customer_events.record(
+            session,
+            DEMO_SHOP_ID,
+            NewEvent(
+                event_type=rng.choice(STOREFRONT_EVENTS),
+                event_source=customer_events.STOREFRONT,
+                os_type=rng.choice(["IOS", "ANDROID", "WINDOWS", "MACOS", "LINUX"]),
+                customer_id=str(7712345678000 + i % 25) if rng.random() < 0.4 else "",
+                product_id=product[0],
+                page_url=f"https://{DEMO_DOMAIN}/products/{product[1]}",
+            ),
+            now=now - timedelta(minutes=(EVENT_COUNT - i) * 37),
+        )
+
+
 def _review(rng: random.Random, index: int, now: int) -> dict[str, Any]:
     rating = rng.choices([5, 4, 3, 2, 1], weights=[55, 25, 10, 6, 4])[0]
     store = index % 10 == 0
@@ -165,6 +238,11 @@ async def seed(
                 await review_service.create(session, caller, body, now=ctx.now_datetime())
                 if (i + 1) % 50 == 0:
                     progress(f"  {i + 1}/{REVIEW_COUNT} reviews")
+            new_shop = await ShopRepository(session).get(DEMO_SHOP_ID)
+            assert new_shop is not None
+            await _orders(ctx, session, new_shop, rng)
+            await _events(ctx, session, rng)
+            progress(f"  {ORDER_COUNT} orders, {EVENT_COUNT} customer events")
         else:
             progress("the demo shop exists; reusing it")
             public_token, private_token = shop.public_token, shop_service.private_token(ctx, shop)
@@ -177,4 +255,6 @@ async def seed(
         "merchant_password": DEMO_PASSWORD,
         "product_count": len(PRODUCTS),
         "review_count": REVIEW_COUNT,
+        "order_count": ORDER_COUNT,
+        "customer_event_count": EVENT_COUNT,
     }
