@@ -386,6 +386,47 @@ def test_shop_list(cli: Cli) -> None:
     assert [line.split("\t")[0] for line in plain] == ["list-a", "list-b"]
 
 
+def test_shop_configure(cli: Cli) -> None:
+    _create_shop(cli, "shop-cfg", "shop-cfg.myshopify.com")
+    secret = "shpss_" + "s" * 32
+    # The secret comes on standard input, never in argv; it is not printed back.
+    piped = subprocess.run(
+        [
+            cli.script, "shop", "configure", "--shop-id", "shop-cfg",
+            "--shopify-app-secret-stdin", "--review-delay-days", "3",
+            "--storefront-origin", "https://WWW.Example-Shop.com/",
+            "--storefront-origin", "http://localhost:3000", "--json",
+        ],
+        cwd=cli.cwd, env=cli.env(), input=secret + "\n", capture_output=True, text=True,
+        timeout=CLI_TIMEOUT, check=False,
+    )  # fmt: skip
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout) == {
+        "shop_id": "shop-cfg",
+        "review_request_delay_days": 3,
+        "storefront_origins": ["https://www.example-shop.com", "http://localhost:3000"],
+        "shopify_app_secret_set": True,
+    }
+    assert secret not in piped.stdout + piped.stderr
+
+    # `--storefront-origin ""` clears the list; what is not given keeps its value.
+    text = cli.run("shop", "configure", "--shop-id", "shop-cfg", "--storefront-origin", "")
+    assert text.stdout.splitlines() == [
+        "shop_id: shop-cfg",
+        "review_request_delay_days: 3",
+        "storefront_origins: (none)",
+        "shopify_app_secret_set: true",
+    ]
+
+    bad = cli.fails("shop", "configure", "--shop-id", "shop-cfg", "--review-delay-days", "366")
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert "--review-delay-days" in bad.stderr and "0 to 365" in bad.stderr
+    unknown = cli.fails("shop", "configure", "--shop-id", "no-such-shop", "--json")
+    assert unknown.returncode == 1 and unknown.stdout == ""
+    message = json.loads(unknown.stderr.strip().splitlines()[-1])["error"]
+    assert "no-such-shop" in message and "not found" in message
+
+
 def _curl_parts(command: str) -> tuple[str, str, dict[str, str], str | None]:
     """(method, url, headers, body) of a curl command line printed by the CLI."""
     argv = shlex.split(command)

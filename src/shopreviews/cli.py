@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shlex
 import sys
 import time
@@ -265,7 +266,7 @@ def shop_configure(
     delay: int | None = None
     if delay_days is not None:
         # Parsed here rather than by typer, so a bad value is exit 1 like every other one.
-        if not delay_days.strip().isascii() or not delay_days.strip().isdigit():
+        if not re.fullmatch(r"[0-9]{1,9}", delay_days.strip()):
             fail(
                 as_json,
                 f"--review-delay-days: must be an integer from 0 to {shop_service.MAX_DELAY_DAYS}",

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.customers.models import Customer, CustomerExclusion, EmailUnsubscribe
+
+
+@dataclass(frozen=True)
+class ExclusionFilter:
+    email: str | None = None  # lower-cased
+    customer_id: str | None = None
+    sort_by: str = "created-descending"
+
+
+_EXCLUSION_ORDER = {
+    # Ties on created_at are broken by id in the same direction (README §3.10).
+    "created-descending": (CustomerExclusion.created_at.desc(), CustomerExclusion.id.desc()),
+    "created-ascending": (CustomerExclusion.created_at.asc(), CustomerExclusion.id.asc()),
+}
+EXCLUSION_SORTS = tuple(_EXCLUSION_ORDER)
 
 
 class CustomerRepository:
@@ -75,6 +92,18 @@ class CustomerRepository:
         )
         return (await self.session.execute(query)).scalars().all()
 
+    async def remove_customer_unsubscribes(self, email: str) -> int:
+        """Only the preference page of an email calls this: a customer reverses their own
+        unsubscribes; records made by a merchant or a platform stay."""
+        result = await self.session.execute(
+            delete(EmailUnsubscribe).where(
+                EmailUnsubscribe.shop_id == self.shop_id,
+                EmailUnsubscribe.email == email.lower(),
+                EmailUnsubscribe.origin == "customer",
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def is_unsubscribed(self, email: str, email_type: str) -> bool:
         """The suppression rule: a record for this type or for `all` stops the email."""
         if not email:
@@ -91,13 +120,64 @@ class CustomerRepository:
     def _exclusions(self) -> Select[CustomerExclusion]:
         return select(CustomerExclusion).where(CustomerExclusion.shop_id == self.shop_id)
 
-    async def exclusion_by_customer(self, customer_id: str) -> CustomerExclusion | None:
+    async def exclusion_by_customer(
+        self, customer_id: str, *, for_update: bool = False
+    ) -> CustomerExclusion | None:
         query = self._exclusions().where(CustomerExclusion.customer_id == customer_id)
+        if for_update:
+            query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def exclusion_by_email(self, email: str) -> CustomerExclusion | None:
+    async def exclusion_by_email(
+        self, email: str, *, for_update: bool = False
+    ) -> CustomerExclusion | None:
         query = self._exclusions().where(CustomerExclusion.email == email.lower())
+        if for_update:
+            query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    def _exclusion_conditions(self, flt: ExclusionFilter) -> list[ColumnElement[bool]]:
+        conditions = [CustomerExclusion.shop_id == self.shop_id]
+        if flt.email is not None:
+            conditions.append(CustomerExclusion.email == flt.email.lower())
+        if flt.customer_id is not None:
+            conditions.append(CustomerExclusion.customer_id == flt.customer_id)
+        return conditions
+
+    async def count_exclusions(self, flt: ExclusionFilter) -> int:
+        query = select(func.count(CustomerExclusion.id)).where(*self._exclusion_conditions(flt))
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def exclusions_page(
+        self, flt: ExclusionFilter, *, offset: int, limit: int
+    ) -> Sequence[CustomerExclusion]:
+        query = (
+            select(CustomerExclusion)
+            .where(*self._exclusion_conditions(flt))
+            .order_by(*_EXCLUSION_ORDER[flt.sort_by])
+            .offset(offset)
+            .limit(limit)
+        )
+        return (await self.session.execute(query)).scalars().all()
+
+    async def remove_exclusion(self, exclusion: CustomerExclusion) -> None:
+        await self.session.delete(exclusion)
+        await self.session.flush()
+
+    # Writes that may meet a unique index -------------------------------------------------
+
+    async def try_add(self, record: EmailUnsubscribe | CustomerExclusion) -> bool:
+        """Insert `record` inside a savepoint; False when a unique index refused it (a
+        concurrent request inserted the same key first). The transaction stays usable."""
+        if record.shop_id != self.shop_id:
+            raise ValueError("record of another shop")
+        try:
+            async with self.session.begin_nested():
+                self.session.add(record)
+                await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
 
     async def is_excluded(self, customer_id: str, email: str) -> bool:
         """An order matches an exclusion by its non-empty customer id or email."""

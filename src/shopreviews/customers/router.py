@@ -2,6 +2,88 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from shopreviews.auth.caller import Caller
+from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
+from shopreviews.customers import service as customer_service
+from shopreviews.customers.repository import EXCLUSION_SORTS, ExclusionFilter
+from shopreviews.customers.rules import parse_email
+from shopreviews.customers.schemas import (
+    CustomerExclusionOut,
+    CustomerExclusionPage,
+    ExclusionIn,
+    ExclusionKeyIn,
+    UnsubscribeIn,
+    UnsubscribeOut,
+)
+from shopreviews.kit.envelope import Envelope, InvalidArgument
+from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
+from shopreviews.kit.pagination import PageRequest
+from shopreviews.kit.params import QueryParams, parse_external_id
 
 router = APIRouter(prefix="/api/v1/openapi", tags=["customers"])
+
+ReadCustomers = Annotated[Caller, Depends(api_caller("read_customers"))]
+WriteCustomers = Annotated[Caller, Depends(api_caller("write_customers"))]
+
+
+@router.post("/email_unsubscribe", response_model=Envelope[UnsubscribeOut])
+async def email_unsubscribe(
+    body: UnsubscribeIn, caller: WriteCustomers, session: Session, ctx: Ctx
+) -> Envelope[UnsubscribeOut]:
+    """Stop one type of email (or all) to an address; an existing opt-out is kept unchanged."""
+    record = await customer_service.unsubscribe(session, caller, body, now=ctx.now_datetime())
+    return Envelope(data=record)
+
+
+@router.post("/create_customer_exclude", response_model=Envelope[CustomerExclusionOut])
+async def create_customer_exclude(
+    body: ExclusionIn, caller: WriteCustomers, session: Session, ctx: Ctx
+) -> Envelope[CustomerExclusionOut]:
+    """Stop review requests to a customer, by customer_id and/or email (idempotent)."""
+    record = await customer_service.create_exclusion(session, caller, body, now=ctx.now_datetime())
+    return Envelope(data=record)
+
+
+@router.post("/delete_customer_exclude", response_model=Envelope[CustomerExclusionOut])
+async def delete_customer_exclude(
+    body: ExclusionKeyIn, caller: WriteCustomers, session: Session
+) -> Envelope[CustomerExclusionOut]:
+    """Remove an exclusion by customer_id or email; unsubscribes are not affected."""
+    return Envelope(data=await customer_service.delete_exclusion(session, caller, body))
+
+
+def exclusion_filter(query: QueryParams) -> ExclusionFilter:
+    email = query.scalar("email")
+    customer_id = query.scalar("customer_id")
+    sort_by = query.scalar("sort_by") or "created-descending"
+    if sort_by not in EXCLUSION_SORTS:
+        raise InvalidArgument(f"sort_by must be one of {', '.join(EXCLUSION_SORTS)}")
+    return ExclusionFilter(
+        email=None if email is None else parse_email(email),
+        customer_id=None if customer_id is None else parse_external_id(customer_id, "customer_id"),
+        sort_by=sort_by,
+    )
+
+
+@router.get(
+    "/get_customer_excludes",
+    response_model=Envelope[CustomerExclusionPage],
+    openapi_extra=query_doc(
+        param("email", "exact address, case-insensitive"),
+        param("customer_id", "exact customer id [ext]"),
+        param("sort_by", "order of the list", enum=list(EXCLUSION_SORTS)),
+        PAGE,
+        PAGE_SIZE,
+    ),
+)
+async def get_customer_excludes(
+    caller: ReadCustomers, session: Session, query: Query
+) -> Envelope[CustomerExclusionPage]:
+    """List the shop's exclusions with pagination (alias get_customer_exclude_list)."""
+    flt = exclusion_filter(query)
+    page = PageRequest.from_query(query)
+    return Envelope(data=await customer_service.list_exclusions(session, caller, flt, page))

@@ -34,7 +34,9 @@ REVIEW_REQUEST_TYPES = ("review_request", "review_media_remind", "request_update
 
 def email_problem(value: str) -> str | None:
     """Why `value` is not an acceptable address, or None."""
-    if len(value) > MAX_EMAIL:
+    # Also after lower-casing: a few letters grow ("İ" -> "i̇"), and the lower-cased form is
+    # what is stored in a 254-character column.
+    if len(value) > MAX_EMAIL or len(value.lower()) > MAX_EMAIL:
         return f"must be at most {MAX_EMAIL} characters"
     local, at, domain = value.partition("@")
     if not at or not local or not domain or "@" in domain or any(c.isspace() for c in value):
@@ -43,10 +45,24 @@ def email_problem(value: str) -> str | None:
 
 
 def parse_email(value: Any, field: str = "email") -> str:
-    """A valid address, lower-cased (how every address is stored and compared)."""
+    """A valid address, trimmed and lower-cased (how every address is stored and compared).
+
+    Surrounding whitespace goes before validation (README §3.1), so the limit counts the
+    trimmed text."""
     if not isinstance(value, str):
         raise InvalidArgument(f"{field} must be a string")
-    problem = email_problem(value)
+    text = value.strip()
+    problem = email_problem(text)
     if problem:
         raise InvalidArgument(f"{field} {problem}")
-    return value.lower()
+    return text.lower()
+
+
+def parse_email_type(value: Any, field: str = "email_type") -> str:
+    """One of EMAIL_TYPES, exactly (after trimming)."""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{field} must be a string")
+    text = value.strip()
+    if text not in EMAIL_TYPES:
+        raise InvalidArgument(f"{field} must be one of {', '.join(EMAIL_TYPES)}")
+    return text

@@ -7,7 +7,15 @@ from fastapi import APIRouter, Request
 from shopreviews.auth.dependencies import Ctx, Merchant, Session, writes
 from shopreviews.kit.envelope import EmptyData, Envelope
 from shopreviews.merchants import service as merchant_service
-from shopreviews.merchants.schemas import LoginIn, LoginOut, OpenApiInformation, PrivateTokenOut
+from shopreviews.merchants.schemas import (
+    LoginIn,
+    LoginOut,
+    OpenApiInformation,
+    PrivateTokenOut,
+    ShopSettingsIn,
+)
+from shopreviews.shops import service as shop_service
+from shopreviews.shops.schemas import ShopSettingsOut
 
 router = APIRouter(tags=["merchant"])
 
@@ -55,4 +63,28 @@ async def reset_private_token(
     """Issue a new private token; the old one stops working immediately [ext]."""
     return Envelope(
         data=await merchant_service.reset_private_token(ctx, session, caller, ip=_ip(request))
+    )
+
+
+@router.get("/api/v1/merchant/settings", response_model=Envelope[ShopSettingsOut])
+async def get_settings(caller: Merchant, session: Session) -> Envelope[ShopSettingsOut]:
+    """The shop's intake settings; the Shopify app secret only as whether it is set [ext]."""
+    return Envelope(data=await shop_service.get_intake_settings(session, caller.shop_id))
+
+
+@router.post("/api/v1/merchant/settings", response_model=Envelope[ShopSettingsOut])
+async def update_settings(
+    body: ShopSettingsIn, caller: Merchant, ctx: Ctx, session: Session
+) -> Envelope[ShopSettingsOut]:
+    """Change intake settings; fields left out keep their value [ext]."""
+    return Envelope(
+        data=await shop_service.update_intake_settings(
+            ctx,
+            session,
+            caller.shop_id,
+            delay_days=body.review_request_delay_days,
+            origins=body.storefront_origins,
+            shopify_app_secret=body.shopify_app_secret,
+            now=ctx.now_datetime(),
+        )
     )

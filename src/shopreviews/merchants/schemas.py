@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
 from shopreviews.kit.schemas import In
+from shopreviews.shops import service as shop_service
 
 
 class LoginIn(In):
@@ -35,3 +39,56 @@ class OpenApiInformation(BaseModel):
 
 class PrivateTokenOut(BaseModel):
     private_token: str = Field(examples=["JAVLUtpYRUiTWyGvHL6Ctw=="])
+
+
+def _nullable(schema: dict[str, Any]) -> WithJsonSchema:
+    return WithJsonSchema({"anyOf": [schema, {"type": "null"}]})
+
+
+def _setting(check: Callable[[Any], Any]) -> BeforeValidator:
+    """The shop service's own rule as a field validator: one rule for the API and the CLI, and
+    a wrong JSON type is code 3 naming the field like any other bad value."""
+
+    def validate(value: Any) -> Any:
+        if value is None:
+            return None  # null: not given
+        try:
+            return check(value)
+        except shop_service.InvalidSetting as exc:
+            raise ValueError(exc.problem) from None
+
+    return BeforeValidator(validate)
+
+
+class ShopSettingsIn(In):
+    """Intake settings to change; a field left out (or null) keeps its value."""
+
+    review_request_delay_days: Annotated[
+        int | None,
+        _setting(shop_service.check_delay_days),
+        _nullable({"type": "integer", "minimum": 0, "maximum": shop_service.MAX_DELAY_DAYS}),
+    ] = Field(default=None, examples=[7])
+    storefront_origins: Annotated[
+        list[str] | None,
+        _setting(shop_service.check_origins),
+        _nullable(
+            {
+                "type": "array",
+                "items": {"type": "string", "maxLength": shop_service.MAX_ORIGIN_LENGTH},
+                "maxItems": shop_service.MAX_ORIGINS,
+                "description": "https://host[:port] (http only for localhost); replaces the list",
+            }
+        ),
+    ] = Field(default=None, examples=[["https://www.example-shop.com"]])
+    shopify_app_secret: Annotated[
+        str | None,
+        _setting(shop_service.check_secret),
+        _nullable(
+            {
+                "type": "string",
+                "maxLength": 255,
+                "writeOnly": True,
+                "description": 'write-only; 16 to 255 printable ASCII characters, "" removes it',
+            }
+        ),
+    ] = Field(default=None)

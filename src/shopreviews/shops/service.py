@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,8 +14,10 @@ from shopreviews.kit.crypto import new_shop_token
 from shopreviews.kit.envelope import AlreadyExists, InvalidArgument, NotFound
 from shopreviews.kit.models import utcnow
 from shopreviews.kit.params import SHOP_ID
+from shopreviews.orders import service as order_service
 from shopreviews.shops.models import Shop
 from shopreviews.shops.repository import ShopRepository
+from shopreviews.shops.schemas import ShopSettingsOut
 
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$"
@@ -72,3 +76,179 @@ async def reset_private_token(ctx: AppContext, session: AsyncSession, shop_id: s
     shop.updated_at = utcnow()
     await session.flush()
     return token
+
+
+# --- intake settings (docs/intake.md §1) ----------------------------------------------------
+
+DELAY_FIELD = "review_request_delay_days"
+ORIGINS_FIELD = "storefront_origins"
+SECRET_FIELD = "shopify_app_secret"  # noqa: S105 - a field name, not a secret
+MAX_DELAY_DAYS = 365
+MAX_ORIGINS = 10
+MAX_ORIGIN_LENGTH = 300
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+)
+_PORT = re.compile(r"[0-9]{1,5}")
+_SECRET = re.compile(r"[\x21-\x7e]{16,255}")  # printable ASCII, no space
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+class InvalidSetting(InvalidArgument):
+    """A setting breaks its rule: code 3, naming the setting (`field`) and why (`problem`)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def check_delay_days(value: object) -> int:
+    # bool is an int in Python, but `true` is no number of days.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DELAY_DAYS:
+        raise InvalidSetting(DELAY_FIELD, f"must be an integer from 0 to {MAX_DELAY_DAYS}")
+    return value
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 80 else value[:80] + "...")
+
+
+def check_origin(value: object) -> str:
+    """One origin in the form a browser sends it in `Origin`: lower-case scheme and host, no
+    default port, no trailing slash."""
+    if not isinstance(value, str) or not value:
+        raise InvalidSetting(ORIGINS_FIELD, "each item must be a non-empty string")
+    shown = _shown(value)
+    if len(value) > MAX_ORIGIN_LENGTH:
+        raise InvalidSetting(ORIGINS_FIELD, f"{shown} is longer than {MAX_ORIGIN_LENGTH}")
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise InvalidSetting(ORIGINS_FIELD, f"{shown} contains whitespace or control characters")
+    scheme, sep, rest = value.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in _DEFAULT_PORTS:
+        raise InvalidSetting(ORIGINS_FIELD, f"{shown} must look like https://host[:port]")
+    rest = rest.removesuffix("/")
+    if any(c in rest for c in "/?#"):
+        raise InvalidSetting(
+            ORIGINS_FIELD, f"{shown} must be an origin only: no path, query or fragment"
+        )
+    if "@" in rest:
+        raise InvalidSetting(ORIGINS_FIELD, f"{shown} must not contain user information")
+    host, port_text = _split_host_port(rest, shown)
+    if scheme == "http" and host not in LOOPBACK_HOSTS:
+        raise InvalidSetting(
+            ORIGINS_FIELD, f"{shown} must use https (http only for localhost, 127.0.0.1, [::1])"
+        )
+    if port_text is None:
+        return f"{scheme}://{host}"
+    if not _PORT.fullmatch(port_text) or not 1 <= int(port_text) <= 65535:
+        raise InvalidSetting(ORIGINS_FIELD, f"{shown} has an invalid port")
+    port = int(port_text)
+    return f"{scheme}://{host}" if port == _DEFAULT_PORTS[scheme] else f"{scheme}://{host}:{port}"
+
+
+def _split_host_port(rest: str, shown: str) -> tuple[str, str | None]:
+    """The lower-cased host ([IPv6] in brackets, IDN as punycode) and the port text, if any."""
+    bad_host = InvalidSetting(ORIGINS_FIELD, f"{shown} does not have a valid host")
+    if rest.startswith("["):
+        end = rest.find("]")
+        if end < 0:
+            raise bad_host
+        try:
+            address = ipaddress.IPv6Address(rest[1:end])
+        except ValueError:
+            raise bad_host from None
+        host, after = f"[{address.compressed}]", rest[end + 1 :]
+        if after and not after.startswith(":"):
+            raise bad_host
+        return host, after[1:] if after else None
+    host, colon, port_text = rest.partition(":")
+    host = host.lower()
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise bad_host from None
+    if not _HOST_NAME.fullmatch(host):
+        raise bad_host
+    return host, port_text if colon else None
+
+
+def check_origins(value: object) -> list[str]:
+    """The whole list, normalised, duplicates removed (first one kept)."""
+    if not isinstance(value, list | tuple):
+        raise InvalidSetting(ORIGINS_FIELD, "must be an array of origins")
+    origins = list(dict.fromkeys(check_origin(item) for item in value))
+    if len(origins) > MAX_ORIGINS:
+        raise InvalidSetting(ORIGINS_FIELD, f"at most {MAX_ORIGINS} origins")
+    return origins
+
+
+def check_secret(value: object) -> str:
+    """A Shopify app secret, or "" (remove it). The message never repeats the value."""
+    if not isinstance(value, str):
+        raise InvalidSetting(SECRET_FIELD, "must be a string")
+    if value and not _SECRET.fullmatch(value):
+        raise InvalidSetting(
+            SECRET_FIELD,
+            'must be 16 to 255 printable ASCII characters without spaces ("" removes it)',
+        )
+    return value
+
+
+def intake_settings(shop: Shop) -> ShopSettingsOut:
+    """The shop's intake settings; the secret only as whether it is set."""
+    return ShopSettingsOut(
+        review_request_delay_days=shop.review_request_delay_days,
+        storefront_origins=list(shop.storefront_origins or []),
+        shopify_app_secret_set=shop.shopify_app_secret_encrypted is not None,
+    )
+
+
+async def get_intake_settings(session: AsyncSession, shop_id: str) -> ShopSettingsOut:
+    shop = await ShopRepository(session).get(shop_id)
+    if shop is None:
+        raise NotFound(f"shop {shop_id} not found")
+    return intake_settings(shop)
+
+
+async def update_intake_settings(
+    ctx: AppContext,
+    session: AsyncSession,
+    shop_id: str,
+    *,
+    delay_days: object = None,
+    origins: object = None,
+    shopify_app_secret: object = None,
+    now: datetime,
+) -> ShopSettingsOut:
+    """Change the settings given (None keeps a value). Every value is checked before any is
+    written, so a refused call changes nothing. A new delay re-plans pending requests."""
+    delay = None if delay_days is None else check_delay_days(delay_days)
+    new_origins = None if origins is None else check_origins(origins)
+    secret = None if shopify_app_secret is None else check_secret(shopify_app_secret)
+    shop = await ShopRepository(session).get(shop_id)
+    if shop is None:
+        raise NotFound(f"shop {shop_id} not found")
+    delay_changed = delay is not None and delay != shop.review_request_delay_days
+    changed = delay_changed
+    if delay is not None and delay_changed:
+        shop.review_request_delay_days = delay
+    if new_origins is not None and new_origins != list(shop.storefront_origins or []):
+        shop.storefront_origins = new_origins  # a new list: JSON columns track assignment only
+        changed = True
+    if secret == "":
+        changed = changed or shop.shopify_app_secret_encrypted is not None
+        shop.shopify_app_secret_encrypted = None
+    elif secret is not None:
+        # Only the ciphertext is kept: the webhook HMAC check needs the secret back in clear.
+        shop.shopify_app_secret_encrypted = ctx.box.seal(secret)
+        changed = True
+    if changed:
+        shop.updated_at = now
+    await session.flush()
+    if delay_changed:
+        await order_service.replan(session, shop, now=now)
+    return intake_settings(shop)

@@ -1,0 +1,114 @@
+"""Request and response shapes of unsubscribes and exclusions (spec orders-events-customers.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
+
+from shopreviews.customers.rules import EMAIL_TYPES, MAX_EMAIL, parse_email, parse_email_type
+from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.pagination import Pagination
+from shopreviews.kit.schemas import ExternalId, In
+
+
+def _as_value_error(parse: Callable[[Any, str], str]) -> Callable[[Any], str]:
+    """A rules.py parser as a field validator: Pydantic names the field, so the message keeps
+    only the problem ("email: must be ...")."""
+
+    def validate(value: Any) -> str:
+        try:
+            return parse(value, "value")
+        except InvalidArgument as exc:
+            text = exc.message.removeprefix("invalid argument: ").removeprefix("value ")
+            raise ValueError(text) from None
+
+    return validate
+
+
+Email = Annotated[
+    str,
+    BeforeValidator(_as_value_error(parse_email)),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": MAX_EMAIL,
+            "description": "an address with exactly one @; stored and compared lower-cased",
+            "examples": ["jane@example.com"],
+        }
+    ),
+]
+EmailType = Annotated[
+    str,
+    BeforeValidator(_as_value_error(parse_email_type)),
+    WithJsonSchema({"type": "string", "enum": list(EMAIL_TYPES)}),
+]
+
+
+class CustomerIn(In):
+    """A body where JSON null, "" and blank strings mean "not given" (README §3.1, and the
+    spec's "non-empty" for exclusions), so a required field left empty reads as missing."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {
+                k: v
+                for k, v in data.items()
+                if v is not None and not (isinstance(v, str) and not v.strip())
+            }
+        return data
+
+
+class UnsubscribeIn(CustomerIn):
+    email: Email
+    email_type: EmailType = Field(examples=["review_request"])
+
+
+class UnsubscribeOut(BaseModel):
+    email: str = Field(examples=["jane@example.com"])
+    email_type: str = Field(examples=["review_request"])
+    created_at: str = Field(examples=["2026-06-05T07:21:56Z"])
+
+
+class ExclusionIn(CustomerIn):
+    """Body of create_customer_exclude: email and/or customer_id."""
+
+    email: Email | None = None
+    customer_id: ExternalId | None = Field(default=None, examples=["7712345678901"])
+
+    @model_validator(mode="after")
+    def _one_given(self) -> ExclusionIn:
+        if self.email is None and self.customer_id is None:
+            raise ValueError("give customer_id or email (or both)")
+        return self
+
+
+class ExclusionKeyIn(CustomerIn):
+    """Body of delete_customer_exclude: exactly one of customer_id and email."""
+
+    email: Email | None = None
+    customer_id: ExternalId | None = Field(default=None, examples=["7712345678901"])
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ExclusionKeyIn:
+        if (self.email is None) == (self.customer_id is None):
+            raise ValueError("give exactly one of customer_id and email")
+        return self
+
+
+class CustomerExclusionOut(BaseModel):
+    customer_id: str = Field(examples=["7712345678901"])
+    first_name: str = Field(examples=["Jane"])
+    last_name: str = Field(examples=["Doe"])
+    email: str = Field(examples=["jane@example.com"])
+    phone: str = Field(examples=[""])
+    created_at: str = Field(examples=["2026-06-05T07:21:56Z"])
+    updated_at: str = Field(examples=["2026-06-05T07:21:56Z"])
+
+
+class CustomerExclusionPage(BaseModel):
+    page: Pagination
+    list: list[CustomerExclusionOut]
