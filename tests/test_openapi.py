@@ -17,8 +17,16 @@ API_OPERATIONS = {
     ("post", "/api/v1/openapi/delete_review"),
     ("post", "/api/v1/openapi/update_review"),
     ("get", "/api/v1/openapi/get_rating"),
+    ("get", "/api/v1/openapi/get_orders"),
+    ("get", "/api/v1/openapi/get_customer_events"),
+    ("post", "/api/v1/openapi/email_unsubscribe"),
+    ("post", "/api/v1/openapi/create_customer_exclude"),
+    ("post", "/api/v1/openapi/delete_customer_exclude"),
+    ("get", "/api/v1/openapi/get_customer_excludes"),
 }
 MERCHANT_OPERATIONS = {
+    ("get", "/api/v1/merchant/settings"),
+    ("post", "/api/v1/merchant/settings"),
     ("post", "/api/v1/merchant/logout"),
     ("get", "/api/v1/openapi/get_open_api_information"),
     ("get", "/api/v1/openapi/get_open_api_private_token"),
@@ -30,6 +38,10 @@ REQUEST_BODIES = {
     "/api/v1/openapi/delete_review": "ReviewIdIn",
     "/api/v1/openapi/update_review": "ReviewUpdate",
     "/api/v1/merchant/login": "LoginIn",
+    "/api/v1/merchant/settings": "ShopSettingsIn",
+    "/api/v1/openapi/email_unsubscribe": "UnsubscribeIn",
+    "/api/v1/openapi/create_customer_exclude": "ExclusionIn",
+    "/api/v1/openapi/delete_customer_exclude": "ExclusionKeyIn",
 }
 RESPONSES = {
     ("get", "/api/v1/openapi/get_review"): ("Envelope_ReviewOut_", "ReviewOut"),
@@ -53,6 +65,26 @@ RESPONSES = {
         "PrivateTokenOut",
     ),
     ("get", "/"): ("Envelope_EmptyData_", "EmptyData"),
+    ("get", "/api/v1/openapi/get_orders"): ("Envelope_OrderPage_", "OrderPage"),
+    ("get", "/api/v1/openapi/get_customer_events"): (
+        "Envelope_CustomerEventPage_",
+        "CustomerEventPage",
+    ),
+    ("post", "/api/v1/openapi/email_unsubscribe"): ("Envelope_UnsubscribeOut_", "UnsubscribeOut"),
+    ("post", "/api/v1/openapi/create_customer_exclude"): (
+        "Envelope_CustomerExclusionOut_",
+        "CustomerExclusionOut",
+    ),
+    ("post", "/api/v1/openapi/delete_customer_exclude"): (
+        "Envelope_CustomerExclusionOut_",
+        "CustomerExclusionOut",
+    ),
+    ("get", "/api/v1/openapi/get_customer_excludes"): (
+        "Envelope_CustomerExclusionPage_",
+        "CustomerExclusionPage",
+    ),
+    ("get", "/api/v1/merchant/settings"): ("Envelope_ShopSettingsOut_", "ShopSettingsOut"),
+    ("post", "/api/v1/merchant/settings"): ("Envelope_ShopSettingsOut_", "ShopSettingsOut"),
 }
 ENVELOPE_FIELDS = ["code", "message", "time", "request_id", "data"]
 HTTP_METHODS = {"get", "post", "put", "delete", "patch", "head", "options"}
