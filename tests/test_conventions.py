@@ -483,6 +483,27 @@ async def test_logs_never_contain_the_private_token(
     assert "log test password" not in logged
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/email/review/41.SIGNATUREsignature1234",
+        "/email/unsubscribe/41.SIGNATUREsignature1234",
+        "/email/open/41.SIGNATUREsignature1234.gif",
+    ],
+)
+async def test_access_log_redacts_email_link_tokens(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, path: str
+) -> None:
+    # The token of an email link is the customer's credential (review as them, unsubscribe).
+    caplog.set_level(logging.INFO, logger="shopreviews")
+    response = await client.get(path)
+    assert response.status_code == 404  # not a genuine token
+    lines = [r.getMessage() for r in caplog.records if r.name == "shopreviews.access"]
+    assert len(lines) == 1
+    assert "SIGNATUREsignature1234" not in lines[0]
+    assert path.split(".")[0] + ".[redacted]" in lines[0]
+
+
 def test_redact_query_unit() -> None:
     assert redact_query("") == ""
     redacted = redact_query("a=1&password=hunter2&Sign=abc&state=s&code_verifier=v&b=2")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -80,6 +81,15 @@ def canonical_path(path: str) -> str:
         if name in LEGACY_NAMES:
             path = API_PREFIX + LEGACY_NAMES[name]
     return path
+
+
+# Paths whose last segment is a credential: the signed links of review-request emails.
+_TOKEN_IN_PATH = re.compile(r"^(/email/(?:open|review|unsubscribe)/[0-9]+\.)[^/]+$")
+
+
+def redact_path(path: str) -> str:
+    """The path with a link token's signature replaced, for logs."""
+    return _TOKEN_IN_PATH.sub(r"\1[redacted]", path)
 
 
 def redact_query(query: str) -> str:
@@ -195,7 +205,7 @@ class ConventionsMiddleware:
             access_log.info(
                 "%s %s%s %s %.1fms",
                 scope["method"],
-                original_path,
+                redact_path(original_path),
                 "?" + redact_query(scope.get("query_string", b"").decode("latin-1"))
                 if scope.get("query_string")
                 else "",
