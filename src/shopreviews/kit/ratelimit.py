@@ -26,6 +26,10 @@ class RateLimiter:
         self.signin_failures: RateLimitItem = parse(
             f"{settings.signin_failures_per_15min}/15 minutes"
         )
+        # The public storefront endpoint, counted per shop and client IP (docs/intake.md §4).
+        self.storefront_events: RateLimitItem = RateLimitItemPerMinute(
+            settings.storefront_events_per_minute
+        )
 
     async def hit(self, item: RateLimitItem, key: str) -> None:
         """Count one request for `key`; code 8 / HTTP 429 with Retry-After when over."""
