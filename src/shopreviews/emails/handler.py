@@ -95,13 +95,21 @@ class ReviewRequestHandler:
                 request.lease_owner = request.lease_until = None
                 request.last_error = f"cancelled: {reason}"
                 return None
-            email = message.review_request(
-                self.ctx.settings,
-                shop,
-                order,
-                links.links(self.ctx, request.id),
-                public_url=self.ctx.public_url,
-            )
+            try:
+                email = message.review_request(
+                    self.ctx.settings,
+                    shop,
+                    order,
+                    links.links(self.ctx, request.id),
+                    public_url=self.ctx.public_url,
+                    now=now,
+                )
+            except message.Unsendable as exc:
+                # Refused for good before any SMTP server saw it (as a 5xx would be); raising
+                # instead would leave the job to come back every lease, forever.
+                self._end(request, order, f"unsendable: {exc}", now=now)
+                log.warning("review request %s cannot be sent: %s", request.id, exc)
+                return None
             request.send_started_at = now
             request.message_id = str(email["Message-ID"])
             request.attempts += 1
@@ -118,10 +126,18 @@ class ReviewRequestHandler:
         request.status = JobStatus.SUCCEEDED
         request.lease_owner = request.lease_until = None
         request.last_error = "interrupted while sending; recorded as sent, never sent twice"
+        _record_sent(order, started or order.updated_at)
+
+    @staticmethod
+    def _end(request: ReviewRequest, order: Order, error: str, *, now: datetime) -> None:
+        """The request failed for good: dead, and the order Cancelled if it was waiting."""
+        request.status = JobStatus.DEAD
+        request.lease_owner = request.lease_until = None
+        request.last_error = error[:2000]
         if order.status == OrderStatus.SCHEDULED:
-            order.status = OrderStatus.SENT
-            order.sent_at = started
-            order.updated_at = started or order.updated_at
+            order.status = OrderStatus.CANCELLED
+            order.cancel_reason = "send_failed"
+            order.updated_at = now
 
     async def _sent(self, outgoing: Outgoing) -> None:
         now = self.ctx.now_datetime()
@@ -130,13 +146,12 @@ class ReviewRequestHandler:
             if found is None:
                 return
             request, order, _ = found
+            # Sent, whatever happened meanwhile (an orders/cancelled webhook during the SMTP
+            # conversation cancelled a request that was already on its way).
             request.status = JobStatus.SUCCEEDED
             request.lease_owner = request.lease_until = None
             request.last_error = ""
-            if order.status == OrderStatus.SCHEDULED:
-                order.status = OrderStatus.SENT
-                order.sent_at = now
-                order.updated_at = now
+            _record_sent(order, now)
         log.info("review request %s sent", outgoing.request_id)
 
     async def _failed(self, outgoing: Outgoing, exc: SendFailed) -> None:
@@ -147,17 +162,26 @@ class ReviewRequestHandler:
                 return
             request, order, _ = found
             request.send_started_at = None  # the server refused it: nothing was sent
+            if request.status != JobStatus.PENDING:
+                # Cancelled meanwhile (the order was cancelled), or recorded by a worker that
+                # took over after this one's lease ran out: that outcome stands.
+                return
             request.lease_owner = request.lease_until = None
             request.last_error = str(exc)[:2000]
             if exc.permanent or request.attempts > len(RETRY_AFTER):
-                request.status = JobStatus.DEAD
-                if order.status == OrderStatus.SCHEDULED:
-                    order.status = OrderStatus.CANCELLED
-                    order.cancel_reason = "send_failed"
-                    order.updated_at = now
+                self._end(request, order, str(exc), now=now)
                 log.warning("review request %s failed for good: %s", request.id, exc)
             else:
                 request.run_at = now + RETRY_AFTER[request.attempts - 1]
                 log.info(
                     "review request %s will be retried at %s: %s", request.id, request.run_at, exc
                 )
+
+
+def _record_sent(order: Order, at: datetime) -> None:
+    """The email went out: a Scheduled order becomes Sent, and every order keeps when."""
+    if order.sent_at is None:
+        order.sent_at = at
+        order.updated_at = at
+    if order.status == OrderStatus.SCHEDULED:
+        order.status = OrderStatus.SENT

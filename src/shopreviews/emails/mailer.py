@@ -41,8 +41,9 @@ class Mailer:
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
+            first = exc.recipients[0]
             raise SendFailed(
-                f"recipient refused: {exc.recipients[0].message}",
+                f"recipient refused: SMTP {first.code}: {first.message}",
                 permanent=all(code >= 500 for code in codes),
             ) from None
         except aiosmtplib.SMTPResponseException as exc:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -19,18 +21,60 @@ templates = Environment(
 )
 
 
+class Unsendable(ValueError):
+    """The order's address cannot be written as the recipient of an email (the intake accepts
+    any address with one @ and no spaces; not all of them are addresses SMTP can carry)."""
+
+
+def one_line(text: str) -> str:
+    """Header text on one line: line breaks and other control characters become spaces (a
+    customer or order name from a webhook may hold them; a header must not)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def recipient(email: str, name: str) -> Address:
+    """The To address, exactly the order's address (an internationalized domain in its ASCII
+    form); Unsendable when the address cannot be written as it is."""
+    local, _, domain = email.rpartition("@")
+    if not local.isascii():
+        raise Unsendable(f"{email!r}: a non-ASCII local part needs SMTPUTF8, which is not used")
+    try:
+        domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
+        address = Address(display_name=one_line(name), addr_spec=f"{local}@{domain}")
+    except (ValueError, UnicodeError, IndexError) as exc:
+        raise Unsendable(f"{email!r} is not a deliverable address: {exc}") from None
+    # The email package drops what it cannot parse ("a(b)@x" becomes "a@x"): the message would
+    # go to someone else.
+    if address.addr_spec.lower() != f"{local}@{domain}".lower():
+        raise Unsendable(f"{email!r} would be written as {address.addr_spec!r}")
+    return address
+
+
 def review_request(
-    settings: Settings, shop: Shop, order: Order, links: dict[str, str], *, public_url: str
+    settings: Settings,
+    shop: Shop,
+    order: Order,
+    links: dict[str, str],
+    *,
+    public_url: str,
+    now: datetime,
 ) -> EmailMessage:
     context = {"shop": shop, "order": order, "links": links, "products": order.products}
     message = EmailMessage()
-    shop_name = shop.name or shop.myshopify_domain
+    shop_name = one_line(shop.name or shop.myshopify_domain)
     name = f" {order.order_name}" if order.order_name else ""
-    message["Subject"] = f"How was your order{name} from {shop_name}?"
+    message["Subject"] = one_line(f"How was your order{name} from {shop_name}?")
     _, from_address = parseaddr(settings.smtp_from)
     message["From"] = Address(display_name=shop_name, addr_spec=from_address)
-    message["To"] = Address(display_name=order.customer_name, addr_spec=order.customer_email)
-    message["Date"] = formatdate(localtime=False)
+    to = recipient(order.customer_email, order.customer_name)
+    try:
+        message["To"] = to
+        written = message["To"].addresses
+    except (ValueError, MessageError) as exc:
+        raise Unsendable(f"{order.customer_email!r} cannot be written in a header: {exc}") from None
+    if [a.addr_spec for a in written] != [to.addr_spec]:
+        raise Unsendable(f"{order.customer_email!r} would be written as {written!r}")
+    message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid("review-request", domain=urlsplit(public_url).hostname)
     message["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -39,4 +83,8 @@ def review_request(
     message.add_alternative(
         templates.get_template("review_request.html").render(context), subtype="html"
     )
+    try:
+        message.as_bytes()  # what the SMTP client will do: fail here, before anything is sent
+    except (ValueError, UnicodeError, MessageError) as exc:
+        raise Unsendable(f"the message cannot be written: {exc}") from None
     return message

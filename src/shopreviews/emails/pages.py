@@ -10,6 +10,9 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -29,7 +32,7 @@ templates = Environment(
     loader=PackageLoader("shopreviews.emails", "templates"),
     autoescape=select_autoescape(default=True),
 )
-# A 1x1 transparent GIF (43 bytes).
+# A 1x1 transparent GIF (42 bytes).
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 DEAD_LINK = "This link is not valid. Use the link in your most recent email."
 MAX_FORM_BYTES = 64 * 1024
@@ -49,11 +52,36 @@ def _ua(request: Request) -> str:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """A url-encoded form body; repeated fields keep their last value."""
+    """A form body, url-encoded or multipart/form-data (RFC 8058 recommends multipart for the
+    one-click unsubscribe POST of mail clients); repeated fields keep their last value."""
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return {}
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() == "multipart/form-data":
+        return _multipart(content_type, body)
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, str]:
+    """The text fields of a multipart/form-data body (file parts are ignored)."""
+    try:
+        head = f"Content-Type: {content_type}\r\n\r\n".encode("ascii")
+    except UnicodeEncodeError:
+        return {}
+    parsed = BytesParser(policy=policy.HTTP).parsebytes(head + body)
+    if not isinstance(parsed, EmailMessage) or not parsed.is_multipart():
+        return {}
+    fields: dict[str, str] = {}
+    for part in parsed.iter_parts():
+        disposition = part.get("content-disposition")
+        name = getattr(disposition, "params", {}).get("name")
+        if part.get_content_disposition() != "form-data" or not name or part.get_filename():
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            fields[str(name)] = payload.decode(part.get_content_charset() or "utf-8", "replace")
+    return fields
 
 
 async def _with_link(
@@ -95,7 +123,8 @@ async def _review_page(
 ) -> HTMLResponse:
     products = await email_service.reviewable(session, link)
     if all(p["reviewed"] for p in products):
-        return _html("thanks.html", shop=link.shop, status=status if problem else 200)
+        # A resubmission (a second click, the back button) is told why nothing was stored.
+        return _html("thanks.html", status, shop=link.shop, problem=problem)
     return _html(
         "review_form.html",
         status,

@@ -119,6 +119,7 @@ async def submit_review(
             {
                 "product_id": product_id,
                 "product_title": product.get("title") or None,
+                "product_handle": product.get("handle") or None,
                 "order_id": link.order.order_id,
                 "rating": form.get("rating", ""),
                 "author": form.get("author", "").strip() or link.order.customer_name or "Customer",
@@ -137,7 +138,9 @@ async def submit_review(
     # The shop's own review service: the same validation, aggregates and review/created event.
     caller = Caller(shop_id=link.shop.shop_id, kind="hmac")
     review = await review_service.create(session, caller, body, now=now)
-    if link.order.status != OrderStatus.EVALUATED:
+    # Evaluated from Scheduled, Sent or Opened (docs/intake.md §2.3). A Cancelled order stays
+    # Cancelled: its email can be out when the cancellation came while it was being sent.
+    if link.order.status in (OrderStatus.SCHEDULED, OrderStatus.SENT, OrderStatus.OPENED):
         link.order.status = OrderStatus.EVALUATED
         link.order.evaluated_at = now
         link.order.updated_at = now
@@ -182,16 +185,15 @@ async def unsubscribe(
     repo = CustomerRepository(session, link.shop.shop_id)
     if await repo.unsubscribe(email, email_type) is not None:
         return
-    session.add(
-        EmailUnsubscribe(
-            shop_id=link.shop.shop_id,
-            email=email,
-            email_type=email_type,
-            origin=UnsubscribeOrigin.CUSTOMER,
-            created_at=now,
-        )
+    record = EmailUnsubscribe(
+        shop_id=link.shop.shop_id,
+        email=email,
+        email_type=email_type,
+        origin=UnsubscribeOrigin.CUSTOMER,
+        created_at=now,
     )
-    await session.flush()
+    if not await repo.try_add(record):
+        return  # a concurrent request (a double click, the mail client's one-click) was first
     await customer_events.record(
         session,
         link.shop.shop_id,

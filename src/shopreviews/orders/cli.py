@@ -10,7 +10,7 @@ import typer
 
 from shopreviews.context import AppContext
 from shopreviews.kit.cli import JsonOpt, emit, fail, run_migrated
-from shopreviews.orders.importer import import_orders, read_file
+from shopreviews.orders.importer import import_orders, lines_of, read_file
 
 orders_app = typer.Typer(help="Orders for review requests.", no_args_is_help=True)
 
@@ -23,10 +23,7 @@ def import_command(
 ) -> None:
     """Import orders (one JSON object per line); re-importing a file changes nothing."""
     try:
-        if file == "-":
-            lines = sys.stdin.read().splitlines()
-        else:
-            lines = Path(file).read_text(encoding="utf-8").splitlines()
+        lines = lines_of(sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes())
     except (OSError, UnicodeDecodeError) as exc:
         fail(as_json, f"cannot read {file}: {exc}")
     orders, errors = read_file(lines)

@@ -12,6 +12,7 @@ from shopreviews.context import AppContext
 from shopreviews.customers.rules import parse_email
 from shopreviews.kit.envelope import ApiError, InvalidArgument, NotFound
 from shopreviews.kit.params import parse_external_id
+from shopreviews.kit.schemas import unstorable_text
 from shopreviews.kit.timefmt import parse_time
 from shopreviews.orders import service as order_service
 from shopreviews.orders.service import OrderFacts
@@ -27,15 +28,24 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _text(row: dict[str, Any], name: str, limit: int) -> str:
+def _text(row: dict[str, Any], name: str, limit: int, *, label: str = "") -> str:
     value = row.get(name)
+    label = label or name
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidArgument(f"{name} must be a string")
+        raise InvalidArgument(f"{label} must be a string")
+    _storable(value, label)
     if len(value.strip()) > limit:
-        raise InvalidArgument(f"{name} must be at most {limit} characters")
+        raise InvalidArgument(f"{label} must be at most {limit} characters")
     return value.strip()
+
+
+def _storable(value: str, name: str) -> None:
+    """U+0000 and lone surrogate escapes ("\\ud800") parse as JSON but cannot be stored."""
+    problem = unstorable_text(value)
+    if problem is not None:
+        raise InvalidArgument(f"{name} {problem.removeprefix('text ')}")
 
 
 def _time(row: dict[str, Any], name: str, *, required: bool = False) -> datetime | None:
@@ -62,41 +72,54 @@ def _products(value: Any) -> list[dict[str, Any]]:
         products.append(
             {
                 "product_id": parse_external_id(item["product_id"], f"products[{i}].product_id"),
-                "title": _text(item, "title", 255),
-                "handle": _text(item, "handle", 255),
+                "title": _text(item, "title", 255, label=f"products[{i}].title"),
+                "handle": _text(item, "handle", 255, label=f"products[{i}].handle"),
             }
         )
     return products
+
+
+def _email(value: Any) -> str:
+    if isinstance(value, str):
+        _storable(value, "customer_email")
+    return parse_email(value, "customer_email")
 
 
 def parse_line(text: str) -> OrderFacts:
     """One line of the file as order facts; code 3 naming the field otherwise."""
     try:
         row = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidArgument("not valid JSON") from None
     if not isinstance(row, dict):
         raise InvalidArgument("each line must be a JSON object")
     if row.get("order_id") is None:
         raise InvalidArgument("order_id is required")
+    order_id = parse_external_id(row["order_id"], "order_id")
     email, customer_id = row.get("customer_email"), row.get("customer_id")
-    if customer_id not in (None, ""):
-        customer_id = parse_external_id(customer_id, "customer_id")
     created_at = _time(row, "created_at", required=True)
     assert created_at is not None
     return OrderFacts(
-        order_id=parse_external_id(row["order_id"], "order_id"),
+        order_id=order_id,
         created_at=created_at,
         order_name=_text(row, "order_name", 64),
         customer_id=""
         if customer_id in (None, "")
         else parse_external_id(customer_id, "customer_id"),
-        customer_email="" if email in (None, "") else parse_email(email, "customer_email"),
+        customer_email="" if email in (None, "") else _email(email),
         customer_name=_text(row, "customer_name", 255),
         products=_products(row.get("products")),
         fulfilled_at=_time(row, "fulfilled_at"),
         cancelled_at=_time(row, "cancelled_at"),
     )
+
+
+def lines_of(raw: bytes) -> list[str]:
+    """The lines of a UTF-8 file (a leading byte-order mark is dropped); UnicodeDecodeError
+    when it is not UTF-8. Lines end at \\n only (\\r\\n too: JSON ignores the \\r):
+    str.splitlines() would also split inside a JSON string at U+2028, U+2029 or U+0085,
+    which JSON allows unescaped."""
+    return raw.decode("utf-8-sig").split("\n")
 
 
 def read_file(lines: Iterable[str]) -> tuple[list[OrderFacts], list[str]]:

@@ -11,14 +11,14 @@ from fastapi import APIRouter, Depends, Request
 from shopreviews.auth.caller import Caller
 from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
 from shopreviews.kit.envelope import Envelope, InvalidArgument, Unauthenticated
-from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
+from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, body_doc, param, query_doc
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.params import CREATED_SORTS, created_sort_ascending, time_bounds
 from shopreviews.orders import service as order_service
 from shopreviews.orders import shopify
 from shopreviews.orders.models import OrderStatus
 from shopreviews.orders.repository import OrderFilter
-from shopreviews.orders.schemas import OrderPage, OrderReceived
+from shopreviews.orders.schemas import OrderPage, OrderReceived, ShopifyOrderIn
 from shopreviews.shops.repository import ShopRepository
 
 log = logging.getLogger("shopreviews.orders")
@@ -78,10 +78,7 @@ async def get_orders(caller: ReadOrders, session: Session, query: Query) -> Enve
             param("X-Shopify-Hmac-Sha256", "base64 HMAC-SHA256 of the raw body", required=True)
             | {"in": "header"},
         ],
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        },
+        **body_doc(ShopifyOrderIn),
     },
 )
 async def shopify_order_webhook(
@@ -105,7 +102,7 @@ async def shopify_order_webhook(
         raise InvalidArgument(f"X-Shopify-Topic must be one of {', '.join(shopify.TOPICS)}")
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise InvalidArgument("the body is not valid JSON") from None
     now = ctx.now_datetime()
     facts = shopify.order_facts(topic, payload, now=now)

@@ -74,18 +74,12 @@ async def receive(session: AsyncSession, shop: Shop, facts: OrderFacts, *, now: 
     repo = OrderRepository(session, shop.shop_id)
     order = await _upsert(repo, facts, now=now)
     if facts.customer_id:
-        await CustomerRepository(session, shop.shop_id).remember_customer(
-            facts.customer_id,
-            email=facts.customer_email,
-            first_name=facts.first_name,
-            last_name=facts.last_name,
-            phone=facts.phone,
-            now=now,
-        )
+        await _remember_customer(session, shop.shop_id, facts, now=now)
     if facts.cancelled_at is not None:
         await cancel(repo, order, "cancelled", now=now, at=facts.cancelled_at)
     elif facts.fulfilled_at is not None and order.fulfilled_at is None:
         order.fulfilled_at = facts.fulfilled_at
+        order.updated_at = now
         await plan(session, shop, order, now=now)
     await session.flush()
     return order
@@ -111,16 +105,47 @@ async def _upsert(repo: OrderRepository, facts: OrderFacts, *, now: datetime) ->
         except IntegrityError:
             order = await repo.get(facts.order_id, for_update=True)
             assert order is not None
-    # Descriptive fields follow the latest report; empty values never erase known ones.
-    for name in ("order_name", "customer_id", "customer_email", "customer_name"):
-        value = getattr(facts, name)
-        if value:
+    # Descriptive fields follow the latest report; empty values never erase known ones. A
+    # report that changes nothing (a retried webhook, a re-imported file) writes nothing.
+    changes: dict[str, Any] = {
+        name: getattr(facts, name)
+        for name in ("order_name", "customer_id", "customer_email", "customer_name", "products")
+        if getattr(facts, name)
+    }
+    changes["created_at"] = facts.created_at
+    changed = False
+    for name, value in changes.items():
+        if getattr(order, name) != value:
             setattr(order, name, value)
-    if facts.products:
-        order.products = facts.products
-    order.created_at = facts.created_at
-    order.updated_at = now
+            changed = True
+    if changed:
+        order.updated_at = now
     return order
+
+
+async def _remember_customer(
+    session: AsyncSession, shop_id: str, facts: OrderFacts, *, now: datetime
+) -> None:
+    """Update the shop's customer record, unless it already says all this (a replay or a
+    re-import writes nothing). In a savepoint: two orders of one new customer arriving at
+    once on PostgreSQL both insert the record; the loser then updates the winner's."""
+    customers = CustomerRepository(session, shop_id)
+    details = {
+        "email": facts.customer_email,
+        "first_name": facts.first_name,
+        "last_name": facts.last_name,
+        "phone": facts.phone,
+    }
+    known = await customers.customer_by_id(facts.customer_id)
+    if known is not None and all(
+        not value or getattr(known, name) == value for name, value in details.items()
+    ):
+        return
+    try:
+        async with session.begin_nested():
+            await customers.remember_customer(facts.customer_id, now=now, **details)
+    except IntegrityError:
+        await customers.remember_customer(facts.customer_id, now=now, **details)
 
 
 async def plan(session: AsyncSession, shop: Shop, order: Order, *, now: datetime) -> None:
@@ -138,6 +163,7 @@ async def plan(session: AsyncSession, shop: Shop, order: Order, *, now: datetime
     run_at = max(order.fulfilled_at + delay, now)
     order.status = OrderStatus.SCHEDULED
     order.scheduled_at = run_at
+    order.updated_at = now
     await repo.add_request(ReviewRequest(shop_id=shop.shop_id, order_pk=order.id, run_at=run_at))
     session.info["wake_jobs"] = True
 
@@ -162,13 +188,17 @@ async def cancel(
     now: datetime,
     at: datetime | None = None,
 ) -> None:
-    """Status 6 and no request; an Evaluated order keeps its status (the review exists)."""
+    """Status 6 and no pending request. An Evaluated order keeps its status (the review
+    exists); a Sent or Opened one only becomes 6 when the order itself was cancelled."""
     if reason == "cancelled" and order.cancelled_at is None:
         order.cancelled_at = at or now
+        order.updated_at = now
     if order.status in (OrderStatus.EVALUATED, OrderStatus.CANCELLED):
         return
-    if order.status in (OrderStatus.SENT, OrderStatus.OPENED):
-        return  # the email is out; a later cancellation changes nothing the customer sees
+    if order.status in (OrderStatus.SENT, OrderStatus.OPENED) and reason != "cancelled":
+        return  # the email is out; a later exclusion or unsubscribe changes nothing
+    # A cancelled order is final unless Evaluated (docs/intake.md §2.1, §2.3), also after its
+    # email went out: sent_at stays, so the send is still visible to get_orders.
     order.status = OrderStatus.CANCELLED
     order.cancel_reason = reason
     order.updated_at = now

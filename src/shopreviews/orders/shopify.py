@@ -11,11 +11,13 @@ from typing import Any
 from shopreviews.customers.rules import email_problem
 from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.params import parse_external_id
+from shopreviews.kit.schemas import unstorable_text
 from shopreviews.kit.timefmt import parse_time
 from shopreviews.orders.service import OrderFacts
 
 TOPICS = ("orders/create", "orders/fulfilled", "orders/cancelled")
 MAX_PRODUCTS = 100
+MAX_ID_DIGITS = 64
 
 
 def signature_matches(secret: str, body: bytes, header: str) -> bool:
@@ -25,7 +27,24 @@ def signature_matches(secret: str, body: bytes, header: str) -> bool:
 
 
 def _text(value: Any, limit: int) -> str:
-    return value.strip()[:limit] if isinstance(value, str) else ""
+    """A descriptive text field, cut to `limit`; what no database can store (U+0000, lone
+    surrogate escapes such as "\\ud800") is dropped rather than refusing the order."""
+    if not isinstance(value, str):
+        return ""
+    text = value.replace("\x00", "")
+    if unstorable_text(text) is not None:
+        text = text.encode("utf-8", "ignore").decode("utf-8")
+    return text.strip()[:limit]
+
+
+def _order_id(value: Any) -> str:
+    """Shopify's order id: an integer or a digit string (docs/intake.md §2.1)."""
+    text = value.strip() if isinstance(value, str) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        text = str(value)
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > MAX_ID_DIGITS:
+        raise InvalidArgument(f"id must be an integer or a string of 1 to {MAX_ID_DIGITS} digits")
+    return text
 
 
 def _time(value: Any, field: str) -> datetime:
@@ -41,7 +60,7 @@ def order_facts(topic: str, order: Any, *, now: datetime) -> OrderFacts:
         raise InvalidArgument("the body must be a JSON object (a Shopify order)")
     if order.get("id") is None:
         raise InvalidArgument("id is required")
-    order_id = parse_external_id(order["id"], "id")
+    order_id = _order_id(order["id"])
     if order.get("created_at") is None:
         raise InvalidArgument("created_at is required")
     created_at = _time(order["created_at"], "created_at")
@@ -55,7 +74,7 @@ def order_facts(topic: str, order: Any, *, now: datetime) -> OrderFacts:
         if isinstance(candidate, str) and candidate.strip():
             email = candidate.strip()
             break
-    if email and email_problem(email):
+    if email and (email_problem(email) or unstorable_text(email)):
         email = ""  # Shopify allows orders without a usable address; they get no request
     first, last = _text(customer.get("first_name"), 255), _text(customer.get("last_name"), 255)
     name = _text(order.get("name"), 64)
