@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shopreviews.context import AppContext
+from shopreviews.orders.repository import OrderRepository
 from tests.emails.conftest import Clock
 from tests.emails.helpers import (
     DAY,
@@ -17,6 +18,7 @@ from tests.emails.helpers import (
     EmailShop,
     SmtpServer,
     fulfilled_order,
+    order_row,
     requests,
     run_worker,
 )
@@ -73,7 +75,7 @@ async def test_an_internationalized_domain_is_written_in_ascii(
         "{tag}@example.com>",
     ],
 )
-async def test_an_address_an_email_cannot_carry_ends_the_request(
+async def test_an_address_an_email_cannot_carry_is_never_planned(
     email_ctx: AppContext, shop: EmailShop, clock: Clock, smtp: SmtpServer, template: str
 ) -> None:
     tag = uuid.uuid4().hex[:12]
@@ -81,14 +83,38 @@ async def test_an_address_an_email_cannot_carry_ends_the_request(
     answer = await fulfilled_order(
         shop, customer, created=clock.now - 8 * DAY, fulfilled=clock.now - 7 * DAY
     )
+    # Status 6 at fulfilment, with no request to send.
+    assert answer["status"] == 6
+    assert answer["order_id"] not in await requests(email_ctx, shop.shop_id)
+    assert (await order_row(email_ctx, shop.shop_id, answer["order_id"])).cancel_reason == (
+        "bad_email"
+    )
+    await run_worker(email_ctx)
+    # Nothing went anywhere (not to a shortened address either).
+    assert [m for m in smtp.messages() if tag in str(m.get_all("X-Envelope-To"))] == []
+
+
+async def test_an_address_changed_to_an_unsendable_one_cancels_the_request(
+    email_ctx: AppContext, shop: EmailShop, clock: Clock, smtp: SmtpServer
+) -> None:
+    tag = uuid.uuid4().hex[:12]
+    answer = await fulfilled_order(
+        shop,
+        Customer(f"jane.{tag}@example.com"),
+        created=clock.now - 8 * DAY,
+        fulfilled=clock.now - 7 * DAY,
+    )
     assert answer["status"] == 2
+    # A later report of the order carries an address no email can be written to.
+    async with email_ctx.db.session(write=True) as session:
+        order = await OrderRepository(session, shop.shop_id).get(answer["order_id"])
+        assert order is not None
+        order.customer_email = f"{tag}(comment)@example.com"
     await run_worker(email_ctx)
     row = (await requests(email_ctx, shop.shop_id))[answer["order_id"]]
-    assert (row.status, row.order_status, row.cancel_reason) == ("dead", 6, "send_failed")
-    assert row.last_error.startswith("unsendable:")
+    # Checked again when due: cancelled before anything is sent.
+    assert (row.status, row.order_status, row.cancel_reason) == ("cancelled", 6, "bad_email")
     assert (row.attempts, row.send_started_at, row.lease_owner) == (0, None, None)
-    # Nothing went anywhere (not to a shortened address either), and it never comes back.
     assert [m for m in smtp.messages() if tag in str(m.get_all("X-Envelope-To"))] == []
     clock.advance(DAY)
     assert await run_worker(email_ctx) == 0
-    assert (await shop.order(answer["order_id"]))["status"] == 6

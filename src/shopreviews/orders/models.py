@@ -43,7 +43,7 @@ class Order(Base):
     customer_name: Mapped[str] = mapped_column(String(255), default="")
     status: Mapped[int] = mapped_column(SmallInteger, default=OrderStatus.WAITING)
     # Why the order is Cancelled (status 6): cancelled, excluded, unsubscribed, no_email,
-    # too_old, send_failed.
+    # bad_email, too_old, shop_disabled, send_failed.
     cancel_reason: Mapped[str] = mapped_column(String(32), default="")
     # [{product_id, title, handle}]: what the review form asks about.
     products: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

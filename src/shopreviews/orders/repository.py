@@ -27,14 +27,28 @@ async def request_with_order(
     session: AsyncSession, request_id: int, *, for_update: bool = False
 ) -> tuple[ReviewRequest, Order] | None:
     """A review request and its order by request id. The one lookup not filtered by shop: it
-    serves the signed links of emails, whose id tells the shop."""
+    serves the worker and the signed links of emails, whose id tells the shop.
+
+    `for_update` locks the order row, then the request row: the order intake locks in the same
+    order (the order, then its request), so the two never deadlock on PostgreSQL."""
+    if for_update:
+        order_pk = select(ReviewRequest.order_pk).where(ReviewRequest.id == request_id)
+        order = (
+            await session.execute(
+                select(Order).where(Order.id == order_pk.scalar_subquery()).with_for_update()
+            )
+        ).scalar_one_or_none()
+        request = (
+            await session.execute(
+                select(ReviewRequest).where(ReviewRequest.id == request_id).with_for_update()
+            )
+        ).scalar_one_or_none()
+        return None if order is None or request is None else (request, order)
     query = (
         select(ReviewRequest, Order)
         .join(Order, Order.id == ReviewRequest.order_pk)
         .where(ReviewRequest.id == request_id)
     )
-    if for_update:
-        query = query.with_for_update(of=ReviewRequest)
     row = (await session.execute(query)).first()
     return None if row is None else (row[0], row[1])
 
@@ -98,10 +112,12 @@ class OrderRepository:
 
     # Review requests ----------------------------------------------------------------------
 
-    async def request_of(self, order_pk: int) -> ReviewRequest | None:
+    async def request_of(self, order_pk: int, *, for_update: bool = False) -> ReviewRequest | None:
         query = select(ReviewRequest).where(
             ReviewRequest.shop_id == self.shop_id, ReviewRequest.order_pk == order_pk
         )
+        if for_update:
+            query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def add_request(self, request: ReviewRequest) -> None:

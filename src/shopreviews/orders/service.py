@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
 from shopreviews.customers.repository import CustomerRepository
+from shopreviews.emails.message import Unsendable, recipient
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.timefmt import rfc3339
@@ -75,6 +76,8 @@ async def receive(session: AsyncSession, shop: Shop, facts: OrderFacts, *, now: 
     order = await _upsert(repo, facts, now=now)
     if facts.customer_id:
         await _remember_customer(session, shop.shop_id, facts, now=now)
+    if facts.fulfilled_at is not None and order.fulfilled_at is None and facts.cancelled_at:
+        order.fulfilled_at = facts.fulfilled_at  # fulfilled, then cancelled (e.g. refunded)
     if facts.cancelled_at is not None:
         await cancel(repo, order, "cancelled", now=now, at=facts.cancelled_at)
     elif facts.fulfilled_at is not None and order.fulfilled_at is None:
@@ -172,6 +175,10 @@ async def stop_reason(session: AsyncSession, shop_id: str, order: Order) -> str 
     """Why this order's customer must not get a review request, or None."""
     if not order.customer_email:
         return "no_email"
+    try:
+        recipient(order.customer_email, order.customer_name)
+    except Unsendable:
+        return "bad_email"  # accepted at intake, but no email can carry it as it is
     customers = CustomerRepository(session, shop_id)
     if await customers.is_excluded(order.customer_id, order.customer_email):
         return "excluded"
@@ -202,7 +209,7 @@ async def cancel(
     order.status = OrderStatus.CANCELLED
     order.cancel_reason = reason
     order.updated_at = now
-    request = await repo.request_of(order.id)
+    request = await repo.request_of(order.id, for_update=True)
     if request is not None and request.status == JobStatus.PENDING:
         request.status = JobStatus.CANCELLED
         request.lease_owner = None
