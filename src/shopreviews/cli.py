@@ -3,14 +3,12 @@ platform | webhooks | sign`."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 import shlex
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -18,7 +16,7 @@ import typer
 
 from shopreviews import migrate as migrations
 from shopreviews.context import AppContext
-from shopreviews.kit.cli import JsonOpt, emit, fail, load_settings
+from shopreviews.kit.cli import JsonOpt, emit, fail, load_settings, with_ctx
 from shopreviews.kit.envelope import ApiError
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.signing import sign_request
@@ -49,17 +47,6 @@ def _setup() -> None:
     # Before any command builds a context: the key-file notice (settings) and other log lines
     # go to stderr in the configured format, never to stdout where --json output goes.
     configure_logging(load_settings())
-
-
-def _with_ctx(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
-    async def run() -> T:
-        ctx = AppContext.build(settings)
-        try:
-            return await work(ctx)
-        finally:
-            await ctx.db.dispose()
-
-    return asyncio.run(run())
 
 
 def _check_key_for_scale_out(settings: Settings) -> None:
@@ -166,7 +153,7 @@ def shop_create(
         }
 
     try:
-        data = _with_ctx(settings, work)
+        data = with_ctx(settings, work)
     except ApiError as exc:
         fail(as_json, exc.message)
     emit(as_json, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
@@ -195,7 +182,7 @@ def shop_list(as_json: JsonOpt = False) -> None:
                 for s in await ShopRepository(session).list()
             ]
 
-    rows = _with_ctx(settings, work)
+    rows = with_ctx(settings, work)
     if as_json:
         typer.echo(json.dumps({"shops": rows}, ensure_ascii=False))
     else:
@@ -293,7 +280,7 @@ def shop_configure(
         return {"shop_id": shop_id, **out.model_dump()}
 
     try:
-        data = _with_ctx(settings, work)
+        data = with_ctx(settings, work)
     except shop_service.InvalidSetting as exc:
         fail(as_json, f"{_SETTING_OPTIONS[exc.field]}: {exc.problem}")
     except ApiError as exc:
@@ -322,7 +309,7 @@ def merchant_create(
         return {"id": str(user.id), "shop_id": user.shop_id, "email": user.email}
 
     try:
-        data = _with_ctx(settings, work)
+        data = with_ctx(settings, work)
     except ApiError as exc:
         fail(as_json, exc.message)
     emit(as_json, data, f"merchant user {data['email']} created for shop {data['shop_id']}")
@@ -348,7 +335,7 @@ def merchant_set_password(
             )
 
     try:
-        _with_ctx(settings, work)
+        with_ctx(settings, work)
     except ApiError as exc:
         fail(as_json, exc.message)
     emit(
@@ -435,7 +422,7 @@ def demo(
         _check_key_for_scale_out(settings)
     migrations.upgrade(settings)
     base = settings.base_url(host, port)
-    info = _with_ctx(settings, lambda ctx: seed(ctx, progress=lambda m: typer.echo(m, err=True)))
+    info = with_ctx(settings, lambda ctx: seed(ctx, progress=lambda m: typer.echo(m, err=True)))
     url = f"{base}/api/v1/openapi/get_reviews?page=1&page_size=5"
     _, command = signed_curl(
         "GET", url, info["public_token"], info["private_token"], None, str(int(time.time()))

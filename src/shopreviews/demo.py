@@ -6,13 +6,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
 from shopreviews.context import AppContext
 from shopreviews.customer_events import service as customer_events
+from shopreviews.customer_events.schemas import StorefrontEventType
 from shopreviews.customer_events.service import NewEvent
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.merchants import service as merchant_service
@@ -33,15 +34,8 @@ DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - a published demo credential
 REVIEW_COUNT = 200
 ORDER_COUNT = 40
 EVENT_COUNT = 60
-STOREFRONT_EVENTS = ["VIEW_REVIEW"] * 6 + [
-    "EXPAND_CONTENT",
-    "CLICK_REVIEW",
-    "PAGINATION",
-    "FILTER_REVIEW",
-    "SORT_REVIEW",
-    "CLICK_MEDIA",
-    "CLOSE_VIDEO_POPUP",
-]
+# Views are the most common storefront event.
+STOREFRONT_EVENTS = ["VIEW_REVIEW"] * 6 + list(get_args(StorefrontEventType))
 
 PRODUCTS = [
     (

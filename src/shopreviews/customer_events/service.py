@@ -25,7 +25,7 @@ from shopreviews.customer_events.schemas import (
 from shopreviews.customers.rules import parse_email
 from shopreviews.events import service as events
 from shopreviews.kit.envelope import InvalidArgument, NotFound, PermissionDenied
-from shopreviews.kit.pagination import PageRequest, Pagination
+from shopreviews.kit.pagination import PageRequest, fetch_page
 from shopreviews.kit.params import (
     QueryParams,
     created_sort_ascending,
@@ -131,13 +131,10 @@ async def list_events(
     session: AsyncSession, caller: Caller, flt: CustomerEventFilter, page: PageRequest
 ) -> CustomerEventPage:
     repo = CustomerEventRepository(session, caller.shop_id)
-    count = await repo.count(flt)
-    rows = (
-        await repo.page(flt, offset=page.offset, limit=page.page_size)
-        if page.offset < count
-        else []
+    pagination, rows = await fetch_page(
+        page, repo.count(flt), lambda offset, limit: repo.page(flt, offset=offset, limit=limit)
     )
-    return CustomerEventPage(page=Pagination.of(page, count), list=[to_out(r) for r in rows])
+    return CustomerEventPage(page=pagination, list=[to_out(r) for r in rows])
 
 
 # --- storefront intake (docs/intake.md §4) --------------------------------------------------

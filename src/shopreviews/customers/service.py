@@ -27,7 +27,7 @@ from shopreviews.customers.schemas import (
     UnsubscribeOut,
 )
 from shopreviews.kit.envelope import NotFound
-from shopreviews.kit.pagination import PageRequest, Pagination
+from shopreviews.kit.pagination import PageRequest, fetch_page
 from shopreviews.kit.timefmt import rfc3339
 
 # A refused insert means another request won the race; its row is then visible, so one retry
@@ -182,12 +182,9 @@ async def list_exclusions(
     session: AsyncSession, caller: Caller, flt: ExclusionFilter, page: PageRequest
 ) -> CustomerExclusionPage:
     repo = CustomerRepository(session, caller.shop_id)
-    count = await repo.count_exclusions(flt)
-    rows = (
-        await repo.exclusions_page(flt, offset=page.offset, limit=page.page_size)
-        if page.offset < count
-        else []
+    pagination, rows = await fetch_page(
+        page,
+        repo.count_exclusions(flt),
+        lambda offset, limit: repo.exclusions_page(flt, offset=offset, limit=limit),
     )
-    return CustomerExclusionPage(
-        page=Pagination.of(page, count), list=[exclusion_out(r) for r in rows]
-    )
+    return CustomerExclusionPage(page=pagination, list=[exclusion_out(r) for r in rows])

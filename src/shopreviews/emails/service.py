@@ -62,28 +62,32 @@ def _event(link: Link, event_type: str, user_agent: str, **ids: str) -> NewEvent
 
 async def opened(session: AsyncSession, link: Link, *, user_agent: str, now: datetime) -> None:
     """The pixel: the first load marks the order Opened and records OPEN_EMAIL."""
-    if link.request.opened_at is not None:
-        return
-    link.request.opened_at = now
-    if link.order.status == OrderStatus.SENT:
-        link.order.status = OrderStatus.OPENED
-        link.order.updated_at = now
-    await customer_events.record(
-        session, link.shop.shop_id, _event(link, customer_events.OPEN_EMAIL, user_agent), now=now
-    )
+    await _first_look(session, link, "opened_at", customer_events.OPEN_EMAIL, user_agent, now)
 
 
 async def clicked(session: AsyncSession, link: Link, *, user_agent: str, now: datetime) -> None:
     """The review link: the first visit records CLICK_EMAIL. A click proves the email was
     opened even when its images were blocked, so a Sent order becomes Opened too."""
-    if link.request.clicked_at is not None:
+    await _first_look(session, link, "clicked_at", customer_events.CLICK_EMAIL, user_agent, now)
+
+
+async def _first_look(
+    session: AsyncSession,
+    link: Link,
+    seen_at: str,
+    event_type: str,
+    user_agent: str,
+    now: datetime,
+) -> None:
+    """Once per email and kind (mail clients and scanners load images and links repeatedly)."""
+    if getattr(link.request, seen_at) is not None:
         return
-    link.request.clicked_at = now
+    setattr(link.request, seen_at, now)
     if link.order.status == OrderStatus.SENT:
         link.order.status = OrderStatus.OPENED
         link.order.updated_at = now
     await customer_events.record(
-        session, link.shop.shop_id, _event(link, customer_events.CLICK_EMAIL, user_agent), now=now
+        session, link.shop.shop_id, _event(link, event_type, user_agent), now=now
     )
 
 

@@ -44,10 +44,8 @@ def load_settings() -> Settings:
         fail(False, f"invalid settings: {problems}")
 
 
-def run_migrated(as_json: bool, work: Callable[[AppContext], Awaitable[T]]) -> T:
-    """Run `work` with a context on the migrated database; API errors become a clear exit 1."""
-    settings = load_settings()
-    migrations.upgrade(settings)
+def with_ctx(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    """Run `work` with a context built from `settings`, then release its connections."""
 
     async def run() -> T:
         ctx = AppContext.build(settings)
@@ -56,7 +54,14 @@ def run_migrated(as_json: bool, work: Callable[[AppContext], Awaitable[T]]) -> T
         finally:
             await ctx.db.dispose()
 
+    return asyncio.run(run())
+
+
+def run_migrated(as_json: bool, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    """Run `work` with a context on the migrated database; API errors become a clear exit 1."""
+    settings = load_settings()
+    migrations.upgrade(settings)
     try:
-        return asyncio.run(run())
+        return with_ctx(settings, work)
     except ApiError as exc:
         fail(as_json, exc.message.removeprefix("invalid argument: "))

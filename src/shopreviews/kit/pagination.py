@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -43,3 +45,17 @@ class Pagination(BaseModel):
     def of(cls, request: PageRequest, count: int) -> Pagination:
         total = -(-count // request.page_size) if count else 0
         return cls(page=request.page, page_size=request.page_size, total_page=total, count=count)
+
+
+T = TypeVar("T")
+
+
+async def fetch_page(
+    request: PageRequest,
+    count: Awaitable[int],
+    rows: Callable[[int, int], Awaitable[Sequence[T]]],
+) -> tuple[Pagination, Sequence[T]]:
+    """Count the matches, then read the page's rows (offset, limit) only if the page has any."""
+    total = await count
+    found = await rows(request.offset, request.page_size) if request.offset < total else []
+    return Pagination.of(request, total), found

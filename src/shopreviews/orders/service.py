@@ -13,7 +13,7 @@ from shopreviews.auth.caller import Caller
 from shopreviews.customers.repository import CustomerRepository
 from shopreviews.emails.message import Unsendable, recipient
 from shopreviews.kit.jobs import JobStatus
-from shopreviews.kit.pagination import PageRequest, Pagination
+from shopreviews.kit.pagination import PageRequest, fetch_page
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
 from shopreviews.orders.repository import OrderFilter, OrderRepository
@@ -61,13 +61,10 @@ async def list_orders(
     session: AsyncSession, caller: Caller, flt: OrderFilter, page: PageRequest
 ) -> OrderPage:
     repo = OrderRepository(session, caller.shop_id)
-    count = await repo.count(flt)
-    rows = (
-        await repo.page(flt, offset=page.offset, limit=page.page_size)
-        if page.offset < count
-        else []
+    pagination, rows = await fetch_page(
+        page, repo.count(flt), lambda offset, limit: repo.page(flt, offset=offset, limit=limit)
     )
-    return OrderPage(page=Pagination.of(page, count), list=[to_out(o) for o in rows])
+    return OrderPage(page=pagination, list=[to_out(o) for o in rows])
 
 
 async def receive(session: AsyncSession, shop: Shop, facts: OrderFacts, *, now: datetime) -> Order:

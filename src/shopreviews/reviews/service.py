@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopreviews.auth.caller import Caller
 from shopreviews.events import service as events
 from shopreviews.kit.envelope import InvalidArgument, NotFound
-from shopreviews.kit.pagination import PageRequest, Pagination
+from shopreviews.kit.pagination import PageRequest, fetch_page
 from shopreviews.kit.timefmt import display, rfc3339
 from shopreviews.reviews.models import STORE_PRODUCT_ID, Product, Review
 from shopreviews.reviews.query import RatingTarget
@@ -78,15 +78,12 @@ async def list_reviews(
     session: AsyncSession, caller: Caller, flt: ReviewFilter, page: PageRequest
 ) -> ReviewPage:
     repo = ReviewRepository(session, caller.shop_id)
-    count = await repo.count(flt)
-    rows = (
-        await repo.page(flt, offset=page.offset, limit=page.page_size)
-        if page.offset < count
-        else []
+    pagination, rows = await fetch_page(
+        page, repo.count(flt), lambda offset, limit: repo.page(flt, offset=offset, limit=limit)
     )
     products = await repo.products({r.product_id for r in rows if r.product_id != STORE_PRODUCT_ID})
     return ReviewPage(
-        page=Pagination.of(page, count),
+        page=pagination,
         list=[to_out(r, products.get(r.product_id)) for r in rows],
     )
 
