@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from shopreviews.context import AppContext
 from shopreviews.merchants import service as merchant_service
+from shopreviews.merchants.models import AuditEntry
 from shopreviews.orders import service as order_service
 from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
 from shopreviews.shops import service as shop_service
@@ -242,6 +243,30 @@ async def test_the_secret_is_write_only_and_stored_encrypted(
     row = await shop_row(ctx, owner.shop_id)
     assert row.shopify_app_secret_encrypted is not None
     assert ctx.box.open(row.shopify_app_secret_encrypted) == newer
+
+
+async def test_secret_changes_are_audit_logged(
+    ctx: AppContext, client: httpx.AsyncClient, owner: Owner
+) -> None:
+    async def actions() -> list[str]:
+        async with ctx.db.session(write=False) as session:
+            rows = await session.execute(
+                select(AuditEntry.action, AuditEntry.actor)
+                .where(AuditEntry.shop_id == owner.shop_id)
+                .order_by(AuditEntry.id)
+            )
+            return [f"{action} by {actor}" for action, actor in rows.all()]
+
+    before = await actions()
+    ok(await change(client, owner, {"review_request_delay_days": 3}))  # not a secret change
+    ok(await change(client, owner, {"shopify_app_secret": SECRET}))
+    ok(await change(client, owner, {"shopify_app_secret": ""}))
+    added = (await actions())[len(before) :]
+    assert [a.split(" by ")[0] for a in added] == [
+        "set_shopify_app_secret",
+        "remove_shopify_app_secret",
+    ]
+    assert all(a.split(" by ")[1].startswith("merchant:") for a in added)
 
 
 async def test_an_empty_secret_removes_it(

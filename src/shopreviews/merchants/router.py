@@ -74,17 +74,17 @@ async def get_settings(caller: Merchant, session: Session) -> Envelope[ShopSetti
 
 @router.post("/api/v1/merchant/settings", response_model=Envelope[ShopSettingsOut])
 async def update_settings(
-    body: ShopSettingsIn, caller: Merchant, ctx: Ctx, session: Session
+    body: ShopSettingsIn, caller: Merchant, request: Request, ctx: Ctx, session: Session
 ) -> Envelope[ShopSettingsOut]:
     """Change intake settings; fields left out keep their value [ext]."""
     return Envelope(
-        data=await shop_service.update_intake_settings(
+        data=await merchant_service.update_settings(
             ctx,
             session,
-            caller.shop_id,
+            caller,
             delay_days=body.review_request_delay_days,
             origins=body.storefront_origins,
             shopify_app_secret=body.shopify_app_secret,
-            now=ctx.now_datetime(),
+            ip=_ip(request),
         )
     )

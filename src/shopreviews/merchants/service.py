@@ -18,6 +18,7 @@ from shopreviews.merchants.schemas import LoginIn, LoginOut, OpenApiInformation,
 from shopreviews.shops import service as shop_service
 from shopreviews.shops.models import Shop
 from shopreviews.shops.repository import ShopRepository
+from shopreviews.shops.schemas import ShopSettingsOut
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 128
@@ -164,3 +165,30 @@ async def reset_private_token(
     token = await shop_service.reset_private_token(ctx, session, caller.shop_id)
     await _audit(session, caller, "reset_private_token", ip)
     return PrivateTokenOut(private_token=token)
+
+
+async def update_settings(
+    ctx: AppContext,
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    delay_days: int | None,
+    origins: list[str] | None,
+    shopify_app_secret: str | None,
+    ip: str,
+) -> ShopSettingsOut:
+    """Change the shop's intake settings; a change of the Shopify app secret is audit-logged
+    (it decides which order webhooks are believed)."""
+    settings = await shop_service.update_intake_settings(
+        ctx,
+        session,
+        caller.shop_id,
+        delay_days=delay_days,
+        origins=origins,
+        shopify_app_secret=shopify_app_secret,
+        now=ctx.now_datetime(),
+    )
+    if shopify_app_secret is not None:
+        action = "set_shopify_app_secret" if shopify_app_secret else "remove_shopify_app_secret"
+        await _audit(session, caller, action, ip)
+    return settings
