@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from shopreviews.kit.crypto import SecretBox, derive_key
 from shopreviews.kit.db import Database
 from shopreviews.kit.ratelimit import RateLimiter
+from shopreviews.kit.storage import Storage, build_storage
 from shopreviews.settings import Settings
 
 
@@ -25,6 +26,16 @@ class AppContext:
     clock: Callable[[], float] = field(default=time.time)
     # Signs the links of review-request emails (emails/links.py).
     link_key: bytes = b""
+    # Signs local upload policies and video upload tokens (media/policy.py).
+    upload_key: bytes = b""
+    storage: Storage | None = None
+    # Base URL of media files: SHOPREVIEWS_MEDIA_PUBLIC_URL, else <public URL>/media.
+    media_url: str = ""
+
+    def media_storage(self) -> Storage:
+        if self.storage is None:
+            self.storage = build_storage(self.settings)
+        return self.storage
 
     def now(self) -> int:
         return int(self.clock())
@@ -36,12 +47,20 @@ class AppContext:
     @classmethod
     def build(cls, settings: Settings, *, public_url: str | None = None) -> AppContext:
         secret_key = settings.resolved_secret_key()
+        public_url = public_url or settings.base_url()
+        upload_key = (
+            settings.upload_signing_key.get_secret_value().encode()
+            if settings.upload_signing_key
+            else derive_key(secret_key, "upload-policy")
+        )
         return cls(
             settings=settings,
             db=Database(settings),
             box=SecretBox(secret_key),
             session_key=derive_key(secret_key, "merchant-session"),
             link_key=derive_key(secret_key, "email-links"),
+            upload_key=upload_key,
             limiter=RateLimiter(settings),
-            public_url=public_url or settings.base_url(),
+            public_url=public_url,
+            media_url=(settings.media_public_url or f"{public_url}/media").rstrip("/"),
         )

@@ -22,6 +22,8 @@ from shopreviews.kit.envelope import EmptyData, Envelope, install_exception_hand
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.middleware import ConventionsMiddleware
 from shopreviews.kit.openapi_params import DOCUMENTED_BODIES
+from shopreviews.media.files import router as media_files
+from shopreviews.media.router import router as media_router
 from shopreviews.merchants.router import router as merchant_router
 from shopreviews.oauth.pages import router as consent_pages
 from shopreviews.oauth.router import oauth_errors as oauth_error_router
@@ -77,6 +79,8 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.include_router(customer_event_router)
     app.include_router(storefront_router)
     app.include_router(email_pages)
+    app.include_router(media_router)
+    app.include_router(media_files)
 
     @app.get("/", response_model=Envelope[EmptyData], tags=["probe"])
     async def probe() -> Envelope[EmptyData]:

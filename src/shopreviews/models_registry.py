@@ -6,6 +6,7 @@ from shopreviews.customer_events import models as _customer_events  # noqa: F401
 from shopreviews.customers import models as _customers  # noqa: F401
 from shopreviews.events import models as _events  # noqa: F401
 from shopreviews.kit.models import Base
+from shopreviews.media import models as _media  # noqa: F401
 from shopreviews.merchants import models as _merchants  # noqa: F401
 from shopreviews.oauth import models as _oauth  # noqa: F401
 from shopreviews.orders import models as _orders  # noqa: F401

@@ -52,9 +52,21 @@ class Settings(BaseSettings):
     webhook_user_agent: str = "ShopReviews-Webhooks/1"
     # `serve` runs the job worker in-process unless this is off (`serve --no-worker`).
     run_worker: bool = True
-    storage_backend: str = "local"
+    # Media uploads (spec media.md): where files live and the limits of uploads.
+    storage_backend: Literal["local", "s3"] = "local"
     media_dir: Path = Path("media")
-    media_public_url: str | None = None
+    media_public_url: str | None = None  # default <public URL>/media; required with s3
+    upload_signing_key: SecretStr | None = None  # default: derived from the secret key
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # an S3-compatible store; unset: AWS
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_session_token: SecretStr | None = None
+    image_max_bytes: int = 10 * 1024 * 1024
+    video_max_bytes: int = 200 * 1024 * 1024
+    image_max_pixels: int = 40_000_000
+    upload_credential_seconds: int = 600
     # Review-request email (docs/intake.md §3.1). No host: no email is sent; requests wait.
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -12,6 +12,7 @@ from shopreviews.kit.envelope import EmptyData, Envelope, InvalidArgument
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.params import parse_id
+from shopreviews.media.review_media import ReviewMedia
 from shopreviews.reviews import query as review_query
 from shopreviews.reviews import service as review_service
 from shopreviews.reviews.schemas import (
@@ -78,7 +79,13 @@ async def create_review(
     body: ReviewCreate, caller: WriteReviews, session: Session, ctx: Ctx
 ) -> CreateReviewEnvelope:
     """Create a review; its id is also given at the top level of the envelope."""
-    review = await review_service.create(session, caller, body, now=ctx.now_datetime())
+    review = await review_service.create(
+        session,
+        caller,
+        body,
+        now=ctx.now_datetime(),
+        check_media=ReviewMedia(ctx, session).resolve,
+    )
     return CreateReviewEnvelope(id=review.id, data=review)
 
 

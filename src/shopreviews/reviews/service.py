@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,8 +89,17 @@ async def list_reviews(
     )
 
 
+# Checks media URLs on this server's storage (media.review_media.ReviewMedia.resolve).
+MediaCheck = Callable[[str, list[dict[str, Any]]], Awaitable[list[dict[str, Any]]]]
+
+
 async def create(
-    session: AsyncSession, caller: Caller, body: ReviewCreate, *, now: datetime
+    session: AsyncSession,
+    caller: Caller,
+    body: ReviewCreate,
+    *,
+    now: datetime,
+    check_media: MediaCheck | None = None,
 ) -> ReviewOut:
     commented_at: datetime = body.commented_at or now
     if commented_at > now + MAX_FUTURE:
@@ -122,7 +132,7 @@ async def create(
             is_featured=body.is_featured,
             is_published=body.is_published,
             is_top=body.is_top,
-            media=body.media,
+            media=await check_media(caller.shop_id, body.media) if check_media else body.media,
             reply_content=reply_content,
             reply_at=reply_at,
             created_at=now,

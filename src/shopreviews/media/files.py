@@ -1,0 +1,158 @@
+"""The local backend's own endpoints (spec media.md): the image POST, the video PUT, their CORS
+preflights, and serving files under /media/{key}. Errors are envelopes; every answer of the
+upload endpoints carries the open CORS headers, so browsers can read them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.types import Message
+
+from shopreviews.auth.dependencies import Ctx, Session
+from shopreviews.kit.envelope import (
+    ApiError,
+    EnvelopeResponse,
+    InvalidArgument,
+    NotFound,
+    error_response,
+)
+from shopreviews.kit.storage import LocalStorage
+from shopreviews.media import keys, uploads
+from shopreviews.media.repository import UploadRepository
+from shopreviews.media.schemas import UploadedOut
+
+router = APIRouter(prefix="/media", include_in_schema=False)
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, PUT, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+}
+SUCCESS_STATUSES = {"200": 200, "201": 201, "204": 204}
+FORM_OVERHEAD = 64 * 1024  # the policy, signature and other fields around the file
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _ok(data: UploadedOut, status: int = 200) -> Response:
+    if status == 204:
+        return Response(status_code=204, headers=CORS)
+    # The success envelope (code 0) through the same builder as errors, with the CORS headers.
+    return error_response(
+        0, "success", data=data.model_dump(exclude_none=True), status=status, headers=CORS
+    )
+
+
+def _refused(exc: ApiError) -> EnvelopeResponse:
+    return error_response(
+        exc.code,
+        exc.message,
+        data=exc.data,
+        status=exc.http_status,
+        headers={**CORS, **(exc.headers or {})},
+    )
+
+
+async def _with_cors(work: Callable[[], Awaitable[Response]]) -> Response:
+    try:
+        return await work()
+    except ApiError as exc:
+        return _refused(exc)
+
+
+@router.options("")
+@router.options("/upload/{token}")
+async def preflight() -> Response:
+    return Response(status_code=204, headers={**CORS, "Access-Control-Max-Age": "600"})
+
+
+def _capped(request: Request, limit: int) -> Request:
+    """The request with its body cut off past `limit` bytes (reading stops there)."""
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise _TooLarge
+        return message
+
+    return Request(request.scope, receive)
+
+
+@router.post("")
+async def upload_image(request: Request, ctx: Ctx, session: Session) -> Response:
+    async def work() -> Response:
+        limit = ctx.settings.image_max_bytes + FORM_OVERHEAD
+        try:
+            form = await _capped(request, limit).form(max_files=1, max_fields=20)
+        except _TooLarge:
+            raise InvalidArgument(
+                f"file must be at most {ctx.settings.image_max_bytes} bytes"
+            ) from None
+        except MultiPartException as exc:
+            raise InvalidArgument(f"the body is not a valid multipart form: {exc}") from None
+        items = form.multi_items()
+        files = [(name, value) for name, value in items if isinstance(value, UploadFile)]
+        if len(files) != 1 or files[0][0] != "file" or items[-1][0] != "file":
+            raise InvalidArgument("send exactly one file, as the form's last field, named file")
+        upload = files[0][1]
+        assert isinstance(upload, UploadFile)
+        fields = {name: value for name, value in items if isinstance(value, str)}
+        status = fields.get("success_action_status", "200")
+        if status not in SUCCESS_STATUSES:
+            raise InvalidArgument("success_action_status must be 200, 201 or 204")
+        data = await upload.read(ctx.settings.image_max_bytes + 1)
+        result = await uploads.receive_image(
+            ctx, session, fields=fields, file_name=upload.filename or "", data=data
+        )
+        return _ok(result, SUCCESS_STATUSES[status])
+
+    return await _with_cors(work)
+
+
+@router.put("/upload/{token}")
+async def upload_video(token: str, request: Request, ctx: Ctx, session: Session) -> Response:
+    async def work() -> Response:
+        grant = uploads.read_video_grant(ctx, token)
+        size = uploads.check_video_headers(
+            grant, request.headers.get("content-type", ""), request.headers.get("content-length")
+        )
+
+        async def body() -> AsyncIterator[bytes]:
+            async for chunk in request.stream():
+                yield chunk
+
+        result = await uploads.receive_video(ctx, session, grant, declared_size=size, body=body())
+        return _ok(result)
+
+    return await _with_cors(work)
+
+
+@router.get("/{key:path}")
+async def serve(key: str, ctx: Ctx, session: Session) -> Response:
+    storage = ctx.media_storage()
+    original = key.removesuffix(keys.THUMBNAIL_SUFFIX)
+    record = await UploadRepository(session).by_key(original)
+    if not isinstance(storage, LocalStorage) or record is None or keys.key_problem(original):
+        raise NotFound(f"not found: no media file {key}")
+    if key != original and record.thumbnail_key != key:
+        raise NotFound(f"not found: no media file {key}")
+    path = storage.path(key)
+    if not path.is_file():
+        raise NotFound(f"not found: no media file {key}")
+    return FileResponse(
+        path,
+        media_type="image/jpeg" if key != original else record.content_type,
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "inline",
+            "Cache-Control": "public, max-age=31536000, immutable",
+        },
+    )

@@ -1,0 +1,34 @@
+"""Uploaded media files: one row per object a shop uploaded and the server checked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shopreviews.kit.models import Base, BigId, UTCDateTime
+
+IMAGE = "image"
+VIDEO = "video"
+
+
+class MediaUpload(Base):
+    """A stored object: recorded at upload (local backend) or when first used in a review
+    (s3 backend, after a HEAD of the object), so later uses need no storage request."""
+
+    __tablename__ = "media_uploads"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    shop_id: Mapped[str] = mapped_column(
+        ForeignKey("shops.shop_id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(512), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # image or video
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Images only: the generated JPEG thumbnail, stored beside the original.
+    thumbnail_key: Mapped[str | None] = mapped_column(String(600), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,112 @@
+"""Media URLs of create_review that point at this server's storage (spec media.md "Using
+uploads in reviews"): they must name an upload of the caller's shop, of the item's type and
+within the limits. On the s3 backend the object is checked (and an image processed) on its
+first use, then recorded, so later uses need no storage request."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.context import AppContext
+from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.storage import LocalStorage
+from shopreviews.media import keys
+from shopreviews.media.images import ImageRejected, process_image
+from shopreviews.media.models import IMAGE, VIDEO, MediaUpload
+from shopreviews.media.repository import UploadRepository
+from shopreviews.media.sniff import IMAGE_TYPES, SNIFF_BYTES, VIDEO_TYPES, sniff
+
+KINDS = {1: IMAGE, 2: VIDEO}
+
+
+class ReviewMedia:
+    def __init__(self, ctx: AppContext, session: AsyncSession) -> None:
+        self.ctx = ctx
+        self.session = session
+        self.prefix = ctx.media_url + "/"
+
+    async def resolve(self, shop_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The items, with uploads checked and images given their thumbnail; code 3 naming
+        the item otherwise. URLs on other hosts pass unchanged."""
+        resolved = []
+        for index, item in enumerate(items):
+            url = str(item["url"])
+            if not url.startswith(self.prefix):
+                resolved.append(item)
+                continue
+            field = f"media[{index}]"
+            key = url[len(self.prefix) :]
+            if keys.key_problem(key) or keys.shop_of(key) != shop_id:
+                raise InvalidArgument(f"{field}.url is not a file uploaded by this shop")
+            upload = await self._upload(key, field)
+            kind = KINDS[int(item["type"])]
+            if upload.kind != kind:
+                raise InvalidArgument(f"{field}.type says {kind} but the file is {upload.kind}")
+            if kind == IMAGE and upload.thumbnail_key and item.get("thumbnail_url") in ("", url):
+                item = {**item, "thumbnail_url": self.prefix + upload.thumbnail_key}
+            resolved.append(item)
+        return resolved
+
+    async def _upload(self, key: str, field: str) -> MediaUpload:
+        uploads = UploadRepository(self.session)
+        found = await uploads.by_key(key)
+        if found is not None:
+            return found
+        if isinstance(self.ctx.media_storage(), LocalStorage):
+            raise InvalidArgument(f"{field}.url names no uploaded file")
+        return await uploads.add(await self._check_object(key, field))
+
+    async def _check_object(self, key: str, field: str) -> MediaUpload:
+        """First use of an object in the bucket: it must exist, and its bytes must be an
+        allowed type within the limits (S3 cannot check content at upload time)."""
+        storage = self.ctx.media_storage()
+        settings = self.ctx.settings
+        info = await storage.head(key)
+        if info is None:
+            raise InvalidArgument(f"{field}.url names no uploaded file")
+        if info.size < 1:
+            raise InvalidArgument(f"{field}.url names an empty file")
+        found = sniff(await storage.read_head(key, SNIFF_BYTES))
+        now = self.ctx.now_datetime()
+        if found in VIDEO_TYPES:
+            if info.size > settings.video_max_bytes:
+                raise InvalidArgument(
+                    f"{field}: the video is over {settings.video_max_bytes} bytes"
+                )
+            return MediaUpload(
+                shop_id=keys.shop_of(key),
+                key=key,
+                kind=VIDEO,
+                content_type=found,
+                size=info.size,
+                created_at=now,
+            )
+        if found not in IMAGE_TYPES:
+            raise InvalidArgument(f"{field}.url is not an allowed image or video type")
+        if info.size > settings.image_max_bytes:
+            raise InvalidArgument(f"{field}: the image is over {settings.image_max_bytes} bytes")
+        data = await storage.read(key, settings.image_max_bytes)
+        try:
+            image = await asyncio.to_thread(
+                process_image, data, max_pixels=settings.image_max_pixels
+            )
+        except ImageRejected as exc:
+            raise InvalidArgument(f"{field}: {exc}") from None
+        if image.data is not data:  # metadata removed: keep only the clean copy
+            await storage.replace(key, image.data, image.content_type)
+        thumbnail = keys.thumbnail_key(key)
+        await storage.replace(thumbnail, image.thumbnail, "image/jpeg")
+        return MediaUpload(
+            shop_id=keys.shop_of(key),
+            key=key,
+            kind=IMAGE,
+            content_type=image.content_type,
+            size=len(image.data),
+            width=image.width,
+            height=image.height,
+            thumbnail_key=thumbnail,
+            created_at=now,
+        )

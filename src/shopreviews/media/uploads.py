@@ -1,0 +1,174 @@
+"""Receiving uploads on the local backend: the image POST and the video PUT (spec media.md),
+with the contract's checks in the contract's order."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.context import AppContext
+from shopreviews.kit.envelope import AlreadyExists, InvalidArgument, Unauthenticated
+from shopreviews.kit.storage import KeyTaken, LocalStorage
+from shopreviews.media import keys, policy
+from shopreviews.media.images import ImageRejected, process_image
+from shopreviews.media.models import IMAGE, VIDEO, MediaUpload
+from shopreviews.media.repository import UploadRepository
+from shopreviews.media.schemas import UploadedOut
+from shopreviews.media.sniff import IMAGE_TYPES, SNIFF_BYTES, sniff
+
+FTYP = ("video/mp4", "video/quicktime")  # one container family: the brand is not a type
+
+
+def _local(ctx: AppContext) -> LocalStorage:
+    storage = ctx.media_storage()
+    if not isinstance(storage, LocalStorage):
+        raise InvalidArgument("uploads go straight to the bucket with this server's storage")
+    return storage
+
+
+async def receive_image(
+    ctx: AppContext,
+    session: AsyncSession,
+    *,
+    fields: dict[str, str],
+    file_name: str,
+    data: bytes,
+) -> UploadedOut:
+    """A verified image upload: stored without its metadata, with its thumbnail, recorded."""
+    storage = _local(ctx)
+    terms = policy.read_image_policy(
+        ctx.upload_key, fields.get("policy", ""), fields.get("Signature", "")
+    )
+    if terms is None or not hmac.compare_digest(fields.get("OSSAccessKeyId", ""), "local"):
+        raise Unauthenticated("unauthenticated: the upload policy or its signature is not valid")
+    if terms.expires <= ctx.now():
+        raise Unauthenticated("unauthenticated: the upload policy has expired")
+    key = fields.get("key", "").replace("${filename}", keys.sanitise_file_name(file_name))
+    if not key.startswith(terms.prefix):
+        raise InvalidArgument(f"key must start with {terms.prefix}")
+    problem = keys.key_problem(key)
+    if problem:
+        raise InvalidArgument(problem)
+    if not any(key.lower().endswith(ext) for exts in IMAGE_TYPES.values() for ext in exts):
+        raise InvalidArgument("key must end in an image extension (.jpg, .jpeg, .png, .gif, .webp)")
+    if not terms.min_bytes <= len(data) <= terms.max_bytes:
+        raise InvalidArgument(f"file must be {terms.min_bytes} to {terms.max_bytes} bytes")
+    try:
+        # CPU-bound (up to ~0.3 s for 40 megapixels): off the event loop.
+        image = await asyncio.to_thread(
+            process_image, data, max_pixels=ctx.settings.image_max_pixels
+        )
+    except ImageRejected as exc:
+        raise InvalidArgument(f"file: {exc}") from None
+    if await UploadRepository(session).by_key(key) is not None:
+        raise AlreadyExists(f"already exists: an upload with key {key}")
+    try:
+        await storage.put(key, image.data, image.content_type)
+    except KeyTaken:
+        raise AlreadyExists(f"already exists: an upload with key {key}") from None
+    thumbnail = keys.thumbnail_key(key)
+    await storage.replace(thumbnail, image.thumbnail, "image/jpeg")
+    await UploadRepository(session).add(
+        MediaUpload(
+            shop_id=keys.shop_of(key),
+            key=key,
+            kind=IMAGE,
+            content_type=image.content_type,
+            size=len(image.data),
+            width=image.width,
+            height=image.height,
+            thumbnail_key=thumbnail,
+            created_at=ctx.now_datetime(),
+        )
+    )
+    return UploadedOut(
+        url=f"{ctx.media_url}/{key}",
+        thumbnail_url=f"{ctx.media_url}/{thumbnail}",
+        key=key,
+        size=len(image.data),
+        content_type=image.content_type,
+    )
+
+
+def read_video_grant(ctx: AppContext, token: str) -> policy.VideoGrant:
+    grant = policy.read_video_token(ctx.upload_key, token)
+    if grant is None:
+        raise Unauthenticated("unauthenticated: the upload token is not valid")
+    if grant.expires <= ctx.now():
+        raise Unauthenticated("unauthenticated: the upload token has expired")
+    return grant
+
+
+def check_video_headers(grant: policy.VideoGrant, content_type: str, length: str | None) -> int:
+    """The declared type and length against the grant; returns the length."""
+    if content_type.split(";", 1)[0].strip().lower() != grant.content_type:
+        raise InvalidArgument(f"Content-Type must be {grant.content_type}")
+    if length is None or not length.isdigit():
+        raise InvalidArgument("Content-Length is required")
+    size = int(length)
+    if not 1 <= size <= grant.max_bytes:
+        raise InvalidArgument(f"the video must be 1 to {grant.max_bytes} bytes")
+    if grant.exact_size and size != grant.exact_size:
+        raise InvalidArgument(f"the video must be exactly {grant.exact_size} bytes")
+    return size
+
+
+async def receive_video(
+    ctx: AppContext,
+    session: AsyncSession,
+    grant: policy.VideoGrant,
+    *,
+    declared_size: int,
+    body: AsyncIterator[bytes],
+) -> UploadedOut:
+    """Stream the body to a temporary file (never past the grant's maximum), check its content,
+    then publish it under the key."""
+    storage = _local(ctx)
+    if await UploadRepository(session).by_key(grant.key) is not None:
+        raise AlreadyExists(f"already exists: an upload with key {grant.key}")
+    with storage.temporary_file() as fh:
+        temp = anyio.Path(fh.name)
+    try:
+        size = 0
+        head = b""
+        async with await anyio.open_file(temp, "wb") as out:
+            async for chunk in body:
+                size += len(chunk)
+                if size > grant.max_bytes or size > declared_size:
+                    raise InvalidArgument("the body is longer than its Content-Length allows")
+                if len(head) < SNIFF_BYTES:
+                    head += chunk[: SNIFF_BYTES - len(head)]
+                await out.write(chunk)
+        if size != declared_size:
+            raise InvalidArgument("the body is shorter than its Content-Length")
+        found = sniff(head)
+        same = found == grant.content_type or (found in FTYP and grant.content_type in FTYP)
+        if not same:
+            raise InvalidArgument(f"the content is not a {grant.content_type} video")
+        try:
+            await storage.put_file(grant.key, Path(temp), grant.content_type)
+        except KeyTaken:
+            raise AlreadyExists(f"already exists: an upload with key {grant.key}") from None
+    finally:
+        await temp.unlink(missing_ok=True)
+    await UploadRepository(session).add(
+        MediaUpload(
+            shop_id=keys.shop_of(grant.key),
+            key=grant.key,
+            kind=VIDEO,
+            content_type=grant.content_type,
+            size=size,
+            created_at=ctx.now_datetime(),
+        )
+    )
+    return UploadedOut(
+        url=f"{ctx.media_url}/{grant.key}",
+        key=grant.key,
+        size=size,
+        content_type=grant.content_type,
+    )
