@@ -39,6 +39,18 @@ def key_problem(key: str) -> str | None:
     return None
 
 
+# <shop_id>/<yyyy>/<m>/<d>/<16 hex>/<file name>: the only shape this server hands out.
+_ISSUED = re.compile(
+    r"^[A-Za-z0-9_-]{1,64}/[0-9]{4}/[1-9][0-9]?/[1-9][0-9]?/[0-9a-f]{16}/[A-Za-z0-9._-]{1,100}$"
+)
+
+
+def is_issued_shape(key: str) -> bool:
+    """Whether `key` lies in a directory of the kind upload credentials grant (a file put in
+    the bucket some other way, e.g. at the shop's top level, does not)."""
+    return bool(_ISSUED.match(key))
+
+
 def thumbnail_key(key: str) -> str:
     return key + THUMBNAIL_SUFFIX
 

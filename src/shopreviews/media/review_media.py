@@ -39,7 +39,11 @@ class ReviewMedia:
                 continue
             field = f"media[{index}]"
             key = url[len(self.prefix) :]
-            if keys.key_problem(key) or keys.shop_of(key) != shop_id:
+            if (
+                keys.key_problem(key)
+                or not keys.is_issued_shape(key)
+                or keys.shop_of(key) != shop_id
+            ):
                 raise InvalidArgument(f"{field}.url is not a file uploaded by this shop")
             upload = await self._upload(key, field)
             kind = KINDS[int(item["type"])]
