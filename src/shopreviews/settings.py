@@ -8,7 +8,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger("shopreviews.settings")
@@ -89,6 +89,20 @@ class Settings(BaseSettings):
         if len(value.encode()) < 32:
             raise ValueError("must be at least 32 bytes")
         return value
+
+    @model_validator(mode="after")
+    def _s3_is_complete(self) -> Settings:
+        # Refused at start, not at the first upload: an S3 deployment without a bucket or a
+        # public URL for its files cannot work.
+        if self.storage_backend == "s3":
+            missing = [
+                f"SHOPREVIEWS_{name.upper()}"
+                for name in ("s3_bucket", "media_public_url")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"the s3 storage backend needs {' and '.join(missing)}")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

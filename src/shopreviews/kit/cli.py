@@ -37,8 +37,8 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"SHOPREVIEWS_{'_'.join(str(p) for p in err['loc']).upper()}: "
-            f"{err['msg'].removeprefix('Value error, ')}"
+            (f"SHOPREVIEWS_{'_'.join(str(p) for p in err['loc']).upper()}: " if err["loc"] else "")
+            + err["msg"].removeprefix("Value error, ")
             for err in exc.errors()
         )
         fail(False, f"invalid settings: {problems}")
