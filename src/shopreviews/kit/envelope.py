@@ -168,6 +168,20 @@ def error_response(
     return EnvelopeResponse(body, status_code=status or HTTP_STATUS[code], headers=headers)
 
 
+def success_response(
+    data: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> EnvelopeResponse:
+    """A code-0 envelope built by hand, for routes that answer with their own status."""
+    body = {
+        "code": OK,
+        "message": "success",
+        "time": int(time.time()),
+        "request_id": current_request_id(),
+        "data": data,
+    }
+    return EnvelopeResponse(body, status_code=status, headers=headers)
+
+
 def describe_validation_error(err: dict[str, Any]) -> str:
     """One error of Pydantic/FastAPI as 'field: problem', naming the field as the client sent it."""
     loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query")]

@@ -19,6 +19,7 @@ from shopreviews.kit.envelope import (
     InvalidArgument,
     NotFound,
     error_response,
+    success_response,
 )
 from shopreviews.kit.storage import LocalStorage
 from shopreviews.media import keys, uploads
@@ -42,10 +43,7 @@ class _TooLarge(Exception):
 def _ok(data: UploadedOut, status: int = 200) -> Response:
     if status == 204:
         return Response(status_code=204, headers=CORS)
-    # The success envelope (code 0) through the same builder as errors, with the CORS headers.
-    return error_response(
-        0, "success", data=data.model_dump(exclude_none=True), status=status, headers=CORS
-    )
+    return success_response(data.model_dump(exclude_none=True), status=status, headers=CORS)
 
 
 def _refused(exc: ApiError) -> EnvelopeResponse:
