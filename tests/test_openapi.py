@@ -190,7 +190,9 @@ def test_responses_are_named_envelopes(doc: dict[str, Any]) -> None:
     assert {f"star{i}_count" for i in range(1, 6)} <= set(rating["required"])
     review = schemas["ReviewOut"]
     assert review["properties"]["id"]["type"] == "string"
-    assert schema_name(schemas["ReviewPage"]["properties"]["page"]) == "Pagination"
+    assert schema_name(schemas["ReviewPage"]["properties"]["page"]) == "ReviewPagination"
+    review_page = schemas["ReviewPagination"]["properties"]
+    assert set(review_page) == {"page", "page_size", "total_page", "count", "next_cursor"}
 
 
 def test_every_reference_resolves(doc: dict[str, Any]) -> None:

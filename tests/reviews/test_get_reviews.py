@@ -35,7 +35,13 @@ async def test_list_shape_and_page_object(shop: ShopApi) -> None:
     ids = [(await create(shop, product_id="p1", title=f"t{i}"))["id"] for i in range(3)]
     data = await list_data(shop)
     assert set(data) == {"page", "list"}
-    assert data["page"] == {"page": 1, "page_size": 20, "total_page": 1, "count": 3}
+    assert data["page"] == {
+        "page": 1,
+        "page_size": 20,
+        "total_page": 1,
+        "count": 3,
+        "next_cursor": "",
+    }
     assert sorted(r["id"] for r in data["list"]) == sorted(ids)
     for review in data["list"]:
         assert_review_shape(review)
@@ -44,7 +50,8 @@ async def test_list_shape_and_page_object(shop: ShopApi) -> None:
 
 async def test_empty_shop_lists_nothing(shop: ShopApi) -> None:
     data = await list_data(shop)
-    assert data == {"page": {"page": 1, "page_size": 20, "total_page": 0, "count": 0}, "list": []}
+    empty = {"page": 1, "page_size": 20, "total_page": 0, "count": 0, "next_cursor": ""}
+    assert data == {"page": empty, "list": []}
 
 
 @pytest.mark.parametrize(
@@ -110,7 +117,7 @@ async def test_product_handle_case_insensitive(shop: ShopApi) -> None:
         assert sorted(ids) == sorted([shirt["id"], later["id"]]), handle
     unknown = await list_data(shop, {"product_handle": "no-such-handle"})
     assert unknown == {
-        "page": {"page": 1, "page_size": 20, "total_page": 0, "count": 0},
+        "page": {"page": 1, "page_size": 20, "total_page": 0, "count": 0, "next_cursor": ""},
         "list": [],
     }
     # AND with the other filters.
@@ -255,7 +262,13 @@ async def test_empty_undefined_null_mean_unset(shop: ShopApi) -> None:
     for value in ("", "undefined", "null", " "):
         data = await list_data(shop, [(name, value) for name in names])
         assert [r["id"] for r in data["list"]] == expected, value
-        assert data["page"] == {"page": 1, "page_size": 20, "total_page": 1, "count": 3}
+        assert data["page"] == {
+            "page": 1,
+            "page_size": 20,
+            "total_page": 1,
+            "count": 3,
+            "next_cursor": "",
+        }
     # Bare keys (no '=') and bracketed empty arrays.
     raw = "keyword&ratings[]=&sources[0]=&product_handle=&page&page_size="
     assert [r["id"] for r in ok(await raw_get(shop, LIST, raw))["list"]] == expected
@@ -336,11 +349,13 @@ async def test_pagination(shop: ShopApi) -> None:
     pages = []
     for page in (1, 2, 3):
         data = await list_data(shop, {"page": page, "page_size": 2})
+        assert bool(data["page"].pop("next_cursor")) == (page < 3)  # more rows follow
         assert data["page"] == {"page": page, "page_size": 2, "total_page": 3, "count": 5}
         pages.append([r["id"] for r in data["list"]])
     assert pages == [newest_first[0:2], newest_first[2:4], newest_first[4:5]]
     past = await list_data(shop, {"page": 4, "page_size": 2})
-    assert past == {"page": {"page": 4, "page_size": 2, "total_page": 3, "count": 5}, "list": []}
+    beyond = {"page": 4, "page_size": 2, "total_page": 3, "count": 5, "next_cursor": ""}
+    assert past == {"page": beyond, "list": []}
     far = await list_data(shop, {"page": 10**9})
     assert far["list"] == [] and far["page"]["count"] == 5
 
@@ -350,7 +365,13 @@ async def test_page_size_above_100_counts_as_100(shop: ShopApi) -> None:
         await create(shop)
     for size in ("101", "1000", "99999999999999999999"):
         data = await list_data(shop, {"page_size": size})
-        assert data["page"] == {"page": 1, "page_size": 100, "total_page": 1, "count": 3}
+        assert data["page"] == {
+            "page": 1,
+            "page_size": 100,
+            "total_page": 1,
+            "count": 3,
+            "next_cursor": "",
+        }
     data = await list_data(shop, {"page_size": "100"})
     assert data["page"]["page_size"] == 100
 
@@ -419,7 +440,13 @@ async def test_legacy_aliases(shop: ShopApi, path: str) -> None:
     await create(shop, product_id="111", rating=2)
     data = ok(await raw_get(shop, path, "product_ids=111&ratings=4,5&page=1&page_size=20"))
     assert [r["id"] for r in data["list"]] == [a]
-    assert data["page"] == {"page": 1, "page_size": 20, "total_page": 1, "count": 1}
+    assert data["page"] == {
+        "page": 1,
+        "page_size": 20,
+        "total_page": 1,
+        "count": 1,
+        "next_cursor": "",
+    }
 
 
 async def test_list_reflects_updates(shop: ShopApi) -> None:

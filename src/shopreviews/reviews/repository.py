@@ -5,10 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopreviews.kit.models import UTCDateTime
+from shopreviews.reviews.cursor import Position
 from shopreviews.reviews.models import STORE_PRODUCT_ID, Product, RatingAggregate, Review
 
 STAR_COLUMNS = ("star1_count", "star2_count", "star3_count", "star4_count", "star5_count")
@@ -106,9 +119,16 @@ class ReviewRepository:
             )
         return query.where(and_(*conditions))
 
-    async def page(self, flt: ReviewFilter, *, offset: int, limit: int) -> Sequence[Review]:
+    async def page(
+        self, flt: ReviewFilter, *, offset: int, limit: int, after: Position | None = None
+    ) -> Sequence[Review]:
+        """One page in the list's order: from `offset`, or (keyset) right after `after`."""
         query = self._filtered(select(Review), flt).order_by(*_ORDER[flt.sort_by])
-        result = await self.session.execute(query.offset(offset).limit(limit))
+        if after is not None:
+            query = query.where(_after(flt.sort_by, after))
+        else:
+            query = query.offset(offset)
+        result = await self.session.execute(query.limit(limit))
         return result.scalars().all()
 
     async def count(self, flt: ReviewFilter) -> int:
@@ -247,6 +267,20 @@ class ReviewRepository:
         )
         row = result.one()
         return [int(v) for v in row]
+
+
+def _after(sort_by: str, at: Position) -> ColumnElement[bool]:
+    """Rows after `at` in the order of `sort_by` (each order ends on id, so positions are
+    unique); written as row-value comparisons the feed indexes serve."""
+    created_id = tuple_(Review.commented_at, Review.id)
+    here = tuple_(literal(at.commented_at, UTCDateTime()), literal(at.review_id))
+    if sort_by == "created-ascending":
+        return created_id > here
+    if sort_by == "created-descending":
+        return created_id < here
+    if sort_by == "rating-descending":
+        return or_(Review.rating < at.rating, and_(Review.rating == at.rating, created_id < here))
+    return or_(Review.rating > at.rating, and_(Review.rating == at.rating, created_id < here))
 
 
 def _like_pattern(keyword: str) -> str:

@@ -65,13 +65,17 @@ async def get_review(caller: ReadReviews, session: Session, query: Query) -> Env
         param("sort_by", "order of the list", enum=list(review_query.SORTS)),
         PAGE,
         PAGE_SIZE,
+        param("cursor", "[ext] page.next_cursor of the previous page: keyset paging, page ignored"),
     ),
 )
 async def get_reviews(caller: ReadReviews, session: Session, query: Query) -> Envelope[ReviewPage]:
     """List reviews with filters, sorting and pagination (alias get_review_list)."""
     flt = review_query.review_filter(query)
     page = PageRequest.from_query(query)
-    return Envelope(data=await review_service.list_reviews(session, caller, flt, page))
+    cursor = query.scalar("cursor")
+    return Envelope(
+        data=await review_service.list_reviews(session, caller, flt, page, cursor=cursor)
+    )
 
 
 @router.post("/create_review", response_model=CreateReviewEnvelope)

@@ -401,8 +401,16 @@ class ReviewOut(BaseModel):
     updated_at: str = Field(examples=["2026-06-05T07:21:56Z"])
 
 
+class ReviewPagination(Pagination):
+    next_cursor: str = Field(
+        default="",
+        description="[ext] pass as `cursor` to read the next page without offset paging; "
+        '"" on the last page',
+    )
+
+
 class ReviewPage(BaseModel):
-    page: Pagination
+    page: ReviewPagination
     list: list[ReviewOut]
 
 

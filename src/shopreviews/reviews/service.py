@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopreviews.auth.caller import Caller
 from shopreviews.events import service as events
 from shopreviews.kit.envelope import InvalidArgument, NotFound
-from shopreviews.kit.pagination import PageRequest, fetch_page
+from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.timefmt import display, rfc3339
+from shopreviews.reviews import cursor as review_cursor
 from shopreviews.reviews.models import STORE_PRODUCT_ID, Product, Review
 from shopreviews.reviews.query import RatingTarget
 from shopreviews.reviews.repository import ReviewFilter, ReviewRepository
@@ -23,6 +24,7 @@ from shopreviews.reviews.schemas import (
     ReviewCreate,
     ReviewOut,
     ReviewPage,
+    ReviewPagination,
     ReviewUpdate,
 )
 
@@ -76,15 +78,29 @@ async def get(session: AsyncSession, caller: Caller, review_id: int) -> ReviewOu
 
 
 async def list_reviews(
-    session: AsyncSession, caller: Caller, flt: ReviewFilter, page: PageRequest
+    session: AsyncSession,
+    caller: Caller,
+    flt: ReviewFilter,
+    page: PageRequest,
+    *,
+    cursor: str | None = None,
 ) -> ReviewPage:
+    """A page by number, or (with `cursor`) the page after the one that gave the cursor; either
+    way `next_cursor` names the next page. One row more than the page is read to know."""
     repo = ReviewRepository(session, caller.shop_id)
-    pagination, rows = await fetch_page(
-        page, repo.count(flt), lambda offset, limit: repo.page(flt, offset=offset, limit=limit)
-    )
+    count = await repo.count(flt)
+    after = review_cursor.decode(cursor, flt.sort_by) if cursor else None
+    rows: Sequence[Review] = []
+    if after is not None or page.offset < count:
+        rows = await repo.page(flt, offset=page.offset, limit=page.page_size + 1, after=after)
+    more = len(rows) > page.page_size
+    rows = rows[: page.page_size]
     products = await repo.products({r.product_id for r in rows if r.product_id != STORE_PRODUCT_ID})
     return ReviewPage(
-        page=pagination,
+        page=ReviewPagination(
+            **Pagination.of(page, count).model_dump(),
+            next_cursor=review_cursor.encode(flt.sort_by, rows[-1]) if more else "",
+        ),
         list=[to_out(r, products.get(r.product_id)) for r in rows],
     )
 
