@@ -21,6 +21,9 @@ class Review(Timestamps, Base):
         Index(
             "ix_reviews_product_feed", "shop_id", "product_id", "is_published", "commented_at", "id"
         ),
+        # Ratings filters in feed order. Keyword search has a trigram index per database
+        # (migration 0005: FTS5 on SQLite, pg_trgm on PostgreSQL), not declared here.
+        Index("ix_reviews_shop_rating", "shop_id", "is_published", "rating", "commented_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -7,13 +7,16 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
     false,
     func,
     literal,
+    literal_column,
     or_,
     select,
+    text,
     true,
     tuple_,
 )
@@ -75,6 +78,9 @@ class ReviewRepository:
         await self.session.flush()
         return review
 
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
     def _filtered(self, query: Select, flt: ReviewFilter) -> Select:  # type: ignore[type-arg]
         conditions: list[ColumnElement[bool]] = [
             Review.shop_id == self.shop_id,
@@ -98,7 +104,10 @@ class ReviewRepository:
                 else Review.product_id != STORE_PRODUCT_ID
             )
         if flt.keyword:
-            # lower() on both sides, so each database folds case the same way for both.
+            # lower() on both sides, so each database folds case the same way for both. On
+            # PostgreSQL the pg_trgm indexes serve these LIKEs directly; on SQLite the FTS5
+            # trigram table narrows the rows first (it folds case at least as widely, so it
+            # never drops a match), and the LIKEs keep the exact meaning.
             pattern = func.lower(literal(_like_pattern(flt.keyword)))
             conditions.append(
                 or_(
@@ -108,6 +117,8 @@ class ReviewRepository:
                     )
                 )
             )
+            if self._dialect() == "sqlite" and len(flt.keyword) >= TRIGRAM:
+                conditions.append(Review.id.in_(_fts_matches(flt.keyword)))
         if flt.ratings:
             conditions.append(Review.rating.in_(flt.ratings))
         if flt.sources:
@@ -281,6 +292,19 @@ def _after(sort_by: str, at: Position) -> ColumnElement[bool]:
     if sort_by == "rating-descending":
         return or_(Review.rating < at.rating, and_(Review.rating == at.rating, created_id < here))
     return or_(Review.rating > at.rating, and_(Review.rating == at.rating, created_id < here))
+
+
+TRIGRAM = 3  # the FTS5 trigram index answers substrings of at least 3 characters
+
+
+def _fts_matches(keyword: str) -> Select[int]:
+    """Review ids whose title, content or author contains `keyword` (FTS5 trigram phrase)."""
+    phrase = '"' + keyword.replace('"', '""') + '"'
+    return (
+        select(literal_column("rowid", Integer))
+        .select_from(text("reviews_fts"))
+        .where(text("reviews_fts MATCH :phrase").bindparams(phrase=phrase))
+    )
 
 
 def _like_pattern(keyword: str) -> str:
