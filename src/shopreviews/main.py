@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from shopreviews import __version__
+from shopreviews import __version__, bench_routes
 from shopreviews.admin.router import router as admin_router
 from shopreviews.context import AppContext
 from shopreviews.customer_events.router import router as customer_event_router
@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.include_router(email_pages)
     app.include_router(media_router)
     app.include_router(media_files)
+    if settings.benchmark_routes:
+        app.include_router(bench_routes.router())
 
     @app.get("/", response_model=Envelope[EmptyData], tags=["probe"])
     async def probe() -> Envelope[EmptyData]:

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 30.0
     storefront_events_per_minute: int = 60
 
+    # GET /bench/ceiling (bench_routes.py), for the load benchmark only; never in production.
+    benchmark_routes: bool = False
+
     log_json: bool = Field(default=False, description="JSON log lines (production)")
     log_level: str = "INFO"
 
