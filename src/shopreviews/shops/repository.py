@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.shops.models import Shop
+
+# Every HMAC request looks its shop up: the statement is built once.
+_BY_PUBLIC_TOKEN = select(Shop).where(Shop.public_token == bindparam("token"))
 
 
 class ShopRepository:
@@ -18,7 +21,7 @@ class ShopRepository:
         return await self.session.get(Shop, shop_id)
 
     async def by_public_token(self, public_token: str) -> Shop | None:
-        result = await self.session.execute(select(Shop).where(Shop.public_token == public_token))
+        result = await self.session.execute(_BY_PUBLIC_TOKEN, {"token": public_token})
         return result.scalar_one_or_none()
 
     async def by_domain(self, domain: str) -> Shop | None:
