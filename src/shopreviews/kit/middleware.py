@@ -85,11 +85,16 @@ def canonical_path(path: str) -> str:
 
 # Paths whose last segment is a credential: the signed links of review-request emails.
 _TOKEN_IN_PATH = re.compile(r"^(/email/(?:open|review|unsubscribe)/[0-9]+\.)[^/]+$")
+# A video upload URL is itself the credential (its token is signed, not secret-free).
+_UPLOAD_TOKEN = re.compile(r"^(/media/upload/)[^/]+$")
+# Media transfers (a 200 MiB upload on a slow line, a player streaming a video) are bounded by
+# their size limits, not by the processing budget of API requests.
+UNBUDGETED_PREFIX = "/media"
 
 
 def redact_path(path: str) -> str:
-    """The path with a link token's signature replaced, for logs."""
-    return _TOKEN_IN_PATH.sub(r"\1[redacted]", path)
+    """The path with a link or upload token replaced, for logs."""
+    return _UPLOAD_TOKEN.sub(r"\1[redacted]", _TOKEN_IN_PATH.sub(r"\1[redacted]", path))
 
 
 def redact_query(query: str) -> str:
@@ -182,7 +187,8 @@ class ConventionsMiddleware:
                         (k, v) for k, v in scope["headers"] if k.lower() != b"content-type"
                     ] + [(b"content-type", b"application/json")]
                 receive = _replay(body)
-            budget = asyncio.timeout(self.budget_seconds)
+            unbudgeted = path == UNBUDGETED_PREFIX or path.startswith(UNBUDGETED_PREFIX + "/")
+            budget = asyncio.timeout(None if unbudgeted else self.budget_seconds)
             try:
                 async with budget:
                     await self.app(scope, receive, send_wrapper)

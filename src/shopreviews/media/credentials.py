@@ -7,6 +7,7 @@ from shopreviews.auth.caller import Caller
 from shopreviews.context import AppContext
 from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.storage import S3Storage
+from shopreviews.kit.storage.s3 import post_policy_expiry, presigned_url_expiry
 from shopreviews.media import keys, policy
 from shopreviews.media.schemas import ImagePolicyOut, VideoUploadOut
 from shopreviews.media.sniff import IMAGE_TYPES, VIDEO_TYPES, type_for_extension
@@ -34,7 +35,7 @@ def image_policy(ctx: AppContext, caller: Caller, content_type: str | None) -> I
         return ImagePolicyOut(
             access_id=fields.get("x-amz-credential", "").split("/", 1)[0],
             host=ctx.media_url,
-            expire=str(expires),
+            expire=str(post_policy_expiry(fields["policy"])),
             signature=fields.get("x-amz-signature", ""),
             policy=fields.get("policy", ""),
             dir=prefix,
@@ -85,7 +86,8 @@ def _video_type(file_name: str | None, content_type: str | None) -> tuple[str, s
     extension = VIDEO_TYPES[resolved][0]
     name = keys.sanitise_file_name(file_name) if file_name else "video" + extension
     if by_name is None and not name.lower().endswith(VIDEO_TYPES[resolved]):
-        name += extension
+        # Still at most 100 characters with the extension added (decision 65).
+        name = name[: keys.MAX_FILE_NAME - len(extension)] + extension
     return name, resolved
 
 
@@ -114,6 +116,7 @@ def video_upload(
             size=file_size,
             expires_in=settings.upload_credential_seconds,
         )
+        expires = presigned_url_expiry(upload_url)
     else:
         token = policy.video_token(
             ctx.upload_key,

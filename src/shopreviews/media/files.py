@@ -9,11 +9,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from shopreviews.auth.dependencies import Ctx, Session
 from shopreviews.kit.envelope import (
+    CANCELLED,
     ApiError,
     EnvelopeResponse,
     InvalidArgument,
@@ -61,6 +64,12 @@ async def _with_cors(work: Callable[[], Awaitable[Response]]) -> Response:
         return await work()
     except ApiError as exc:
         return _refused(exc)
+    except ClientDisconnect:
+        # A client that gives up mid-upload (a phone losing its connection) is no server
+        # failure: no error log, 499 in the access log. Nobody reads the answer.
+        return error_response(
+            CANCELLED, "cancelled: the client went away during the upload", headers=CORS
+        )
 
 
 @router.options("")
@@ -84,8 +93,10 @@ def _capped(request: Request, limit: int) -> Request:
     return Request(request.scope, receive)
 
 
+# The upload routes take no request session: the body arrives first (as slowly as the client
+# sends it), and uploads.py opens a short transaction once it is in (see receive_image).
 @router.post("")
-async def upload_image(request: Request, ctx: Ctx, session: Session) -> Response:
+async def upload_image(request: Request, ctx: Ctx) -> Response:
     async def work() -> Response:
         limit = ctx.settings.image_max_bytes + FORM_OVERHEAD
         try:
@@ -94,29 +105,37 @@ async def upload_image(request: Request, ctx: Ctx, session: Session) -> Response
             raise InvalidArgument(
                 f"file must be at most {ctx.settings.image_max_bytes} bytes"
             ) from None
-        except MultiPartException as exc:
-            raise InvalidArgument(f"the body is not a valid multipart form: {exc}") from None
-        items = form.multi_items()
-        files = [(name, value) for name, value in items if isinstance(value, UploadFile)]
-        if len(files) != 1 or files[0][0] != "file" or items[-1][0] != "file":
-            raise InvalidArgument("send exactly one file, as the form's last field, named file")
-        upload = files[0][1]
-        assert isinstance(upload, UploadFile)
-        fields = {name: value for name, value in items if isinstance(value, str)}
-        status = fields.get("success_action_status", "200")
-        if status not in SUCCESS_STATUSES:
-            raise InvalidArgument("success_action_status must be 200, 201 or 204")
-        data = await upload.read(ctx.settings.image_max_bytes + 1)
-        result = await uploads.receive_image(
-            ctx, session, fields=fields, file_name=upload.filename or "", data=data
-        )
+        except (MultiPartException, HTTPException) as exc:
+            # Starlette reports a bad form (too many files or fields, a malformed body) as an
+            # HTTPException 400 inside an app: answered here, so it carries the CORS headers.
+            detail = exc.detail if isinstance(exc, HTTPException) else exc.message
+            raise InvalidArgument(f"the body is not a valid multipart form: {detail}") from None
+        try:
+            items = form.multi_items()
+            files = [(name, value) for name, value in items if isinstance(value, UploadFile)]
+            if len(files) != 1 or files[0][0] != "file" or items[-1][0] != "file":
+                raise InvalidArgument("send exactly one file, as the form's last field, named file")
+            upload = files[0][1]
+            assert isinstance(upload, UploadFile)
+            fields = {name: value for name, value in items if isinstance(value, str)}
+            status = fields.get("success_action_status", "200")
+            if status not in SUCCESS_STATUSES:
+                raise InvalidArgument("success_action_status must be 200, 201 or 204")
+            # All of it (the form as a whole is capped above): cut at the current setting, a
+            # file under a policy issued before the limit was lowered would be judged on its
+            # start.
+            data = await upload.read()
+            file_name = upload.filename or ""
+        finally:
+            await form.close()  # the spooled file; FastAPI closes only forms it parsed itself
+        result = await uploads.receive_image(ctx, fields=fields, file_name=file_name, data=data)
         return _ok(result, SUCCESS_STATUSES[status])
 
     return await _with_cors(work)
 
 
 @router.put("/upload/{token}")
-async def upload_video(token: str, request: Request, ctx: Ctx, session: Session) -> Response:
+async def upload_video(token: str, request: Request, ctx: Ctx) -> Response:
     async def work() -> Response:
         grant = uploads.read_video_grant(ctx, token)
         size = uploads.check_video_headers(
@@ -127,7 +146,7 @@ async def upload_video(token: str, request: Request, ctx: Ctx, session: Session)
             async for chunk in request.stream():
                 yield chunk
 
-        result = await uploads.receive_video(ctx, session, grant, declared_size=size, body=body())
+        result = await uploads.receive_video(ctx, grant, declared_size=size, body=body())
         return _ok(result)
 
     return await _with_cors(work)
@@ -137,8 +156,12 @@ async def upload_video(token: str, request: Request, ctx: Ctx, session: Session)
 async def serve(key: str, ctx: Ctx, session: Session) -> Response:
     storage = ctx.media_storage()
     original = key.removesuffix(keys.THUMBNAIL_SUFFIX)
+    # The key rules first: a key no upload can have (say with a NUL, which PostgreSQL refuses
+    # in a query) is not looked up at all.
+    if not isinstance(storage, LocalStorage) or keys.key_problem(original):
+        raise NotFound(f"not found: no media file {key}")
     record = await UploadRepository(session).by_key(original)
-    if not isinstance(storage, LocalStorage) or record is None or keys.key_problem(original):
+    if record is None:
         raise NotFound(f"not found: no media file {key}")
     if key != original and record.thumbnail_key != key:
         raise NotFound(f"not found: no media file {key}")

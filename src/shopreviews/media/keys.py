@@ -8,6 +8,7 @@ from datetime import datetime
 
 MAX_KEY = 512
 MAX_FILE_NAME = 100
+MAX_EXTENSION = 16  # longer "extensions" are part of the name when shortening it
 THUMBNAIL_SUFFIX = ".thumb.jpg"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _KEY_CHARS = re.compile(r"^[A-Za-z0-9._/-]+$")
@@ -21,8 +22,15 @@ def new_dir(shop_id: str, now: datetime) -> str:
 
 def sanitise_file_name(name: str) -> str:
     """Characters outside `A-Z a-z 0-9 . _ -` become `_`; at most 100 characters; `file` when
-    nothing is left."""
-    cleaned = _UNSAFE.sub("_", name)[:MAX_FILE_NAME]
+    nothing is left. A long name is shortened before its extension, so `<long name>.jpg`
+    stays a `.jpg` (cutting the end would make the upload's key lose its type)."""
+    cleaned = _UNSAFE.sub("_", name)
+    if len(cleaned) > MAX_FILE_NAME:
+        stem, dot, extension = cleaned.rpartition(".")
+        if stem and dot and len(extension) < MAX_EXTENSION:
+            cleaned = stem[: MAX_FILE_NAME - len(extension) - 1] + "." + extension
+        else:
+            cleaned = cleaned[:MAX_FILE_NAME]
     return cleaned or "file"
 
 

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.context import AppContext
 from shopreviews.kit.envelope import AlreadyExists, InvalidArgument, Unauthenticated
 from shopreviews.kit.storage import KeyTaken, LocalStorage
+from shopreviews.kit.storage.local import NAME_MAX
 from shopreviews.media import keys, policy
 from shopreviews.media.images import ImageRejected, process_image
 from shopreviews.media.models import IMAGE, VIDEO, MediaUpload
@@ -33,13 +33,17 @@ def _local(ctx: AppContext) -> LocalStorage:
 
 async def receive_image(
     ctx: AppContext,
-    session: AsyncSession,
     *,
     fields: dict[str, str],
     file_name: str,
     data: bytes,
 ) -> UploadedOut:
-    """A verified image upload: stored without its metadata, with its thumbnail, recorded."""
+    """A verified image upload: stored without its metadata, with its thumbnail, recorded.
+
+    The database is only used at the end, in a short transaction of its own: the request's
+    body (the slow part, paced by the client) has been read before, and a write transaction
+    held while it arrives would stop every other writer (SQLite) or hold a pooled connection
+    (PostgreSQL) for as long as the client takes."""
     storage = _local(ctx)
     terms = policy.read_image_policy(
         ctx.upload_key, fields.get("policy", ""), fields.get("Signature", "")
@@ -54,6 +58,13 @@ async def receive_image(
     problem = keys.key_problem(key)
     if problem:
         raise InvalidArgument(problem)
+    if not storage.fits(keys.thumbnail_key(key)):
+        # Else the file system refuses the name: an internal error, or a stored original
+        # whose thumbnail cannot be written.
+        raise InvalidArgument(
+            f"key: each part between slashes must be at most {NAME_MAX} characters, the file "
+            f"name at most {NAME_MAX - len(keys.THUMBNAIL_SUFFIX)} (its thumbnail's is longer)"
+        )
     if not any(key.lower().endswith(ext) for exts in IMAGE_TYPES.values() for ext in exts):
         raise InvalidArgument("key must end in an image extension (.jpg, .jpeg, .png, .gif, .webp)")
     if not terms.min_bytes <= len(data) <= terms.max_bytes:
@@ -65,27 +76,29 @@ async def receive_image(
         )
     except ImageRejected as exc:
         raise InvalidArgument(f"file: {exc}") from None
-    if await UploadRepository(session).by_key(key) is not None:
-        raise AlreadyExists(f"already exists: an upload with key {key}")
-    try:
-        await storage.put(key, image.data, image.content_type)
-    except KeyTaken:
-        raise AlreadyExists(f"already exists: an upload with key {key}") from None
     thumbnail = keys.thumbnail_key(key)
-    await storage.replace(thumbnail, image.thumbnail, "image/jpeg")
-    await UploadRepository(session).add(
-        MediaUpload(
-            shop_id=keys.shop_of(key),
-            key=key,
-            kind=IMAGE,
-            content_type=image.content_type,
-            size=len(image.data),
-            width=image.width,
-            height=image.height,
-            thumbnail_key=thumbnail,
-            created_at=ctx.now_datetime(),
+    async with ctx.db.session(write=True) as session:
+        uploads = UploadRepository(session)
+        if await uploads.by_key(key) is not None:
+            raise AlreadyExists(f"already exists: an upload with key {key}")
+        try:
+            await storage.put(key, image.data, image.content_type)
+        except KeyTaken:
+            raise AlreadyExists(f"already exists: an upload with key {key}") from None
+        await storage.replace(thumbnail, image.thumbnail, "image/jpeg")
+        await uploads.add(
+            MediaUpload(
+                shop_id=keys.shop_of(key),
+                key=key,
+                kind=IMAGE,
+                content_type=image.content_type,
+                size=len(image.data),
+                width=image.width,
+                height=image.height,
+                thumbnail_key=thumbnail,
+                created_at=ctx.now_datetime(),
+            )
         )
-    )
     return UploadedOut(
         url=f"{ctx.media_url}/{key}",
         thumbnail_url=f"{ctx.media_url}/{thumbnail}",
@@ -108,7 +121,7 @@ def check_video_headers(grant: policy.VideoGrant, content_type: str, length: str
     """The declared type and length against the grant; returns the length."""
     if content_type.split(";", 1)[0].strip().lower() != grant.content_type:
         raise InvalidArgument(f"Content-Type must be {grant.content_type}")
-    if length is None or not length.isdigit():
+    if length is None or not (length.isascii() and length.isdigit()):
         raise InvalidArgument("Content-Length is required")
     size = int(length)
     if not 1 <= size <= grant.max_bytes:
@@ -120,17 +133,15 @@ def check_video_headers(grant: policy.VideoGrant, content_type: str, length: str
 
 async def receive_video(
     ctx: AppContext,
-    session: AsyncSession,
     grant: policy.VideoGrant,
     *,
     declared_size: int,
     body: AsyncIterator[bytes],
 ) -> UploadedOut:
     """Stream the body to a temporary file (never past the grant's maximum), check its content,
-    then publish it under the key."""
+    then publish it under the key. No database connection is held while the body arrives (see
+    receive_image); the key's uniqueness is checked last, as the contract orders the checks."""
     storage = _local(ctx)
-    if await UploadRepository(session).by_key(grant.key) is not None:
-        raise AlreadyExists(f"already exists: an upload with key {grant.key}")
     with storage.temporary_file() as fh:
         temp = anyio.Path(fh.name)
     try:
@@ -150,22 +161,26 @@ async def receive_video(
         same = found == grant.content_type or (found in FTYP and grant.content_type in FTYP)
         if not same:
             raise InvalidArgument(f"the content is not a {grant.content_type} video")
-        try:
-            await storage.put_file(grant.key, Path(temp), grant.content_type)
-        except KeyTaken:
-            raise AlreadyExists(f"already exists: an upload with key {grant.key}") from None
+        async with ctx.db.session(write=True) as session:
+            uploads = UploadRepository(session)
+            if await uploads.by_key(grant.key) is not None:
+                raise AlreadyExists(f"already exists: an upload with key {grant.key}")
+            try:
+                await storage.put_file(grant.key, Path(temp), grant.content_type)
+            except KeyTaken:
+                raise AlreadyExists(f"already exists: an upload with key {grant.key}") from None
+            await uploads.add(
+                MediaUpload(
+                    shop_id=keys.shop_of(grant.key),
+                    key=grant.key,
+                    kind=VIDEO,
+                    content_type=grant.content_type,
+                    size=size,
+                    created_at=ctx.now_datetime(),
+                )
+            )
     finally:
         await temp.unlink(missing_ok=True)
-    await UploadRepository(session).add(
-        MediaUpload(
-            shop_id=keys.shop_of(grant.key),
-            key=grant.key,
-            kind=VIDEO,
-            content_type=grant.content_type,
-            size=size,
-            created_at=ctx.now_datetime(),
-        )
-    )
     return UploadedOut(
         url=f"{ctx.media_url}/{grant.key}",
         key=grant.key,

@@ -10,12 +10,20 @@ from pathlib import Path
 
 from shopreviews.kit.storage.base import KeyTaken, ObjectInfo
 
+NAME_MAX = 255  # the longest file name of common file systems (ext4, XFS, APFS, NTFS), in bytes
+
 
 class LocalStorage:
     name = "local"
 
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    def fits(self, key: str) -> bool:
+        """Whether a key (valid as such) can be a file here: each of its segments is a file or
+        directory name, which file systems limit to NAME_MAX bytes (S3 has no such limit, so
+        this is the local backend's own rule)."""
+        return all(len(segment.encode()) <= NAME_MAX for segment in key.split("/"))
 
     def path(self, key: str) -> Path:
         # Keys are checked before they reach storage (no "..", no empty segments); resolving

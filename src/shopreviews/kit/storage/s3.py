@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 from botocore.config import Config
@@ -12,6 +17,8 @@ from botocore.exceptions import ClientError
 
 from shopreviews.kit.storage.base import ObjectInfo
 from shopreviews.settings import Settings
+
+log = logging.getLogger("shopreviews.storage")
 
 
 class S3Storage:
@@ -62,7 +69,13 @@ class S3Storage:
         try:
             answer = await asyncio.to_thread(self.client.head_object, Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            code = exc.response.get("Error", {}).get("Code")
+            if code in ("404", "NoSuchKey", "NotFound"):
+                return None
+            if code in ("403", "AccessDenied", "Forbidden"):
+                # AWS answers a HEAD of a missing key with 403, not 404, when the credentials
+                # lack s3:ListBucket (which the server does not otherwise need).
+                log.warning("HEAD of s3 object %s was refused (403): taken as missing", key)
                 return None
             raise
         return ObjectInfo(
@@ -117,3 +130,24 @@ class S3Storage:
             "put_object", Params=params, ExpiresIn=expires_in, HttpMethod="PUT"
         )
         return url
+
+
+# The presigner reads the system clock itself; these read back the expiry it signed, so what
+# the API reports as `expire` is exactly when S3 stops accepting the credentials.
+
+
+def post_policy_expiry(policy: str) -> int:
+    """Unix seconds of a presigned POST policy's `expiration` (the base64 `policy` field)."""
+    expiration = json.loads(base64.b64decode(policy))["expiration"]
+    return _unix(datetime.strptime(expiration, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def presigned_url_expiry(url: str) -> int:
+    """Unix seconds when a SigV4 presigned URL expires (X-Amz-Date + X-Amz-Expires)."""
+    query = parse_qs(urlsplit(url).query)
+    signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ")
+    return _unix(signed_at) + int(query["X-Amz-Expires"][0])
+
+
+def _unix(moment: datetime) -> int:
+    return int(moment.replace(tzinfo=UTC).timestamp())

@@ -1,0 +1,173 @@
+"""Small, backend-neutral helpers of the media tests: test files made in memory (Pillow for
+images, a hand-built `ftyp` box for MP4), a multipart body built part by part (the order and
+the exact bytes a browser form sends), and what an upload left behind (files, rows)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from PIL import Image
+from sqlalchemy import select
+
+from shopreviews.context import AppContext
+from shopreviews.media.models import MediaUpload
+
+ORIENTATION = 0x0112
+GPS_IFD = 0x8825
+
+
+def quadrant_image(size: tuple[int, int]) -> Image.Image:
+    """Red top left, green top right, blue bottom left, white bottom right: which way up an
+    image is shows in its corners."""
+    width, height = size
+    image = Image.new("RGB", size, (255, 255, 255))
+    image.paste((255, 0, 0), (0, 0, width // 2, height // 2))
+    image.paste((0, 255, 0), (width // 2, 0, width, height // 2))
+    image.paste((0, 0, 255), (0, height // 2, width // 2, height))
+    return image
+
+
+def phone_exif(orientation: int | None = 6) -> Image.Exif:
+    """EXIF as a phone writes it: camera, orientation and a GPS position."""
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[ORIENTATION] = orientation
+    exif[0x010F] = "SecretPhone Inc."  # Make
+    exif[GPS_IFD] = {1: "N", 2: (52.0, 31.0, 12.345), 3: "E", 4: (13.0, 24.0, 56.789)}
+    return exif
+
+
+def jpeg(
+    size: tuple[int, int] = (800, 600), *, exif: Image.Exif | None = None, quality: int = 85
+) -> bytes:
+    out = io.BytesIO()
+    options: dict[str, Any] = {"quality": quality}
+    if exif is not None:
+        options["exif"] = exif.tobytes()
+    quadrant_image(size).save(out, "JPEG", **options)
+    return out.getvalue()
+
+
+def png(size: tuple[int, int] = (40, 30)) -> bytes:
+    out = io.BytesIO()
+    quadrant_image(size).save(out, "PNG")
+    return out.getvalue()
+
+
+def mp4(size: int = 4096, brand: bytes = b"isom") -> bytes:
+    """`size` bytes that start like an MP4 file: an `ftyp` box, then filler."""
+    head = b"\x00\x00\x00\x18ftyp" + brand + b"\x00\x00\x02\x00" + brand + b"mp41"
+    assert size >= len(head)
+    return (head + bytes(range(256)) * (size // 256 + 1))[:size]
+
+
+FilePart = tuple[str, bytes, str]  # file name, bytes, Content-Type
+
+
+def multipart(
+    parts: list[tuple[str, str | FilePart]], boundary: str | None = None
+) -> tuple[bytes, str]:
+    """(body, Content-Type) of a multipart/form-data body with the parts in the order given,
+    as a browser encodes a form: text fields, and file parts with a filename."""
+    boundary = boundary or "----FormBoundary" + uuid.uuid4().hex[:16]
+    chunks: list[bytes] = []
+    for name, value in parts:
+        chunks.append(f"--{boundary}\r\n".encode())
+        if isinstance(value, str):
+            chunks.append(f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode())
+            chunks.append(value.encode() + b"\r\n")
+        else:
+            file_name, data, content_type = value
+            chunks.append(
+                f'Content-Disposition: form-data; name="{name}"; filename="{file_name}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n".encode()
+            )
+            chunks.append(data + b"\r\n")
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+
+
+def form_parts(fields: dict[str, str], file: FilePart) -> list[tuple[str, str | FilePart]]:
+    """Every entry of `fields` in the order given, then `file` last (the documented form)."""
+    return [*fields.items(), ("file", file)]
+
+
+def files_under(root: Path) -> list[str]:
+    """Paths (relative to `root`, sorted) of every file below `root`; [] when it is missing."""
+    if not root.exists():
+        return []
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+@dataclass
+class RawAnswer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+async def asgi_request(
+    app: Any,
+    method: str,
+    raw_path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    chunks: list[bytes] | None = None,
+    disconnect: bool = False,
+) -> RawAnswer:
+    """One request straight to the ASGI app, as a server hands it over: `path` is the
+    percent-decoded `raw_path` (no client resolves `..`), the body arrives in `chunks`, and with
+    `disconnect` the client goes away after the last chunk instead of finishing the body."""
+    pending = list(chunks or [])
+    done = asyncio.Event()
+    messages: list[dict[str, Any]] = []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": unquote(raw_path),
+        "raw_path": raw_path.encode("ascii"),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")]
+        + [(k.lower().encode(), v.encode("latin-1")) for k, v in (headers or {}).items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+    async def receive() -> dict[str, Any]:
+        if pending:
+            chunk = pending.pop(0)
+            return {"type": "http.request", "body": chunk, "more_body": disconnect or bool(pending)}
+        if not disconnect:
+            await done.wait()  # as a server does: the client goes once it has the answer
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            done.set()
+
+    if not pending:
+        pending.append(b"")
+    await app(scope, receive, send)
+    start = next(m for m in messages if m["type"] == "http.response.start")
+    return RawAnswer(
+        status=start["status"],
+        headers={k.decode().lower(): v.decode() for k, v in start["headers"]},
+        body=b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body"),
+    )
+
+
+async def upload_rows(ctx: AppContext, shop_id: str) -> list[MediaUpload]:
+    async with ctx.db.session(write=False) as session:
+        query = select(MediaUpload).where(MediaUpload.shop_id == shop_id).order_by(MediaUpload.id)
+        return list((await session.execute(query)).scalars())
