@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopreviews.kit.models import Base, BigId, UTCDateTime
+
+if TYPE_CHECKING:
+    from shopreviews.media.images import ProcessedImage
 
 IMAGE = "image"
 VIDEO = "video"
@@ -32,3 +36,20 @@ class MediaUpload(Base):
     # Images only: the generated JPEG thumbnail, stored beside the original.
     thumbnail_key: Mapped[str | None] = mapped_column(String(600), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @classmethod
+    def for_image(
+        cls, key: str, image: ProcessedImage, thumbnail_key: str, *, created_at: datetime
+    ) -> MediaUpload:
+        """The record of a processed image stored under `key` (its first segment: the shop)."""
+        return cls(
+            shop_id=key.split("/", 1)[0],
+            key=key,
+            kind=IMAGE,
+            content_type=image.content_type,
+            size=len(image.data),
+            width=image.width,
+            height=image.height,
+            thumbnail_key=thumbnail_key,
+            created_at=created_at,
+        )

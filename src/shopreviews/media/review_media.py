@@ -139,17 +139,7 @@ class ReviewMedia:
             await storage.replace(key, image.data, image.content_type)
         thumbnail = keys.thumbnail_key(key)
         await storage.replace(thumbnail, image.thumbnail, "image/jpeg")
-        return MediaUpload(
-            shop_id=keys.shop_of(key),
-            key=key,
-            kind=IMAGE,
-            content_type=image.content_type,
-            size=len(image.data),
-            width=image.width,
-            height=image.height,
-            thumbnail_key=thumbnail,
-            created_at=now,
-        )
+        return MediaUpload.for_image(key, image, thumbnail, created_at=now)
 
 
 def _kind_of(content_type: str | None) -> str | None:

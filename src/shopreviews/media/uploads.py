@@ -16,7 +16,7 @@ from shopreviews.kit.storage import KeyTaken, LocalStorage
 from shopreviews.kit.storage.local import NAME_MAX
 from shopreviews.media import keys, policy
 from shopreviews.media.images import ImageRejected, process_image
-from shopreviews.media.models import IMAGE, VIDEO, MediaUpload
+from shopreviews.media.models import VIDEO, MediaUpload
 from shopreviews.media.repository import UploadRepository
 from shopreviews.media.schemas import UploadedOut
 from shopreviews.media.sniff import IMAGE_TYPES, SNIFF_BYTES, sniff
@@ -87,17 +87,7 @@ async def receive_image(
             raise AlreadyExists(f"already exists: an upload with key {key}") from None
         await storage.replace(thumbnail, image.thumbnail, "image/jpeg")
         await uploads.add(
-            MediaUpload(
-                shop_id=keys.shop_of(key),
-                key=key,
-                kind=IMAGE,
-                content_type=image.content_type,
-                size=len(image.data),
-                width=image.width,
-                height=image.height,
-                thumbnail_key=thumbnail,
-                created_at=ctx.now_datetime(),
-            )
+            MediaUpload.for_image(key, image, thumbnail, created_at=ctx.now_datetime())
         )
     return UploadedOut(
         url=f"{ctx.media_url}/{key}",
