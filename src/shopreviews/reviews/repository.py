@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -173,16 +174,9 @@ class ReviewRepository:
             scope, product_ids = "product", {STORE_PRODUCT_ID}
         elif flt.is_store_review is False:
             scope = "all_products"
-        stars = flt.ratings or [1, 2, 3, 4, 5]
-        total = sum(
-            (getattr(RatingAggregate, STAR_COLUMNS[star - 1]) for star in stars), literal(0)
-        )
         result = await self.session.execute(
-            select(func.coalesce(func.sum(total), 0)).where(
-                RatingAggregate.shop_id == self.shop_id,
-                RatingAggregate.scope == scope,
-                RatingAggregate.product_id.in_(sorted(product_ids)),
-            )
+            _aggregate_count(tuple(sorted(flt.ratings or (1, 2, 3, 4, 5)))),
+            {"shop_id": self.shop_id, "scope": scope, "product_ids": sorted(product_ids)},
         )
         return int(result.scalar_one())
 
@@ -283,6 +277,18 @@ _RATING = select(
     RatingAggregate.scope == bindparam("scope"),
     RatingAggregate.product_id.in_(bindparam("product_ids", expanding=True)),
 )
+
+
+@functools.lru_cache(maxsize=32)
+def _aggregate_count(stars: tuple[int, ...]) -> Select[int]:
+    """The count of get_reviews from the aggregates, for one set of stars; built once per set
+    (building the expression cost more than running it)."""
+    total = sum((getattr(RatingAggregate, STAR_COLUMNS[star - 1]) for star in stars), literal(0))
+    return select(func.coalesce(func.sum(total), 0)).where(
+        RatingAggregate.shop_id == bindparam("shop_id"),
+        RatingAggregate.scope == bindparam("scope"),
+        RatingAggregate.product_id.in_(bindparam("product_ids", expanding=True)),
+    )
 
 
 def _after(sort_by: str, at: Position) -> ColumnElement[bool]:
