@@ -3,13 +3,24 @@ exactly what the plain substring match finds, and the index follows every write.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, text
 
 from shopreviews.context import AppContext
+from shopreviews.reviews import repository
 from shopreviews.reviews.models import Review
 from shopreviews.reviews.repository import ReviewFilter, ReviewRepository
 from tests.conftest import ShopApi
 from tests.reviews.helpers import create, delete, list_ids, update
+
+
+@pytest.fixture(autouse=True, params=["index", "scan"])
+def search_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every answer must be the same through SQLite's keyword index and by scanning the shop's
+    rows (the test shops are small, so the index is used only when the threshold is 0)."""
+    threshold = 0 if request.param == "index" else 10**12
+    monkeypatch.setattr(repository, "SEARCH_INDEX_MIN_REVIEWS", threshold)
+    return str(request.param)
 
 
 async def search(shop: ShopApi, keyword: str) -> set[str]:
@@ -42,11 +53,15 @@ async def test_the_index_follows_updates_and_deletes(shop: ShopApi) -> None:
     assert await search(shop, "renamed") == set()
 
 
-async def test_sqlite_keyword_queries_use_the_fts_table(ctx: AppContext, shop: ShopApi) -> None:
+async def test_sqlite_keyword_queries_use_the_fts_table_for_big_shops(
+    ctx: AppContext, shop: ShopApi, search_path: str
+) -> None:
     await create(shop, content="indexed words here")
     async with ctx.db.session(write=False) as session:
         repo = ReviewRepository(session, shop.shop_id)
-        query = repo._filtered(select(Review.id), ReviewFilter(keyword="words", published=None))
+        flt = ReviewFilter(keyword="words", published=None)
+        await repo._choose_search(flt)
+        query = repo._filtered(select(Review.id), flt)
         if session.get_bind().dialect.name != "sqlite":
             # PostgreSQL: the trigram indexes exist (the planner picks them on big tables).
             names = await session.execute(
@@ -57,4 +72,5 @@ async def test_sqlite_keyword_queries_use_the_fts_table(ctx: AppContext, shop: S
         compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
         plan = await session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
         details = " ".join(str(row[-1]) for row in plan.all())
-        assert "reviews_fts" in details, details
+        # A shop below the threshold scans its own rows instead of the all-shop index.
+        assert ("reviews_fts" in details) == (search_path == "index"), details

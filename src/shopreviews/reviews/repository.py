@@ -63,6 +63,9 @@ class ReviewRepository:
     def __init__(self, session: AsyncSession, shop_id: str) -> None:
         self.session = session
         self.shop_id = shop_id
+        # SQLite's keyword index covers every shop: for a small shop, scanning its own rows is
+        # cheaper than the global match (see _choose_search).
+        self.use_search_index = True
 
     # Reviews ---------------------------------------------------------------------------
 
@@ -119,7 +122,11 @@ class ReviewRepository:
                     )
                 )
             )
-            if self._dialect() == "sqlite" and len(flt.keyword) >= TRIGRAM:
+            if (
+                self.use_search_index
+                and self._dialect() == "sqlite"
+                and len(flt.keyword) >= TRIGRAM
+            ):
                 conditions.append(Review.id.in_(_fts_matches(flt.keyword)))
         if flt.ratings:
             conditions.append(Review.rating.in_(flt.ratings))
@@ -136,6 +143,7 @@ class ReviewRepository:
         self, flt: ReviewFilter, *, offset: int, limit: int, after: Position | None = None
     ) -> Sequence[Review]:
         """One page in the list's order: from `offset`, or (keyset) right after `after`."""
+        await self._choose_search(flt)
         query = self._filtered(select(Review), flt).order_by(*_ORDER[flt.sort_by])
         if after is not None:
             query = query.where(_after(flt.sort_by, after))
@@ -151,8 +159,22 @@ class ReviewRepository:
         from_aggregates = await self._count_from_aggregates(flt)
         if from_aggregates is not None:
             return from_aggregates
+        await self._choose_search(flt)
         result = await self.session.execute(self._filtered(select(func.count(Review.id)), flt))
         return int(result.scalar_one())
+
+    async def _choose_search(self, flt: ReviewFilter) -> None:
+        """On SQLite, use the FTS5 keyword index only for shops of SEARCH_INDEX_MIN_REVIEWS or
+        more. Measured on the benchmark data: a common word took 566 ms through the index and
+        28 ms by scanning a 10,000-review shop; a rare word 6 and 49 ms. At 1,000,000 reviews
+        the index wins (521 vs 1,050 ms common, 3 vs 3,125 ms rare)."""
+        if not flt.keyword or self._dialect() != "sqlite":
+            return
+        size = await self.session.execute(
+            _aggregate_count((1, 2, 3, 4, 5)),
+            {"shop_id": self.shop_id, "scope": "all", "product_ids": [""]},
+        )
+        self.use_search_index = int(size.scalar_one()) >= SEARCH_INDEX_MIN_REVIEWS
 
     async def _count_from_aggregates(self, flt: ReviewFilter) -> int | None:
         # The aggregates hold exactly the published, undeleted reviews per product, all
@@ -306,6 +328,7 @@ def _after(sort_by: str, at: Position) -> ColumnElement[bool]:
 
 
 TRIGRAM = 3  # the FTS5 trigram index answers substrings of at least 3 characters
+SEARCH_INDEX_MIN_REVIEWS = 50_000
 
 
 def _fts_matches(keyword: str) -> Select[int]:
