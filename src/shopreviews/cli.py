@@ -16,7 +16,14 @@ import typer
 
 from shopreviews import migrate as migrations
 from shopreviews.context import AppContext
-from shopreviews.kit.cli import JsonOpt, emit, fail, load_settings, with_ctx
+from shopreviews.kit.cli import (
+    JsonOpt,
+    check_key_for_scale_out,
+    emit,
+    fail,
+    load_settings,
+    with_ctx,
+)
 from shopreviews.kit.envelope import ApiError
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.signing import sign_request
@@ -49,15 +56,6 @@ def _setup() -> None:
     configure_logging(load_settings())
 
 
-def _check_key_for_scale_out(settings: Settings) -> None:
-    if not settings.is_sqlite and not settings.secret_key:
-        fail(
-            False,
-            "SHOPREVIEWS_SECRET_KEY must be set when using PostgreSQL: every process "
-            "must share one key (a per-host key file would make stored secrets unreadable)",
-        )
-
-
 @app.command()
 def migrate(as_json: JsonOpt = False) -> None:
     """Apply database migrations."""
@@ -86,7 +84,7 @@ def serve(
     if not run_worker:
         os.environ["SHOPREVIEWS_RUN_WORKER"] = "false"  # read by each API process's settings
     settings = load_settings()
-    _check_key_for_scale_out(settings)
+    check_key_for_scale_out(settings)
     _serve(settings, host, port, workers, as_json=as_json)
 
 
@@ -419,7 +417,7 @@ def demo(
 
     settings = load_settings()
     if serve_after:
-        _check_key_for_scale_out(settings)
+        check_key_for_scale_out(settings)
     migrations.upgrade(settings)
     base = settings.base_url(host, port)
     info = with_ctx(settings, lambda ctx: seed(ctx, progress=lambda m: typer.echo(m, err=True)))

@@ -44,6 +44,16 @@ def load_settings() -> Settings:
         fail(False, f"invalid settings: {problems}")
 
 
+def check_key_for_scale_out(settings: Settings) -> None:
+    """`serve` and `worker` on PostgreSQL need the one shared key of every process."""
+    if not settings.is_sqlite and not settings.secret_key:
+        fail(
+            False,
+            "SHOPREVIEWS_SECRET_KEY must be set when using PostgreSQL: every process "
+            "must share one key (a per-host key file would make stored secrets unreadable)",
+        )
+
+
 def with_ctx(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
     """Run `work` with a context built from `settings`, then release its connections."""
 

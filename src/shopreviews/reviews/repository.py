@@ -64,8 +64,9 @@ class ReviewRepository:
         self.session = session
         self.shop_id = shop_id
         # SQLite's keyword index covers every shop: for a small shop, scanning its own rows is
-        # cheaper than the global match (see _choose_search).
+        # cheaper than the global match (see _choose_search, which decides once per request).
         self.use_search_index = True
+        self._search_chosen = False
 
     # Reviews ---------------------------------------------------------------------------
 
@@ -168,8 +169,9 @@ class ReviewRepository:
         more. Measured on the benchmark data: a common word took 566 ms through the index and
         28 ms by scanning a 10,000-review shop; a rare word 6 and 49 ms. At 1,000,000 reviews
         the index wins (521 vs 1,050 ms common, 3 vs 3,125 ms rare)."""
-        if not flt.keyword or self._dialect() != "sqlite":
+        if not flt.keyword or self._dialect() != "sqlite" or self._search_chosen:
             return
+        self._search_chosen = True
         size = await self.session.execute(
             _aggregate_count((1, 2, 3, 4, 5)),
             {"shop_id": self.shop_id, "scope": "all", "product_ids": [""]},

@@ -13,8 +13,8 @@ from sqlalchemy import update
 
 from shopreviews import migrate as migrations
 from shopreviews.context import AppContext
+from shopreviews.kit.cli import check_key_for_scale_out, load_settings, run_migrated
 from shopreviews.kit.jobs import JobStatus
-from shopreviews.settings import Settings
 from shopreviews.webhooks.models import WebhookDelivery
 
 webhooks_app = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
@@ -28,14 +28,8 @@ def worker(
     """Deliver webhooks and run jobs (no API); stop with SIGTERM or Ctrl-C."""
     from shopreviews.worker import run_standalone
 
-    settings = Settings()
-    if not settings.is_sqlite and not settings.secret_key:
-        typer.secho(
-            "error: SHOPREVIEWS_SECRET_KEY must be set when using PostgreSQL",
-            fg=typer.colors.RED,
-            err=True,
-        )
-        raise typer.Exit(1)
+    settings = load_settings()
+    check_key_for_scale_out(settings)
     migrations.upgrade(settings)
 
     async def run() -> None:
@@ -67,34 +61,28 @@ def requeue(
     if not delivery and not all_dead:
         typer.secho("error: give --delivery ID or --all-dead", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
-    settings = Settings()
-    migrations.upgrade(settings)
 
-    async def run() -> int:
-        ctx = AppContext.build(settings)
+    async def run(ctx: AppContext) -> int:
         now = datetime.now(UTC).replace(microsecond=0)
-        try:
-            async with ctx.db.session(write=True) as session:
-                stmt = update(WebhookDelivery).where(WebhookDelivery.status == JobStatus.DEAD)
-                if delivery:
-                    stmt = stmt.where(WebhookDelivery.id.in_(delivery))
-                result = await session.execute(
-                    stmt.values(
-                        status=JobStatus.PENDING,
-                        run_at=now,
-                        first_attempt_at=None,
-                        attempts=0,  # a fresh schedule; earlier attempts stay in the log
-                        lease_owner=None,
-                        lease_until=None,
-                        updated_at=now,
-                    ).execution_options(synchronize_session=False)
-                )
-                session.info["wake_jobs"] = True
-                return int(result.rowcount)  # type: ignore[attr-defined]
-        finally:
-            await ctx.db.dispose()
+        async with ctx.db.session(write=True) as session:
+            stmt = update(WebhookDelivery).where(WebhookDelivery.status == JobStatus.DEAD)
+            if delivery:
+                stmt = stmt.where(WebhookDelivery.id.in_(delivery))
+            result = await session.execute(
+                stmt.values(
+                    status=JobStatus.PENDING,
+                    run_at=now,
+                    first_attempt_at=None,
+                    attempts=0,  # a fresh schedule; earlier attempts stay in the log
+                    lease_owner=None,
+                    lease_until=None,
+                    updated_at=now,
+                ).execution_options(synchronize_session=False)
+            )
+            session.info["wake_jobs"] = True
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
-    count = asyncio.run(run())
+    count = run_migrated(as_json, run)
     if as_json:
         typer.echo(json.dumps({"requeued": count}))
     else:
