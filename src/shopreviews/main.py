@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
 from shopreviews import __version__, bench_routes
 from shopreviews.admin.router import router as admin_router
+from shopreviews.auth.dependencies import HMAC_SECURITY_SCHEMES
 from shopreviews.context import AppContext
 from shopreviews.customer_events.router import router as customer_event_router
 from shopreviews.customer_events.storefront import router as storefront_router
@@ -102,6 +104,13 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     return app
 
 
+def _is_hmac_signed(dependant: Dependant) -> bool:
+    return any(
+        getattr(sub.call, "hmac_signed", False) or _is_hmac_signed(sub)
+        for sub in dependant.dependencies
+    )
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -166,12 +175,16 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             responses["default"] = error_response
-    # One scheme object made of the three HMAC headers (all required together).
-    hmac_requirement: dict[str, list[str]] = {"PublicToken": [], "Timestamp": [], "Sign": []}
-    for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
-            security = operation.get("security")
-            if security and any("PublicToken" in s for s in security):
-                operation["security"] = [hmac_requirement]
+    # One requirement made of the three HMAC headers (all required together), on every route
+    # that authenticates with api_caller.
+    components.setdefault("securitySchemes", {}).update(HMAC_SECURITY_SCHEMES)
+    hmac_requirement: dict[str, list[str]] = {name: [] for name in HMAC_SECURITY_SCHEMES}
+    for route in iter_route_contexts(app.routes):
+        api_route = route.original_route
+        if isinstance(api_route, APIRoute) and _is_hmac_signed(api_route.dependant):
+            for method in route.methods or ():
+                operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+                if operation is not None:
+                    operation["security"] = [hmac_requirement]
     app.openapi_schema = schema
     return schema

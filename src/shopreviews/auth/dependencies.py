@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPBearer
+from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth import hmac_auth, merchant_session
@@ -21,26 +21,30 @@ from shopreviews.oauth import tokens
 F = TypeVar("F", bound=Callable[..., Any])
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-# Declared for the OpenAPI document only (security schemes); verification reads raw headers.
-_public_token = APIKeyHeader(
-    name="Public-Token",
-    scheme_name="PublicToken",
-    auto_error=False,
-    description="The shop's public token",
-)
-_timestamp = APIKeyHeader(
-    name="Timestamp",
-    scheme_name="Timestamp",
-    auto_error=False,
-    description="Unix seconds; within 900 s of server time",
-)
-_sign = APIKeyHeader(
-    name="Sign",
-    scheme_name="Sign",
-    auto_error=False,
-    description="Lowercase hex HMAC-SHA256 of the canonical message, keyed "
-    "with the private token (README §4.3)",
-)
+# The OpenAPI security schemes of partner API routes (main._openapi puts them on every route
+# that depends on api_caller). They are not FastAPI dependencies: each would cost a dependency
+# resolution per request, and verification reads the raw headers anyway.
+HMAC_SECURITY_SCHEMES: dict[str, dict[str, str]] = {
+    "PublicToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Public-Token",
+        "description": "The shop's public token",
+    },
+    "Timestamp": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Timestamp",
+        "description": "Unix seconds; within 900 s of server time",
+    },
+    "Sign": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Sign",
+        "description": "Lowercase hex HMAC-SHA256 of the canonical message, keyed "
+        "with the private token (README §4.3)",
+    },
+}
 _merchant_bearer = HTTPBearer(
     scheme_name="MerchantSession",
     bearerFormat="JWT",
@@ -49,7 +53,7 @@ _merchant_bearer = HTTPBearer(
 )
 
 
-def get_ctx(request: Request) -> AppContext:
+async def get_ctx(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -78,7 +82,7 @@ async def db_session(request: Request, ctx: Ctx) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(db_session, scope="function")]
 
 
-def query_params(request: Request) -> QueryParams:
+async def query_params(request: Request) -> QueryParams:
     return QueryParams.from_raw(request.scope.get("query_string", b"").decode("latin-1"))
 
 
@@ -88,14 +92,7 @@ Query = Annotated[QueryParams, Depends(query_params)]
 def api_caller(scope: str | None) -> Callable[..., Awaitable[Caller]]:
     """Authenticate an API endpoint (HMAC or bearer, README §4.2) and check `scope`."""
 
-    async def dependency(
-        request: Request,
-        ctx: Ctx,
-        session: Session,
-        _p: Annotated[str | None, Depends(_public_token)] = None,
-        _t: Annotated[str | None, Depends(_timestamp)] = None,
-        _s: Annotated[str | None, Depends(_sign)] = None,
-    ) -> Caller:
+    async def dependency(request: Request, ctx: Ctx, session: Session) -> Caller:
         headers = request.headers
         authorization = headers.get("authorization", "").strip()
         if authorization:
@@ -117,6 +114,7 @@ def api_caller(scope: str | None) -> Callable[..., Awaitable[Caller]]:
         caller.require(scope)
         return caller
 
+    dependency.hmac_signed = True  # type: ignore[attr-defined]  # read by main._openapi
     return dependency
 
 

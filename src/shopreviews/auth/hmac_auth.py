@@ -10,9 +10,7 @@ from shopreviews.context import AppContext
 from shopreviews.kit import signing
 from shopreviews.kit.envelope import Unauthenticated
 from shopreviews.kit.params import parse_query
-from shopreviews.shops import service as shop_service
-from shopreviews.shops.models import Shop
-from shopreviews.shops.repository import ShopRepository
+from shopreviews.shops.repository import ShopKey, ShopRepository
 
 # ASCII digits only, and fullmatch: `$` would also accept a trailing newline.
 _TIMESTAMP = re.compile(r"[0-9]{1,10}")
@@ -27,7 +25,7 @@ async def authenticate(
     sign: str,
     raw_query: str,
     body: bytes,
-) -> Shop:
+) -> ShopKey:
     """The shop whose private token signed this request; code 16 otherwise."""
     if not (public_token and timestamp and sign):
         raise Unauthenticated(
@@ -40,7 +38,7 @@ async def authenticate(
         raise Unauthenticated(
             f"unauthenticated: Timestamp is more than {window} s from server time"
         )
-    shop = await ShopRepository(session).by_public_token(public_token)
+    shop = await ShopRepository(session).key_by_public_token(public_token)
     if shop is None or not shop.is_active:
         raise Unauthenticated("unauthenticated: unknown Public-Token")
     pairs = parse_query(raw_query)
@@ -49,6 +47,6 @@ async def authenticate(
             "unauthenticated: timestamp query parameter differs from the Timestamp header"
         )
     messages = signing.candidate_messages(pairs, timestamp, body)
-    if not signing.verify(shop_service.private_token(ctx, shop), sign, messages):
+    if not signing.verify(ctx.box.open(shop.private_token_encrypted), sign, messages):
         raise Unauthenticated("unauthenticated: signature does not match")
     return shop

@@ -13,9 +13,13 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.reviews.models import Review
+
+if TYPE_CHECKING:
+    from shopreviews.reviews.repository import AnyRow
 
 MAX_CURSOR = 200
 
@@ -28,7 +32,7 @@ class Position:
     review_id: int
 
 
-def encode(sort_by: str, review: Review) -> str:
+def encode(sort_by: str, review: Review | AnyRow) -> str:
     data = {
         "v": 1,
         "s": sort_by,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Row,
     Select,
     and_,
     bindparam,
@@ -29,6 +31,10 @@ from shopreviews.kit.models import UTCDateTime
 from shopreviews.reviews.cursor import Position
 from shopreviews.reviews.models import STORE_PRODUCT_ID, Product, RatingAggregate, Review
 
+# A plain result row of any columns (reads skip ORM objects: see page()).
+AnyRow = Row[*tuple[Any, ...]]
+# Every column of a review, selected as a plain row on the read paths.
+REVIEW_COLUMNS = tuple(Review.__table__.columns)
 STAR_COLUMNS = ("star1_count", "star2_count", "star3_count", "star4_count", "star5_count")
 
 
@@ -69,6 +75,15 @@ class ReviewRepository:
         self._search_chosen = False
 
     # Reviews ---------------------------------------------------------------------------
+
+    async def get_row(self, review_id: int) -> AnyRow | None:
+        """A review as a plain row, for reading (no ORM object to build and track)."""
+        result = await self.session.execute(
+            select(*REVIEW_COLUMNS).where(
+                Review.shop_id == self.shop_id, Review.id == review_id, Review.deleted_at.is_(None)
+            )
+        )
+        return result.one_or_none()
 
     async def get(self, review_id: int, *, for_update: bool = False) -> Review | None:
         query = select(Review).where(
@@ -142,16 +157,17 @@ class ReviewRepository:
 
     async def page(
         self, flt: ReviewFilter, *, offset: int, limit: int, after: Position | None = None
-    ) -> Sequence[Review]:
-        """One page in the list's order: from `offset`, or (keyset) right after `after`."""
+    ) -> Sequence[AnyRow]:
+        """One page in the list's order: from `offset`, or (keyset) right after `after`; plain
+        rows, since a page is only read (ORM objects cost more to build than the query)."""
         await self._choose_search(flt)
-        query = self._filtered(select(Review), flt).order_by(*_ORDER[flt.sort_by])
+        query = self._filtered(select(*REVIEW_COLUMNS), flt).order_by(*_ORDER[flt.sort_by])
         if after is not None:
             query = query.where(_after(flt.sort_by, after))
         else:
             query = query.offset(offset)
         result = await self.session.execute(query.limit(limit))
-        return result.scalars().all()
+        return result.all()
 
     async def count(self, flt: ReviewFilter) -> int:
         """How many reviews match: read from the rating aggregates whenever the filters allow
@@ -216,15 +232,17 @@ class ReviewRepository:
 
     # Catalogue -------------------------------------------------------------------------
 
-    async def products(self, product_ids: set[str]) -> dict[str, Product]:
+    async def products(self, product_ids: set[str]) -> dict[str, AnyRow]:
+        """Handle and title of each product (plain rows, by product id)."""
         if not product_ids:
             return {}
         result = await self.session.execute(
-            select(Product).where(
+            select(Product.product_id, Product.handle, Product.title).where(
                 Product.shop_id == self.shop_id, Product.product_id.in_(product_ids)
             )
         )
-        return {p.product_id: p for p in result.scalars()}
+        rows: dict[str, AnyRow] = {p.product_id: p for p in result}
+        return rows
 
     async def upsert_product(
         self, product_id: str, *, handle: str | None, title: str | None

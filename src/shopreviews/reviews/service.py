@@ -16,7 +16,7 @@ from shopreviews.kit.timefmt import display, rfc3339
 from shopreviews.reviews import cursor as review_cursor
 from shopreviews.reviews.models import STORE_PRODUCT_ID, Product, Review
 from shopreviews.reviews.query import RatingTarget
-from shopreviews.reviews.repository import ReviewFilter, ReviewRepository
+from shopreviews.reviews.repository import AnyRow, ReviewFilter, ReviewRepository
 from shopreviews.reviews.schemas import (
     MediaOut,
     RatingOut,
@@ -31,7 +31,8 @@ from shopreviews.reviews.schemas import (
 MAX_FUTURE = timedelta(hours=24)
 
 
-def to_out(review: Review, product: Product | None) -> ReviewOut:
+def to_out(review: Review | AnyRow, product: Product | AnyRow | None) -> ReviewOut:
+    """The API form of a review: from an ORM object (writes) or a plain row (reads)."""
     reply = None
     if review.reply_content:
         reply = ReplyOut(content=review.reply_content, reply_at=display(review.reply_at))
@@ -64,14 +65,14 @@ def to_out(review: Review, product: Product | None) -> ReviewOut:
     )
 
 
-async def _out(repo: ReviewRepository, review: Review) -> ReviewOut:
+async def _out(repo: ReviewRepository, review: Review | AnyRow) -> ReviewOut:
     products = await repo.products({review.product_id})
     return to_out(review, products.get(review.product_id))
 
 
 async def get(session: AsyncSession, caller: Caller, review_id: int) -> ReviewOut:
     repo = ReviewRepository(session, caller.shop_id)
-    review = await repo.get(review_id)
+    review = await repo.get_row(review_id)
     if review is None:
         raise NotFound(f"review {review_id} not found")
     return await _out(repo, review)
@@ -90,7 +91,7 @@ async def list_reviews(
     repo = ReviewRepository(session, caller.shop_id)
     count = await repo.count(flt)
     after = review_cursor.decode(cursor, flt.sort_by) if cursor else None
-    rows: Sequence[Review] = []
+    rows: Sequence[AnyRow] = []
     if after is not None or page.offset < count:
         rows = await repo.page(flt, offset=page.offset, limit=page.page_size + 1, after=after)
     more = len(rows) > page.page_size

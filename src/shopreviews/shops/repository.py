@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.shops.models import Shop
 
+
+class ShopKey(NamedTuple):
+    """What checking a signed request needs of its shop (no ORM object: read on every call)."""
+
+    shop_id: str
+    status: str
+    private_token_encrypted: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+
 # Every HMAC request looks its shop up: the statement is built once.
-_BY_PUBLIC_TOKEN = select(Shop).where(Shop.public_token == bindparam("token"))
+_KEY_BY_PUBLIC_TOKEN = select(Shop.shop_id, Shop.status, Shop.private_token_encrypted).where(
+    Shop.public_token == bindparam("token")
+)
 
 
 class ShopRepository:
@@ -20,9 +36,10 @@ class ShopRepository:
     async def get(self, shop_id: str) -> Shop | None:
         return await self.session.get(Shop, shop_id)
 
-    async def by_public_token(self, public_token: str) -> Shop | None:
-        result = await self.session.execute(_BY_PUBLIC_TOKEN, {"token": public_token})
-        return result.scalar_one_or_none()
+    async def key_by_public_token(self, public_token: str) -> ShopKey | None:
+        result = await self.session.execute(_KEY_BY_PUBLIC_TOKEN, {"token": public_token})
+        row = result.one_or_none()
+        return None if row is None else ShopKey(*row)
 
     async def by_domain(self, domain: str) -> Shop | None:
         result = await self.session.execute(
