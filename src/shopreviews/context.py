@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from shopreviews.kit.crypto import SecretBox, derive_key
 from shopreviews.kit.db import Database
 from shopreviews.kit.ratelimit import RateLimiter
+from shopreviews.kit.read_cache import ReadCache
 from shopreviews.kit.storage import Storage, build_storage
 from shopreviews.settings import Settings
 
@@ -31,6 +32,7 @@ class AppContext:
     storage: Storage | None = None
     # Base URL of media files: SHOPREVIEWS_MEDIA_PUBLIC_URL, else <public URL>/media.
     media_url: str = ""
+    read_cache: ReadCache = field(default_factory=lambda: ReadCache(0))
 
     def media_storage(self) -> Storage:
         if self.storage is None:
@@ -61,6 +63,7 @@ class AppContext:
             link_key=derive_key(secret_key, "email-links"),
             upload_key=upload_key,
             limiter=RateLimiter(settings),
+            read_cache=ReadCache(settings.read_cache_mb * 1024 * 1024),
             public_url=public_url,
             media_url=(settings.media_public_url or f"{public_url}/media").rstrip("/"),
         )

@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     signin_failures_per_15min: int = 10
     rate_limits_enabled: bool = True
 
-    db_pool_size: int = 10
+    db_pool_size: int = 20
+    # Serialised answers of get_reviews, get_review and get_rating, per process (kit/read_cache).
+    read_cache_mb: int = Field(default=32, ge=0, description="0 turns the read cache off")
     sqlite_busy_timeout_ms: int = 30000
 
     webhook_allow_private_targets: bool = False

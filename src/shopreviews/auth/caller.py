@@ -21,6 +21,9 @@ class Caller:
     session_id: str | None = None
     client_id: str | None = None
     grant_id: int | None = None
+    # The shop's data version, read with the credentials (HMAC and bearer callers): the key of
+    # cached read answers (kit/read_cache.py). None: never cached.
+    data_version: int | None = None
 
     @property
     def actor(self) -> str:

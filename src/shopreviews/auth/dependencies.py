@@ -110,7 +110,7 @@ def api_caller(scope: str | None) -> Callable[..., Awaitable[Caller]]:
             body=await request.body(),
         )
         await ctx.limiter.hit(ctx.limiter.per_shop, f"shop:{shop.shop_id}")
-        caller = Caller(shop_id=shop.shop_id, kind="hmac")
+        caller = Caller(shop_id=shop.shop_id, kind="hmac", data_version=shop.data_version)
         caller.require(scope)
         return caller
 

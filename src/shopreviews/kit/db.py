@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import (
 
 from shopreviews.settings import Settings
 
+# Connections a PostgreSQL pool may open beyond its size in a burst, closed again when returned.
+POOL_OVERFLOW = 10
+
 
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
@@ -31,7 +34,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        max_overflow=POOL_OVERFLOW,
         pool_pre_ping=True,
         isolation_level="AUTOCOMMIT",
     )

@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -180,6 +180,16 @@ def success_response(
         "data": data,
     }
     return EnvelopeResponse(body, status_code=status, headers=headers)
+
+
+def success_json(data: bytes) -> Response:
+    """A code-0 envelope around `data` already serialised as JSON (kit/read_cache.py); the
+    same bytes FastAPI writes for an Envelope model."""
+    head = (
+        f'{{"code":{OK},"message":"success","time":{int(time.time())},'
+        f'"request_id":"{current_request_id()}","data":'
+    )
+    return Response(b"".join((head.encode(), data, b"}")), media_type=EnvelopeResponse.media_type)
 
 
 def describe_validation_error(err: dict[str, Any]) -> str:

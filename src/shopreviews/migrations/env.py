@@ -42,7 +42,12 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_engine(_settings())
+    # The application's PostgreSQL connections idle in autocommit (kit/db.py); migrations run
+    # in one transaction, so a failed step leaves nothing half-done.
+    settings = _settings()
+    engine = create_engine(settings)
+    if not settings.is_sqlite:
+        engine = engine.execution_options(isolation_level="READ COMMITTED")
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

@@ -106,4 +106,5 @@ async def authenticate(ctx: AppContext, session: AsyncSession, presented: str) -
         scopes=effective_scopes(token, grant, platform.allowed_scopes),
         client_id=platform.client_id,
         grant_id=grant.id,
+        data_version=shop.data_version,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from shopreviews.auth.caller import Caller
 from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
@@ -38,7 +38,7 @@ WriteReviews = Annotated[Caller, Depends(api_caller("write_reviews"))]
         param("id", "review id (alias review_id)", required=True), param("review_id", "alias of id")
     ),
 )
-async def get_review(caller: ReadReviews, session: Session, query: Query) -> Envelope[ReviewOut]:
+async def get_review(caller: ReadReviews, session: Session, query: Query, ctx: Ctx) -> Response:
     """Get one review, published or not."""
     ids = {
         parse_id(v, name) for name in ("id", "review_id") if (v := query.scalar(name)) is not None
@@ -47,7 +47,13 @@ async def get_review(caller: ReadReviews, session: Session, query: Query) -> Env
         raise InvalidArgument("id is required")
     if len(ids) > 1:
         raise InvalidArgument("id and review_id differ")
-    return Envelope(data=await review_service.get(session, caller, ids.pop()))
+    review_id = ids.pop()
+    return await ctx.read_cache.answer(
+        caller.shop_id,
+        caller.data_version,
+        ("get_review", review_id),
+        lambda: review_service.get(session, caller, review_id),
+    )
 
 
 @router.get(
@@ -68,13 +74,16 @@ async def get_review(caller: ReadReviews, session: Session, query: Query) -> Env
         param("cursor", "[ext] page.next_cursor of the previous page: keyset paging, page ignored"),
     ),
 )
-async def get_reviews(caller: ReadReviews, session: Session, query: Query) -> Envelope[ReviewPage]:
+async def get_reviews(caller: ReadReviews, session: Session, query: Query, ctx: Ctx) -> Response:
     """List reviews with filters, sorting and pagination (alias get_review_list)."""
     flt = review_query.review_filter(query)
     page = PageRequest.from_query(query)
     cursor = query.scalar("cursor")
-    return Envelope(
-        data=await review_service.list_reviews(session, caller, flt, page, cursor=cursor)
+    return await ctx.read_cache.answer(
+        caller.shop_id,
+        caller.data_version,
+        ("get_reviews", repr(flt), page.page, page.page_size, cursor),
+        lambda: review_service.list_reviews(session, caller, flt, page, cursor=cursor),
     )
 
 
@@ -121,7 +130,12 @@ async def update_review(
         param("is_all_rating", "1: every review", enum=["0", "1"]),
     ),
 )
-async def get_rating(caller: ReadReviews, session: Session, query: Query) -> Envelope[RatingOut]:
+async def get_rating(caller: ReadReviews, session: Session, query: Query, ctx: Ctx) -> Response:
     """Average rating and star counts, from aggregates kept current on every write."""
     target = review_query.rating_target(query)
-    return Envelope(data=await review_service.rating(session, caller, target))
+    return await ctx.read_cache.answer(
+        caller.shop_id,
+        caller.data_version,
+        ("get_rating", target),
+        lambda: review_service.rating(session, caller, target),
+    )

@@ -20,6 +20,9 @@ class Shop(Timestamps, Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     # Last `sequence` given to an event of this shop (see events.service).
     event_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Changed by database triggers with every write to the shop's reviews or products
+    # (migration 0006): cached read answers are keyed by it (kit/read_cache.py).
+    data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Intake settings (docs/intake.md §1). The Shopify app secret verifies order webhooks; it
     # is encrypted because the HMAC check needs it in clear.
     shopify_app_secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -17,16 +17,19 @@ class ShopKey(NamedTuple):
     shop_id: str
     status: str
     private_token_encrypted: str
+    data_version: int
 
     @property
     def is_active(self) -> bool:
         return self.status == "active"
 
 
-# Every HMAC request looks its shop up: the statement is built once.
-_KEY_BY_PUBLIC_TOKEN = select(Shop.shop_id, Shop.status, Shop.private_token_encrypted).where(
-    Shop.public_token == bindparam("token")
-)
+# Every HMAC request looks its shop up: the statement is built once, on the table's columns
+# (a plain Core statement: ORM attributes would send it through the ORM's execution path).
+_shops = Shop.__table__.c
+_KEY_BY_PUBLIC_TOKEN = select(
+    _shops.shop_id, _shops.status, _shops.private_token_encrypted, _shops.data_version
+).where(_shops.public_token == bindparam("token"))
 
 
 class ShopRepository:
