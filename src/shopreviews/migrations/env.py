@@ -49,9 +49,16 @@ async def _run_async() -> None:
     if not settings.is_sqlite:
         engine = engine.execution_options(isolation_level="READ COMMITTED")
     async with engine.connect() as connection:
+        if settings.is_sqlite:
+            # SQLite alters a table by copying it and dropping the original (batch mode), and
+            # dropping `shops` with foreign keys on would cascade into every shop's reviews.
+            # The pragma is ignored inside a transaction, so it goes to the driver first.
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None  # a live connection: just checked out
+            await driver.execute("PRAGMA foreign_keys=OFF")
         await connection.run_sync(_run)
         await connection.commit()
-    await engine.dispose()
+    await engine.dispose()  # the connection (foreign keys off) is not used again
 
 
 if context.is_offline_mode():
