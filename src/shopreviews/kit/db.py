@@ -56,8 +56,10 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     def on_begin(conn: Connection) -> None:
         # A write transaction takes the write lock up front: a DEFERRED transaction that reads
         # and then writes can fail or lose a concurrent update (read-modify-write on aggregates).
-        immediate = conn.get_execution_options().get("write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Reads take no transaction, as on PostgreSQL (decision 79): each statement reads the
+        # latest commit, and a BEGIN would cost one more hand-over to the driver's thread.
+        if conn.get_execution_options().get("write", False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

@@ -8,8 +8,8 @@ Nothing expires by time and nothing is invalidated by hand. `shops.data_version`
 database triggers in the same transaction as every write to the shop's reviews or products
 (migration 0006), and it is read on every request by the query that authenticates the caller.
 Once a write commits, no request of any process asks for an answer of the old version again.
-The data of an answer is read after its version (in the same snapshot on SQLite, in later
-statements on PostgreSQL), so an answer is never older than the version it is kept under.
+The data of an answer is read after its version, by later statements that see at least what
+that one saw, so an answer is never older than the version it is kept under.
 """
 
 from __future__ import annotations
