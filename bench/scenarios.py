@@ -62,7 +62,7 @@ sys.path.insert(0, str(BENCH))
 import load  # noqa: E402
 
 from shopreviews.bench_routes import CEILING_PATH, SyntheticReviews  # noqa: E402
-from webhooks import receiver_process  # noqa: E402  (the 200-answering receiver)
+from webhooks import receiver_process, wait_until_up  # noqa: E402  (the 200-answering receiver)
 
 DATA = BENCH / ".data"
 VARIANTS = 200
@@ -415,7 +415,8 @@ def api_server(
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_until_up(base, proc, log_path)
+            # Long: the server migrates on start, which can rebuild indexes on 1M rows.
+            wait_until_up(base, proc, log_path, seconds=600)
             yield base, proc.pid
         finally:
             load.stop(proc)
@@ -425,18 +426,6 @@ def nginx_worker(master: int) -> int:
     """The one worker process of an nginx master."""
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     return int(children[0])
-
-
-def wait_until_up(base: str, proc: subprocess.Popen[Any], log: Path) -> None:
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited:\n{log.read_text()}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(base + "/", trust_env=False, timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer within 600 s:\n{log.read_text()}")
 
 
 def check(http: httpx.Client, request: load.Request) -> tuple[Any, int]:

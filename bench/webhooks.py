@@ -72,12 +72,12 @@ from shopreviews.worker import running_worker
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from load import cpu_seconds, stop  # noqa: E402  (bench/load.py: process helpers)
 from tests import signer  # noqa: E402  (the independent request signer of the test suite)
 
 SECRET_KEY = "bench-secret-key-" + "x" * 32
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 TOPIC = "review/created"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # --------------------------------------------------------------------------------------------
 # The receiver: a process that answers every HTTP/1.1 request with 200 (keep-alive).
@@ -165,22 +165,7 @@ def receiver_process() -> Iterator[tuple[str, int]]:
             raise RuntimeError(f"the receiver did not start: {line!r}")
         yield f"http://127.0.0.1:{int(line.split()[1])}", proc.pid
     finally:
-        stop_process(proc)
-
-
-def stop_process(proc: subprocess.Popen[Any]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        stop(proc)
 
 
 @dataclass
@@ -476,12 +461,14 @@ def api_server(database_url: str, workdir: Path) -> Iterator[tuple[str, int]]:
         wait_until_up(base, proc, workdir / "server.log")
         yield base, proc.pid  # one uvicorn process: `serve` runs it in-process
     finally:
-        stop_process(proc)
+        stop(proc)
         log.close()
 
 
-def wait_until_up(base: str, proc: subprocess.Popen[Any], log: Path) -> None:
-    deadline = time.monotonic() + 60
+def wait_until_up(
+    base: str, proc: subprocess.Popen[Any], log: Path, *, seconds: float = 60
+) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the server exited:\n{log.read_text()}")
@@ -489,7 +476,7 @@ def wait_until_up(base: str, proc: subprocess.Popen[Any], log: Path) -> None:
             if httpx.get(base + "/", trust_env=False, timeout=1).status_code == 200:
                 return
         time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer within 60 s:\n{log.read_text()}")
+    raise RuntimeError(f"the server did not answer within {seconds:g} s:\n{log.read_text()}")
 
 
 def review_request(shop: shop_service.ShopCredentials, i: int) -> tuple[bytes, dict[str, str]]:
