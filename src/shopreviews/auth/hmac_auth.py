@@ -10,6 +10,7 @@ from shopreviews.context import AppContext
 from shopreviews.kit import signing
 from shopreviews.kit.envelope import Unauthenticated
 from shopreviews.kit.params import parse_query
+from shopreviews.shops import service as shop_service
 from shopreviews.shops.repository import ShopKey, ShopRepository
 
 # ASCII digits only, and fullmatch: `$` would also accept a trailing newline.
@@ -47,6 +48,6 @@ async def authenticate(
             "unauthenticated: timestamp query parameter differs from the Timestamp header"
         )
     messages = signing.candidate_messages(pairs, timestamp, body)
-    if not signing.verify(ctx.box.open(shop.private_token_encrypted), sign, messages):
+    if not signing.verify(shop_service.private_token(ctx, shop), sign, messages):
         raise Unauthenticated("unauthenticated: signature does not match")
     return shop

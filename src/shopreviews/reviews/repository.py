@@ -78,21 +78,19 @@ class ReviewRepository:
 
     async def get_row(self, review_id: int) -> AnyRow | None:
         """A review as a plain row, for reading (no ORM object to build and track)."""
-        result = await self.session.execute(
-            select(*REVIEW_COLUMNS).where(
-                Review.shop_id == self.shop_id, Review.id == review_id, Review.deleted_at.is_(None)
-            )
-        )
+        result = await self.session.execute(select(*REVIEW_COLUMNS).where(*self._live(review_id)))
         return result.one_or_none()
 
     async def get(self, review_id: int, *, for_update: bool = False) -> Review | None:
-        query = select(Review).where(
-            Review.shop_id == self.shop_id, Review.id == review_id, Review.deleted_at.is_(None)
-        )
+        query = select(Review).where(*self._live(review_id))
         if for_update:
             query = query.with_for_update()
         result = await self.session.execute(query)
         return result.scalar_one_or_none()
+
+    def _live(self, review_id: int) -> tuple[ColumnElement[bool], ...]:
+        """The shop's review `review_id`, unless deleted."""
+        return Review.shop_id == self.shop_id, Review.id == review_id, Review.deleted_at.is_(None)
 
     async def add(self, review: Review) -> Review:
         self.session.add(review)

@@ -16,7 +16,7 @@ from shopreviews.kit.models import utcnow
 from shopreviews.kit.params import SHOP_ID
 from shopreviews.orders import service as order_service
 from shopreviews.shops.models import Shop
-from shopreviews.shops.repository import ShopRepository
+from shopreviews.shops.repository import ShopKey, ShopRepository
 from shopreviews.shops.schemas import ShopSettingsOut
 
 _DOMAIN = re.compile(
@@ -62,7 +62,7 @@ async def create(
     )
 
 
-def private_token(ctx: AppContext, shop: Shop) -> str:
+def private_token(ctx: AppContext, shop: Shop | ShopKey) -> str:
     return ctx.box.open(shop.private_token_encrypted)
 
 
