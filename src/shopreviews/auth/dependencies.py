@@ -102,7 +102,6 @@ def api_caller(scope: str | None) -> Callable[..., Awaitable[Caller]]:
             return caller
         shop = await hmac_auth.authenticate(
             ctx,
-            session,
             public_token=headers.get("public-token", "").strip(),
             timestamp=headers.get("timestamp", "").strip(),
             sign=headers.get("sign", "").strip(),

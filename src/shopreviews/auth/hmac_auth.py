@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shopreviews.context import AppContext
 from shopreviews.kit import signing
 from shopreviews.kit.envelope import Unauthenticated
 from shopreviews.kit.params import parse_query
 from shopreviews.shops import service as shop_service
-from shopreviews.shops.repository import ShopKey, ShopRepository
+from shopreviews.shops.repository import ShopKey, key_by_public_token
 
 # ASCII digits only, and fullmatch: `$` would also accept a trailing newline.
 _TIMESTAMP = re.compile(r"[0-9]{1,10}")
@@ -19,7 +17,6 @@ _TIMESTAMP = re.compile(r"[0-9]{1,10}")
 
 async def authenticate(
     ctx: AppContext,
-    session: AsyncSession,
     *,
     public_token: str,
     timestamp: str,
@@ -39,7 +36,7 @@ async def authenticate(
         raise Unauthenticated(
             f"unauthenticated: Timestamp is more than {window} s from server time"
         )
-    shop = await ShopRepository(session).key_by_public_token(public_token)
+    shop = await key_by_public_token(ctx.db.point_reads, public_token)
     if shop is None or not shop.is_active:
         raise Unauthenticated("unauthenticated: unknown Public-Token")
     pairs = parse_query(raw_query)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shopreviews.kit.point_reads import PointReader
 from shopreviews.settings import Settings
 
 # Connections a PostgreSQL pool may open beyond its size in a burst, closed again when returned.
@@ -69,6 +70,8 @@ class Database:
         self.settings = settings
         self.engine = create_engine(settings)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # The credentials lookup of every signed request, on the driver directly.
+        self.point_reads = PointReader(self.engine)
         # SQLite has one writer: queue writers of this process here instead of spinning on
         # the file lock (busy_timeout still covers other processes).
         self._write_lock = asyncio.Lock() if settings.is_sqlite else None
@@ -92,10 +95,13 @@ class Database:
     @asynccontextmanager
     async def _open(self, *, write: bool) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
-            options: dict[str, Any] = {"write": write}
-            if write and not self.is_sqlite:
-                options["isolation_level"] = "READ COMMITTED"  # reads stay in autocommit
-            await session.connection(execution_options=options)
+            if write:
+                options: dict[str, Any] = {"write": True}
+                if not self.is_sqlite:
+                    options["isolation_level"] = "READ COMMITTED"  # reads stay in autocommit
+                await session.connection(execution_options=options)
+            # A read session takes a connection at its first statement: a read answered from
+            # the read cache never takes one.
             try:
                 yield session
                 if write:
@@ -119,4 +125,5 @@ class Database:
                 listener()
 
     async def dispose(self) -> None:
+        await self.point_reads.close()
         await self.engine.dispose()

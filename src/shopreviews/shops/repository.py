@@ -8,6 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopreviews.kit.point_reads import PointReader
 from shopreviews.shops.models import Shop
 
 
@@ -24,12 +25,17 @@ class ShopKey(NamedTuple):
         return self.status == "active"
 
 
-# Every HMAC request looks its shop up: the statement is built once, on the table's columns
-# (a plain Core statement: ORM attributes would send it through the ORM's execution path).
+# Every HMAC request looks its shop up, on the driver directly (kit/point_reads.py): the
+# statement is built once, of the table's columns.
 _shops = Shop.__table__.c
 _KEY_BY_PUBLIC_TOKEN = select(
     _shops.shop_id, _shops.status, _shops.private_token_encrypted, _shops.data_version
 ).where(_shops.public_token == bindparam("token"))
+
+
+async def key_by_public_token(reader: PointReader, public_token: str) -> ShopKey | None:
+    row = await reader.one(_KEY_BY_PUBLIC_TOKEN, {"token": public_token})
+    return None if row is None else ShopKey(*row)
 
 
 class ShopRepository:
@@ -38,11 +44,6 @@ class ShopRepository:
 
     async def get(self, shop_id: str) -> Shop | None:
         return await self.session.get(Shop, shop_id)
-
-    async def key_by_public_token(self, public_token: str) -> ShopKey | None:
-        result = await self.session.execute(_KEY_BY_PUBLIC_TOKEN, {"token": public_token})
-        row = result.one_or_none()
-        return None if row is None else ShopKey(*row)
 
     async def by_domain(self, domain: str) -> Shop | None:
         result = await self.session.execute(
