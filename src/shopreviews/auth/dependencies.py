@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPBearer
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth import hmac_auth, merchant_session
@@ -92,29 +94,72 @@ Query = Annotated[QueryParams, Depends(query_params)]
 def api_caller(scope: str | None) -> Callable[..., Awaitable[Caller]]:
     """Authenticate an API endpoint (HMAC or bearer, README §4.2) and check `scope`."""
 
-    async def dependency(request: Request, ctx: Ctx, session: Session) -> Caller:
-        headers = request.headers
-        authorization = headers.get("authorization", "").strip()
-        if authorization:
-            # A bearer request, with no fallback to HMAC (README §4.2 rule 1).
-            caller = await _bearer(ctx, session, authorization)
-            caller.require(scope)
-            return caller
-        shop = await hmac_auth.authenticate(
-            ctx,
-            public_token=headers.get("public-token", "").strip(),
-            timestamp=headers.get("timestamp", "").strip(),
-            sign=headers.get("sign", "").strip(),
-            raw_query=request.scope.get("query_string", b"").decode("latin-1"),
-            body=await request.body(),
-        )
-        await ctx.limiter.hit(ctx.limiter.per_shop, f"shop:{shop.shop_id}")
-        caller = Caller(shop_id=shop.shop_id, kind="hmac", data_version=shop.data_version)
-        caller.require(scope)
-        return caller
+    async def dependency(request: Request) -> Caller:
+        return await authenticate_api(request, request.app.state.ctx, scope)
 
     dependency.hmac_signed = True  # type: ignore[attr-defined]  # read by main._openapi
     return dependency
+
+
+@dataclass(frozen=True)
+class CachedRead:
+    """An authenticated read whose answer the read cache may hold (kit/read_cache.py)."""
+
+    ctx: AppContext
+    caller: Caller
+    query: QueryParams
+
+    async def answer(
+        self, request: Hashable, compute: Callable[[AsyncSession], Awaitable[BaseModel]]
+    ) -> Response:
+        """The answer to `request` (the meaning of the query, validated): kept bytes, or
+        `compute` run in a read session of its own, which only a miss opens."""
+
+        async def computed() -> BaseModel:
+            async with self.ctx.db.session(write=False) as session:
+                return await compute(session)
+
+        return await self.ctx.read_cache.answer(
+            self.caller.shop_id, self.caller.data_version, request, computed
+        )
+
+
+def cached_read(scope: str) -> Callable[..., Awaitable[CachedRead]]:
+    """`api_caller` for the most polled reads. Their routes take this one dependency and no
+    Session: resolving four dependencies (one a generator, closed under a shielded scope) cost
+    more CPU than a cached answer itself (docs/benchmarks.md)."""
+
+    async def dependency(request: Request) -> CachedRead:
+        ctx: AppContext = request.app.state.ctx
+        caller = await authenticate_api(request, ctx, scope)
+        return CachedRead(ctx, caller, await query_params(request))
+
+    dependency.hmac_signed = True  # type: ignore[attr-defined]  # read by main._openapi
+    return dependency
+
+
+async def authenticate_api(request: Request, ctx: AppContext, scope: str | None) -> Caller:
+    """The caller of a partner API request: bearer token or HMAC signature (README §4.2)."""
+    headers = request.headers
+    authorization = headers.get("authorization", "").strip()
+    if authorization:
+        # A bearer request, with no fallback to HMAC (README §4.2 rule 1).
+        async with ctx.db.session(write=False) as session:
+            caller = await _bearer(ctx, session, authorization)
+        caller.require(scope)
+        return caller
+    shop = await hmac_auth.authenticate(
+        ctx,
+        public_token=headers.get("public-token", "").strip(),
+        timestamp=headers.get("timestamp", "").strip(),
+        sign=headers.get("sign", "").strip(),
+        raw_query=request.scope.get("query_string", b"").decode("latin-1"),
+        body=await request.body(),
+    )
+    await ctx.limiter.hit(ctx.limiter.per_shop, f"shop:{shop.shop_id}")
+    caller = Caller(shop_id=shop.shop_id, kind="hmac", data_version=shop.data_version)
+    caller.require(scope)
+    return caller
 
 
 async def _bearer(ctx: AppContext, session: AsyncSession, authorization: str) -> Caller:

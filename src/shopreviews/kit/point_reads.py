@@ -12,8 +12,8 @@ connection. So statements read this way skip that layer:
   microseconds, and a WAL reader never waits for the writer. If the file is busy anyway
   (recovery after a crash), the read goes the usual way instead of blocking the event loop.
 - PostgreSQL: a small asyncpg pool of its own, beside SQLAlchemy's, with the engine's connect
-  arguments. A connection the server dropped (a restart, an idle timeout) is replaced and the
-  read retried once, so no liveness ping is needed.
+  arguments. asyncpg notices a connection the server ended (a restart, an idle timeout) and
+  replaces it at the next acquire, so no liveness ping is needed.
 - Anything else (an in-memory SQLite database, which only the engine's own connection sees):
   the engine, as every other statement.
 
@@ -43,12 +43,6 @@ SQLITE_BUSY_MS = 50
 # Options of SQLAlchemy's asyncpg adapter in a database URL, as asyncpg.connect names them
 # (a cache size of 0 is how a URL asks for no prepared statements, behind PgBouncer).
 _ADAPTER_OPTIONS = {"prepared_statement_cache_size": "statement_cache_size"}
-# asyncpg's signs of a connection the server (or the network) ended.
-_CONNECTION_LOST = (
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.InterfaceError,
-    ConnectionError,
-)
 
 
 class PointReader:
@@ -56,44 +50,44 @@ class PointReader:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._sql: dict[int, tuple[str, tuple[str, ...]]] = {}
+        # Compiled SQL and the order of its parameters, by statement (kept alive as the key).
+        self._sql: dict[Select[Any], tuple[str, tuple[str, ...]]] = {}
         args, kwargs = engine.dialect.create_connect_args(engine.url)
-        name = engine.dialect.name
-        self._sqlite = _SqliteConnections(args, kwargs) if name == "sqlite" else None
-        if self._sqlite is not None and not self._sqlite.shared:
-            self._sqlite = None  # an in-memory database: only the engine's connection has it
-        self._postgres = _PostgresPool(args, kwargs) if name == "postgresql" else None
+        self._driver: _SqliteConnections | _PostgresPool | None = None
+        if engine.dialect.name == "postgresql":
+            self._driver = _PostgresPool(args, kwargs)
+        elif engine.dialect.name == "sqlite" and args and args[0] not in ("", ":memory:"):
+            self._driver = _SqliteConnections(args, kwargs)
+        # else an in-memory database, which only the engine's own connection holds
 
     async def one(self, statement: Select[Any], params: Mapping[str, Any]) -> Row | None:
-        if self._sqlite is None and self._postgres is None:
-            async with self.engine.connect() as conn:
-                return (await conn.execute(statement, params)).first()
+        if self._driver is None:
+            return await self._through_engine(statement, params)
         sql, names = self._compiled(statement)
         values = tuple(params[name] for name in names)
-        if self._sqlite is not None:
-            try:
-                return self._sqlite.one(sql, values)
-            except sqlite3.OperationalError:  # busy beyond SQLITE_BUSY_MS: wait off the loop
-                async with self.engine.connect() as conn:
-                    return (await conn.execute(statement, params)).first()
-        assert self._postgres is not None
-        row: Row | None = await self._postgres.one(sql, values)
+        try:
+            return await self._driver.one(sql, values)
+        except sqlite3.OperationalError:  # SQLite busy beyond SQLITE_BUSY_MS: wait off the loop
+            return await self._through_engine(statement, params)
+
+    async def _through_engine(
+        self, statement: Select[Any], params: Mapping[str, Any]
+    ) -> Row | None:
+        async with self.engine.connect() as conn:
+            row: Row | None = (await conn.execute(statement, params)).first()
         return row
 
     def _compiled(self, statement: Select[Any]) -> tuple[str, tuple[str, ...]]:
-        # Statements are module constants, so their identity is a stable key.
-        found = self._sql.get(id(statement))
+        found = self._sql.get(statement)
         if found is None:
             compiled = statement.compile(dialect=self.engine.dialect)
             found = (str(compiled), tuple(compiled.positiontup or ()))
-            self._sql[id(statement)] = found
+            self._sql[statement] = found
         return found
 
     async def close(self) -> None:
-        if self._sqlite is not None:
-            self._sqlite.close()
-        if self._postgres is not None:
-            await self._postgres.close()
+        if self._driver is not None:
+            await self._driver.close()
 
 
 class _SqliteConnections:
@@ -102,12 +96,12 @@ class _SqliteConnections:
     def __init__(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
         self.args = list(args)
         self.kwargs = {**kwargs, "check_same_thread": False, "isolation_level": None}
-        self.shared = bool(self.args) and self.args[0] not in ("", ":memory:")
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
 
-    def one(self, sql: str, values: tuple[Any, ...]) -> Row | None:
+    async def one(self, sql: str, values: tuple[Any, ...]) -> Row | None:
+        # Run in place, without awaiting anything: microseconds on an index.
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._open()
@@ -115,7 +109,7 @@ class _SqliteConnections:
         return row
 
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(*self.args, **self.kwargs)
+        conn: sqlite3.Connection = sqlite3.connect(*self.args, **self.kwargs)
         conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         conn.execute("PRAGMA query_only=ON")
         self._local.conn = conn
@@ -123,7 +117,7 @@ class _SqliteConnections:
             self._all.append(conn)
         return conn
 
-    def close(self) -> None:
+    async def close(self) -> None:
         with self._lock:
             for conn in self._all:
                 conn.close()
@@ -140,11 +134,7 @@ class _PostgresPool:
 
     async def one(self, sql: str, values: tuple[Any, ...]) -> Row | None:
         pool = self._pool or await self._create()
-        try:
-            row: Row | None = await pool.fetchrow(sql, *values)
-        except _CONNECTION_LOST:
-            # The pool drops the closed connection on release; the retry gets a new one.
-            row = await pool.fetchrow(sql, *values)
+        row: Row | None = await pool.fetchrow(sql, *values)
         return row
 
     async def _create(self) -> asyncpg.Pool:
@@ -153,7 +143,11 @@ class _PostgresPool:
         async with self._creating:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
-                    *self.args, min_size=1, max_size=POSTGRES_POOL_SIZE, **self.kwargs
+                    *self.args,
+                    min_size=1,
+                    max_size=POSTGRES_POOL_SIZE,
+                    reset=_keep_session_state,
+                    **self.kwargs,
                 )
         return self._pool
 
@@ -161,3 +155,8 @@ class _PostgresPool:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+
+async def _keep_session_state(_connection: asyncpg.Connection) -> None:
+    """The pool's reset on release: nothing. A single SELECT in autocommit leaves no state
+    (no transaction, lock, listener or setting), and asyncpg's default reset is a round trip."""

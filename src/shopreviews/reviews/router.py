@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from shopreviews.auth.caller import Caller
-from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
+from shopreviews.auth.dependencies import CachedRead, Ctx, Session, api_caller, cached_read
 from shopreviews.kit.envelope import EmptyData, Envelope, InvalidArgument
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
@@ -27,7 +27,7 @@ from shopreviews.reviews.schemas import (
 
 router = APIRouter(prefix="/api/v1/openapi", tags=["reviews"])
 
-ReadReviews = Annotated[Caller, Depends(api_caller("read_reviews"))]
+ReadReviews = Annotated[CachedRead, Depends(cached_read("read_reviews"))]
 WriteReviews = Annotated[Caller, Depends(api_caller("write_reviews"))]
 
 
@@ -38,8 +38,9 @@ WriteReviews = Annotated[Caller, Depends(api_caller("write_reviews"))]
         param("id", "review id (alias review_id)", required=True), param("review_id", "alias of id")
     ),
 )
-async def get_review(caller: ReadReviews, session: Session, query: Query, ctx: Ctx) -> Response:
+async def get_review(read: ReadReviews) -> Response:
     """Get one review, published or not."""
+    query = read.query
     ids = {
         parse_id(v, name) for name in ("id", "review_id") if (v := query.scalar(name)) is not None
     }
@@ -48,11 +49,9 @@ async def get_review(caller: ReadReviews, session: Session, query: Query, ctx: C
     if len(ids) > 1:
         raise InvalidArgument("id and review_id differ")
     review_id = ids.pop()
-    return await ctx.read_cache.answer(
-        caller.shop_id,
-        caller.data_version,
+    return await read.answer(
         ("get_review", review_id),
-        lambda: review_service.get(session, caller, review_id),
+        lambda session: review_service.get(session, read.caller, review_id),
     )
 
 
@@ -74,16 +73,14 @@ async def get_review(caller: ReadReviews, session: Session, query: Query, ctx: C
         param("cursor", "[ext] page.next_cursor of the previous page: keyset paging, page ignored"),
     ),
 )
-async def get_reviews(caller: ReadReviews, session: Session, query: Query, ctx: Ctx) -> Response:
+async def get_reviews(read: ReadReviews) -> Response:
     """List reviews with filters, sorting and pagination (alias get_review_list)."""
-    flt = review_query.review_filter(query)
-    page = PageRequest.from_query(query)
-    cursor = query.scalar("cursor")
-    return await ctx.read_cache.answer(
-        caller.shop_id,
-        caller.data_version,
+    flt = review_query.review_filter(read.query)
+    page = PageRequest.from_query(read.query)
+    cursor = read.query.scalar("cursor")
+    return await read.answer(
         ("get_reviews", repr(flt), page.page, page.page_size, cursor),
-        lambda: review_service.list_reviews(session, caller, flt, page, cursor=cursor),
+        lambda session: review_service.list_reviews(session, read.caller, flt, page, cursor=cursor),
     )
 
 
@@ -130,12 +127,10 @@ async def update_review(
         param("is_all_rating", "1: every review", enum=["0", "1"]),
     ),
 )
-async def get_rating(caller: ReadReviews, session: Session, query: Query, ctx: Ctx) -> Response:
+async def get_rating(read: ReadReviews) -> Response:
     """Average rating and star counts, from aggregates kept current on every write."""
-    target = review_query.rating_target(query)
-    return await ctx.read_cache.answer(
-        caller.shop_id,
-        caller.data_version,
+    target = review_query.rating_target(read.query)
+    return await read.answer(
         ("get_rating", target),
-        lambda: review_service.rating(session, caller, target),
+        lambda session: review_service.rating(session, read.caller, target),
     )
