@@ -72,7 +72,8 @@ def writes(endpoint: F) -> F:
 async def db_session(request: Request, ctx: Ctx) -> AsyncIterator[AsyncSession]:
     """One session per request, committed once after the route returns (before the response).
 
-    Reads run in a read transaction; POST/PUT/DELETE and @writes routes take the write path.
+    POST/PUT/DELETE and @writes routes get a write transaction; other reads run without one
+    (decision 79) and connect at their first statement.
     """
     write = request.method in WRITE_METHODS or getattr(
         request.scope.get("endpoint"), "writes", False

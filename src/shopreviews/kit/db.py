@@ -84,7 +84,8 @@ class Database:
 
     @asynccontextmanager
     async def session(self, *, write: bool) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction; committed on success, rolled back on error."""
+        """A write session is one transaction, committed on success and rolled back on error;
+        a read session runs each statement on its own (decision 79)."""
         if self._write_lock is not None and write:
             async with self._write_lock, self._open(write=True) as session:
                 yield session
