@@ -281,24 +281,25 @@ class ReviewRepository:
     async def adjust_rating(self, product_id: str, rating: int, delta: int) -> None:
         """Add `delta` to the star count of `rating` in every aggregate the review belongs to.
 
-        Rows are touched in one fixed order (product, all_products, all) so concurrent writers
-        never deadlock; each is an atomic upsert, so concurrent writers never lose a count.
+        One atomic upsert of all the rows, so concurrent writers never lose a count. It takes
+        the rows in one fixed order (product, all_products, all: an INSERT goes through its
+        VALUES in order), so concurrent writers never deadlock.
         """
         column = STAR_COLUMNS[rating - 1]
         scopes = [("product", product_id)]
         if product_id != STORE_PRODUCT_ID:
             scopes.append(("all_products", ""))
         scopes.append(("all", ""))
-        insert = _insert(self.session)
-        for scope, pid in scopes:
-            stmt = insert(RatingAggregate).values(
-                shop_id=self.shop_id, scope=scope, product_id=pid, **{column: max(delta, 0)}
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["shop_id", "scope", "product_id"],
-                set_={column: getattr(RatingAggregate, column) + delta},
-            )
-            await self.session.execute(stmt)
+        rows = [
+            {"shop_id": self.shop_id, "scope": scope, "product_id": pid, column: max(delta, 0)}
+            for scope, pid in scopes
+        ]
+        stmt = _insert(self.session)(RatingAggregate).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["shop_id", "scope", "product_id"],
+            set_={column: getattr(RatingAggregate, column) + delta},
+        )
+        await self.session.execute(stmt)
 
     async def rating(self, scope: str, product_ids: Sequence[str] = ("",)) -> list[int]:
         """Star counts [1..5] of a scope, summed over `product_ids` (several share a handle)."""
