@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import make_url, select, text
 
 from shopreviews.context import AppContext
 from shopreviews.kit.read_cache import ENTRY_OVERHEAD, ReadCache
@@ -129,6 +130,35 @@ async def test_a_write_rolled_back_keeps_the_version(ctx: AppContext, shop: Shop
             )
             raise RuntimeError("abandon")
     assert await data_version(ctx, shop.shop_id) == before
+
+
+async def test_postgres_bumps_once_per_transaction_and_shop(
+    ctx: AppContext, settings: Settings, shop: ShopApi, other_shop: ShopApi
+) -> None:
+    """Migration 0007: a transaction is one new version per shop however many rows it writes
+    (five for a created review), and the next transaction on the same connection bumps again."""
+    if ctx.db.is_sqlite:
+        pytest.skip("PostgreSQL's trigger; SQLite's triggers bump per row")
+    before = await data_version(ctx, shop.shop_id)
+    for _ in range(3):
+        await create(shop)
+    await create(other_shop)
+    assert await data_version(ctx, shop.shop_id) == before + 3
+    mine = await data_version(ctx, shop.shop_id)
+    theirs = await data_version(ctx, other_shop.shop_id)
+    dsn = make_url(settings.database_url).set(drivername="postgresql")
+    conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+    touch = "UPDATE reviews SET title = title || '!' WHERE shop_id = $1"
+    try:
+        for done in (1, 2):
+            async with conn.transaction():
+                # Three rows of one shop, one of the other, the first shop's three again.
+                for shop_id in (shop.shop_id, other_shop.shop_id, shop.shop_id):
+                    await conn.execute(touch, shop_id)
+            assert await data_version(ctx, shop.shop_id) == mine + 2 * done
+            assert await data_version(ctx, other_shop.shop_id) == theirs + done
+    finally:
+        await conn.close()
 
 
 @pytest.fixture
