@@ -14,9 +14,7 @@ import dataclasses
 import html
 import io
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,7 @@ from shopreviews.context import AppContext
 from shopreviews.settings import Settings
 from tests.conftest import create_shop, ok
 from tests.media.helpers import GPS_IFD, ORIENTATION, jpeg, phone_exif, png
-from tests.oauth.browser import LiveServer, chromium_path, live_server
+from tests.oauth.browser import LiveServer, PageServer, chromium_path, live_server
 
 CHROMIUM = chromium_path()
 if CHROMIUM is None:
@@ -38,39 +36,6 @@ if CHROMIUM is None:
     if os.environ.get("SHOPREVIEWS_TEST_REQUIRE_BROWSER") == "true":
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason, allow_module_level=True)
-
-
-class Storefront:
-    """Serves `page` (HTML) at / on a port of its own: the shop's page, another origin."""
-
-    def __init__(self) -> None:
-        self.page = ""
-        storefront = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = storefront.page.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Storefront:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=30)
 
 
 def upload_form(policy: dict[str, Any]) -> str:
@@ -117,7 +82,7 @@ async def test_a_browser_form_uploads_a_photo(
         photo = tmp_path / "holiday photo.jpg"
         photo.write_bytes(jpeg((800, 600), exif=phone_exif(orientation=6)))
 
-        with Storefront() as storefront:
+        with PageServer() as storefront:
             storefront.page = upload_form(policy)
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(

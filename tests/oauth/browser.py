@@ -1,5 +1,6 @@
-"""Helpers for the browser tests: the app in a real uvicorn server, a local redirect receiver
-(the platform's callback), and the consent-page steps a merchant takes in Chromium."""
+"""Helpers for the browser tests: the app in a real uvicorn server, a local page server (a
+storefront, or the platform's redirect receiver), and the consent-page steps a merchant takes
+in Chromium."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import uvicorn
@@ -71,17 +72,19 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
 # --- the redirect receiver -------------------------------------------------------------------
 
 
-class Receiver:
-    """The platform's redirect URI: a local HTTP server that records every GET it receives."""
+class PageServer:
+    """A local HTTP server on a port of its own (another origin than the app) that answers
+    every GET with `page` (HTML) and records the path and query of each request."""
 
-    def __init__(self) -> None:
+    def __init__(self, page: str = "") -> None:
+        self.page = page
         self.requests: list[str] = []  # path + query of each GET, in order
-        receiver = self
+        server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                receiver.requests.append(self.path)
-                body = b"<!doctype html><title>Callback</title><p id='received'>Received</p>"
+                server.requests.append(self.path)
+                body = server.page.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
@@ -92,10 +95,10 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.callback = f"http://127.0.0.1:{self.server.server_port}/callback"
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> Receiver:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
@@ -103,6 +106,14 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=30)
+
+
+class Receiver(PageServer):
+    """The platform's redirect URI: records every GET it receives."""
+
+    def __init__(self) -> None:
+        super().__init__("<!doctype html><title>Callback</title><p id='received'>Received</p>")
+        self.callback = self.url + "callback"
 
     def callbacks(self) -> list[str]:
         """The raw query of each request to /callback, in order."""
