@@ -22,11 +22,11 @@ ORIENTATION = 0x0112
 GPS_IFD = 0x8825
 
 
-def quadrant_image(size: tuple[int, int]) -> Image.Image:
-    """Red top left, green top right, blue bottom left, white bottom right: which way up an
-    image is shows in its corners."""
+def quadrants(size: tuple[int, int]) -> Image.Image:
+    """Red, green, blue and black quadrants (clockwise from the top left): shows any rotation
+    or mirroring."""
     width, height = size
-    image = Image.new("RGB", size, (255, 255, 255))
+    image = Image.new("RGB", size, "black")
     image.paste((255, 0, 0), (0, 0, width // 2, height // 2))
     image.paste((0, 255, 0), (width // 2, 0, width, height // 2))
     image.paste((0, 0, 255), (0, height // 2, width // 2, height))
@@ -34,12 +34,20 @@ def quadrant_image(size: tuple[int, int]) -> Image.Image:
 
 
 def phone_exif(orientation: int | None = 6) -> Image.Exif:
-    """EXIF as a phone writes it: camera, orientation and a GPS position."""
+    """EXIF as a phone writes it: camera, orientation and a GPS position (`.tobytes()` for the
+    block itself)."""
     exif = Image.Exif()
     if orientation is not None:
         exif[ORIENTATION] = orientation
     exif[0x010F] = "SecretPhone Inc."  # Make
-    exif[GPS_IFD] = {1: "N", 2: (52.0, 31.0, 12.345), 3: "E", 4: (13.0, 24.0, 56.789)}
+    exif[0x0110] = "SecretPhone 15"  # Model
+    exif[GPS_IFD] = {
+        1: "N",
+        2: (52.0, 31.0, 12.345),
+        3: "E",
+        4: (13.0, 24.0, 56.789),
+        18: "SECRET-DATUM",
+    }
     return exif
 
 
@@ -50,13 +58,13 @@ def jpeg(
     options: dict[str, Any] = {"quality": quality}
     if exif is not None:
         options["exif"] = exif.tobytes()
-    quadrant_image(size).save(out, "JPEG", **options)
+    quadrants(size).save(out, "JPEG", **options)
     return out.getvalue()
 
 
 def png(size: tuple[int, int] = (40, 30)) -> bytes:
     out = io.BytesIO()
-    quadrant_image(size).save(out, "PNG")
+    quadrants(size).save(out, "PNG")
     return out.getvalue()
 
 

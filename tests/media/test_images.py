@@ -19,6 +19,7 @@ from PIL import Image, ImageChops, ImageCms, ImageFile, ImageOps, ImageStat
 from PIL.PngImagePlugin import PngInfo
 
 from shopreviews.media.images import ImageRejected, ProcessedImage, process_image
+from tests.media.helpers import phone_exif, quadrants
 
 TOO_LARGE = "the image is larger than 40 megapixels"
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -74,34 +75,6 @@ def gradient(size: tuple[int, int] = (64, 48), mode: str = "RGB") -> Image.Image
     green = Image.linear_gradient("L").rotate(90).resize(size)
     blue = Image.radial_gradient("L").resize(size)
     return Image.merge("RGB", (red, green, blue)).convert(mode)
-
-
-def quadrants(size: tuple[int, int]) -> Image.Image:
-    """Red, green, blue and black quadrants (clockwise from the top left): shows any rotation or
-    mirroring."""
-    width, height = size
-    image = Image.new("RGB", size, "black")
-    image.paste((255, 0, 0), (0, 0, width // 2, height // 2))
-    image.paste((0, 255, 0), (width // 2, 0, width, height // 2))
-    image.paste((0, 0, 255), (0, height // 2, width // 2, height))
-    return image
-
-
-def phone_exif(orientation: int | None = 6) -> bytes:
-    """An EXIF block like a phone writes: camera, orientation and a GPS position."""
-    exif = Image.Exif()
-    if orientation is not None:
-        exif[0x0112] = orientation
-    exif[0x010F] = "SecretPhone Inc."  # Make
-    exif[0x0110] = "SecretPhone 15"  # Model
-    exif[0x8825] = {  # GPSInfo IFD
-        1: "N",
-        2: (52.0, 31.0, 12.345),
-        3: "E",
-        4: (13.0, 24.0, 56.789),
-        18: "SECRET-DATUM",
-    }
-    return exif.tobytes()
 
 
 def gps_value_bytes(exif_block: bytes) -> list[bytes]:
@@ -307,7 +280,7 @@ def phone_jpeg(orientation: int | None = 6) -> tuple[bytes, bytes]:
     metadata a phone or editor adds: EXIF with GPS, XMP, IPTC, APP15, a FlashPix APP2, a
     comment, plus an Adobe APP14 (kept)."""
     clean = clean_jpeg(icc_profile=SRGB_ICC)
-    exif = segment(APP1, phone_exif(orientation))
+    exif = segment(APP1, phone_exif(orientation).tobytes())
     upload = after_jfif(
         clean,
         exif,
@@ -326,7 +299,7 @@ def test_jpeg_metadata_removed_orientation_kept() -> None:
     upload, expected = phone_jpeg(orientation=6)
     for secret in (b"SecretPhone", b"SECRET-DATUM", b"secret-xmp-tool", b"secret comment"):
         assert secret in upload
-    gps_values = gps_value_bytes(phone_exif(6))
+    gps_values = gps_value_bytes(phone_exif(6).tobytes())
     assert all(value in upload for value in gps_values)
 
     result = process_image(upload)
@@ -415,7 +388,7 @@ def test_jpeg_exif_first_in_file_without_jfif_goes_after_soi() -> None:
     """A phone JPEG usually starts SOI, APP1 EXIF (no JFIF): the minimal EXIF takes its place."""
     clean = clean_jpeg()
     no_jfif = clean[:2] + clean[JFIF_END:]
-    upload = no_jfif[:2] + segment(APP1, phone_exif(8)) + XMP_SEGMENT + no_jfif[2:]
+    upload = no_jfif[:2] + segment(APP1, phone_exif(8).tobytes()) + XMP_SEGMENT + no_jfif[2:]
     result = process_image(upload)
     assert result.data == no_jfif[:2] + orientation_segment(8) + no_jfif[2:]
 
@@ -423,14 +396,14 @@ def test_jpeg_exif_first_in_file_without_jfif_goes_after_soi() -> None:
 def test_jpeg_minimal_exif_goes_after_all_leading_app0_segments() -> None:
     clean = clean_jpeg()
     jfxx = segment(APP0, b"JFXX\x00\x13")  # an (empty) JFIF extension, which follows JFIF
-    upload = after_jfif(clean, jfxx, segment(APP1, phone_exif(3)))
+    upload = after_jfif(clean, jfxx, segment(APP1, phone_exif(3).tobytes()))
     assert process_image(upload).data == after_jfif(clean, jfxx, orientation_segment(3))
 
 
 def test_jpeg_first_exif_segment_counts() -> None:
     """Readers use the first EXIF segment; so does the orientation kept."""
     clean = clean_jpeg()
-    first, second = segment(APP1, phone_exif(8)), segment(APP1, phone_exif(3))
+    first, second = segment(APP1, phone_exif(8).tobytes()), segment(APP1, phone_exif(3).tobytes())
     result = process_image(after_jfif(clean, XMP_SEGMENT, first, second))
     assert result.data == after_jfif(clean, orientation_segment(8))
 
@@ -459,7 +432,7 @@ def test_jpeg_metadata_between_progressive_scans_is_removed() -> None:
 def test_jpeg_data_after_eoi_is_removed() -> None:
     """Phones append further images (MPF) with their own EXIF after the first image's EOI."""
     clean = clean_jpeg()
-    appended = after_jfif(clean_jpeg(gradient((16, 16))), segment(APP1, phone_exif(6)))
+    appended = after_jfif(clean_jpeg(gradient((16, 16))), segment(APP1, phone_exif(6).tobytes()))
     for trailer in (b"\x00" * 7, appended, b"SEFT secret-app15 trailer"):
         result = process_image(clean + trailer)
         assert result.data == clean
@@ -545,7 +518,7 @@ def phone_png(mode: str = "P") -> bytes:
         image,
         "PNG",
         pnginfo=info,
-        exif=phone_exif(6),
+        exif=phone_exif(6).tobytes(),
         icc_profile=SRGB_ICC,
         dpi=(300, 300),
         **options,
@@ -571,7 +544,7 @@ def test_png_metadata_chunks_removed_everything_else_identical(mode: str) -> Non
         (kind, raw) for kind, raw in png_chunks(upload) if kind not in PNG_DROPPED
     ]
     assert_no_secrets(result.data)
-    assert not any(value in result.data for value in gps_value_bytes(phone_exif(6)))
+    assert not any(value in result.data for value in gps_value_bytes(phone_exif(6).tobytes()))
     assert rgba_pixels(result.data) == rgba_pixels(upload)
     stored = open_image(result.data)
     assert dict(stored.getexif()) == {}
@@ -583,7 +556,8 @@ def test_png_text_after_the_image_data_is_removed() -> None:
     clean = encode(gradient(), "PNG")
     iend = png_chunk(b"IEND", b"")
     assert clean.endswith(iend)
-    late = png_chunk(b"tEXt", b"Comment\x00secret-text") + png_chunk(b"eXIf", phone_exif(6)[6:])
+    exif_chunk = png_chunk(b"eXIf", phone_exif(6).tobytes()[6:])
+    late = png_chunk(b"tEXt", b"Comment\x00secret-text") + exif_chunk
     assert process_image(clean[: -len(iend)] + late + iend).data == clean
 
 
@@ -657,7 +631,7 @@ def test_webp_exif_and_xmp_removed_flags_cleared(options: dict[str, Any]) -> Non
     options = dict(options)
     image = gradient(mode=options.pop("mode", "RGB"))
     upload = encode(
-        image, "WEBP", exif=phone_exif(6), xmp=XMP_PACKET, icc_profile=SRGB_ICC, **options
+        image, "WEBP", exif=phone_exif(6).tobytes(), xmp=XMP_PACKET, icc_profile=SRGB_ICC, **options
     )
     assert {kind for kind, _ in webp_chunks(upload)} >= WEBP_DROPPED
     assert vp8x_flags(upload) & (VP8X_EXIF | VP8X_XMP) == VP8X_EXIF | VP8X_XMP
@@ -682,7 +656,7 @@ def test_webp_exif_and_xmp_removed_flags_cleared(options: dict[str, Any]) -> Non
 
 
 def test_webp_odd_sized_chunks_keep_their_padding() -> None:
-    exif = phone_exif(6) + b"\x00"  # Pillow strips "Exif\0\0"; make the chunk odd-sized
+    exif = phone_exif(6).tobytes() + b"\x00"  # Pillow strips "Exif\0\0"; make the chunk odd-sized
     upload = encode(gradient(), "WEBP", lossless=True, exif=exif, xmp=XMP_PACKET + b" ")
     sizes = [len(raw) for _, raw in webp_chunks(upload)]
     assert all(size % 2 == 0 for size in sizes)
@@ -699,7 +673,7 @@ def test_animated_webp_keeps_its_frames() -> None:
         save_all=True,
         append_images=frames[1:],
         lossless=True,
-        exif=phone_exif(6),
+        exif=phone_exif(6).tobytes(),
         xmp=XMP_PACKET,
     )
     result = process_image(upload)
@@ -836,7 +810,7 @@ def patch_sof(jpeg: bytes, width: int, height: int) -> bytes:
 
 
 def vp8x_webp(width: int, height: int) -> bytes:
-    upload = bytearray(encode(gradient(), "WEBP", lossless=True, exif=phone_exif(None)))
+    upload = bytearray(encode(gradient(), "WEBP", lossless=True, exif=phone_exif(None).tobytes()))
     assert upload[12:16] == b"VP8X"
     upload[24:30] = (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
     return bytes(upload)
@@ -990,7 +964,7 @@ def test_thumbnail_size_is_configurable() -> None:
 
 def test_rotated_phone_photo_gives_an_upright_thumbnail() -> None:
     stored = quadrants((600, 300))
-    upload = encode(stored, "JPEG", quality=95, exif=phone_exif(6))
+    upload = encode(stored, "JPEG", quality=95, exif=phone_exif(6).tobytes())
     result = process_image(upload)
     assert (result.width, result.height) == (300, 600)  # as displayed
     thumbnail = thumbnail_of(result)
@@ -1005,7 +979,8 @@ def test_rotated_phone_photo_gives_an_upright_thumbnail() -> None:
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_thumbnail_orientation_matches_exif_transpose(orientation: int) -> None:
-    upload = encode(quadrants((640, 360)), "JPEG", quality=95, exif=phone_exif(orientation))
+    exif = phone_exif(orientation).tobytes()
+    upload = encode(quadrants((640, 360)), "JPEG", quality=95, exif=exif)
     result = process_image(upload)
     expected = ImageOps.exif_transpose(open_image(upload))
     expected.thumbnail((400, 400), Image.Resampling.LANCZOS)
@@ -1024,7 +999,7 @@ def test_png_and_webp_orientation_is_not_applied(fmt: str) -> None:
     """Only JPEG keeps its orientation; the thumbnail shows what the stored file shows."""
     stored = quadrants((600, 300))
     options: dict[str, Any] = {"lossless": True} if fmt == "WEBP" else {}
-    result = process_image(encode(stored, fmt, exif=phone_exif(6), **options))
+    result = process_image(encode(stored, fmt, exif=phone_exif(6).tobytes(), **options))
     assert (result.width, result.height) == (600, 300)
     thumbnail = thumbnail_of(result)
     assert thumbnail.size == (400, 200)
@@ -1165,7 +1140,7 @@ SAMPLES: dict[str, Callable[[], bytes]] = {
     "jpeg": lambda: phone_jpeg(6)[0],
     "jpeg-upright": lambda: phone_jpeg(1)[0],
     "png": lambda: phone_png("RGBA"),
-    "webp": lambda: encode(gradient(), "WEBP", exif=phone_exif(6), xmp=XMP_PACKET),
+    "webp": lambda: encode(gradient(), "WEBP", exif=phone_exif(6).tobytes(), xmp=XMP_PACKET),
     "gif": lambda: encode(gradient().quantize(8), "GIF"),
 }
 

@@ -45,6 +45,7 @@ from shopreviews.media.models import MediaUpload
 from shopreviews.reviews.models import Review
 from shopreviews.settings import Settings
 from tests.conftest import ShopApi, create_shop, error, ok
+from tests.media.helpers import jpeg, phone_exif, png
 from tests.media.s3_server import moto_endpoint  # noqa: F401 - a fixture, found by name
 
 ACCESS_KEY_ID = "AKIASHOPREVIEWSTEST1"
@@ -172,37 +173,13 @@ async def web() -> AsyncIterator[httpx.AsyncClient]:
 # Files
 
 
-def quadrants(size: tuple[int, int]) -> Image.Image:
-    """Red, green, blue and black quadrants (clockwise from the top left): shows rotations."""
-    width, height = size
-    image = Image.new("RGB", size, "black")
-    image.paste((255, 0, 0), (0, 0, width // 2, height // 2))
-    image.paste((0, 255, 0), (width // 2, 0, width, height // 2))
-    image.paste((0, 0, 255), (0, height // 2, width // 2, height))
-    return image
-
-
 def phone_jpeg(size: tuple[int, int] = (640, 480), orientation: int = 6) -> bytes:
     """A JPEG as a phone writes it: EXIF with camera, orientation and a GPS position."""
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    exif[0x010F] = "SecretPhone Inc."  # Make
-    exif[0x8825] = {  # GPSInfo IFD
-        1: "N",
-        2: (52.0, 31.0, 12.345),
-        3: "E",
-        4: (13.0, 24.0, 56.789),
-        18: "SECRET-DATUM",
-    }
-    out = io.BytesIO()
-    quadrants(size).save(out, "JPEG", quality=90, exif=exif.tobytes())
-    return out.getvalue()
+    return jpeg(size, exif=phone_exif(orientation), quality=90)
 
 
 def plain_jpeg(size: tuple[int, int] = (32, 24)) -> bytes:
-    out = io.BytesIO()
-    quadrants(size).save(out, "JPEG", quality=90)
-    return out.getvalue()
+    return jpeg(size, quality=90)
 
 
 def mp4_bytes(size: int = 4096) -> bytes:
@@ -489,10 +466,8 @@ async def test_image_without_metadata_is_kept_byte_for_byte(
 
 async def test_png_upload_gets_a_jpeg_thumbnail(s3: S3App, web: httpx.AsyncClient) -> None:
     shop = await s3.shop()
-    out = io.BytesIO()
-    quadrants((800, 200)).save(out, "PNG")
     token = await image_token(shop, content_type="image/png")
-    url = await post_form(web, token, "banner.png", out.getvalue(), "image/png")
+    url = await post_form(web, token, "banner.png", png((800, 200)), "image/png")
     ok(await shop.post("create_review", review_body({"url": url, "type": 1})))
     key = key_of(s3, url)
     thumbnail, content_type = s3.object(key + ".thumb.jpg")
