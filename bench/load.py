@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import re
 import shutil
 import socket
@@ -315,6 +316,37 @@ def stop(proc: subprocess.Popen[Any]) -> None:
 # --------------------------------------------------------------------------------------------
 # Process accounting (Linux /proc)
 # --------------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    """CPUs, memory, Python and kernel of this machine, for the head of a results file."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {pages / 2**30:.1f} GiB RAM, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+
+
+def cpu_busy(seconds: float = 2.0) -> float:
+    """Share of all CPUs busy (any process) over `seconds`, from /proc/stat."""
+
+    def sample() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = values[3] + values[4]  # idle + iowait
+        return sum(values[:8]) - idle, sum(values[:8])
+
+    busy0, total0 = sample()
+    time.sleep(seconds)
+    busy1, total1 = sample()
+    return (busy1 - busy0) / max(1, total1 - total0)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -39,7 +39,6 @@ import contextlib
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -591,35 +590,8 @@ def table(rows: list[Row], ceiling_rps: float, *, db_cpu: bool) -> str:
 
 
 def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {pages / 2**30:.1f} GiB RAM, "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}, "
-        f"{(wrk.stdout or wrk.stderr).splitlines()[0].split(' [')[0]}"
-    )
-
-
-def cpu_busy(seconds: float = 2.0) -> float:
-    """Share of all CPUs busy (any process) over `seconds`, from /proc/stat."""
-
-    def sample() -> tuple[int, int]:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = values[3] + values[4]
-        return sum(values[:8]) - idle, sum(values[:8])
-
-    busy0, total0 = sample()
-    time.sleep(seconds)
-    busy1, total1 = sample()
-    return (busy1 - busy0) / max(1, total1 - total0)
+    return f"{load.machine()}, {(wrk.stdout or wrk.stderr).splitlines()[0].split(' [')[0]}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -706,7 +678,7 @@ def main() -> None:
         f"{VARIANTS} pre-signed variants per scenario where the scenario allows",
         *([f"server environment: {' '.join(args.server_env)}"] if server_env else []),
     ]
-    busy = cpu_busy()
+    busy = load.cpu_busy()
     if busy > 0.1:
         header.append(f"WARNING: the machine was {100 * busy:.0f}% busy before the run started")
     print("\n".join(header), flush=True)

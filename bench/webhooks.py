@@ -38,7 +38,6 @@ import contextlib
 import json
 import math
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -72,7 +71,7 @@ from shopreviews.worker import running_worker
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from load import cpu_seconds, stop  # noqa: E402  (bench/load.py: process helpers)
+from load import cpu_busy, cpu_seconds, machine, stop  # noqa: E402  (bench/load.py)
 from tests import signer  # noqa: E402  (the independent request signer of the test suite)
 
 SECRET_KEY = "bench-secret-key-" + "x" * 32
@@ -572,36 +571,6 @@ async def fanout_latency(
 # --------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {pages / 2**30:.1f} GiB RAM, "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
-    )
-
-
-def cpu_busy(seconds: float = 2.0) -> float:
-    """Share of all CPUs busy (any process) over `seconds`, from /proc/stat."""
-
-    def sample() -> tuple[int, int]:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = values[3] + values[4]  # idle + iowait
-        return sum(values[:8]) - idle, sum(values[:8])
-
-    busy0, total0 = sample()
-    time.sleep(seconds)
-    busy1, total1 = sample()
-    return (busy1 - busy0) / max(1, total1 - total0)
 
 
 def print_ceiling(ceiling: Ceiling, rtt_ms: float) -> None:
