@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any, Generic, TypeVar
 
+import pydantic_core
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -170,26 +171,26 @@ def error_response(
 
 def success_response(
     data: Any, *, status: int = 200, headers: dict[str, str] | None = None
-) -> EnvelopeResponse:
+) -> Response:
     """A code-0 envelope built by hand, for routes that answer with their own status."""
-    body = {
-        "code": OK,
-        "message": "success",
-        "time": int(time.time()),
-        "request_id": current_request_id(),
-        "data": data,
-    }
-    return EnvelopeResponse(body, status_code=status, headers=headers)
+    return success_json(pydantic_core.to_json(data), status=status, headers=headers)
 
 
-def success_json(data: bytes) -> Response:
-    """A code-0 envelope around `data` already serialised as JSON (kit/read_cache.py); the
-    same bytes FastAPI writes for an Envelope model."""
+def success_json(
+    data: bytes, *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A code-0 envelope around `data` already serialised as JSON (kit/read_cache.py keeps
+    such bytes); the same bytes FastAPI writes for an Envelope model."""
     head = (
         f'{{"code":{OK},"message":"success","time":{int(time.time())},'
         f'"request_id":"{current_request_id()}","data":'
     )
-    return Response(b"".join((head.encode(), data, b"}")), media_type=EnvelopeResponse.media_type)
+    return Response(
+        b"".join((head.encode(), data, b"}")),
+        status_code=status,
+        headers=headers,
+        media_type=EnvelopeResponse.media_type,
+    )
 
 
 def describe_validation_error(err: dict[str, Any]) -> str:
