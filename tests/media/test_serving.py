@@ -63,6 +63,20 @@ async def test_an_image_and_its_thumbnail(local_media: LocalMedia, shop: ShopApi
     assert thumbnail.content == local_media.path(out["key"] + ".thumb.jpg").read_bytes()
 
 
+async def test_head_answers_the_headers_of_get(local_media: LocalMedia, shop: ShopApi) -> None:
+    out = await uploaded_image(local_media, shop, jpeg((640, 480)))
+    for url in (out["url"], out["thumbnail_url"]):
+        got = await local_media.client.get(local_path(url))
+        head = await local_media.client.head(local_path(url))
+        assert head.status_code == 200
+        assert_media_headers(head, "image/jpeg")
+        assert head.headers["content-length"] == got.headers["content-length"]
+        assert head.headers["etag"] == got.headers["etag"]
+        assert head.content == b""
+    missing = await local_media.client.head(f"/media/{shop.shop_id}/2026/1/2/{'0' * 16}/a.jpg")
+    assert missing.status_code == 404
+
+
 async def test_the_type_is_the_detected_one(local_media: LocalMedia, shop: ShopApi) -> None:
     out = await uploaded_image(local_media, shop, png(), "really-a-png.jpg")
     response = await local_media.client.get(local_path(out["url"]))

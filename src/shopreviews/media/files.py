@@ -152,7 +152,8 @@ async def upload_video(token: str, request: Request, ctx: Ctx) -> Response:
     return await _with_cors(work)
 
 
-@router.get("/{key:path}")
+# HEAD as well: CDNs, caches and link checkers ask for the headers alone (the body is left out).
+@router.api_route("/{key:path}", methods=["GET", "HEAD"])
 async def serve(key: str, ctx: Ctx, session: Session) -> Response:
     storage = ctx.media_storage()
     original = key.removesuffix(keys.THUMBNAIL_SUFFIX)
