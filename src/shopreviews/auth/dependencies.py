@@ -96,7 +96,7 @@ def api_caller(scope: str | None) -> Callable[..., Awaitable[Caller]]:
     """Authenticate an API endpoint (HMAC or bearer, README §4.2) and check `scope`."""
 
     async def dependency(request: Request) -> Caller:
-        return await authenticate_api(request, request.app.state.ctx, scope)
+        return await authenticate_api(request, await get_ctx(request), scope)
 
     dependency.hmac_signed = True  # type: ignore[attr-defined]  # read by main._openapi
     return dependency
@@ -131,7 +131,7 @@ def cached_read(scope: str) -> Callable[..., Awaitable[CachedRead]]:
     more CPU than a cached answer itself (docs/benchmarks.md)."""
 
     async def dependency(request: Request) -> CachedRead:
-        ctx: AppContext = request.app.state.ctx
+        ctx = await get_ctx(request)
         caller = await authenticate_api(request, ctx, scope)
         return CachedRead(ctx, caller, await query_params(request))
 

@@ -130,7 +130,7 @@ class _PostgresPool:
         self.args = list(args)
         self.kwargs = {_ADAPTER_OPTIONS.get(k, k): v for k, v in kwargs.items()}
         self._pool: asyncpg.Pool | None = None
-        self._creating: asyncio.Lock | None = None
+        self._creating = asyncio.Lock()  # bound to the event loop at its first use
 
     async def one(self, sql: str, values: tuple[Any, ...]) -> Row | None:
         pool = self._pool or await self._create()
@@ -138,8 +138,6 @@ class _PostgresPool:
         return row
 
     async def _create(self) -> asyncpg.Pool:
-        if self._creating is None:
-            self._creating = asyncio.Lock()
         async with self._creating:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
