@@ -7,8 +7,9 @@ last-non-empty-wins, so API routes read the raw query through `QueryParams`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
 from shopreviews.kit.envelope import InvalidArgument
@@ -24,6 +25,7 @@ _MAX_DIGITS = 19
 _HUGE: int = 10**_MAX_DIGITS
 _EXTERNAL_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
 SHOP_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+T = TypeVar("T")
 
 
 def decode_component(raw: str) -> str:
@@ -45,6 +47,26 @@ def parse_query(raw: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def disagreement(*named: tuple[str, object]) -> str | None:
+    """The problem of one value given under several names (a name and its alias, or the body
+    and the query), or None when every name that is set (not None) holds the same value."""
+    given = [(name, value) for name, value in named if value is not None]
+    for name, value in given[1:]:
+        if value != given[0][1]:
+            return f"{given[0][0]} and {name} disagree"
+    return None
+
+
+def agreeing(*named: tuple[str, T | None]) -> T | None:
+    """The value of a parameter given under several names; code 3 naming both when two
+    disagree. Neither name wins silently: a client sending two ids meant one of them, and
+    acting on the other (the last one read) could change a record it never meant."""
+    problem = disagreement(*named)
+    if problem is not None:
+        raise InvalidArgument(problem)
+    return next((value for _, value in named if value is not None), None)
+
+
 def _no_nul(name: str, value: str) -> None:
     # PostgreSQL text cannot hold U+0000 (asyncpg raises), and no parameter has a use for it;
     # bodies get the same rule from kit.schemas.In (spec README §3.1).
@@ -62,16 +84,27 @@ class QueryParams:
     def from_raw(cls, raw: str) -> QueryParams:
         return cls(parse_query(raw))
 
-    def scalar(self, *names: str) -> str | None:
-        """The last non-empty value of any of `names`; None when unset."""
+    def scalar(self, name: str) -> str | None:
+        """The last non-empty value of `name`; None when unset. A parameter with aliases is
+        read with aliased(), never as "the last of either name"."""
         found: str | None = None
         for key, value in self.pairs:
-            if key in names:
+            if key == name:
                 _no_nul(key, value)
                 value = value.strip()
                 if value not in _UNSET:
                     found = value
         return found
+
+    def aliased(self, *names: str, parse: Callable[[str, str], T]) -> T | None:
+        """A scalar known under several names, each parsed (parse(value, name)) before the
+        names are compared: `05` and `5` are one id. Different values: code 3 (agreeing)."""
+        return agreeing(
+            *(
+                (name, None if (raw := self.scalar(name)) is None else parse(raw, name))
+                for name in names
+            )
+        )
 
     def verbatim(self, name: str) -> str | None:
         """Like scalar(), but the value exactly as sent (an opaque value such as an OAuth

@@ -40,15 +40,9 @@ WriteReviews = Annotated[Caller, Depends(api_caller("write_reviews"))]
 )
 async def get_review(read: ReadReviews) -> Response:
     """Get one review, published or not."""
-    query = read.query
-    ids = {
-        parse_id(v, name) for name in ("id", "review_id") if (v := query.scalar(name)) is not None
-    }
-    if not ids:
+    review_id = read.query.aliased("id", "review_id", parse=parse_id)
+    if review_id is None:
         raise InvalidArgument("id is required")
-    if len(ids) > 1:
-        raise InvalidArgument("id and review_id differ")
-    review_id = ids.pop()
     return await read.answer(
         ("get_review", review_id),
         lambda session: review_service.get(session, read.caller, review_id),

@@ -16,6 +16,7 @@ from pydantic import (
 
 from shopreviews.kit.envelope import Envelope
 from shopreviews.kit.pagination import Pagination
+from shopreviews.kit.params import disagreement
 from shopreviews.kit.schemas import ExternalId, Flag, In, ServerId
 from shopreviews.kit.timefmt import parse_time
 
@@ -323,6 +324,10 @@ class ReplyUpdate(ReviewIn):
         return value
 
 
+# The reply of a change (update_review, moderate_review): an object sets it, null removes it.
+ReplyChange = Annotated[ReplyUpdate | None, BeforeValidator(_reply_object)]
+
+
 class ReviewIdIn(ReviewIn):
     id: ServerId | None = Field(default=None, description="review id")
     review_id: ServerId | None = Field(default=None, description="alias of id")
@@ -331,8 +336,9 @@ class ReviewIdIn(ReviewIn):
     def _one_id(self) -> ReviewIdIn:
         if self.id is None and self.review_id is None:
             raise ValueError("id is required")
-        if self.id is not None and self.review_id is not None and self.id != self.review_id:
-            raise ValueError("id and review_id differ")
+        problem = disagreement(("id", self.id), ("review_id", self.review_id))
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
     @property
@@ -349,7 +355,7 @@ class ReviewUpdate(ReviewIdIn):
     is_top: Flag | None = None
     title: str | None = _text(300)
     content: str | None = _text(10000)
-    reply: Annotated[ReplyUpdate | None, BeforeValidator(_reply_object)] = Field(
+    reply: ReplyChange = Field(
         default=None, description="an object sets the reply; null removes it"
     )
 

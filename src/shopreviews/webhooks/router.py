@@ -12,7 +12,7 @@ from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
 from shopreviews.kit.envelope import EmptyData, Envelope, InvalidArgument
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest, Pagination
-from shopreviews.kit.params import parse_id
+from shopreviews.kit.params import agreeing, parse_id
 from shopreviews.webhooks import service as webhook_service
 from shopreviews.webhooks.schemas import (
     TOPICS,
@@ -71,11 +71,12 @@ async def delete_shop_webhook(
     caller: AnyCaller, session: Session, query: Query, body: WebhookIdIn | None = None
 ) -> Envelope[EmptyData]:
     """Remove a subscription; its pending deliveries are never attempted."""
-    if body is not None:
-        subscription_id = body.id
-    elif (raw := query.scalar("id")) is not None:
-        subscription_id = parse_id(raw, "id")
-    else:
+    raw = query.scalar("id")
+    from_query = None if raw is None else parse_id(raw, "id")
+    subscription_id = agreeing(
+        ("the body's id", None if body is None else body.id), ("the query's id", from_query)
+    )
+    if subscription_id is None:
         raise InvalidArgument("id is required")
     await webhook_service.delete(session, caller, subscription_id)
     return Envelope(data=EmptyData())
@@ -102,7 +103,7 @@ async def get_shop_webhooks(
     caller: AnyCaller, session: Session, query: Query
 ) -> Envelope[list[WebhookOut]]:
     """The caller's subscriptions, oldest first."""
-    topic = query.scalar("topic", "event_type")
+    topic = query.aliased("topic", "event_type", parse=lambda value, _name: value)
     if topic is not None and topic not in TOPICS:
         raise InvalidArgument(f"topic must be one of {', '.join(TOPICS)}")
     return Envelope(data=await webhook_service.list_subscriptions(session, caller, topic))
