@@ -20,6 +20,13 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # private ones included. IANA marks it not globally reachable, but ipaddress before Python
 # 3.12.4 calls it global, so it is refused here explicitly.
 _LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+# IPv4-compatible (::a.b.c.d, deprecated by RFC 4291) and IPv4-translated (::ffff:0:a.b.c.d,
+# SIIT of the obsolete RFC 2765) addresses: no public host has one, yet some stacks still carry
+# them to the embedded IPv4 address (::127.0.0.1 as loopback). ipaddress calls most of them
+# global, so they are refused whatever they embed.
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+_NEVER_PUBLIC = (_LOCAL_NAT64, _IPV4_COMPATIBLE, _IPV4_TRANSLATED)
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -49,7 +56,10 @@ def _embedded_v4(address: Address) -> Address:
 
 
 def is_public(address: Address) -> bool:
-    if address in _LOCAL_NAT64:
+    """A global unicast address, also the IPv4 address it embeds (IPv4-mapped, NAT64, 6to4)."""
+    if isinstance(address, ipaddress.IPv6Address) and any(
+        address in network for network in _NEVER_PUBLIC
+    ):
         return False
     inner = _embedded_v4(address)
     return all(a.is_global and not a.is_multicast for a in {address, inner})
@@ -78,6 +88,8 @@ def check_static(url: str, *, allow_private: bool) -> tuple[str, str, int]:
         raise UrlRejected("url must be an absolute URL")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise UrlRejected("url must not contain user information")
+    if port == 0:  # urlsplit takes 0 to 65535; 0 is no port to connect to
+        raise UrlRejected("url port must be 1 to 65535")
     if parts.fragment or url.endswith("#"):
         raise UrlRejected("url must not contain a fragment")
     if any(c.isspace() for c in url):
