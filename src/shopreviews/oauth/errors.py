@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from shopreviews.kit.envelope import (
     INTERNAL,
@@ -19,6 +22,8 @@ from shopreviews.kit.envelope import (
     ApiError,
 )
 
+log = logging.getLogger("shopreviews.errors")
+
 ERROR_CODES = {
     "invalid_request": INVALID_ARGUMENT,
     "invalid_client": UNAUTHENTICATED,
@@ -26,6 +31,9 @@ ERROR_CODES = {
     "unauthorized_client": PERMISSION_DENIED,
     "invalid_grant": INVALID_ARGUMENT,
     "unsupported_grant_type": INVALID_ARGUMENT,
+    # The JSON authorize endpoints refuse response_type other than code with code 3; the
+    # consent page sends it back to the client as a redirect (oauth/pages.py).
+    "unsupported_response_type": INVALID_ARGUMENT,
     "invalid_scope": INVALID_ARGUMENT,
     "server_error": INTERNAL,
     "temporarily_unavailable": REJECTED,
@@ -78,7 +86,8 @@ def as_oauth_error(exc: ApiError) -> ApiError:
 
 
 class OAuthRoute(APIRoute):
-    """Errors of these endpoints carry the OAuth error object; answers are never cached."""
+    """Errors of these endpoints carry the OAuth error object (an unexpected failure is
+    server_error); answers are never cached."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -88,6 +97,13 @@ class OAuthRoute(APIRoute):
                 response = await handler(request)
             except ApiError as exc:
                 raise as_oauth_error(exc) from exc
+            except (HTTPException, RequestValidationError):
+                raise  # the app's handlers answer these like on every other endpoint
+            except Exception as exc:
+                # Clients of these endpoints read data.error; the app-wide handler's envelope
+                # (data null) would leave them nothing to branch on. The cause stays in the log.
+                log.exception("unexpected failure", exc_info=exc)
+                raise OAuthError("server_error", "internal error") from exc
             response.headers.update(NO_CACHE)
             return response
 

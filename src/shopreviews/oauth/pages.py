@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +38,7 @@ from shopreviews.oauth.authorize import AuthorizeRequest
 from shopreviews.oauth.errors import OAuthError
 from shopreviews.shops.repository import ShopRepository
 
-router = APIRouter(prefix="/oauth", include_in_schema=False)
+log = logging.getLogger("shopreviews.errors")
 templates = Environment(
     loader=PackageLoader("shopreviews.oauth", "templates"),
     autoescape=select_autoescape(default=True),
@@ -50,6 +54,7 @@ PAGE_HEADERS = {
 }
 BAD_LOGIN = "Wrong email or password."
 UNREADABLE = "This authorization link is damaged. Start again from the app."
+FAILURE = "Something went wrong on our side. Start again from the app in a moment."
 # Page forms are read without the API's per-field limit; the body limit still applies and each
 # check applies its own rule (state ≤ 512, redirect_uri must match exactly, ...).
 MAX_FIELD = 1 << 20
@@ -62,6 +67,29 @@ def _html(template: str, status: int = 200, **context: object) -> HTMLResponse:
 
 def _error_page(message: str, status: int = 400) -> HTMLResponse:
     return _html("error.html", status, message=message)
+
+
+class PageRoute(APIRoute):
+    """A page's failure is a page too: the app-wide handlers would answer the JSON envelope,
+    which a browser shows as raw text. Nothing goes back to the redirect_uri here: a failure
+    may come before it was validated (RFC 6749 §4.1.2.1)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as exc:
+                return _error_page(exc.message.split(": ", 1)[-1], exc.http_status)
+            except Exception as exc:
+                log.exception("unexpected failure", exc_info=exc)
+                return _error_page(FAILURE, 500)
+
+        return route
+
+
+router = APIRouter(prefix="/oauth", include_in_schema=False, route_class=PageRoute)
 
 
 def _redirect(url: str, status: int = 302) -> RedirectResponse:
