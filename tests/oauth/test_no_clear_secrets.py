@@ -291,11 +291,14 @@ async def test_no_secret_is_stored_or_logged_in_clear(
     secrets["rotated client secret"] = new_secret["client_secret"]
     await run_until_idle(ctx)
     topics = sorted(r.payload["topic"] for r in await receiver.log(system_path))
-    assert topics == [  # three approvals (client_credentials found the grant active)
+    # Three approvals (client_credentials found the grant active); tokens revoked by the code
+    # reuse and by the refresh token reuse.
+    assert topics == [
         "app/authorized",
         "app/authorized",
         "app/authorized",
         "app/disconnected",
+        "app/tokens_revoked",
         "app/tokens_revoked",
     ]
 

@@ -109,12 +109,15 @@ class OAuthRepository:
         assert isinstance(result, CursorResult)
         return result.rowcount == 1
 
-    async def revoke(self, now: datetime, **where: int | str) -> None:
-        """Revoke the current tokens matching `where` (token_sha256, chain_id or grant_id)."""
+    async def revoke(self, now: datetime, **where: int | str) -> int:
+        """Revoke the current tokens matching `where` (token_sha256, chain_id or grant_id);
+        returns how many were still current."""
         conditions = [getattr(Token, column) == value for column, value in where.items()]
-        await self.session.execute(
+        result = await self.session.execute(
             update(Token)
             .where(*conditions, Token.revoked_at.is_(None))
             .values(revoked_at=now)
             .execution_options(synchronize_session=False)
         )
+        assert isinstance(result, CursorResult)
+        return result.rowcount
