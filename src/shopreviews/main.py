@@ -31,6 +31,7 @@ from shopreviews.oauth.pages import router as consent_pages
 from shopreviews.oauth.router import oauth_errors as oauth_error_router
 from shopreviews.oauth.router import router as oauth_router
 from shopreviews.orders.router import router as order_router
+from shopreviews.reviews.merchant_router import router as review_moderation_router
 from shopreviews.reviews.router import router as review_router
 from shopreviews.reviews.schemas import LegacyMediaIn, MediaItemIn
 from shopreviews.settings import Settings
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     install_exception_handlers(app)
     app.include_router(review_router)
     app.include_router(merchant_router)
+    app.include_router(review_moderation_router)
     app.include_router(webhook_router)
     app.include_router(oauth_error_router)
     app.include_router(oauth_router)

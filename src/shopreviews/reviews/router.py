@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
 from shopreviews.auth.dependencies import CachedRead, Ctx, Session, api_caller, cached_read
 from shopreviews.kit.envelope import EmptyData, Envelope, InvalidArgument
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
-from shopreviews.kit.params import parse_id
+from shopreviews.kit.params import QueryParams, parse_id
 from shopreviews.media.review_media import ReviewMedia
 from shopreviews.reviews import query as review_query
 from shopreviews.reviews import service as review_service
+from shopreviews.reviews.repository import ReviewFilter
 from shopreviews.reviews.schemas import (
     CreateReviewEnvelope,
     RatingOut,
@@ -49,33 +53,51 @@ async def get_review(read: ReadReviews) -> Response:
     )
 
 
-@router.get(
-    "/get_reviews",
-    response_model=Envelope[ReviewPage],
-    openapi_extra=query_doc(
-        param("product_ids", "product ids; 0 selects store reviews (any array form)", array=True),
-        param("product_id", "one product id, added to product_ids"),
-        param("product_handle", "catalogue handle, case-insensitive"),
-        param("is_store_review", "1: only store reviews; 0: only product reviews", enum=["0", "1"]),
-        param("keyword", "substring of title, content or author (≤ 200 characters)"),
-        param("ratings", "ratings 1-5 (any array form)", array=True),
-        param("sources", "sources, exact match ignoring ASCII case (any array form)", array=True),
-        param("is_published", "1 (default), 0 or all", enum=["0", "1", "all"]),
-        param("sort_by", "order of the list", enum=list(review_query.SORTS)),
-        PAGE,
-        PAGE_SIZE,
-        param("cursor", "[ext] page.next_cursor of the previous page: keyset paging, page ignored"),
-    ),
+# The query of get_reviews, also read by the merchant's list (reviews/merchant_router.py).
+LIST_QUERY_DOC = query_doc(
+    param("product_ids", "product ids; 0 selects store reviews (any array form)", array=True),
+    param("product_id", "one product id, added to product_ids"),
+    param("product_handle", "catalogue handle, case-insensitive"),
+    param("is_store_review", "1: only store reviews; 0: only product reviews", enum=["0", "1"]),
+    param("keyword", "substring of title, content or author (≤ 200 characters)"),
+    param("ratings", "ratings 1-5 (any array form)", array=True),
+    param("sources", "sources, exact match ignoring ASCII case (any array form)", array=True),
+    param("is_published", "1 (default), 0 or all", enum=["0", "1", "all"]),
+    param("sort_by", "order of the list", enum=list(review_query.SORTS)),
+    PAGE,
+    PAGE_SIZE,
+    param("cursor", "[ext] page.next_cursor of the previous page: keyset paging, page ignored"),
 )
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """The meaning of a get_reviews query, validated (code 3 for a bad parameter)."""
+
+    filter: ReviewFilter
+    page: PageRequest
+    cursor: str | None
+
+    @classmethod
+    def of(cls, query: QueryParams) -> ListRequest:
+        return cls(
+            review_query.review_filter(query), PageRequest.from_query(query), query.scalar("cursor")
+        )
+
+    def key(self) -> Hashable:
+        return ("get_reviews", repr(self.filter), self.page.page, self.page.page_size, self.cursor)
+
+    async def answer(self, session: AsyncSession, caller: Caller) -> ReviewPage:
+        return await review_service.list_reviews(
+            session, caller, self.filter, self.page, cursor=self.cursor
+        )
+
+
+@router.get("/get_reviews", response_model=Envelope[ReviewPage], openapi_extra=LIST_QUERY_DOC)
 async def get_reviews(read: ReadReviews) -> Response:
     """List reviews with filters, sorting and pagination (alias get_review_list)."""
-    flt = review_query.review_filter(read.query)
-    page = PageRequest.from_query(read.query)
-    cursor = read.query.scalar("cursor")
-    return await read.answer(
-        ("get_reviews", repr(flt), page.page, page.page_size, cursor),
-        lambda session: review_service.list_reviews(session, read.caller, flt, page, cursor=cursor),
-    )
+    request = ListRequest.of(read.query)
+    return await read.answer(request.key(), lambda session: request.answer(session, read.caller))
 
 
 @router.post("/create_review", response_model=CreateReviewEnvelope)

@@ -1,0 +1,91 @@
+"""The merchant's moderation of reviews, with the merchant session (spec reviews.md "Merchant
+moderation"): the shop's review list and the moderation of one review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import Field, model_validator
+
+from shopreviews.auth.dependencies import Ctx, Merchant, Query, Session
+from shopreviews.kit.envelope import Envelope, success_response
+from shopreviews.kit.schemas import Flag
+from shopreviews.reviews import service as review_service
+from shopreviews.reviews.router import LIST_QUERY_DOC, ListRequest
+from shopreviews.reviews.schemas import ReplyChange, ReviewIdIn, ReviewOut, ReviewPage, ReviewUpdate
+
+router = APIRouter(prefix="/api/v1/merchant", tags=["merchant"])
+
+# Fields of the Review object that moderation never changes: the customer's words and details,
+# and facts about the purchase. Sent anyway, they are refused (code 3), not ignored: a client
+# that sends `content` means to change it and must not be told it succeeded.
+NOT_MODERATED = (
+    "product_id",
+    "product_handle",
+    "product_title",
+    "order_id",
+    "rating",
+    "author",
+    "author_email",
+    "author_phone",
+    "author_country",
+    "title",
+    "content",
+    "commented_at",
+    "item_type",
+    "source",
+    "tag",
+    "is_verified",
+    "media",
+)
+
+
+class ReviewModeration(ReviewIdIn):
+    is_published: Flag | None = Field(default=None, description="1 publishes, 0 hides")
+    is_featured: Flag | None = None
+    is_top: Flag | None = Field(default=None, description="pinned to the top")
+    reply: ReplyChange = Field(
+        default=None, description="an object sets the public reply; null removes it"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_the_customers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in NOT_MODERATED:
+                if data.get(name) is not None:  # null means not given (README §3.1)
+                    raise ValueError(f"{name} cannot be changed by moderation")
+        return data
+
+    @model_validator(mode="after")
+    def _something(self) -> ReviewModeration:
+        given = self.model_fields_set - {"id", "review_id"}
+        # JSON null is "not given" except for reply, where it removes the reply.
+        if not any(getattr(self, f) is not None or f == "reply" for f in given):
+            raise ValueError("give at least one of is_published, is_featured, is_top or reply")
+        return self
+
+    def as_update(self) -> ReviewUpdate:
+        """The same change as an update_review body, to share its effects and events."""
+        given = self.model_fields_set - {"id", "review_id"}
+        values = {name: getattr(self, name) for name in given}
+        return ReviewUpdate.model_construct(_fields_set={"id", *given}, id=self.review, **values)
+
+
+@router.get("/get_reviews", response_model=Envelope[ReviewPage], openapi_extra=LIST_QUERY_DOC)
+async def get_reviews(caller: Merchant, query: Query, session: Session) -> Response:
+    """The shop's reviews, as get_reviews answers them for the same query [ext]."""
+    request = ListRequest.of(query)
+    # Serialised as the cached get_reviews answer is, so both are the same bytes. Merchant
+    # callers carry no data version, so nothing here is kept in the read cache.
+    return success_response(await request.answer(session, caller))
+
+
+@router.post("/moderate_review", response_model=Envelope[ReviewOut])
+async def moderate_review(
+    body: ReviewModeration, caller: Merchant, session: Session, ctx: Ctx
+) -> Envelope[ReviewOut]:
+    """Publish or hide, feature, pin, or reply to a review; never its customer's text [ext]."""
+    review = await review_service.update(session, caller, body.as_update(), now=ctx.now_datetime())
+    return Envelope(data=review)
