@@ -201,7 +201,7 @@ async def test_wrong_method_is_405_code_3_with_allow(
     [
         (b"{bad json", "not valid JSON"),
         (b'{"rating": 5,}', "not valid JSON"),
-        (b"\xff\xfe{}", "not valid JSON"),
+        (b"\xff\xfe{}", "must be UTF-8, not UTF-16 or UTF-32"),
         (b"[1, 2]", "JSON object"),
         (b'[{"rating": 5}]', "JSON object"),
         (b"null", "JSON object"),

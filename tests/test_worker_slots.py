@@ -1,9 +1,10 @@
-"""Worker.run_forever keeps its slots busy: a slow job holds one slot, not the whole worker.
+"""Worker.run_forever keeps its slots busy: a slow job holds one slot, not the whole worker,
+and a receiver that hangs holds at most its destination's bound of slots, whatever its backlog.
 
-Real deliveries to the real receiver process (tests/webhooks/receiver.py), on the test database.
-No timing thresholds: the slow receiver is far slower than anything else in a test, and the
-assertions are about order (the fast deliveries done while the slow one is still unanswered)
-and about what the rows say.
+Real deliveries to real receiver processes (tests/webhooks/receiver.py), on the test database.
+No timing thresholds: the slow receiver is far slower than anything else in a test (the hanging
+one answers only when the test releases it), and the assertions are about order (the fast
+deliveries done while the slow ones are still unanswered) and about what the rows say.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from shopreviews.context import AppContext
 from shopreviews.events import service as events
 from shopreviews.kit.jobs import JobStatus, Worker
 from shopreviews.kit.jobs.worker import JobHandler
-from shopreviews.webhooks.delivery import DeliveryHandler, new_http_client
+from shopreviews.webhooks import delivery
+from shopreviews.webhooks.delivery import DeliveryHandler, destination_key, new_http_client
 from shopreviews.webhooks.models import WebhookDelivery
 from tests.conftest import Clock, ShopApi
 from tests.webhooks.conftest import _start_receiver, _stop
@@ -59,6 +61,21 @@ async def _cancel_pending(ctx: AppContext) -> None:
                 lease_until=None,
             )
         )
+
+
+@pytest.fixture(scope="module")
+def healthy_receiver_process() -> Iterator[tuple[str, int]]:
+    """A second receiver: another port, so another destination than `receiver`."""
+    proc, port = _start_receiver("127.0.0.1")
+    yield "127.0.0.1", port
+    _stop(proc)
+
+
+@pytest.fixture(scope="module")
+async def healthy_receiver(healthy_receiver_process: tuple[str, int]) -> AsyncIterator[Receiver]:
+    host, port = healthy_receiver_process
+    async with Receiver(f"http://{host}:{port}") as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)
@@ -149,7 +166,8 @@ async def test_stop_lets_running_jobs_finish_and_claims_no_more(
     await receiver.slow(hook["path"], 2)
     await record_events(ctx, shop.shop_id, 15)  # more than the 10 slots
 
-    async with worker_running(ctx, concurrency=10) as (_, stop, task):
+    # All 10 slots for the one destination here: the bound has tests of its own below.
+    async with worker_running(ctx, concurrency=10, per_destination=10) as (_, stop, task):
 
         async def slots_full() -> bool:
             return len(await receiver.log(hook["path"])) >= 10
@@ -255,6 +273,8 @@ async def test_a_handler_exception_does_not_stop_the_loop(
 class Backlog:
     """A handler over an in-memory queue of `jobs` jobs (None: endless) that finish at once."""
 
+    destinations = None  # jobs that go nowhere in particular: no bound per destination
+
     def __init__(self, name: str, jobs: int | None) -> None:
         self.name = name
         self.left = jobs
@@ -288,3 +308,117 @@ async def test_a_handlers_backlog_does_not_starve_another(ctx: AppContext) -> No
         stop.set()
         await task
     assert endless.ran > 0
+
+
+class PerShop:
+    """Wraps the delivery handler: counts each shop's deliveries running at once, and the most
+    there ever were."""
+
+    name = "webhook"
+
+    def __init__(self, inner: DeliveryHandler) -> None:
+        self.inner = inner
+        self.queue = inner.queue
+        self.running: Counter[str] = Counter()
+        self.most: Counter[str] = Counter()
+
+    async def run(self, job_id: int, owner: str) -> None:
+        async with self.inner.ctx.db.session(write=False) as session:
+            row = await session.get(WebhookDelivery, job_id)
+            assert row is not None
+            shop_id = row.shop_id
+        self.running[shop_id] += 1
+        self.most[shop_id] = max(self.most[shop_id], self.running[shop_id])
+        try:
+            await self.inner.run(job_id, owner)
+        finally:
+            self.running[shop_id] -= 1
+
+
+async def hold(receiver: Receiver, path: str, *, held: bool) -> None:
+    """Requests to `path` get no answer until released (then the held ones are answered)."""
+    response = await receiver.http.post("/_hold" if held else "/_release", json={"path": path})
+    assert response.status_code == 200
+
+
+async def test_a_hanging_receiver_holds_its_bound_of_slots_and_no_more(
+    ctx: AppContext,
+    shop: ShopApi,
+    other_shop: ShopApi,
+    receiver: Receiver,
+    healthy_receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No attempt may end by timing out while the test looks: the test ends the hang itself.
+    monkeypatch.setattr(delivery, "TOTAL_TIMEOUT", 600.0)
+    # Shop A: two subscriptions at one host that never answers (one destination, two paths),
+    # 40 events queued first, so that their 80 deliveries come first in the claim order.
+    paths = [receiver.new_path(), receiver.new_path()]
+    for path in paths:
+        await hold(receiver, path, held=True)
+        await subscribe(shop, receiver, path=path)
+    healthy = await subscribe(other_shop, healthy_receiver)
+    await record_events(ctx, shop.shop_id, 40)
+    counted: list[PerShop] = []
+
+    def per_shop(inner: DeliveryHandler) -> PerShop:
+        counted.append(PerShop(inner))
+        return counted[0]
+
+    async def hanging_requests() -> list[Any]:
+        return [r for path in paths for r in await receiver.log(path)]
+
+    try:
+        async with worker_running(ctx, wrap=per_shop, per_destination=2) as (worker, _, _):
+
+            async def hanging_in_flight() -> bool:
+                return len(await hanging_requests()) >= 2
+
+            await wait_for("shop A's first deliveries in flight", hanging_in_flight)
+            await record_events(ctx, other_shop.shop_id, 30)  # behind A's 78 waiting ones
+
+            async def healthy_delivered() -> bool:
+                return await statuses(ctx, other_shop.shop_id) == Counter({"succeeded": 30})
+
+            await wait_for("shop B's 30 deliveries", healthy_delivered)
+
+            # ...while A's two requests still have no answer, and no other of A's deliveries
+            # was sent or leased: they wait, due, at their place in the queue.
+            requests = await hanging_requests()
+            assert [r.response_bytes_written for r in requests] == [None, None]
+            rows = await deliveries(ctx, shop.shop_id)
+            assert Counter((r.status, r.attempts, r.lease_owner) for r in rows) == Counter(
+                {("pending", 0, worker.owner): 2, ("pending", 0, None): 78}
+            )
+            assert len(await healthy_receiver.log(healthy["path"])) == 30
+
+            # The host answers again: A's deliveries all go, still at most two at a time.
+            for path in paths:
+                await hold(receiver, path, held=False)
+
+            async def hanging_delivered() -> bool:
+                return await statuses(ctx, shop.shop_id) == Counter({"succeeded": 80})
+
+            await wait_for("shop A's 80 deliveries", hanging_delivered)
+    finally:
+        for path in paths:
+            await hold(receiver, path, held=False)
+
+    assert counted[0].most == Counter({shop.shop_id: 2, other_shop.shop_id: 2})
+    rows = await deliveries(ctx, shop.shop_id)
+    assert {(r.attempts, r.lease_owner) for r in rows} == {(1, None)}
+    for path in paths:
+        got = Counter(r.headers["webhook-id"] for r in await receiver.log(path))
+        assert len(got) == 40 and set(got.values()) == {1}  # each event once per subscription
+
+
+def test_destinations_are_scheme_host_and_port() -> None:
+    """Subscriptions that reach one receiver share its slots, however their URLs are written."""
+    assert {
+        destination_key("https://Hooks.Example.com/a"),
+        destination_key("HTTPS://hooks.example.com:443/b?x=1"),
+        destination_key("https://hooks.example.com"),
+    } == {"https://hooks.example.com:443"}
+    assert destination_key("https://hooks.example.com:8443/a") == "https://hooks.example.com:8443"
+    assert destination_key("http://127.0.0.1/a") == "http://127.0.0.1:80"
+    assert destination_key("http://[::1]:9000/a") == "http://[::1]:9000"

@@ -284,7 +284,7 @@ BAD_BODIES: list[tuple[bytes, str]] = [
     (b"", "body is not valid JSON"),
     (b"{", "body is not valid JSON"),
     (b'{"events": [}', "body is not valid JSON"),
-    (b"\xff\xfe{}", "body is not valid JSON"),
+    (b"\xff\xfe{}", "the body must be UTF-8, not UTF-16 or UTF-32"),
     (b"[" * 50000 + b"]" * 50000, "body is not valid JSON"),
     (b"[]", "body must be a JSON object"),
     (b"null", "body must be a JSON object"),

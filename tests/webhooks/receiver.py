@@ -7,6 +7,8 @@ POST /_script      {"path": "/a", "responses": [[500, {}], [200, {"Retry-After":
 GET  /_log?path=/a every recorded request to that path, as JSON; each entry also says how many
                    response body bytes the receiver managed to write ("response_bytes_written").
 POST /_slow        {"path": "/a", "seconds": 5}: delay answers on that path.
+POST /_hold        {"path": "/a"}: requests to that path get no answer (a receiver that hangs)
+                   until POST /_release {"path": "/a"}; then the held ones are answered.
 
 Start: python -m tests.webhooks.receiver [--host ::1]  (prints "PORT <n>" once listening).
 """
@@ -31,6 +33,7 @@ _lock = threading.Lock()
 _log: dict[str, list[dict[str, Any]]] = {}
 _script: dict[str, list[list[Any]]] = {}
 _slow: dict[str, float] = {}
+_held: dict[str, threading.Event] = {}  # set on release
 
 
 def _body(spec: Any) -> bytes:
@@ -89,6 +92,15 @@ class Handler(BaseHTTPRequestHandler):
                 _slow[spec["path"]] = float(spec["seconds"])
             self._reply(200)
             return
+        if path in ("/_hold", "/_release"):
+            spec = json.loads(body)
+            with _lock:
+                if path == "/_hold":
+                    _held[spec["path"]] = threading.Event()
+                elif released := _held.pop(spec["path"], None):
+                    released.set()
+            self._reply(200)
+            return
         entry: dict[str, Any] = {
             "received_at": time.time(),
             "headers": {k.lower(): v for k, v in self.headers.items()},
@@ -100,6 +112,9 @@ class Handler(BaseHTTPRequestHandler):
             queue = _script.get(path) or []
             status, headers, *rest = queue.pop(0) if queue else (200, {})
             delay = _slow.get(path, 0.0)
+            hold = _held.get(path)
+        if hold is not None:
+            hold.wait()
         if delay:
             time.sleep(delay)
         written = self._reply(int(status), _body(rest[0] if rest else None), dict(headers))

@@ -75,6 +75,8 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[StartWorker]:
         "SHOPREVIEWS_SECRET_KEY": TEST_SECRET_KEY,
         "SHOPREVIEWS_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         "SHOPREVIEWS_LOG_LEVEL": "WARNING",
+        # Every slot may go to the one receiver of these tests (the bound has its own tests).
+        "SHOPREVIEWS_WORKER_SLOTS_PER_DESTINATION": "10",
     }
 
     def start(clock_offset: float = 0) -> subprocess.Popen[str]:

@@ -4,11 +4,15 @@ One pure-ASGI layer (no BaseHTTPMiddleware, which buffers and slows responses) t
 - gives each request a fresh request_id (envelope, X-Request-Id header, log lines);
 - maps legacy spellings onto canonical paths (/api/v1/open_api/, legacy endpoint names,
   one trailing slash);
-- reads API bodies up front, refusing more than the body limit with code 3, and marks POST
-  bodies as JSON whatever their Content-Type says (spec README §3.1);
+- reads request bodies up front, refusing more than the body limit as it streams in (or at once
+  when Content-Length announces it): code 3 on the API, 413 on the pages; /media uploads keep
+  their own limits (kit/bodies.py);
+- refuses API bodies that are not UTF-8 and API GET requests that carry a body (code 3), and
+  marks POST bodies as JSON whatever their Content-Type says (spec README §3.1);
 - adds Cache-Control: no-store and the UTF-8 charset to API responses;
 - enforces the request processing budget (code 4);
-- writes the access log, with secret query values redacted.
+- writes the access log (client address, request, status, duration), with secret query values
+  redacted; kit/logging.py escapes control characters in every logged value.
 """
 
 from __future__ import annotations
@@ -18,10 +22,23 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from shopreviews.kit.bodies import (
+    BODY_METHODS,
+    BODYLESS_METHODS,
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    announces_body,
+    declared_length,
+    encoding_problem,
+    has_own_limit,
+    read_capped,
+    replay,
+)
 from shopreviews.kit.envelope import (
     DEADLINE_EXCEEDED,
     HTTP_STATUS,
@@ -30,12 +47,6 @@ from shopreviews.kit.envelope import (
     new_request_id,
     request_id_var,
 )
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 access_log = logging.getLogger("shopreviews.access")
 error_log = logging.getLogger("shopreviews.errors")
@@ -87,9 +98,12 @@ def canonical_path(path: str) -> str:
 _TOKEN_IN_PATH = re.compile(r"^(/email/(?:open|review|unsubscribe)/[0-9]+\.)[^/]+$")
 # A video upload URL is itself the credential (its token is signed, not secret-free).
 _UPLOAD_TOKEN = re.compile(r"^(/media/upload/)[^/]+$")
-# Media transfers (a 200 MiB upload on a slow line, a player streaming a video) are bounded by
-# their size limits, not by the processing budget of API requests.
-UNBUDGETED_PREFIX = "/media"
+# The pages (consent, sign-in, email links) are HTML: a refused body gets plain text, not JSON.
+PAGE_REFUSAL_HEADERS = [
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"cache-control", b"no-store"),
+]
 
 
 def redact_path(path: str) -> str:
@@ -158,7 +172,7 @@ class ConventionsMiddleware:
                 message = dict(message, headers=headers)
             await send(message)
 
-        async def reply(status: int, code: int, message: str) -> None:
+        async def reply(status: int, code: int, message: str, *, close: bool = False) -> None:
             body = _envelope_bytes(code, message, request_id)
             await send_wrapper(
                 {
@@ -167,28 +181,64 @@ class ConventionsMiddleware:
                     "headers": [
                         (b"content-type", b"application/json; charset=utf-8"),
                         (b"content-length", str(len(body)).encode()),
+                        *([(b"connection", b"close")] if close else []),
                     ],
                 }
             )
             await send({"type": "http.response.body", "body": body})
 
+        async def too_large() -> None:
+            # Connection: close, so the server stops reading the rest of the body.
+            if is_api:
+                message = f"invalid argument: request body larger than {self.max_body_bytes} bytes"
+                await reply(HTTP_STATUS[INVALID_ARGUMENT], INVALID_ARGUMENT, message, close=True)
+                return
+            text = f"Request body too large: the limit is {self.max_body_bytes} bytes.\n".encode()
+            await send_wrapper(
+                {
+                    "type": "http.response.start",
+                    "status": 413,
+                    "headers": [
+                        *PAGE_REFUSAL_HEADERS,
+                        (b"content-length", str(len(text)).encode()),
+                        (b"connection", b"close"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": text})
+
         try:
-            if is_api and scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
-                body = await self._read_body(receive)
-                if body is None:
-                    await reply(
-                        HTTP_STATUS[INVALID_ARGUMENT],
-                        INVALID_ARGUMENT,
-                        f"invalid argument: request body larger than {self.max_body_bytes} bytes",
-                    )
+            method = scope["method"]
+            if is_api and method in BODYLESS_METHODS and announces_body(scope["headers"]):
+                await reply(
+                    HTTP_STATUS[INVALID_ARGUMENT],
+                    INVALID_ARGUMENT,
+                    f"invalid argument: {method} requests take no body",
+                )
+                return
+            if not has_own_limit(path):
+                declared = declared_length(scope["headers"]) or 0
+                if declared > self.max_body_bytes:
+                    await too_large()
                     return
-                if path not in FORM_PATHS:
-                    scope["headers"] = [
-                        (k, v) for k, v in scope["headers"] if k.lower() != b"content-type"
-                    ] + [(b"content-type", b"application/json")]
-                receive = _replay(body)
-            unbudgeted = path == UNBUDGETED_PREFIX or path.startswith(UNBUDGETED_PREFIX + "/")
-            budget = asyncio.timeout(None if unbudgeted else self.budget_seconds)
+                if method in BODY_METHODS:
+                    body = await read_capped(receive, self.max_body_bytes)
+                    if body is None:
+                        await too_large()
+                        return
+                    if is_api:
+                        problem = encoding_problem(body)
+                        if problem is not None:
+                            await reply(HTTP_STATUS[INVALID_ARGUMENT], INVALID_ARGUMENT, problem)
+                            return
+                        if path not in FORM_PATHS:
+                            scope["headers"] = [
+                                (k, v) for k, v in scope["headers"] if k.lower() != b"content-type"
+                            ] + [(b"content-type", b"application/json")]
+                    receive = replay(body)
+            # Media transfers (a 200 MiB upload on a slow line, a player streaming a video) are
+            # bounded by their size limits, not by the processing budget of API requests.
+            budget = asyncio.timeout(None if has_own_limit(path) else self.budget_seconds)
             try:
                 async with budget:
                     await self.app(scope, receive, send_wrapper)
@@ -208,8 +258,12 @@ class ConventionsMiddleware:
                     await reply(HTTP_STATUS[INTERNAL], INTERNAL, "internal error")
         finally:
             duration_ms = (time.perf_counter() - started) * 1000
+            # The TCP peer, or the client named by a trusted proxy (serve --forwarded-allow-ips).
+            client = scope.get("client")
+            client_host = client[0] if client else "-"
             access_log.info(
-                "%s %s%s %s %.1fms",
+                "%s %s %s%s %s %.1fms",
+                client_host,
                 scope["method"],
                 redact_path(original_path),
                 "?" + redact_query(scope.get("query_string", b"").decode("latin-1"))
@@ -219,38 +273,9 @@ class ConventionsMiddleware:
                 duration_ms,
                 extra={
                     "request_id": request_id,
+                    "client": client_host,
                     "status": status_holder["status"],
                     "duration_ms": round(duration_ms, 1),
                 },
             )
             request_id_var.reset(token)
-
-    async def _read_body(self, receive: Receive) -> bytes | None:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
-
-
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()  # like a real server: nothing more until disconnect
-        return {"type": "http.disconnect"}
-
-    return receive

@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.context import AppContext
 from shopreviews.events.models import DomainEvent
 from shopreviews.kit.jobs import JobQueue, JobStatus
+from shopreviews.kit.jobs.queue import Destination
 from shopreviews.kit.netguard import Target as CheckedUrl
 from shopreviews.kit.netguard import UrlRejected, check_url
 from shopreviews.kit.timefmt import rfc3339
@@ -34,7 +37,7 @@ from shopreviews.webhooks.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from shopreviews.webhooks.repository import DeliveryRepository
+from shopreviews.webhooks.repository import DeliveryRepository, delivery_urls
 from shopreviews.webhooks.schedule import next_attempt_at, parse_retry_after
 from shopreviews.webhooks.signatures import standard_signatures, trustoo_sign
 
@@ -86,13 +89,66 @@ class Prepared:
     headers: dict[str, str]
 
 
+def destination_key(url: str) -> str:
+    """The receiver a URL reaches, as scheme://host:port: many subscriptions pointing at one
+    host share the worker slots that host may hold."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url  # refused at the attempt, at once
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}:{port or (443 if scheme == 'https' else 80)}"
+
+
+class DeliveryDestinations:
+    """Where deliveries go (the URL read fresh, as each attempt does), grouped by subscription,
+    or by platform for system webhooks: the worker leaves out the groups of a full host."""
+
+    async def of(
+        self, session: AsyncSession, jobs: Sequence[WebhookDelivery]
+    ) -> dict[int, Destination]:
+        urls = await delivery_urls(session, [job.id for job in jobs])
+        return {
+            job.id: Destination(
+                destination_key(urls.get(job.id, "")),
+                ("subscription", job.subscription_id)
+                if job.subscription_id is not None
+                else ("platform", job.system_client_id),
+            )
+            for job in jobs
+        }
+
+    def excluding(self, groups: Collection[Hashable]) -> ColumnElement[bool]:
+        subscriptions = [g[1] for g in groups if isinstance(g, tuple) and g[0] == "subscription"]
+        platforms = [g[1] for g in groups if isinstance(g, tuple) and g[0] == "platform"]
+        # NOT IN is unknown (so false) on NULL: a system webhook has no subscription id.
+        return and_(
+            or_(
+                WebhookDelivery.subscription_id.is_(None),
+                WebhookDelivery.subscription_id.not_in(subscriptions),
+            )
+            if subscriptions
+            else true(),
+            or_(
+                WebhookDelivery.system_client_id.is_(None),
+                WebhookDelivery.system_client_id.not_in(platforms),
+            )
+            if platforms
+            else true(),
+        )
+
+
 class DeliveryHandler:
     name = "webhook"
 
     def __init__(self, ctx: AppContext, http: httpx.AsyncClient) -> None:
         self.ctx = ctx
         self.http = http
-        self.queue: JobQueue[WebhookDelivery] = JobQueue(WebhookDelivery, lease=LEASE)
+        self.queue: JobQueue[WebhookDelivery] = JobQueue(
+            WebhookDelivery, lease=LEASE, destinations=DeliveryDestinations()
+        )
 
     async def run(self, job_id: int, owner: str) -> None:
         prepared = await self._prepare(job_id, owner)

@@ -70,6 +70,20 @@ class SubscriptionRepository:
         await self.session.flush()
 
 
+async def delivery_urls(session: AsyncSession, delivery_ids: Sequence[int]) -> dict[int, str]:
+    """Where each delivery goes now: its subscription's URL, or for a system webhook its
+    platform's webhook_url ("" when there is none). Across shops: for the worker's claim."""
+    rows = await session.execute(
+        select(WebhookDelivery.id, WebhookSubscription.url, Platform.webhook_url)
+        .outerjoin(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .outerjoin(Platform, Platform.client_id == WebhookDelivery.system_client_id)
+        .where(WebhookDelivery.id.in_(delivery_ids))
+    )
+    return {
+        delivery_id: sub_url or platform_url or "" for delivery_id, sub_url, platform_url in rows
+    }
+
+
 class DeliveryRepository:
     def __init__(self, session: AsyncSession, shop_id: str) -> None:
         self.session = session

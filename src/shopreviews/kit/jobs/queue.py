@@ -5,15 +5,22 @@ a lease (owner + expiry) in one short transaction; PostgreSQL claims with FOR UP
 so concurrent workers never claim the same row, and SQLite claims under its single write lock.
 A worker that dies simply lets its leases expire, and the rows become due again. Finishing is
 fenced on the lease owner, so a worker whose lease was taken over cannot overwrite the result.
+
+A queue whose jobs go somewhere (webhook deliveries go to a host) can say where (`Destinations`):
+the worker then bounds the slots one destination holds, so a receiver that hangs holds a few
+slots and never all of them. The claim takes the worker's part as a filter (`where`, jobs it
+leaves out) and a choice among the locked rows (`admit`); rows it does not admit are not leased.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Index, Integer, String, Text, or_, select, update
+from sqlalchemy import ColumnElement, Index, Integer, String, Text, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -44,17 +51,50 @@ class JobMixin:
 J = TypeVar("J", bound=JobMixin)
 
 
+@dataclass(frozen=True)
+class Destination:
+    """Where a job goes, e.g. "https://example.com:443" (`key`), and the group of jobs a claim
+    can leave out by a filter, e.g. one subscription's deliveries (`group`)."""
+
+    key: str
+    group: Hashable
+
+
+class Destinations(Protocol):
+    """Where the jobs of a queue go, for a worker that bounds the slots one destination holds."""
+
+    async def of(self, session: AsyncSession, jobs: Sequence[Any]) -> dict[int, Destination]:
+        """The destination of each job, by job id, as of now."""
+        ...
+
+    def excluding(self, groups: Collection[Hashable]) -> ColumnElement[bool]:
+        """A claim filter that leaves out the jobs of these groups."""
+        ...
+
+
 class JobQueue(Generic[J]):
     """Claim and finish rows of one job table."""
 
-    def __init__(self, model: type[J], *, lease: timedelta) -> None:
+    def __init__(
+        self, model: type[J], *, lease: timedelta, destinations: Destinations | None = None
+    ) -> None:
         self.model = model
         self.lease = lease
+        self.destinations = destinations
 
     async def claim(
-        self, session: AsyncSession, *, owner: str, now: datetime, limit: int
+        self,
+        session: AsyncSession,
+        *,
+        owner: str,
+        now: datetime,
+        limit: int,
+        where: ColumnElement[bool] | None = None,
+        admit: Callable[[list[J]], Awaitable[list[J]]] | None = None,
     ) -> list[J]:
-        """Lease up to `limit` due rows to `owner`; the caller commits at once."""
+        """Lease up to `limit` due rows to `owner`; the caller commits at once. `where` narrows
+        the due rows; `admit` picks, among the rows found (and locked), the ones to lease: the
+        others stay due, unleased, at their place in the queue."""
         m: Any = self.model
         query = (
             select(m)
@@ -67,7 +107,11 @@ class JobQueue(Generic[J]):
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        if where is not None:
+            query = query.where(where)
         rows = list((await session.execute(query)).scalars())
+        if admit is not None:
+            rows = await admit(rows)
         for row in rows:
             row.lease_owner = owner
             row.lease_until = now + self.lease

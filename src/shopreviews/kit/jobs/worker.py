@@ -3,22 +3,27 @@
 Runs inside `shopreviews serve` (embedded) or as `shopreviews worker` processes (scaled out).
 `run_forever` keeps `concurrency` slots busy: whenever a job finishes, it claims due jobs for
 the free slots, so a slow job (a subscriber that takes 15 s to time out) holds one slot and
-never the others. `run_once` is one pass for tests and tools: a batch per handler, all run.
+never the others. Jobs of a queue with destinations (webhook deliveries: the URL's host) hold at
+most `per_destination` slots per destination: a receiver that hangs, with any backlog, leaves
+the other slots to everyone else. `run_once` is one pass for tests and tools: a batch per
+handler, all run, without that bound.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from shopreviews.context import AppContext
-from shopreviews.kit.jobs.queue import JobQueue
+from shopreviews.kit.jobs.queue import Destination, JobQueue
 
 log = logging.getLogger("shopreviews.worker")
 
@@ -40,6 +45,7 @@ class Worker:
         *,
         batch: int = 20,
         concurrency: int = 10,
+        per_destination: int | None = None,
         poll_seconds: float = 1.0,
         stop_seconds: float = 20.0,
     ) -> None:
@@ -47,6 +53,7 @@ class Worker:
         self.handlers = list(handlers)
         self.batch = batch
         self.concurrency = concurrency
+        self.per_destination = per_destination or ctx.settings.worker_slots_per_destination
         self.poll_seconds = poll_seconds
         # On stop, how long running jobs may take to finish before they are cancelled (their
         # leases then run out and the jobs come back). Above the 15 s webhook timeout.
@@ -57,6 +64,11 @@ class Worker:
         self._slots = asyncio.Semaphore(concurrency)  # run_once's batch runs this many at a time
         self._wake = asyncio.Event()
         self._first_handler = 0  # where the next claim round starts (round-robin)
+        # Running jobs per destination key, and the groups (handler name, group) seen going to
+        # each destination while it has jobs running: the claim leaves out the groups of a
+        # full destination, so its backlog is not locked and passed over at every claim.
+        self._in_flight: Counter[str] = Counter()
+        self._groups: dict[str, set[tuple[str, Hashable]]] = {}
 
     def wake(self) -> None:
         """Look for work now instead of at the next poll (called after a commit queued jobs)."""
@@ -79,10 +91,16 @@ class Worker:
         try:
             while not stop.is_set():
                 self._wake.clear()  # before looking, so a wake-up during the look is not lost
-                free = self.concurrency - len(running)
-                if free > 0:
-                    for handler, job_id in await self._claim_round(free):
-                        running.add(asyncio.create_task(self._run(handler, job_id)))
+                # Claim again at once while a claim passed over jobs of a full destination that
+                # it did not yet leave out: they were in the way of other jobs due behind them.
+                learned = True
+                while learned and (free := self.concurrency - len(running)) > 0:
+                    claimed, learned = await self._claim_round(free)
+                    for handler, job_id, place in claimed:
+                        task = asyncio.create_task(self._run(handler, job_id))
+                        if place is not None:
+                            task.add_done_callback(functools.partial(self._leave, place))
+                        running.add(task)
                 # Wait for a free slot, new work or stop; the poll notices jobs that became due
                 # (retries) without a wake-up.
                 waiters = [
@@ -103,22 +121,85 @@ class Worker:
                 task.cancel()
         log.info("worker %s stopped", self.owner)
 
-    async def _claim_round(self, slots: int) -> list[tuple[JobHandler, int]]:
-        """Claim up to `slots` due jobs across the handlers. Each round starts at the next
-        handler, so one handler's backlog cannot keep the others' jobs waiting."""
-        claimed: list[tuple[JobHandler, int]] = []
+    async def _claim_round(
+        self, slots: int
+    ) -> tuple[list[tuple[JobHandler, int, Destination | None]], bool]:
+        """Claim up to `slots` due jobs across the handlers; also says whether a claim passed
+        over jobs of a group it had not left out yet. Each round starts at the next handler, so
+        one handler's backlog cannot keep the others' jobs waiting."""
+        claimed: list[tuple[JobHandler, int, Destination | None]] = []
+        learned = False
         start = self._first_handler % max(1, len(self.handlers))
         self._first_handler = start + 1
         for handler in self.handlers[start:] + self.handlers[:start]:
             if len(claimed) >= slots:
                 break
             try:
-                ids = await self._claim(handler, slots - len(claimed))
+                jobs, passed_over = await self._claim_bounded(handler, slots - len(claimed))
             except Exception:
                 log.exception("claiming %s jobs failed; retrying at the next poll", handler.name)
                 continue
-            claimed += [(handler, job_id) for job_id in ids]
-        return claimed
+            for job_id, place in jobs:
+                if place is not None:
+                    self._in_flight[place.key] += 1
+                    self._groups.setdefault(place.key, set()).add((handler.name, place.group))
+                claimed.append((handler, job_id, place))
+            for place in passed_over:
+                known = self._groups.get(place.key)
+                if known is not None and (handler.name, place.group) not in known:
+                    known.add((handler.name, place.group))
+                    learned = True
+        return claimed, learned
+
+    async def _claim_bounded(
+        self, handler: JobHandler, limit: int
+    ) -> tuple[list[tuple[int, Destination | None]], list[Destination]]:
+        """Lease up to `limit` due jobs of one handler, none beyond a destination's bound; also
+        returns where the jobs passed over for a full destination go. Those stay due and
+        unleased, ahead of later jobs, and are claimed once their destination has room."""
+        destinations = handler.queue.destinations
+        if destinations is None:
+            return [(job_id, None) for job_id in await self._claim(handler, limit)], []
+        admitted: dict[int, Destination] = {}
+        passed_over: list[Destination] = []
+        now = datetime.fromtimestamp(self.ctx.now(), UTC)
+        async with self.ctx.db.session(write=True) as session:
+
+            async def admit(rows: list[Any]) -> list[Any]:
+                places = await destinations.of(session, rows)
+                taken: Counter[str] = Counter()
+                kept = []
+                for row in rows:
+                    place = places[row.id]
+                    if self._in_flight[place.key] + taken[place.key] < self.per_destination:
+                        taken[place.key] += 1
+                        admitted[row.id] = place
+                        kept.append(row)
+                    else:
+                        passed_over.append(place)
+                return kept
+
+            full = self._full_groups(handler.name)
+            jobs = await handler.queue.claim(
+                session,
+                owner=self.owner,
+                now=now,
+                limit=limit,
+                where=destinations.excluding(full) if full else None,
+                admit=admit,
+            )
+            ids = [job.id for job in jobs]
+        return [(job_id, admitted[job_id]) for job_id in ids], passed_over
+
+    def _full_groups(self, handler_name: str) -> set[Hashable]:
+        """The groups of `handler_name` known to go to a destination at its bound."""
+        return {
+            group
+            for key, groups in self._groups.items()
+            if self._in_flight[key] >= self.per_destination
+            for name, group in groups
+            if name == handler_name
+        }
 
     async def _claim(self, handler: JobHandler, limit: int) -> list[int]:
         """Lease up to `limit` due jobs of one handler, in a transaction of its own."""
@@ -134,6 +215,13 @@ class Worker:
             except Exception:
                 # The lease expires and the job comes back; never let one job stop the loop.
                 log.exception("job %s/%s failed unexpectedly", handler.name, job_id)
+
+    def _leave(self, place: Destination, _: asyncio.Task[None]) -> None:
+        """A job of `place` ended (a done callback: it runs even for a task cancelled before
+        it started)."""
+        self._in_flight[place.key] -= 1
+        if not self._in_flight[place.key]:
+            del self._in_flight[place.key], self._groups[place.key]
 
     async def _finish(self, running: set[asyncio.Task[None]]) -> None:
         """On stop: give running jobs up to stop_seconds, then cancel the rest. A cancelled job
