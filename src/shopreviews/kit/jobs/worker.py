@@ -91,11 +91,11 @@ class Worker:
         try:
             while not stop.is_set():
                 self._wake.clear()  # before looking, so a wake-up during the look is not lost
-                # Claim again at once while a claim passed over jobs of a full destination that
-                # it did not yet leave out: they were in the way of other jobs due behind them.
-                learned = True
-                while learned and (free := self.concurrency - len(running)) > 0:
-                    claimed, learned = await self._claim_round(free)
+                # Claim again at once while a claim passed over jobs of a full destination: they
+                # took the places of jobs due behind them, and the next claim leaves them out.
+                passed_over = True
+                while passed_over and (free := self.concurrency - len(running)) > 0:
+                    claimed, passed_over = await self._claim_round(free)
                     for handler, job_id, place in claimed:
                         task = asyncio.create_task(self._run(handler, job_id))
                         if place is not None:
@@ -125,10 +125,10 @@ class Worker:
         self, slots: int
     ) -> tuple[list[tuple[JobHandler, int, Destination | None]], bool]:
         """Claim up to `slots` due jobs across the handlers; also says whether a claim passed
-        over jobs of a group it had not left out yet. Each round starts at the next handler, so
-        one handler's backlog cannot keep the others' jobs waiting."""
+        over jobs of a full destination. Each round starts at the next handler, so one
+        handler's backlog cannot keep the others' jobs waiting."""
         claimed: list[tuple[JobHandler, int, Destination | None]] = []
-        learned = False
+        passed = False
         start = self._first_handler % max(1, len(self.handlers))
         self._first_handler = start + 1
         for handler in self.handlers[start:] + self.handlers[:start]:
@@ -145,11 +145,12 @@ class Worker:
                     self._groups.setdefault(place.key, set()).add((handler.name, place.group))
                 claimed.append((handler, job_id, place))
             for place in passed_over:
-                known = self._groups.get(place.key)
-                if known is not None and (handler.name, place.group) not in known:
+                # Its destination was full; unless all its jobs ended during the claim, the
+                # next claim leaves this group out.
+                if (known := self._groups.get(place.key)) is not None:
                     known.add((handler.name, place.group))
-                    learned = True
-        return claimed, learned
+                passed = True
+        return claimed, passed
 
     async def _claim_bounded(
         self, handler: JobHandler, limit: int
