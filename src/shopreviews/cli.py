@@ -78,11 +78,23 @@ def serve(
     run_worker: Annotated[
         bool, typer.Option("--worker/--no-worker", help="deliver webhooks in this process too")
     ] = True,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            metavar="ADDRESSES",
+            help="reverse proxies (comma-separated addresses or networks) whose "
+            "X-Forwarded-For and X-Forwarded-Proto are believed; default: "
+            "SHOPREVIEWS_FORWARDED_ALLOW_IPS, else nobody's",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Migrate if needed and serve the API (with the job worker inside unless --no-worker)."""
     if not run_worker:
         os.environ["SHOPREVIEWS_RUN_WORKER"] = "false"  # read by each API process's settings
+    if forwarded_allow_ips is not None:
+        os.environ["SHOPREVIEWS_FORWARDED_ALLOW_IPS"] = forwarded_allow_ips  # checked just below
     settings = load_settings()
     check_key_for_scale_out(settings)
     _serve(settings, host, port, workers, as_json=as_json)
@@ -92,6 +104,8 @@ def _serve(
     settings: Settings, host: str, port: int, workers: int, *, as_json: bool = False
 ) -> None:
     import uvicorn
+
+    from shopreviews.kit import server
 
     migrations.upgrade(settings)
     settings.resolved_secret_key()  # create the key file once, before any worker process starts
@@ -120,7 +134,12 @@ def _serve(
         workers=workers,
         log_level="warning",
         access_log=False,
-        proxy_headers=False,
+        # httptools' parser with a head size limit and a head timeout (kit/server.py).
+        http=server.protocol(settings),
+        ws="none",  # no WebSocket route: an Upgrade header is an ordinary request
+        # Forwarded headers only from the named proxies; with none, the TCP peer is the client.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -38,6 +39,13 @@ class Settings(BaseSettings):
     oauth_refresh_token_seconds: int = 90 * 86400
     request_budget_seconds: float = 30.0
     max_body_bytes: int = 1024 * 1024
+    # The HTTP server's own limits (kit/server.py): the request line and headers together, and
+    # how long a connection may take to send them (then it is closed).
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)
+    header_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated
+    # addresses or networks. Empty: nobody's (the TCP peer is the client).
+    forwarded_allow_ips: str = ""
 
     rate_limit_per_minute: int = 1200
     client_rate_limit_per_minute: int = 120
@@ -97,6 +105,27 @@ class Settings(BaseSettings):
         if len(value.encode()) < 32:
             raise ValueError("must be at least 32 bytes")
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        # Checked here: the server would take a misspelt address as a name nobody connects
+        # from, and the proxy's clients would silently share its address again.
+        # Written back in canonical form (10.0.0.1/8 as 10.0.0.0/8), which the server parses.
+        canonical = []
+        for item in (item.strip() for item in value.split(",")):
+            if not item:
+                continue
+            if item == "*":
+                raise ValueError("name the proxies' addresses or networks, not *")
+            try:
+                if "/" in item:
+                    canonical.append(str(ipaddress.ip_network(item, strict=False)))
+                else:
+                    canonical.append(str(ipaddress.ip_address(item)))
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return ",".join(canonical)
 
     @model_validator(mode="after")
     def _s3_is_complete(self) -> Settings:
