@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -116,14 +117,16 @@ async def deliver(
     headers: dict[str, str] | None = None,
     drop: tuple[str, ...] = (),
 ) -> httpx.Response:
-    """POST a Shopify webhook for `shop`, signed with `secret` over the exact body bytes."""
+    """POST a Shopify webhook for `shop`, signed with `secret` over the exact body bytes, as
+    a new event (a fresh X-Shopify-Webhook-Id unless `headers` gives one)."""
     raw = body if body is not None else json.dumps(order).encode()
     sent = {
         "Content-Type": "application/json",
         "X-Shopify-Shop-Domain": shop.myshopify_domain,
         "X-Shopify-Topic": topic,
         "X-Shopify-Hmac-Sha256": shopify_hmac(secret, raw),
-        "X-Shopify-Webhook-Id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        # Each event has an id of its own; Shopify's retries of one event repeat it.
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
         "X-Shopify-API-Version": "2026-04",
         **(headers or {}),
     }

@@ -74,3 +74,21 @@ class ReviewRequest(JobMixin, Base):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ShopifyDelivery(Base):
+    """A Shopify webhook delivery already acted on, by its X-Shopify-Webhook-Id: Shopify
+    sends a delivery again with the same id until it is acknowledged, and an old retry must
+    not overwrite what later deliveries said. Kept for a week (orders.service)."""
+
+    __tablename__ = "shopify_deliveries"
+    # The purge of a shop's old ids, at each new delivery.
+    __table_args__ = (Index("ix_shopify_deliveries_shop_received", "shop_id", "received_at"),)
+
+    shop_id: Mapped[str] = mapped_column(
+        ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True
+    )
+    webhook_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[str] = mapped_column(String(64))  # what a duplicate is answered about
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.kit.jobs import JobStatus
-from shopreviews.orders.models import Order, ReviewRequest
+from shopreviews.orders.models import Order, ReviewRequest, ShopifyDelivery
 
 
 @dataclass(frozen=True)
@@ -138,3 +138,29 @@ class OrderRepository:
             .with_for_update()
         )
         return [(r, o) for r, o in (await self.session.execute(query)).all()]
+
+
+class DeliveryRepository:
+    """The Shopify delivery ids a shop's intake has acted on."""
+
+    def __init__(self, session: AsyncSession, shop_id: str) -> None:
+        self.session = session
+        self.shop_id = shop_id
+
+    async def get(self, webhook_id: str) -> ShopifyDelivery | None:
+        query = select(ShopifyDelivery).where(
+            ShopifyDelivery.shop_id == self.shop_id, ShopifyDelivery.webhook_id == webhook_id
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def add(self, delivery: ShopifyDelivery) -> None:
+        self.session.add(delivery)
+        await self.session.flush()
+
+    async def purge(self, *, received_before: datetime) -> None:
+        await self.session.execute(
+            delete(ShopifyDelivery).where(
+                ShopifyDelivery.shop_id == self.shop_id,
+                ShopifyDelivery.received_at < received_before,
+            )
+        )

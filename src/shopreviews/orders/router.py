@@ -77,6 +77,11 @@ async def get_orders(caller: ReadOrders, session: Session, query: Query) -> Enve
             | {"in": "header"},
             param("X-Shopify-Hmac-Sha256", "base64 HMAC-SHA256 of the raw body", required=True)
             | {"in": "header"},
+            param(
+                "X-Shopify-Webhook-Id",
+                "the delivery's id: one already acted on is acknowledged and not acted on again",
+            )
+            | {"in": "header"},
         ],
         **body_doc(ShopifyOrderIn),
     },
@@ -100,18 +105,32 @@ async def shopify_order_webhook(
     topic = headers.get("x-shopify-topic", "").strip()
     if topic not in shopify.TOPICS:
         raise InvalidArgument(f"X-Shopify-Topic must be one of {', '.join(shopify.TOPICS)}")
+    webhook_id = shopify.webhook_id(headers.get("x-shopify-webhook-id", ""))
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise InvalidArgument("the body is not valid JSON") from None
     now = ctx.now_datetime()
     facts = shopify.order_facts(topic, payload, now=now)
+    if webhook_id is not None:
+        earlier = await order_service.earlier_delivery(
+            session, shop, webhook_id, topic=topic, order_id=facts.order_id, now=now
+        )
+        if earlier is not None:
+            # Acknowledged, so Shopify stops retrying; acting again could undo later news.
+            log.info(
+                "shopify %s for shop %s: webhook %s already received, nothing done",
+                topic,
+                shop.shop_id,
+                webhook_id,
+            )
+            return Envelope(data=OrderReceived(order_id=earlier.order_id, status=earlier.status))
     order = await order_service.receive(session, shop, facts, now=now)
     log.info(
         "shopify %s for shop %s order %s (webhook %s)",
         topic,
         shop.shop_id,
         facts.order_id,
-        headers.get("x-shopify-webhook-id", "-"),
+        webhook_id or "-",
     )
     return Envelope(data=OrderReceived(order_id=order.order_id, status=order.status))

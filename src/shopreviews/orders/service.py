@@ -15,14 +15,17 @@ from shopreviews.emails.message import Unsendable, recipient
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.pagination import PageRequest, fetch_page
 from shopreviews.kit.timefmt import rfc3339
-from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
-from shopreviews.orders.repository import OrderFilter, OrderRepository
+from shopreviews.orders.models import Order, OrderStatus, ReviewRequest, ShopifyDelivery
+from shopreviews.orders.repository import DeliveryRepository, OrderFilter, OrderRepository
 from shopreviews.orders.schemas import OrderOut, OrderPage
 from shopreviews.shops.models import Shop
 
 # Orders fulfilled longer ago than the delay plus this are never asked about (an import of
 # old history, a very late webhook): their customers would not expect an email any more.
 STALE_AFTER = timedelta(days=30)
+# Shopify retries an unacknowledged delivery 8 times over 4 hours (over 48 hours before
+# September 2024); its id is kept well beyond.
+DELIVERY_IDS_KEPT = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,40 @@ async def receive(session: AsyncSession, shop: Shop, facts: OrderFacts, *, now: 
         order.updated_at = now
         await plan(session, shop, order, now=now)
     await session.flush()
+    return order
+
+
+async def earlier_delivery(
+    session: AsyncSession, shop: Shop, webhook_id: str, *, topic: str, order_id: str, now: datetime
+) -> Order | None:
+    """The order an earlier delivery with this X-Shopify-Webhook-Id was about, or None when
+    the id is new: it is then recorded, in the transaction that acts on the delivery (so a
+    refused delivery leaves no id behind), and ids older than DELIVERY_IDS_KEPT are purged."""
+    deliveries = DeliveryRepository(session, shop.shop_id)
+    known = await deliveries.get(webhook_id)
+    if known is None:
+        try:
+            # A savepoint: the same id delivered twice at once on PostgreSQL; the second
+            # insert waits for the first transaction, then finds the id taken.
+            async with session.begin_nested():
+                record = ShopifyDelivery(
+                    shop_id=shop.shop_id,
+                    webhook_id=webhook_id,
+                    topic=topic,
+                    order_id=order_id,
+                    received_at=now,
+                )
+                await deliveries.add(record)
+        except IntegrityError:
+            known = await deliveries.get(webhook_id)
+            assert known is not None
+        else:
+            await deliveries.purge(received_before=now - DELIVERY_IDS_KEPT)
+            return None
+    order = await OrderRepository(session, shop.shop_id).get(known.order_id)
+    # Recorded with the order in one transaction; only deleting the shop removes orders, and
+    # that removes its delivery ids as well.
+    assert order is not None
     return order
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,17 @@ from shopreviews.orders.service import OrderFacts
 TOPICS = ("orders/create", "orders/fulfilled", "orders/cancelled")
 MAX_PRODUCTS = 100
 MAX_ID_DIGITS = 64
+_WEBHOOK_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
+
+
+def webhook_id(header: str) -> str | None:
+    """X-Shopify-Webhook-Id (a UUID from Shopify), or None when absent or empty."""
+    value = header.strip()
+    if not value:
+        return None
+    if not _WEBHOOK_ID.match(value):
+        raise InvalidArgument("X-Shopify-Webhook-Id must be 1 to 64 visible ASCII characters")
+    return value
 
 
 def signature_matches(secret: str, body: bytes, header: str) -> bool:
@@ -64,6 +76,7 @@ def order_facts(topic: str, order: Any, *, now: datetime) -> OrderFacts:
     if order.get("created_at") is None:
         raise InvalidArgument("created_at is required")
     created_at = _time(order["created_at"], "created_at")
+    _check_topic(topic, order)
     customer = order.get("customer") if isinstance(order.get("customer"), dict) else {}
     assert isinstance(customer, dict)
     customer_id = ""
@@ -84,8 +97,7 @@ def order_facts(topic: str, order: Any, *, now: datetime) -> OrderFacts:
     if topic == "orders/fulfilled":
         fulfilled_at = _fulfilment_time(order) or now
     elif topic == "orders/cancelled":
-        raw = order.get("cancelled_at")
-        cancelled_at = _time(raw, "cancelled_at") if raw else now
+        cancelled_at = _time(order["cancelled_at"], "cancelled_at")
     return OrderFacts(
         order_id=order_id,
         created_at=created_at,
@@ -102,12 +114,33 @@ def order_facts(topic: str, order: Any, *, now: datetime) -> OrderFacts:
     )
 
 
-def _fulfilment_time(order: dict[str, Any]) -> datetime | None:
-    times = []
+def _check_topic(topic: str, order: dict[str, Any]) -> None:
+    """Refuse a topic the order contradicts. The HMAC covers the body, not X-Shopify-Topic, so
+    a captured orders/create body could otherwise be replayed as orders/fulfilled (a review
+    request for an order never shipped) or orders/cancelled (its request cancelled). Only
+    clear contradictions: Shopify sends an order as it stands, and orders/create may well
+    carry fulfilments (a point-of-sale order)."""
+    if topic == "orders/cancelled" and not order.get("cancelled_at"):
+        problem = "cancelled_at is not set"
+    elif topic == "orders/fulfilled" and not _fulfilments(order):
+        problem = "it has no fulfillments"
+    else:
+        return
+    raise InvalidArgument(f"X-Shopify-Topic {topic} contradicts the body: {problem}")
+
+
+def _fulfilments(order: dict[str, Any]) -> list[dict[str, Any]]:
     fulfillments = order.get("fulfillments")
-    for item in fulfillments if isinstance(fulfillments, list) else []:
-        if isinstance(item, dict) and item.get("created_at"):
-            times.append(_time(item["created_at"], "fulfillments[].created_at"))
+    items = fulfillments if isinstance(fulfillments, list) else []
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _fulfilment_time(order: dict[str, Any]) -> datetime | None:
+    times = [
+        _time(item["created_at"], "fulfillments[].created_at")
+        for item in _fulfilments(order)
+        if item.get("created_at")
+    ]
     if times:
         return max(times)
     if order.get("updated_at"):
