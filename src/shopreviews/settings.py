@@ -49,7 +49,12 @@ class Settings(BaseSettings):
 
     rate_limit_per_minute: int = 1200
     client_rate_limit_per_minute: int = 120
+    # Merchant sign-in attempts per 15 minutes, counted before the password check: per account
+    # and client address (a success clears it), per address, and per account. The account's
+    # limit must exceed the first so one address can never lock the owner out elsewhere.
     signin_failures_per_15min: int = 10
+    signin_attempts_per_address_per_15min: int = 100
+    signin_attempts_per_account_per_15min: int = 50
     rate_limits_enabled: bool = True
 
     db_pool_size: int = 20
@@ -139,6 +144,15 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"the s3 storage backend needs {' and '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _one_address_cannot_lock_an_account(self) -> Settings:
+        if self.signin_attempts_per_account_per_15min <= self.signin_failures_per_15min:
+            raise ValueError(
+                "SHOPREVIEWS_SIGNIN_ATTEMPTS_PER_ACCOUNT_PER_15MIN must be greater than "
+                "SHOPREVIEWS_SIGNIN_FAILURES_PER_15MIN (else one address locks the account out)"
+            )
         return self
 
     @property

@@ -23,8 +23,13 @@ class RateLimiter:
         self.per_client: RateLimitItem = RateLimitItemPerMinute(
             settings.client_rate_limit_per_minute
         )
-        self.signin_failures: RateLimitItem = parse(
-            f"{settings.signin_failures_per_15min}/15 minutes"
+        # Merchant sign-in attempts: per account and address, per address, per account.
+        self.signin_failures: RateLimitItem = _per_15min(settings.signin_failures_per_15min)
+        self.signin_per_address: RateLimitItem = _per_15min(
+            settings.signin_attempts_per_address_per_15min
+        )
+        self.signin_per_account: RateLimitItem = _per_15min(
+            settings.signin_attempts_per_account_per_15min
         )
         # The public storefront endpoint, counted per shop and client IP (docs/intake.md §4).
         self.storefront_events: RateLimitItem = RateLimitItemPerMinute(
@@ -32,7 +37,10 @@ class RateLimiter:
         )
 
     async def hit(self, item: RateLimitItem, key: str) -> None:
-        """Count one request for `key`; code 8 / HTTP 429 with Retry-After when over."""
+        """Count one request for `key`; code 8 / HTTP 429 with Retry-After when over.
+
+        Counting and testing are one step (atomic in memory and in Redis), so concurrent
+        requests can never get past the limit together; a refused request is not counted."""
         if self.enabled and not await self._limiter.hit(item, key):
             await self._refuse(item, key)
 
@@ -41,6 +49,15 @@ class RateLimiter:
         if self.enabled and not await self._limiter.test(item, key):
             await self._refuse(item, key)
 
+    async def clear(self, item: RateLimitItem, key: str) -> None:
+        """Forget what was counted for `key`."""
+        if self.enabled:
+            await self._limiter.clear(item, key)
+
     async def _refuse(self, item: RateLimitItem, key: str) -> None:
         stats = await self._limiter.get_window_stats(item, key)
         raise RateLimited(retry_after=max(1, int(stats.reset_time - time.time()) + 1))
+
+
+def _per_15min(amount: int) -> RateLimitItem:
+    return parse(f"{amount}/15 minutes")

@@ -78,11 +78,26 @@ async def set_password(
     await repo.end_sessions(user.id, ctx.now_datetime())
 
 
+async def _count_sign_in(ctx: AppContext, email: str, ip: str) -> str:
+    """Count a sign-in attempt before the password is checked, refusing it (code 8) over any
+    limit; returns the (account, address) key, which a success clears.
+
+    Each count is atomic, so a burst of concurrent attempts never gets more than the limit
+    checked. The keys are counted narrowest first and a refused attempt counts nowhere: one
+    address adds at most signin_failures_per_15min to the account's count, which is higher,
+    so one attacker at one address can never lock the owner out of every address."""
+    limiter = ctx.limiter
+    # A space never appears in a client address, so the pair key is unambiguous.
+    pair = f"signin:{ip} {email}"
+    await limiter.hit(limiter.signin_failures, pair)
+    await limiter.hit(limiter.signin_per_address, f"signin-ip:{ip}")
+    await limiter.hit(limiter.signin_per_account, f"signin-email:{email}")
+    return pair
+
+
 async def login(ctx: AppContext, session: AsyncSession, body: LoginIn, *, ip: str) -> LoginOut:
     email = body.email.strip().lower()
-    limiter = ctx.limiter
-    await limiter.check(limiter.signin_failures, f"signin-email:{email}")
-    await limiter.check(limiter.signin_failures, f"signin-ip:{ip}")
+    pair = await _count_sign_in(ctx, email, ip)
 
     shops = ShopRepository(session)
     users = await MerchantRepository(session).users_by_email(email)
@@ -101,12 +116,13 @@ async def login(ctx: AppContext, session: AsyncSession, body: LoginIn, *, ip: st
         not await verify_password(user.password_hash if user else None, body.password)
         or user is None
     ):
-        await limiter.hit(limiter.signin_failures, f"signin-email:{email}")
-        await limiter.hit(limiter.signin_failures, f"signin-ip:{ip}")
         raise Unauthenticated(BAD_LOGIN)
     shop = await shops.get(user.shop_id)
     if shop is None or not shop.is_active:
         raise Unauthenticated(BAD_LOGIN)
+    # The right password: earlier mistakes from this address are forgiven (the address and
+    # account counts keep the attempt, so a stream of sign-ins still meets their limits).
+    await ctx.limiter.clear(ctx.limiter.signin_failures, pair)
 
     token, sid, expires_at = merchant_session.issue(ctx, user_id=user.id, shop_id=shop.shop_id)
     repo = MerchantRepository(session)
