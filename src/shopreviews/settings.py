@@ -48,7 +48,11 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = ""
 
     rate_limit_per_minute: int = 1200
+    # OAuth client endpoints: authenticated calls per client_id; failed client authentications
+    # per client_id and client address, and per client address (docs/operations.md).
     client_rate_limit_per_minute: int = 120
+    client_auth_failures_per_minute: int = 10
+    client_auth_failures_per_address_per_minute: int = 60
     # Merchant sign-in attempts per 15 minutes, counted before the password check: per account
     # and client address (a success clears it), per address, and per account. The account's
     # limit must exceed the first so one address can never lock the owner out elsewhere.

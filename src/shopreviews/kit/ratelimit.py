@@ -20,8 +20,17 @@ class RateLimiter:
             uri = "async+" + settings.redis_url
         self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
         self.per_shop: RateLimitItem = RateLimitItemPerMinute(settings.rate_limit_per_minute)
+        # OAuth client endpoints: authenticated calls per client_id; failed authentications
+        # per client_id and address, and per address, so wrong secrets sent by someone else
+        # never use up the real client's allowance.
         self.per_client: RateLimitItem = RateLimitItemPerMinute(
             settings.client_rate_limit_per_minute
+        )
+        self.client_failures: RateLimitItem = RateLimitItemPerMinute(
+            settings.client_auth_failures_per_minute
+        )
+        self.client_failures_per_address: RateLimitItem = RateLimitItemPerMinute(
+            settings.client_auth_failures_per_address_per_minute
         )
         # Merchant sign-in attempts: per account and address, per address, per account.
         self.signin_failures: RateLimitItem = _per_15min(settings.signin_failures_per_15min)

@@ -58,6 +58,10 @@ AUTHORIZE_PARAMS = (
 )
 
 
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
 def _query_fields(query: Query, *names: str) -> Fields:
     return Fields({name: query.scalar(name) for name in names})
 
@@ -112,7 +116,7 @@ async def oauth_authorize_json(
 async def oauth_token(request: Request, ctx: Ctx, session: Session) -> Envelope[TokenOut]:
     """Exchange a code, rotate a refresh token, or issue a client_credentials token."""
     fields = await read_fields(request)
-    return Envelope(data=await oauth_service.token(ctx, session, fields))
+    return Envelope(data=await oauth_service.token(ctx, session, fields, ip=_ip(request)))
 
 
 @oauth_errors.post(
@@ -122,7 +126,7 @@ async def oauth_token(request: Request, ctx: Ctx, session: Session) -> Envelope[
 )
 async def oauth_revoke_token(request: Request, ctx: Ctx, session: Session) -> Envelope[EmptyData]:
     """Revoke an access token, or a refresh token with its whole chain (RFC 7009)."""
-    await oauth_service.revoke(ctx, session, await read_fields(request))
+    await oauth_service.revoke(ctx, session, await read_fields(request), ip=_ip(request))
     return Envelope(data=EmptyData())
 
 
@@ -135,7 +139,8 @@ async def oauth_introspect(
     request: Request, ctx: Ctx, session: Session
 ) -> Envelope[IntrospectionOut]:
     """Whether a token is current, and what it may do (RFC 7662) [ext]."""
-    data = await oauth_service.introspect(ctx, session, await read_fields(request))
+    fields = await read_fields(request)
+    data = await oauth_service.introspect(ctx, session, fields, ip=_ip(request))
     return Envelope(data=IntrospectionOut(**data))
 
 
@@ -153,7 +158,7 @@ async def oauth_disconnect(caller: Bearer, ctx: Ctx, session: Session) -> Envelo
 )
 async def oauth_cancel(request: Request, ctx: Ctx, session: Session) -> Envelope[EmptyData]:
     """End the shop's grant by client credentials (e.g. the app was uninstalled)."""
-    await oauth_service.cancel(ctx, session, await read_fields(request))
+    await oauth_service.cancel(ctx, session, await read_fields(request), ip=_ip(request))
     return Envelope(data=EmptyData())
 
 
@@ -163,11 +168,12 @@ async def oauth_cancel(request: Request, ctx: Ctx, session: Session) -> Envelope
     openapi_extra=query_doc(*CLIENT_PARAMS),
 )
 async def get_shop_authorization_info(
-    query: Query, ctx: Ctx, session: Session
+    request: Request, query: Query, ctx: Ctx, session: Session
 ) -> Envelope[AuthorizationInfo]:
     """Whether the shop has authorized the platform, and with which scopes."""
     fields = _query_fields(query, "client_id", "client_secret", "shop_id", "myshopify_domain")
-    return Envelope(data=await oauth_service.authorization_info(ctx, session, fields))
+    info = await oauth_service.authorization_info(ctx, session, fields, ip=_ip(request))
+    return Envelope(data=info)
 
 
 @router.get(
@@ -176,11 +182,12 @@ async def get_shop_authorization_info(
     openapi_extra=query_doc(*CLIENT_PARAMS),
 )
 async def get_shop_install_status(
-    query: Query, ctx: Ctx, session: Session
+    request: Request, query: Query, ctx: Ctx, session: Session
 ) -> Envelope[InstallStatus]:
     """Whether the platform is installed in the shop (an active grant exists)."""
     fields = _query_fields(query, "client_id", "client_secret", "shop_id", "myshopify_domain")
-    return Envelope(data=await oauth_service.install_status(ctx, session, fields))
+    status = await oauth_service.install_status(ctx, session, fields, ip=_ip(request))
+    return Envelope(data=status)
 
 
 @router.get(

@@ -25,6 +25,7 @@ from shopreviews.kit.forms import Fields
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.oauth import grants, system_webhooks, tokens
 from shopreviews.oauth.authorize import PKCE_VALUE
+from shopreviews.oauth.client_auth import authenticate_client
 from shopreviews.oauth.errors import OAuthError
 from shopreviews.oauth.models import ACCESS, REFRESH, AuthorizationCode, Grant, Token, TokenChain
 from shopreviews.oauth.repository import OAuthRepository
@@ -40,20 +41,6 @@ from shopreviews.shops.models import Shop
 from shopreviews.shops.repository import ShopRepository
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
-MAX_CLIENT_ID = 64  # platforms.CLIENT_ID
-
-
-async def authenticate_client(ctx: AppContext, session: AsyncSession, fields: Fields) -> Platform:
-    """Client credentials in the body or query: code 16 for a missing or unknown client_id or a
-    wrong secret, whatever their length (an operator-supplied secret has no maximum length)."""
-    limit = ctx.settings.max_body_bytes
-    client_id = fields.text("client_id", max_length=limit)
-    if client_id is not None and len(client_id) > MAX_CLIENT_ID:
-        client_id = None  # longer than any registered client_id: unknown
-    await ctx.limiter.hit(ctx.limiter.per_client, f"client:{client_id or '-'}")
-    return await platforms.authenticate(
-        ctx, session, client_id, fields.text("client_secret", max_length=limit)
-    )
 
 
 def _scope_error(exc: ApiError) -> OAuthError:
@@ -101,8 +88,8 @@ def _token_out(issued: tokens.IssuedTokens, ctx: AppContext, shop: Shop) -> Toke
     )
 
 
-async def token(ctx: AppContext, session: AsyncSession, fields: Fields) -> TokenOut:
-    platform = await authenticate_client(ctx, session, fields)
+async def token(ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: str) -> TokenOut:
+    platform = await authenticate_client(ctx, session, fields, ip=ip)
     grant_type = fields.text("grant_type", max_length=64)
     if grant_type is None:
         raise OAuthError("invalid_request", "grant_type is required")
@@ -305,10 +292,10 @@ async def _client_credentials(
     return _token_out(issued, ctx, shop)
 
 
-async def revoke(ctx: AppContext, session: AsyncSession, fields: Fields) -> None:
+async def revoke(ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: str) -> None:
     """RFC 7009: an access token alone, or a refresh token's whole chain. Anything unknown,
     expired, already revoked or another platform's: success, nothing revoked."""
-    platform = await authenticate_client(ctx, session, fields)
+    platform = await authenticate_client(ctx, session, fields, ip=ip)
     presented = fields.text("token", max_length=256)
     if presented is None:
         raise OAuthError("invalid_request", "token is required")
@@ -328,8 +315,10 @@ async def revoke(ctx: AppContext, session: AsyncSession, fields: Fields) -> None
         await repo.revoke(now, chain_id=found.chain_id)
 
 
-async def introspect(ctx: AppContext, session: AsyncSession, fields: Fields) -> dict[str, Any]:
-    platform = await authenticate_client(ctx, session, fields)
+async def introspect(
+    ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: str
+) -> dict[str, Any]:
+    platform = await authenticate_client(ctx, session, fields, ip=ip)
     presented = fields.text("token", max_length=256)
     if presented is None:
         raise OAuthError("invalid_request", "token is required")
@@ -369,8 +358,8 @@ def _shop_fields(fields: Fields) -> tuple[str | None, str | None]:
     return fields.shop_ref("shop_id"), fields.text("myshopify_domain", max_length=255)
 
 
-async def cancel(ctx: AppContext, session: AsyncSession, fields: Fields) -> None:
-    platform = await authenticate_client(ctx, session, fields)
+async def cancel(ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: str) -> None:
+    platform = await authenticate_client(ctx, session, fields, ip=ip)
     shop_id, domain = _shop_fields(fields)
     shop = await resolve_shop(session, shop_id, domain)
     if shop is None:
@@ -393,9 +382,9 @@ async def _installation(
 
 
 async def authorization_info(
-    ctx: AppContext, session: AsyncSession, fields: Fields
+    ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: str
 ) -> AuthorizationInfo:
-    platform = await authenticate_client(ctx, session, fields)
+    platform = await authenticate_client(ctx, session, fields, ip=ip)
     found = await _installation(session, platform, fields)
     if found is None:
         # The reference as sent: the answer never tells whether an unknown shop exists.
@@ -417,8 +406,10 @@ async def authorization_info(
     )
 
 
-async def install_status(ctx: AppContext, session: AsyncSession, fields: Fields) -> InstallStatus:
-    platform = await authenticate_client(ctx, session, fields)
+async def install_status(
+    ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: str
+) -> InstallStatus:
+    platform = await authenticate_client(ctx, session, fields, ip=ip)
     if OPERATOR_SCOPE not in split_scopes(platform.allowed_scopes):
         raise PermissionDenied(f"permission denied: this platform lacks the {OPERATOR_SCOPE} scope")
     found = await _installation(session, platform, fields)
