@@ -449,14 +449,16 @@ async def test_body_with_lone_surrogate_escape(client: httpx.AsyncClient, shop: 
     unauthenticated(await post(client, shop, raw, raw + b" ", name="delete_review"))
 
 
-async def test_get_body_is_signed_too(client: httpx.AsyncClient, shop: ShopApi) -> None:
-    """A non-empty body is signed whatever the method (§4.3 step 6)."""
+async def test_get_with_a_body_is_refused(client: httpx.AsyncClient, shop: ShopApi) -> None:
+    """A GET takes no body, even one its signature covers: a webhook delivery's signature is
+    that of a query-less request with the delivered body, which a GET would otherwise read."""
     body = b'{"note": "x"}'
     url = "/api/v1/openapi/get_reviews?page=1"
-    headers = shop.headers([("page", "1")], body, ts=str(NOW))
-    ok(await client.request("GET", url, content=body, headers=headers))
-    headers = shop.headers([("page", "1")], ts=str(NOW))
-    unauthenticated(await client.request("GET", url, content=body, headers=headers))
+    for signed_body in (body, b""):
+        headers = shop.headers([("page", "1")], signed_body, ts=str(NOW))
+        refused = error(await client.request("GET", url, content=body, headers=headers), 3, 400)
+        assert "GET requests take no body" in refused["message"]
+    ok(await client.request("GET", url, headers=shop.headers([("page", "1")], ts=str(NOW))))
 
 
 async def test_retired_salted_sha256_rejected(client: httpx.AsyncClient, shop: ShopApi) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from shopreviews.context import AppContext
+from shopreviews.events import service as event_service
 from shopreviews.kit import signing
 from shopreviews.kit.envelope import Unauthenticated
 from shopreviews.kit.params import parse_query
@@ -45,6 +46,31 @@ async def authenticate(
             "unauthenticated: timestamp query parameter differs from the Timestamp header"
         )
     messages = signing.candidate_messages(pairs, timestamp, body)
-    if not signing.verify(shop_service.private_token(ctx, shop), sign, messages):
+    message = signing.signed_message(shop_service.private_token(ctx, shop), sign, messages)
+    if message is None:
         raise Unauthenticated("unauthenticated: signature does not match")
+    if await _issued_for_delivery(ctx, shop.shop_id, timestamp, message):
+        raise Unauthenticated(
+            "unauthenticated: this signature was issued for a webhook delivery and cannot "
+            "authenticate a request"
+        )
     return shop
+
+
+async def _issued_for_delivery(
+    ctx: AppContext, shop_id: str, timestamp: str, message: bytes
+) -> bool:
+    """Whether `message` is the signed message of a delivery of one of the shop's events.
+
+    Deliveries of shop-owned subscriptions are signed with the private token over the request
+    message of a query-less request (spec webhooks.md "Signatures"), so every receiver holds a
+    signature that would verify as an API request with the delivered body. That message is
+    `timestamp=<ts>|<the event's stored body>`, the same bytes at every attempt, so comparing
+    with the stored body refuses exactly those, with no record of issued signatures.
+    """
+    found = signing.parse_delivery_message(timestamp, message)
+    if found is None:
+        return False
+    event_id, body = found
+    stored = await event_service.delivery_body(ctx.db.point_reads, shop_id, event_id)
+    return stored is not None and stored.encode() == body

@@ -8,10 +8,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.events.models import DomainEvent
+from shopreviews.kit.point_reads import PointReader
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.shops.models import Shop
 
@@ -135,3 +136,17 @@ def sample_item(topic: str, now: datetime) -> dict[str, Any]:
         "created_at": stamp,
         "updated_at": stamp,
     }
+
+
+# Asked by signature checks (auth/hmac_auth.py), so read on the driver directly like the shop's
+# key (kit/point_reads.py); event_id is unique, so this is an index lookup.
+_events = DomainEvent.__table__.c
+_DELIVERY_BODY = select(_events.body).where(
+    _events.shop_id == bindparam("shop_id"), _events.event_id == bindparam("event_id")
+)
+
+
+async def delivery_body(reader: PointReader, shop_id: str, event_id: str) -> str | None:
+    """The body every delivery of the shop's event `event_id` sends; None for no such event."""
+    row = await reader.one(_DELIVERY_BODY, {"shop_id": shop_id, "event_id": event_id})
+    return None if row is None else str(row[0])

@@ -1,6 +1,7 @@
 """The canonical HMAC message of the partner API (spec README §4.3-4.4).
 
-Used to verify signed requests, by `shopreviews sign`, and later to sign webhook deliveries.
+Used to verify signed requests, by `shopreviews sign`, and (with no query) to sign webhook
+deliveries, whose signatures must then never pass for a request's (`parse_delivery_message`).
 """
 
 from __future__ import annotations
@@ -59,11 +60,44 @@ def candidate_messages(pairs: list[tuple[str, str]], timestamp: str, body: bytes
     return messages
 
 
-def verify(private_token: str, sign: str, messages: list[bytes]) -> bool:
-    """Constant-time comparison of `sign` (any hex case) against every candidate message."""
+def signed_message(private_token: str, sign: str, messages: list[bytes]) -> bytes | None:
+    """The candidate message `sign` (any hex case) signs, or None; every candidate is compared,
+    in constant time."""
     presented = sign.strip().lower().encode()
-    matched = False
+    signed: bytes | None = None
     for message in messages:
         expected = hmac_hex(private_token, message).encode()
-        matched |= hmac.compare_digest(expected, presented)
-    return matched
+        if hmac.compare_digest(expected, presented):
+            signed = message
+    return signed
+
+
+def verify(private_token: str, sign: str, messages: list[bytes]) -> bool:
+    return signed_message(private_token, sign, messages) is not None
+
+
+def parse_delivery_message(timestamp: str, message: bytes) -> tuple[str, bytes] | None:
+    """(event_id, body) when `message` has the form of a webhook delivery's signed message
+    (spec webhooks.md "Signatures": `timestamp=<ts>|<body>`, the body a JSON object with the
+    envelope's string `topic` and `event_id`); None otherwise.
+
+    Bytes are checked before any parse, so other requests cost a prefix check and two searches:
+    delivery bodies are compact JSON with plain keys, so a message without those bytes is not one.
+    """
+    prefix = b"timestamp=" + timestamp.encode() + b"|"
+    if not message.startswith(prefix):
+        return None
+    start = len(prefix)
+    if message.find(b'"event_id"', start) < 0 or message.find(b'"topic"', start) < 0:
+        return None
+    body = message[start:]
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    event_id, topic = value.get("event_id"), value.get("topic")
+    if not (isinstance(event_id, str) and isinstance(topic, str)):
+        return None
+    return event_id, body
