@@ -16,6 +16,16 @@ database `bench_<random>` that is dropped afterwards; each part gets a fresh dat
    With --slow-receiver SECONDS, one more drain mixes in one delivery in 21 to a receiver that
    answers after SECONDS, to show what a slow subscriber does to everyone else's deliveries.
 
+   With --hanging-receiver, a healthy shop is measured alone and beside a shop whose receiver
+   never answers (a second receiver process, so another destination; each of its attempts ends
+   at the 15 s timeout) and which has 40 events queued ahead of everything else. Each case runs
+   one worker (`running_worker(ctx)`, the deployment's settings) on a fresh database: first the
+   healthy shop's backlog of 1,000 events (its throughput: events / seconds until the last is
+   delivered), then its stream of 20 events/s for 15 s (its latency: from the commit of each
+   event to the end of its delivery, taken around the handler). With
+   SHOPREVIEWS_WORKER_SLOTS_PER_DESTINATION=10 in the environment, the receiver that hangs may
+   take every slot, as before the per-destination bound.
+
 2. create_review latency with webhooks: signed create_review requests sent one at a time to a
    real `shopreviews serve --no-worker` process (uvicorn, loopback TCP), alternating between a
    shop with no subscription and a shop with 3 review/created subscriptions. p50/p99/mean per
@@ -25,6 +35,7 @@ database `bench_<random>` that is dropped afterwards; each part gets a fresh dat
 Usage (from the repository root, with the package installed: pip install -e '.[test]'):
 
     python bench/webhooks.py --database sqlite [--events 2000] [--slow-receiver 2]
+                             [--hanging-receiver | --only-hanging-receiver]
     python bench/webhooks.py --database postgresql [--pg-url postgresql+asyncpg://...]
 
 Run it on an otherwise idle machine: it warns when the CPUs are busy before it starts.
@@ -346,7 +357,7 @@ class PhaseTimer:
     def instrument(self, worker: Worker) -> None:
         """Time the claim transaction and the three steps of each delivery attempt."""
         (handler,) = worker.handlers
-        handler.queue.claim = self.wrap("claim", handler.queue.claim)  # type: ignore[method-assign]
+        handler.queue.claim = self.wrap("claim", handler.queue.claim)  # type: ignore[method-assign, assignment]
         for step in ("_prepare", "_send", "_record"):
             setattr(handler, step, self.wrap(step.lstrip("_"), getattr(handler, step)))
 
@@ -422,6 +433,111 @@ async def slow_receiver_drain(
             await record_events(ctx, fast.shop_id, 20)
             await record_events(ctx, slow.shop_id, 1)
         return await drain(ctx, receiver_pid)
+
+
+HANGING_EVENTS = 40  # queued for the shop whose receiver hangs, ahead of the healthy shop's
+HEALTHY_BACKLOG = 1000
+STREAM_RATE, STREAM_SECONDS, STREAM_COMMIT = 20, 15, 2  # events/s, seconds, events per commit
+
+
+@dataclass
+class Healthy:
+    """The healthy shop's numbers in one case (alone, or beside the receiver that hangs)."""
+
+    backlog_per_second: float
+    stream: Latency
+    stream_per_second: float
+    hanging_in_flight: int  # the hanging shop's deliveries leased at the end of the backlog
+    per_destination: int  # the worker's bound
+
+
+async def healthy_shop_case(database_url: str, receiver: str, hanging: str | None) -> Healthy:
+    """One worker delivers the healthy shop's backlog, then its stream; with `hanging` (the
+    base URL of a receiver that never answers), 40 events of another shop go there first."""
+    async with app_context(database_url) as ctx:
+        shop = await new_shop(ctx, [f"{receiver}/hook"])
+        if hanging is not None:
+            stuck = await new_shop(ctx, [f"{hanging}/sleep/3600"])  # past the 15 s timeout
+            await record_events(ctx, stuck.shop_id, HANGING_EVENTS)
+        recorded: dict[int, float] = {}  # event pk -> commit time
+        delivered: dict[int, float] = {}  # delivery id -> end of its attempt
+
+        async def record(count: int) -> None:
+            now = datetime.fromtimestamp(ctx.now(), UTC)
+            async with ctx.db.session(write=True) as session:
+                pks = [
+                    (await events.record(session, shop.shop_id, TOPIC, item, now=now)).id
+                    for item in [events.sample_item(TOPIC, now)] * count
+                ]
+            recorded.update(dict.fromkeys(pks, time.perf_counter()))
+
+        for _ in range(HEALTHY_BACKLOG // 250):
+            await record(250)
+        async with running_worker(ctx) as worker:
+            worker.stop_seconds = 0  # at the end, drop the hanging attempts at once
+            (handler,) = worker.handlers
+            run = handler.run
+
+            async def timed_run(job_id: int, owner: str) -> None:
+                await run(job_id, owner)
+                delivered[job_id] = time.perf_counter()
+
+            handler.run = timed_run  # type: ignore[method-assign]
+            stop_worker = asyncio.Event()
+            task = asyncio.create_task(worker.run_forever(stop_worker))
+            start = time.perf_counter()
+            backlog = await delivered_ids(ctx, shop.shop_id, HEALTHY_BACKLOG)
+            backlog_seconds = max(delivered[i] for i in backlog) - start
+            stuck_leased = await leased_count(ctx)
+            stream_start = time.perf_counter()
+            for n in range(STREAM_RATE * STREAM_SECONDS // STREAM_COMMIT):
+                due = stream_start + n * STREAM_COMMIT / STREAM_RATE
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                await record(STREAM_COMMIT)
+            stream_ids = await delivered_ids(
+                ctx, shop.shop_id, HEALTHY_BACKLOG + STREAM_RATE * STREAM_SECONDS
+            )
+            stop_worker.set()
+            await task
+        events_of = await delivery_events(ctx, shop.shop_id)
+    streamed = sorted(set(stream_ids) - set(backlog))
+    waits = [delivered[i] - recorded[events_of[i]] for i in streamed]
+    stream_seconds = max(delivered[i] for i in streamed) - stream_start
+    return Healthy(
+        HEALTHY_BACKLOG / backlog_seconds,
+        Latency.of([1000 * w for w in waits]),
+        len(streamed) / stream_seconds,
+        stuck_leased,
+        worker.per_destination,
+    )
+
+
+async def delivered_ids(ctx: AppContext, shop_id: str, count: int) -> list[int]:
+    """Wait (polling every 0.1 s) until `count` deliveries of the shop succeeded; their ids."""
+    query = select(WebhookDelivery.id).where(
+        WebhookDelivery.shop_id == shop_id, WebhookDelivery.status == "succeeded"
+    )
+    while True:
+        async with ctx.db.session(write=False) as session:
+            ids = list((await session.execute(query)).scalars())
+        if len(ids) >= count:
+            return ids
+        await asyncio.sleep(0.1)
+
+
+async def leased_count(ctx: AppContext) -> int:
+    """Deliveries leased right now (all shops): the hanging shop's, between two backlogs."""
+    query = select(func.count()).where(WebhookDelivery.lease_owner.is_not(None))
+    async with ctx.db.session(write=False) as session:
+        return int((await session.execute(query)).scalar_one())
+
+
+async def delivery_events(ctx: AppContext, shop_id: str) -> dict[int, int]:
+    query = select(WebhookDelivery.id, WebhookDelivery.event_pk).where(
+        WebhookDelivery.shop_id == shop_id
+    )
+    async with ctx.db.session(write=False) as session:
+        return {delivery_id: event_pk for delivery_id, event_pk in await session.execute(query)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -610,6 +726,29 @@ def print_slow_receiver(result: Drain, slow_seconds: float, fast_median: float) 
     )
 
 
+def print_hanging(alone: Healthy, beside: Healthy) -> None:
+    print(
+        f"\na healthy shop alone and beside a receiver that never answers ({HANGING_EVENTS} "
+        f"events queued first; {beside.per_destination} slots per destination)"
+    )
+    print(f"  {'':<44}{'alone':>10}{'beside':>10}{'change':>9}")
+    rows = [
+        (f"backlog of {HEALTHY_BACKLOG}: events/s", "backlog_per_second", "{:,.1f}"),
+        (
+            f"stream of {STREAM_RATE}/s for {STREAM_SECONDS} s: events/s",
+            "stream_per_second",
+            "{:,.1f}",
+        ),
+    ]
+    for label, name, fmt in rows:
+        a, b = getattr(alone, name), getattr(beside, name)
+        print(f"  {label:<44}{fmt.format(a):>10}{fmt.format(b):>10}{100 * (b / a - 1):>+8.1f}%")
+    for label, q in (("stream latency p50, ms", "p50"), ("stream latency p99, ms", "p99")):
+        a, b = getattr(alone.stream, q), getattr(beside.stream, q)
+        print(f"  {label:<44}{a:>10.1f}{b:>10.1f}{100 * (b / a - 1):>+8.1f}%")
+    print(f"  hanging deliveries leased after the backlog: {beside.hanging_in_flight}")
+
+
 def print_latency(results: dict[str, Latency], server_cpu_ms: float, requests: int) -> None:
     print(
         f"\ncreate_review latency: {requests} sequential signed requests per case, ms "
@@ -652,6 +791,16 @@ def parse_args() -> argparse.Namespace:
         help="also drain EVENTS/10 deliveries plus one in 21 to a receiver that answers after "
         "SECONDS (what one slow subscriber does to the others); default 0: skip",
     )
+    parser.add_argument(
+        "--hanging-receiver",
+        action="store_true",
+        help="also measure a healthy shop alone and beside a receiver that never answers",
+    )
+    parser.add_argument(
+        "--only-hanging-receiver",
+        action="store_true",
+        help="measure only that (skips the receiver ceiling, throughput and latency parts)",
+    )
     # Internal: run as the receiver process.
     parser.add_argument("--receiver", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -681,6 +830,18 @@ async def report_throughput(
         print_slow_receiver(slow, args.slow_receiver, median)
 
 
+async def report_hanging(args: argparse.Namespace, receiver: str, workdir: Path) -> None:
+    results: list[Healthy] = []
+    with receiver_process() as (hanging, _):
+        for case in (None, hanging):
+            async with fresh_database(args.database, args.pg_url, workdir) as url:
+                if not results:
+                    async with app_context(url) as ctx:
+                        print(f"database: {args.database} {await server_version(ctx)}")
+                results.append(await healthy_shop_case(url, receiver, case))
+    print_hanging(*results)
+
+
 async def report_latency(args: argparse.Namespace, url: str, receiver: str, workdir: Path) -> None:
     latencies, server_cpu_ms = await fanout_latency(
         url,
@@ -701,11 +862,16 @@ async def main(args: argparse.Namespace) -> None:
         tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp,
         receiver_process() as (receiver, receiver_pid),
     ):
+        if args.only_hanging_receiver:
+            await report_hanging(args, receiver, Path(tmp))
+            return
         await report_receiver(receiver, receiver_pid)
         async with fresh_database(args.database, args.pg_url, Path(tmp)) as url:
             await report_throughput(args, url, receiver, receiver_pid)
         async with fresh_database(args.database, args.pg_url, Path(tmp)) as url:
             await report_latency(args, url, receiver, Path(tmp))
+        if args.hanging_receiver:
+            await report_hanging(args, receiver, Path(tmp))
 
 
 if __name__ == "__main__":
