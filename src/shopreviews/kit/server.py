@@ -56,6 +56,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.header_timeout = header_timeout
         self._in_head = True  # waiting for, or reading, a request line and headers
         self._head_bytes = 0
+        # When the head being read must be complete (None: no head pending). One timer checks
+        # it, re-armed only when it fires early: no timer is made and cancelled per request.
+        self._head_deadline: float | None = None
         self._head_timer: TimerHandle | None = None
         self._refused = False  # answered 431: what still arrives is dropped
 
@@ -63,10 +66,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm_head_timer()
+        self._start_head_clock()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_head_timer()
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -91,11 +96,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._arm_head_timer()
+        self._start_head_clock()
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._cancel_head_timer()
+        self._head_deadline = None
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -107,7 +112,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _refuse_head(self) -> None:
         self._refused = True
-        self._cancel_head_timer()
         access_log.info(
             "%s request head over %d bytes: 431", self._client_host(), self.max_header_bytes
         )
@@ -133,26 +137,25 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # answer before the client reads it. The head timer ends the connection either way.
         if self.transport.can_write_eof():
             self.transport.write_eof()
-            self._arm_head_timer()
+            self._start_head_clock()
         else:
             self.transport.close()
 
-    def _arm_head_timer(self) -> None:
-        self._cancel_head_timer()
-        self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+    def _start_head_clock(self) -> None:
+        self._head_deadline = self.loop.time() + self.header_timeout
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_at(self._head_deadline, self._check_head)
 
-    def _cancel_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-
-    def _head_timed_out(self) -> None:
+    def _check_head(self) -> None:
         self._head_timer = None
-        if self.transport.is_closing():
+        if self._head_deadline is None or self.transport.is_closing():
+            return
+        if self.loop.time() < self._head_deadline:  # a later head's clock: check again then
+            self._head_timer = self.loop.call_at(self._head_deadline, self._check_head)
             return
         if not self._refused and self.cycle is not None and not self.cycle.response_complete:
             # A pipelined head stalls behind a request still being answered: the answer first.
-            self._arm_head_timer()
+            self._start_head_clock()
             return
         if self._head_bytes and not self._refused:
             access_log.info(
