@@ -12,6 +12,7 @@ from shopreviews.kit.db import Database
 from shopreviews.kit.ratelimit import RateLimiter
 from shopreviews.kit.read_cache import ReadCache
 from shopreviews.kit.storage import Storage, build_storage
+from shopreviews.media.image_work import DecodeBudget
 from shopreviews.settings import Settings
 
 
@@ -33,6 +34,8 @@ class AppContext:
     # Base URL of media files: SHOPREVIEWS_MEDIA_PUBLIC_URL, else <public URL>/media.
     media_url: str = ""
     read_cache: ReadCache = field(default_factory=lambda: ReadCache(0))
+    # Memory for decoding uploaded images, shared by the process's uploads.
+    image_budget: DecodeBudget = field(default_factory=lambda: DecodeBudget(384 * 1024 * 1024))
 
     def media_storage(self) -> Storage:
         if self.storage is None:
@@ -64,6 +67,7 @@ class AppContext:
             upload_key=upload_key,
             limiter=RateLimiter(settings),
             read_cache=ReadCache(settings.read_cache_mb * 1024 * 1024),
+            image_budget=DecodeBudget(settings.image_decode_memory_mb * 1024 * 1024),
             public_url=public_url,
             media_url=(settings.media_public_url or f"{public_url}/media").rstrip("/"),
         )

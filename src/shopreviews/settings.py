@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     image_max_bytes: int = 10 * 1024 * 1024
     video_max_bytes: int = 200 * 1024 * 1024
     image_max_pixels: int = 40_000_000
+    # Memory the image decodes of one process reserve at once (media/image_work.py); an image
+    # that needs more than all of it is decoded alone.
+    image_decode_memory_mb: int = Field(default=384, ge=1)
     upload_credential_seconds: int = 600
     # Review-request email (docs/intake.md §3.1). No host: no email is sent; requests wait.
     smtp_host: str | None = None

@@ -5,7 +5,6 @@ first use, then recorded, so later uses need no storage request."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopreviews.context import AppContext
 from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.storage import LocalStorage
-from shopreviews.media import keys
-from shopreviews.media.images import ImageRejected, process_image
+from shopreviews.media import image_work, keys
+from shopreviews.media.images import ImageRejected
 from shopreviews.media.models import IMAGE, VIDEO, MediaUpload
 from shopreviews.media.repository import UploadRepository
 from shopreviews.media.sniff import (
@@ -130,8 +129,8 @@ class ReviewMedia:
                 f"{field}: the image is over {settings.image_max_bytes} bytes"
             ) from None
         try:
-            image = await asyncio.to_thread(
-                process_image, data, max_pixels=settings.image_max_pixels
+            image = await image_work.process_image(
+                self.ctx.image_budget, data, max_pixels=settings.image_max_pixels
             )
         except ImageRejected as exc:
             raise InvalidArgument(f"{field}: {exc}") from None

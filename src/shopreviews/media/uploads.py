@@ -3,7 +3,6 @@ with the contract's checks in the contract's order."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,8 +13,8 @@ from shopreviews.context import AppContext
 from shopreviews.kit.envelope import AlreadyExists, InvalidArgument, Unauthenticated
 from shopreviews.kit.storage import KeyTaken, LocalStorage
 from shopreviews.kit.storage.local import NAME_MAX
-from shopreviews.media import keys, policy
-from shopreviews.media.images import ImageRejected, process_image
+from shopreviews.media import image_work, keys, policy
+from shopreviews.media.images import ImageRejected
 from shopreviews.media.models import VIDEO, MediaUpload
 from shopreviews.media.repository import UploadRepository
 from shopreviews.media.schemas import UploadedOut
@@ -70,9 +69,10 @@ async def receive_image(
     if not terms.min_bytes <= len(data) <= terms.max_bytes:
         raise InvalidArgument(f"file must be {terms.min_bytes} to {terms.max_bytes} bytes")
     try:
-        # CPU-bound (up to ~0.3 s for 40 megapixels): off the event loop.
-        image = await asyncio.to_thread(
-            process_image, data, max_pixels=ctx.settings.image_max_pixels
+        # CPU-bound (up to ~0.3 s for 40 megapixels) and memory-bound: in a worker thread,
+        # within the process's decoding memory.
+        image = await image_work.process_image(
+            ctx.image_budget, data, max_pixels=ctx.settings.image_max_pixels
         )
     except ImageRejected as exc:
         raise InvalidArgument(f"file: {exc}") from None
