@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.kit.jobs import JobStatus
@@ -153,9 +154,25 @@ class DeliveryRepository:
         )
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def add(self, delivery: ShopifyDelivery) -> None:
-        self.session.add(delivery)
-        await self.session.flush()
+    async def add(self, webhook_id: str, *, topic: str, order_id: str, now: datetime) -> bool:
+        """Record the id; False when it is already recorded. ON CONFLICT DO NOTHING: on
+        PostgreSQL the same id inserted by a transaction still open waits for its end, and is
+        then taken (committed) or free (rolled back), with no error to recover from."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(ShopifyDelivery)
+            .values(
+                shop_id=self.shop_id,
+                webhook_id=webhook_id,
+                topic=topic,
+                order_id=order_id,
+                received_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["shop_id", "webhook_id"])
+        )
+        result = await self.session.execute(statement)
+        return bool(getattr(result, "rowcount", 0))
 
     async def purge(self, *, received_before: datetime) -> None:
         await self.session.execute(

@@ -15,7 +15,7 @@ from shopreviews.emails.message import Unsendable, recipient
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.pagination import PageRequest, fetch_page
 from shopreviews.kit.timefmt import rfc3339
-from shopreviews.orders.models import Order, OrderStatus, ReviewRequest, ShopifyDelivery
+from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
 from shopreviews.orders.repository import DeliveryRepository, OrderFilter, OrderRepository
 from shopreviews.orders.schemas import OrderOut, OrderPage
 from shopreviews.shops.models import Shop
@@ -95,29 +95,16 @@ async def earlier_delivery(
     the id is new: it is then recorded, in the transaction that acts on the delivery (so a
     refused delivery leaves no id behind), and ids older than DELIVERY_IDS_KEPT are purged."""
     deliveries = DeliveryRepository(session, shop.shop_id)
+    if await deliveries.add(webhook_id, topic=topic, order_id=order_id, now=now):
+        await deliveries.purge(received_before=now - DELIVERY_IDS_KEPT)
+        return None
     known = await deliveries.get(webhook_id)
-    if known is None:
-        try:
-            # A savepoint: the same id delivered twice at once on PostgreSQL; the second
-            # insert waits for the first transaction, then finds the id taken.
-            async with session.begin_nested():
-                record = ShopifyDelivery(
-                    shop_id=shop.shop_id,
-                    webhook_id=webhook_id,
-                    topic=topic,
-                    order_id=order_id,
-                    received_at=now,
-                )
-                await deliveries.add(record)
-        except IntegrityError:
-            known = await deliveries.get(webhook_id)
-            assert known is not None
-        else:
-            await deliveries.purge(received_before=now - DELIVERY_IDS_KEPT)
-            return None
+    # Taken a statement ago: only the purge of week-old ids could have removed it since, and
+    # Shopify's retries end within hours.
+    assert known is not None
     order = await OrderRepository(session, shop.shop_id).get(known.order_id)
-    # Recorded with the order in one transaction; only deleting the shop removes orders, and
-    # that removes its delivery ids as well.
+    # Recorded in the transaction that stored the order; only deleting the shop removes
+    # orders, and that removes its delivery ids as well.
     assert order is not None
     return order
 
