@@ -20,6 +20,7 @@ from shopreviews.customer_events.router import router as customer_event_router
 from shopreviews.customer_events.storefront import router as storefront_router
 from shopreviews.customers.router import router as customer_router
 from shopreviews.emails.pages import router as email_pages
+from shopreviews.kit.db_retry import DisconnectRetry
 from shopreviews.kit.envelope import EmptyData, Envelope, install_exception_handlers
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.middleware import ConventionsMiddleware
@@ -97,6 +98,8 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     async def probe_head() -> Response:
         return Response(status_code=200)
 
+    # Inside the conventions layer: it sees a lost connection before that becomes code 13.
+    app.add_middleware(DisconnectRetry, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
         ConventionsMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, ExceptionContext
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shopreviews.kit.db_retry import commit_starting, is_disconnect
 from shopreviews.kit.point_reads import PointReader
 from shopreviews.settings import Settings
 
@@ -30,15 +32,41 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return engine
     # Connections idle in autocommit; Database._open gives write sessions a READ COMMITTED
     # transaction. At READ COMMITTED every statement takes its own snapshot, so a transaction
-    # gave reads nothing but a BEGIN and a ROLLBACK, and the pool's liveness ping on checkout
-    # is one round trip instead of three (BEGIN, ping, ROLLBACK).
-    return create_async_engine(
+    # gave reads nothing but a BEGIN and a ROLLBACK.
+    # No liveness ping on checkout (a round trip per checkout): see _detect_disconnects.
+    engine = create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=POOL_OVERFLOW,
-        pool_pre_ping=True,
         isolation_level="AUTOCOMMIT",
     )
+    _detect_disconnects(engine)
+    return engine
+
+
+def _detect_disconnects(engine: AsyncEngine) -> None:
+    """Connections the server ended (a restart, a failover) leave the pool without a ping.
+
+    One the driver already knows is closed (it saw the socket close while the connection sat
+    in the pool) is replaced at checkout, for free. One ended so recently that the driver has
+    not seen it yet fails at its first statement: that invalidates every older connection of
+    the pool, and the request runs again (kit/db_retry.py).
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this connection")  # the pool reconnects
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def on_error(context: ExceptionContext) -> None:
+        # SQLAlchemy takes asyncpg's error for a disconnect only once the driver has seen the
+        # socket close; an AdminShutdown (57P01) read before that would leave the connection,
+        # and the other dead ones, in the pool. Marked here, the connection is dropped, every
+        # connection older than it is replaced at its next checkout, and the error says
+        # connection_invalidated.
+        if is_disconnect(context.original_exception):
+            context.is_disconnect = True
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
@@ -120,6 +148,10 @@ class Database:
 
     async def _commit(self, session: AsyncSession) -> None:
         wake = session.info.pop("wake_jobs", False)
+        # Statements still pending are flushed first: a lost connection during the flush
+        # leaves nothing stored, and the request may run again. From COMMIT on it may not.
+        await session.flush()
+        commit_starting()
         await session.commit()
         if wake:
             for listener in self.on_jobs_committed:

@@ -12,8 +12,10 @@ connection. So statements read this way skip that layer:
   microseconds, and a WAL reader never waits for the writer. If the file is busy anyway
   (recovery after a crash), the read goes the usual way instead of blocking the event loop.
 - PostgreSQL: a small asyncpg pool of its own, beside SQLAlchemy's, with the engine's connect
-  arguments. asyncpg notices a connection the server ended (a restart, an idle timeout) and
-  replaces it at the next acquire, so no liveness ping is needed.
+  arguments. asyncpg replaces a connection at acquire once it has seen the server end it (a
+  restart, an idle timeout); a lookup that meets one first (the server ended it just before)
+  has the pool replace every connection it holds and runs once more, so no liveness ping is
+  needed.
 - Anything else (an in-memory SQLite database, which only the engine's own connection sees):
   the engine, as every other statement.
 
@@ -32,6 +34,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shopreviews.kit.db_retry import is_disconnect
 
 Row = Sequence[Any]
 
@@ -134,7 +138,15 @@ class _PostgresPool:
 
     async def one(self, sql: str, values: tuple[Any, ...]) -> Row | None:
         pool = self._pool or await self._create()
-        row: Row | None = await pool.fetchrow(sql, *values)
+        try:
+            row: Row | None = await pool.fetchrow(sql, *values)
+        except Exception as exc:
+            if not is_disconnect(exc):
+                raise
+            # The server ended the connection (and, after a restart or failover, the others
+            # too, whose sockets may not have told asyncpg yet): replace them all, read again.
+            await pool.expire_connections()
+            row = await pool.fetchrow(sql, *values)
         return row
 
     async def _create(self) -> asyncpg.Pool:
