@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from shopreviews.context import AppContext
 from shopreviews.events.models import DomainEvent
-from shopreviews.kit.db_retry import DisconnectRetry, Message
+from shopreviews.kit.db_retry import DisconnectRetry, Message, is_disconnect
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.reviews import service as review_service
 from shopreviews.reviews.models import Review
@@ -311,6 +311,47 @@ async def test_lost_connection_after_commit_is_not_run_again_on_any_database(
     assert body["message"] == "internal error"
     assert wakes == ["woken"]
     assert await stored(ctx, shop.shop_id) == (1, 1, 1)
+
+
+def raised_from(cause: BaseException) -> DBAPIError:
+    """SQLAlchemy's error around a driver's, as the dialect raises it (`raise ... from`)."""
+    wrapped = DBAPIError("SELECT 1", None, cause)
+    wrapped.__cause__ = cause
+    return wrapped
+
+
+@pytest.mark.parametrize(
+    ("error", "lost"),
+    [
+        (asyncpg.AdminShutdownError("terminating connection due to administrator command"), True),
+        (
+            asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+            True,
+        ),
+        (asyncpg.InterfaceError("connection is closed"), True),
+        # asyncpg's protocol state after some mid-statement terminations: unusable, as if lost.
+        (
+            asyncpg.InternalClientError(
+                "cannot switch to state 12; another operation (2) is in progress"
+            ),
+            True,
+        ),
+        (raised_from(asyncpg.CannotConnectNowError("the database system is starting up")), True),
+        (raised_from(BrokenPipeError(32, "Broken pipe")), True),
+        (raised_from(asyncpg.UniqueViolationError("duplicate key value")), False),
+        (
+            raised_from(asyncpg.QueryCanceledError("canceling statement due to statement timeout")),
+            False,
+        ),
+        (
+            asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
+            False,
+        ),
+        (RuntimeError("a bug"), False),
+    ],
+)
+def test_what_counts_as_a_lost_connection(error: BaseException, lost: bool) -> None:
+    assert is_disconnect(error) is lost
 
 
 class Recorder:

@@ -31,12 +31,16 @@ log = logging.getLogger("shopreviews.errors")
 
 # Driver errors of a connection the server ended or that cannot reach it: class 08 (connection
 # exception), 57P01-57P03 (administrator command, crash, starting up), a socket reset, refused
-# or broken, and asyncpg's error for a connection it already knows is closed.
+# or broken, and asyncpg's error for a connection it already knows is closed. asyncpg also
+# raises InternalClientError ("cannot switch to state 12; another operation (2) is in
+# progress") for some connections ended in the middle of a statement: the connection is
+# unusable then, as if lost (asyncpg issue 1069, SQLAlchemy issue 13241).
 _LOST = (
     asyncpg.PostgresConnectionError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.CannotConnectNowError,
+    asyncpg.InternalClientError,
     ConnectionError,
 )
 
