@@ -19,10 +19,12 @@ database `bench_<random>` that is dropped afterwards; each part gets a fresh dat
    With --hanging-receiver, a healthy shop is measured alone and beside a shop whose receiver
    never answers (a second receiver process, so another destination; each of its attempts ends
    at the 15 s timeout) and which has 40 events queued ahead of everything else. Each case runs
-   one worker (`running_worker(ctx)`, the deployment's settings) on a fresh database: first the
-   healthy shop's backlog of 1,000 events (its throughput: events / seconds until the last is
-   delivered), then its stream of 20 events/s for 15 s (its latency: from the commit of each
-   event to the end of its delivery, taken around the handler). With
+   one worker (`running_worker(ctx)`, the deployment's settings) on a fresh database, for one
+   of two parts: the healthy shop's backlog of 1,000 events (its throughput: events / seconds
+   until the last is delivered), or its stream of 20 events/s for 15 s (its latency: from the
+   commit of each event to the end of its delivery, taken around the handler). Rounds
+   (--hanging-rounds, default 3) run alone and beside in turn, in alternating order; medians
+   are reported. With
    SHOPREVIEWS_WORKER_SLOTS_PER_DESTINATION=10 in the environment, the receiver that hangs may
    take every slot, as before the per-destination bound.
 
@@ -442,23 +444,27 @@ STREAM_RATE, STREAM_SECONDS, STREAM_COMMIT = 20, 15, 2  # events/s, seconds, eve
 
 @dataclass
 class Healthy:
-    """The healthy shop's numbers in one case (alone, or beside the receiver that hangs)."""
+    """The healthy shop's deliveries in one run of one part (backlog or stream)."""
 
-    backlog_per_second: float
-    stream: Latency
-    stream_per_second: float
-    hanging_in_flight: int  # the hanging shop's deliveries leased at the end of the backlog
+    per_second: float
+    waits_ms: list[float]  # stream: from each event's commit to the end of its delivery
+    hanging_leased: int  # the hanging shop's deliveries leased when the healthy ones were done
     per_destination: int  # the worker's bound
 
 
-async def healthy_shop_case(database_url: str, receiver: str, hanging: str | None) -> Healthy:
-    """One worker delivers the healthy shop's backlog, then its stream; with `hanging` (the
-    base URL of a receiver that never answers), 40 events of another shop go there first."""
+async def healthy_shop_case(
+    database_url: str, receiver: str, hanging: str | None, *, stream: bool
+) -> Healthy:
+    """One worker delivers the healthy shop's backlog (recorded before it starts) or its
+    stream (recorded while it runs); with `hanging` (the base URL of a receiver that never
+    answers), 40 events of another shop are queued there first."""
     async with app_context(database_url) as ctx:
         shop = await new_shop(ctx, [f"{receiver}/hook"])
+        stuck_id = None
         if hanging is not None:
             stuck = await new_shop(ctx, [f"{hanging}/sleep/3600"])  # past the 15 s timeout
             await record_events(ctx, stuck.shop_id, HANGING_EVENTS)
+            stuck_id = stuck.shop_id
         recorded: dict[int, float] = {}  # event pk -> commit time
         delivered: dict[int, float] = {}  # delivery id -> end of its attempt
 
@@ -471,8 +477,9 @@ async def healthy_shop_case(database_url: str, receiver: str, hanging: str | Non
                 ]
             recorded.update(dict.fromkeys(pks, time.perf_counter()))
 
-        for _ in range(HEALTHY_BACKLOG // 250):
-            await record(250)
+        if not stream:
+            for _ in range(HEALTHY_BACKLOG // 250):
+                await record(250)
         async with running_worker(ctx) as worker:
             worker.stop_seconds = 0  # at the end, drop the hanging attempts at once
             (handler,) = worker.handlers
@@ -486,28 +493,21 @@ async def healthy_shop_case(database_url: str, receiver: str, hanging: str | Non
             stop_worker = asyncio.Event()
             task = asyncio.create_task(worker.run_forever(stop_worker))
             start = time.perf_counter()
-            backlog = await delivered_ids(ctx, shop.shop_id, HEALTHY_BACKLOG)
-            backlog_seconds = max(delivered[i] for i in backlog) - start
-            stuck_leased = await leased_count(ctx)
-            stream_start = time.perf_counter()
-            for n in range(STREAM_RATE * STREAM_SECONDS // STREAM_COMMIT):
-                due = stream_start + n * STREAM_COMMIT / STREAM_RATE
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                await record(STREAM_COMMIT)
-            stream_ids = await delivered_ids(
-                ctx, shop.shop_id, HEALTHY_BACKLOG + STREAM_RATE * STREAM_SECONDS
-            )
+            if stream:
+                for n in range(STREAM_RATE * STREAM_SECONDS // STREAM_COMMIT):
+                    due = start + n * STREAM_COMMIT / STREAM_RATE
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    await record(STREAM_COMMIT)
+            ids = await delivered_ids(ctx, shop.shop_id, len(recorded))
+            hanging_leased = await leased_count(ctx, stuck_id) if stuck_id else 0
             stop_worker.set()
             await task
         events_of = await delivery_events(ctx, shop.shop_id)
-    streamed = sorted(set(stream_ids) - set(backlog))
-    waits = [delivered[i] - recorded[events_of[i]] for i in streamed]
-    stream_seconds = max(delivered[i] for i in streamed) - stream_start
+    waits = [1000 * (delivered[i] - recorded[events_of[i]]) for i in ids] if stream else []
     return Healthy(
-        HEALTHY_BACKLOG / backlog_seconds,
-        Latency.of([1000 * w for w in waits]),
-        len(streamed) / stream_seconds,
-        stuck_leased,
+        len(ids) / (max(delivered[i] for i in ids) - start),
+        waits,
+        hanging_leased,
         worker.per_destination,
     )
 
@@ -525,9 +525,11 @@ async def delivered_ids(ctx: AppContext, shop_id: str, count: int) -> list[int]:
         await asyncio.sleep(0.1)
 
 
-async def leased_count(ctx: AppContext) -> int:
-    """Deliveries leased right now (all shops): the hanging shop's, between two backlogs."""
-    query = select(func.count()).where(WebhookDelivery.lease_owner.is_not(None))
+async def leased_count(ctx: AppContext, shop_id: str) -> int:
+    """The shop's deliveries leased right now."""
+    query = select(func.count()).where(
+        WebhookDelivery.shop_id == shop_id, WebhookDelivery.lease_owner.is_not(None)
+    )
     async with ctx.db.session(write=False) as session:
         return int((await session.execute(query)).scalar_one())
 
@@ -726,27 +728,44 @@ def print_slow_receiver(result: Drain, slow_seconds: float, fast_median: float) 
     )
 
 
-def print_hanging(alone: Healthy, beside: Healthy) -> None:
+def print_hanging(runs: dict[tuple[str, bool], list[Healthy]]) -> None:
+    """Medians over the rounds; `runs` by (part, beside the hanging receiver)."""
+    rounds = len(runs["backlog", False])
+    bound = runs["backlog", True][0].per_destination
     print(
         f"\na healthy shop alone and beside a receiver that never answers ({HANGING_EVENTS} "
-        f"events queued first; {beside.per_destination} slots per destination)"
+        f"events queued first; {bound} slots per destination; median of {rounds} rounds)"
     )
-    print(f"  {'':<44}{'alone':>10}{'beside':>10}{'change':>9}")
-    rows = [
-        (f"backlog of {HEALTHY_BACKLOG}: events/s", "backlog_per_second", "{:,.1f}"),
-        (
-            f"stream of {STREAM_RATE}/s for {STREAM_SECONDS} s: events/s",
-            "stream_per_second",
-            "{:,.1f}",
-        ),
-    ]
-    for label, name, fmt in rows:
-        a, b = getattr(alone, name), getattr(beside, name)
-        print(f"  {label:<44}{fmt.format(a):>10}{fmt.format(b):>10}{100 * (b / a - 1):>+8.1f}%")
-    for label, q in (("stream latency p50, ms", "p50"), ("stream latency p99, ms", "p99")):
-        a, b = getattr(alone.stream, q), getattr(beside.stream, q)
-        print(f"  {label:<44}{a:>10.1f}{b:>10.1f}{100 * (b / a - 1):>+8.1f}%")
-    print(f"  hanging deliveries leased after the backlog: {beside.hanging_in_flight}")
+    print(f"  {'':<42}{'alone':>10}{'beside':>10}{'change':>9}   rounds alone / beside")
+
+    def row(label: str, values: dict[bool, list[float]], fmt: str) -> None:
+        alone, beside = (statistics.median(values[case]) for case in (False, True))
+        each = " / ".join(",".join(fmt.format(v) for v in values[case]) for case in (False, True))
+        print(
+            f"  {label:<42}{fmt.format(alone):>10}{fmt.format(beside):>10}"
+            f"{100 * (beside / alone - 1):>+8.1f}%   {each}"
+        )
+
+    for part, label in (
+        ("backlog", f"backlog of {HEALTHY_BACKLOG}: events/s"),
+        ("stream", f"stream, {STREAM_RATE}/s for {STREAM_SECONDS} s: events/s"),
+    ):
+        row(
+            label,
+            {case: [r.per_second for r in runs[part, case]] for case in (False, True)},
+            "{:.1f}",
+        )
+    for name in ("p50", "p99"):
+        row(
+            f"stream latency {name}, ms",
+            {
+                case: [getattr(Latency.of(r.waits_ms), name) for r in runs["stream", case]]
+                for case in (False, True)
+            },
+            "{:.0f}",
+        )
+    leased = sorted({r.hanging_leased for part in ("backlog", "stream") for r in runs[part, True]})
+    print(f"  the hanging shop's deliveries leased when the healthy shop was done: {leased}")
 
 
 def print_latency(results: dict[str, Latency], server_cpu_ms: float, requests: int) -> None:
@@ -797,6 +816,9 @@ def parse_args() -> argparse.Namespace:
         help="also measure a healthy shop alone and beside a receiver that never answers",
     )
     parser.add_argument(
+        "--hanging-rounds", type=int, default=3, help="rounds of that measurement (default 3)"
+    )
+    parser.add_argument(
         "--only-hanging-receiver",
         action="store_true",
         help="measure only that (skips the receiver ceiling, throughput and latency parts)",
@@ -831,15 +853,23 @@ async def report_throughput(
 
 
 async def report_hanging(args: argparse.Namespace, receiver: str, workdir: Path) -> None:
-    results: list[Healthy] = []
+    """Alone and beside in turn (which goes first alternates by round), each run on a fresh
+    database, so that load changes on the machine hit both cases alike."""
+    runs: dict[tuple[str, bool], list[Healthy]] = defaultdict(list)
     with receiver_process() as (hanging, _):
-        for case in (None, hanging):
-            async with fresh_database(args.database, args.pg_url, workdir) as url:
-                if not results:
-                    async with app_context(url) as ctx:
-                        print(f"database: {args.database} {await server_version(ctx)}")
-                results.append(await healthy_shop_case(url, receiver, case))
-    print_hanging(*results)
+        for round_ in range(args.hanging_rounds):
+            for part in ("backlog", "stream"):
+                for beside in (False, True) if round_ % 2 == 0 else (True, False):
+                    async with fresh_database(args.database, args.pg_url, workdir) as url:
+                        if not runs:
+                            async with app_context(url) as ctx:
+                                print(f"database: {args.database} {await server_version(ctx)}")
+                        runs[part, beside].append(
+                            await healthy_shop_case(
+                                url, receiver, hanging if beside else None, stream=part == "stream"
+                            )
+                        )
+    print_hanging(runs)
 
 
 async def report_latency(args: argparse.Namespace, url: str, receiver: str, workdir: Path) -> None:
