@@ -142,7 +142,7 @@ async def test_one_shops_secret_does_not_open_another_shop(
 
 BAD_BODIES: dict[str, tuple[bytes, str]] = {
     "malformed JSON": (b'{"id": 1, "created_at": ', "not valid JSON"),
-    "not UTF-8": (b'{"id": 1, "name": "\xff"}', "not valid JSON"),
+    "not UTF-8": (b'{"id": 1, "name": "\xff"}', "not valid UTF-8"),
     "JSON array": (b"[" + BODY + b"]", "JSON object"),
     "JSON string": (b'"order"', "JSON object"),
     "too deeply nested": (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
