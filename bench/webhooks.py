@@ -736,14 +736,14 @@ def print_hanging(runs: dict[tuple[str, bool], list[Healthy]]) -> None:
         f"\na healthy shop alone and beside a receiver that never answers ({HANGING_EVENTS} "
         f"events queued first; {bound} slots per destination; median of {rounds} rounds)"
     )
-    print(f"  {'':<42}{'alone':>10}{'beside':>10}{'change':>9}   rounds alone / beside")
+    print(f"  {'':<42}{'alone':>10}{'beside':>10}{'change':>10}   rounds alone / beside")
 
     def row(label: str, values: dict[bool, list[float]], fmt: str) -> None:
         alone, beside = (statistics.median(values[case]) for case in (False, True))
         each = " / ".join(",".join(fmt.format(v) for v in values[case]) for case in (False, True))
         print(
             f"  {label:<42}{fmt.format(alone):>10}{fmt.format(beside):>10}"
-            f"{100 * (beside / alone - 1):>+8.1f}%   {each}"
+            f"{100 * (beside / alone - 1):>+9.0f}%   {each}"
         )
 
     for part, label in (
