@@ -310,6 +310,54 @@ async def test_a_handlers_backlog_does_not_starve_another(ctx: AppContext) -> No
     assert endless.ran > 0
 
 
+class Held(Backlog):
+    """An endless backlog whose jobs wait until released: counts how many run at once."""
+
+    def __init__(self) -> None:
+        super().__init__("held", None)
+        self.release = asyncio.Event()
+        self.running = 0
+
+    async def run(self, job_id: int, owner: str) -> None:
+        self.running += 1
+        try:
+            await self.release.wait()
+        finally:
+            self.running -= 1
+            self.ran += 1
+
+
+async def test_the_worker_runs_as_many_jobs_at_once_as_its_setting_says(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ctx, "settings", ctx.settings.model_copy(update={"worker_concurrency": 3}))
+    held = Held()
+    worker = Worker(ctx, [held])
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop))
+    try:
+
+        async def three_running() -> bool:
+            return held.running == 3
+
+        await wait_for("three held jobs", three_running)
+        for _ in range(5):  # wake-ups and polls claim nothing while every slot is held
+            worker.wake()
+            await asyncio.sleep(0.02)
+        assert (held.running, held.ran) == (3, 0)
+        held.release.set()
+
+        async def more_ran() -> bool:
+            return held.ran > 3
+
+        await wait_for("the next jobs", more_ran)
+    finally:
+        held.release.set()
+        stop.set()
+        await task
+    assert held.running == 0
+
+
 class PerShop:
     """Wraps the delivery handler: counts each shop's deliveries running at once, and the most
     there ever were."""

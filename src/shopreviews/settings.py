@@ -71,8 +71,11 @@ class Settings(BaseSettings):
     webhook_user_agent: str = "ShopReviews-Webhooks/1"
     # `serve` runs the job worker in-process unless this is off (`serve --no-worker`).
     run_worker: bool = True
-    # Of a worker's 10 slots, how many deliveries to one destination (scheme, host and port of
-    # the URL) may hold at once: a receiver that hangs holds these and leaves the rest to others.
+    # How many jobs a worker process runs at once (its slots). At most 100: the deliveries' HTTP
+    # client keeps up to 100 connections.
+    worker_concurrency: int = Field(default=10, ge=1, le=100)
+    # Of a worker's slots, how many deliveries to one destination (scheme, host and port of the
+    # URL) may hold at once: a receiver that hangs holds these and leaves the rest to others.
     worker_slots_per_destination: int = Field(default=2, ge=1)
     # Media uploads (spec media.md): where files live and the limits of uploads.
     storage_backend: Literal["local", "s3"] = "local"

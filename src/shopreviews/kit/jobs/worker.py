@@ -44,7 +44,7 @@ class Worker:
         handlers: Sequence[JobHandler],
         *,
         batch: int = 20,
-        concurrency: int = 10,
+        concurrency: int | None = None,
         per_destination: int | None = None,
         poll_seconds: float = 1.0,
         stop_seconds: float = 20.0,
@@ -52,7 +52,7 @@ class Worker:
         self.ctx = ctx
         self.handlers = list(handlers)
         self.batch = batch
-        self.concurrency = concurrency
+        self.concurrency = concurrency or ctx.settings.worker_concurrency
         self.per_destination = per_destination or ctx.settings.worker_slots_per_destination
         self.poll_seconds = poll_seconds
         # On stop, how long running jobs may take to finish before they are cancelled (their
@@ -61,7 +61,8 @@ class Worker:
         # lease_owner holds 64 characters and host names run up to 253 (FQDNs): a longer owner
         # made every claim fail on PostgreSQL. The random suffix keeps the id unique anyway.
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._slots = asyncio.Semaphore(concurrency)  # run_once's batch runs this many at a time
+        # run_once's batch runs this many at a time
+        self._slots = asyncio.Semaphore(self.concurrency)
         self._wake = asyncio.Event()
         self._first_handler = 0  # where the next claim round starts (round-robin)
         # Running jobs per destination key, and the groups (handler name, group) seen going to
