@@ -246,3 +246,35 @@ async def test_an_api_get_with_an_empty_content_length_is_answered(
     )
 
     assert ok(response)["list"] == []
+
+
+async def test_oauth_endpoints_get_their_error_shape_from_these_refusals(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    """The OAuth endpoints' errors always name an RFC 6749 error in `data`, whichever layer
+    refuses the request (their OpenAPI schema promises it; clients branch on data.error)."""
+    length = str(LIMIT + 1).encode()
+    too_large = await exchange(
+        app, "POST", "/api/v1/openapi/oauth/token", LIMIT + 1, [(b"content-length", length)]
+    )
+    utf16 = await client.post(
+        "/api/v1/openapi/oauth/token",
+        content="grant_type=refresh_token".encode("utf-16"),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    get_body = await client.request(
+        "GET", "/api/v1/openapi/oauth/authorize", content=b"{}", params={"client_id": "x"}
+    )
+
+    for status, body in (
+        (too_large.status, json.loads(too_large.body)),
+        (utf16.status_code, utf16.json()),
+        (get_body.status_code, get_body.json()),
+    ):
+        assert (status, body["code"], body["data"]["error"]) == (400, 3, "invalid_request")
+        assert body["message"] == "invalid_request: " + body["data"]["error_description"]
+    assert json.loads(too_large.body)["data"]["error_description"] == (
+        f"request body larger than {LIMIT} bytes"
+    )
+    assert "UTF-16" in utf16.json()["data"]["error_description"]
+    assert get_body.json()["data"]["error_description"] == "GET requests take no body"

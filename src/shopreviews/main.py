@@ -104,9 +104,17 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         ConventionsMiddleware,
         max_body_bytes=settings.max_body_bytes,
         budget_seconds=settings.request_budget_seconds,
+        oauth_paths=_oauth_error_paths(),
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _oauth_error_paths() -> frozenset[str]:
+    """The OAuth endpoints, whose errors carry {error, error_description} (oauth/errors.py)."""
+    return frozenset(
+        route.path for route in oauth_error_router.routes if isinstance(route, APIRoute)
+    )
 
 
 def _is_hmac_signed(dependant: Dependant) -> bool:
@@ -165,7 +173,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             },
         },
     }
-    oauth_paths = {route.path for route in oauth_error_router.routes if isinstance(route, APIRoute)}
+    oauth_paths = _oauth_error_paths()
     for path, path_item in schema.get("paths", {}).items():
         name = "OAuthError" if path in oauth_paths else "Error"
         error_response = {

@@ -125,22 +125,51 @@ def redact_query(query: str) -> str:
     )
 
 
-def _envelope_bytes(code: int, message: str, request_id: str) -> bytes:
+# RFC 6749 error names of the refusals this layer answers itself, for the OAuth endpoints,
+# whose error envelopes always carry {error, error_description} in `data`.
+OAUTH_ERROR_FOR_CODE = {
+    INVALID_ARGUMENT: "invalid_request",
+    DEADLINE_EXCEEDED: "temporarily_unavailable",
+    INTERNAL: "server_error",
+}
+
+
+def _envelope_bytes(code: int, message: str, request_id: str, *, oauth: bool = False) -> bytes:
+    data = None
+    if oauth:
+        error = OAUTH_ERROR_FOR_CODE[code]
+        description = message.partition(": ")[2] or message
+        message, data = (
+            f"{error}: {description}",
+            {
+                "error": error,
+                "error_description": description,
+            },
+        )
     body = {
         "code": code,
         "message": message,
         "time": int(time.time()),
         "request_id": request_id,
-        "data": None,
+        "data": data,
     }
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class ConventionsMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, budget_seconds: float) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        budget_seconds: float,
+        oauth_paths: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.budget_seconds = budget_seconds
+        # Paths whose errors are OAuth error envelopes (their OpenAPI schema says so).
+        self.oauth_paths = oauth_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -173,7 +202,7 @@ class ConventionsMiddleware:
             await send(message)
 
         async def reply(status: int, code: int, message: str, *, close: bool = False) -> None:
-            body = _envelope_bytes(code, message, request_id)
+            body = _envelope_bytes(code, message, request_id, oauth=path in self.oauth_paths)
             await send_wrapper(
                 {
                     "type": "http.response.start",
