@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import select
 import socket
+import sqlite3
 import time
 from pathlib import Path
 
@@ -106,6 +107,101 @@ def test_connections_that_do_not_finish_their_head_are_closed(tmp_path: Path) ->
         for sock in (stalled, silent, trickling, kept):
             sock.close()
         served.wait_for_log("request head not complete within 1s: connection closed")
+
+
+# --- request bodies that stall -----------------------------------------------------------------
+
+BODY_IDLE = "1"  # seconds without a body byte before the server gives up on the request
+UNSIGNED_POST = (
+    b"POST /api/v1/openapi/create_review HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Content-Type: application/json\r\n"
+)
+TIMEOUT_TEXT = b"Request timeout: no bytes of the request body for 1 s.\n"
+
+
+def _answer_or_close(sock: socket.socket) -> bytes:
+    """What the server sends before it ends the connection (b"" if it sends nothing)."""
+    sock.settimeout(GIVE_UP)
+    try:
+        return read_all(sock)
+    except ConnectionResetError:
+        return b""
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        pytest.param(b"Content-Length: 1000\r\n\r\n" + b'{"product_', id="content-length"),
+        pytest.param(
+            b"Transfer-Encoding: chunked\r\n\r\n" + b'5\r\n{"a":\r\na\r\n12345',
+            id="chunked-mid-chunk",
+        ),
+    ],
+)
+def test_a_request_body_that_stalls_gets_408_while_other_connections_are_answered(
+    tmp_path: Path, start: bytes
+) -> None:
+    with serve(tmp_path, body_idle_timeout_seconds=BODY_IDLE) as served:
+        stalled = served.connect()
+        stalled.sendall(UNSIGNED_POST + start)
+        _probe(served)
+        answer = _answer_or_close(stalled)
+        stalled.close()
+        _probe(served)
+
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer[:200]
+        assert b"connection: close" in head.lower()
+        assert body == TIMEOUT_TEXT
+        served.wait_for_log("POST /api/v1/openapi/create_review request body idle for 1s: 408")
+
+
+def test_a_request_body_trickled_with_short_pauses_is_answered(tmp_path: Path) -> None:
+    body = json.dumps({"product_id": "1", "content": "Trickled in slowly, but steadily."})
+    pieces = [body[:10], body[10:20], body[20:]]
+    with serve(tmp_path, body_idle_timeout_seconds=BODY_IDLE) as served:
+        sock = served.connect()
+        sock.sendall(UNSIGNED_POST + f"Content-Length: {len(body)}\r\n\r\n".encode())
+        for piece in pieces:  # each pause well within the idle timeout
+            time.sleep(0.3)
+            sock.sendall(piece.encode())
+        head, answer = read_response(sock)
+        sock.close()
+
+    assert head.startswith(b"HTTP/1.1 401 Unauthorized\r\n"), head
+    envelope = json.loads(answer)
+    assert envelope["code"] == 16  # the app read the whole body and refused the missing signature
+    assert envelope["message"].startswith("unauthenticated: ")
+
+
+def test_a_slow_answer_to_a_complete_body_is_not_cut(tmp_path: Path) -> None:
+    admin = "admin-token-" + "a" * 32
+    with serve(tmp_path, body_idle_timeout_seconds=BODY_IDLE, admin_token=admin) as served:
+        body = json.dumps({"shop_id": "70000000001", "myshopify_domain": "slow.myshopify.com"})
+        # The server's database is locked by another writer for a few idle timeouts: the
+        # request, whose body is complete, waits for the lock (the app's turn, not the client's).
+        lock = sqlite3.connect(tmp_path / "serve.db", isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        try:
+            sock = served.connect()
+            sock.sendall(
+                b"POST /api/v1/admin/create_shop HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Authorization: Bearer " + admin.encode() + b"\r\n"
+                b"Content-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
+            )
+            readable, _, _ = select.select([sock], [], [], 3.0)
+            assert not readable, "the server answered or closed while the database was locked"
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        head, answer = read_response(sock)
+        sock.close()
+
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n"), head
+    envelope = json.loads(answer)
+    assert envelope["code"] == 0, envelope
+    assert envelope["data"]["shop"]["myshopify_domain"] == "slow.myshopify.com"
 
 
 # --- forwarded headers -------------------------------------------------------------------------

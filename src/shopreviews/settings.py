@@ -40,9 +40,12 @@ class Settings(BaseSettings):
     request_budget_seconds: float = 30.0
     max_body_bytes: int = 1024 * 1024
     # The HTTP server's own limits (kit/server.py): the request line and headers together, and
-    # how long a connection may take to send them (then it is closed).
+    # how long a connection may take to send them (then it is closed); how long a request body
+    # may go without a byte arriving (then 408). Idle, not total: slow uploads that keep
+    # streaming are never cut.
     max_header_bytes: int = Field(default=64 * 1024, ge=1024)
     header_timeout_seconds: float = Field(default=5.0, gt=0)
+    body_idle_timeout_seconds: float = Field(default=15.0, gt=0)
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated
     # addresses or networks. Empty: nobody's (the TCP peer is the client).
     forwarded_allow_ips: str = ""
