@@ -51,7 +51,12 @@ class Exchange:
 
 
 async def exchange(
-    app: Any, method: str, path: str, body_size: int, headers: list[tuple[bytes, bytes]]
+    app: Any,
+    method: str,
+    path: str,
+    body_size: int,
+    headers: list[tuple[bytes, bytes]],
+    done: Exchange | None = None,
 ) -> Exchange:
     scope = {
         "type": "http",
@@ -68,7 +73,7 @@ async def exchange(
         "server": ("testserver", 80),
         "state": {},
     }
-    done = Exchange(body_size)
+    done = done or Exchange(body_size)
     await app(scope, done.receive, done.send)
     return done
 
@@ -278,3 +283,38 @@ async def test_oauth_endpoints_get_their_error_shape_from_these_refusals(
     )
     assert "UTF-16" in utf16.json()["data"]["error_description"]
     assert get_body.json()["data"]["error_description"] == "GET requests take no body"
+
+
+class Abandoned(Exchange):
+    """A client that sends the start of its body, then goes away."""
+
+    def __init__(self, start: bytes) -> None:
+        super().__init__(len(start))
+        self.start = start
+
+    async def receive(self) -> dict[str, Any]:
+        self.chunks_read += 1
+        if self.chunks_read == 1:
+            return {"type": "http.request", "body": self.start, "more_body": True}
+        return {"type": "http.disconnect"}
+
+
+@pytest.mark.parametrize(
+    ("path", "start", "headers"),
+    [
+        ("/oauth/login", b"email=owner%40example.com&password=secret", [FORM]),
+        ("/api/v1/openapi/create_review", b'{"rating": 5}', []),
+    ],
+)
+async def test_a_body_cut_off_by_a_disconnect_never_reaches_a_handler(
+    app: Any, caplog: pytest.LogCaptureFixture, path: str, start: bytes, headers: Any
+) -> None:
+    """The start of a body can parse on its own (a form, a JSON object): handled as if whole,
+    it would act on what the client never finished sending."""
+    caplog.set_level("INFO", logger="shopreviews.access")
+    declared = (b"content-length", str(len(start) + 100).encode())
+    done = await exchange(app, "POST", path, 0, [declared, *headers], Abandoned(start))
+
+    assert (done.status, done.body) == (0, b"")  # nothing answered: nobody is there
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "shopreviews.access"]
+    assert f"POST {path} 499 " in line

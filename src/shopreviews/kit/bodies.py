@@ -48,15 +48,21 @@ def announces_body(headers: Iterable[tuple[bytes, bytes]]) -> bool:
     return False
 
 
+class BodyAbandoned(Exception):
+    """The client went away before its body was complete."""
+
+
 async def read_capped(receive: Receive, limit: int) -> bytes | None:
     """The whole body, or None as soon as more than `limit` bytes have arrived (the rest is never
-    read, so a 1 GiB body costs at most `limit` bytes of memory)."""
+    read, so a 1 GiB body costs at most `limit` bytes of memory). BodyAbandoned when the client
+    disconnects first: a cut-off body must never reach a handler as if it were whole (a
+    truncated form can still parse)."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise BodyAbandoned
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

@@ -28,6 +28,7 @@ from shopreviews.kit.bodies import (
     BODY_METHODS,
     BODYLESS_METHODS,
     ASGIApp,
+    BodyAbandoned,
     Message,
     Receive,
     Scope,
@@ -251,7 +252,10 @@ class ConventionsMiddleware:
                     await too_large()
                     return
                 if method in BODY_METHODS:
-                    body = await read_capped(receive, self.max_body_bytes)
+                    try:
+                        body = await read_capped(receive, self.max_body_bytes)
+                    except BodyAbandoned:
+                        return  # nobody to answer; logged as 499 (client closed request)
                     if body is None:
                         await too_large()
                         return
