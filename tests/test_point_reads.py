@@ -11,9 +11,21 @@ import asyncio
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, select, text, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shopreviews.context import AppContext
@@ -138,3 +150,54 @@ async def test_postgres_connections_ended_by_the_server_are_replaced(
     await asyncio.sleep(0.1)  # the terminations reach the sockets
     data = ok(await shop.get("get_rating", {"is_all_rating": 1}))
     assert data["review_count"] == 0
+
+
+class _CacheSized(sqlite3.Connection):
+    """A connection class given to the engine: every connection it opens has this setting."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.execute("PRAGMA cache_size=-4321")
+
+
+CACHE_SIZE = select(literal_column("cache_size", Integer)).select_from(text("pragma_cache_size()"))
+
+
+async def test_sqlite_reads_use_the_engines_connect_arguments(tmp_path: Path) -> None:
+    """Whatever the engine's connections are given reaches the point reads' own sqlite3
+    connections too (here a connection class that sets a pragma)."""
+    path = tmp_path / "args.db"
+    sqlite3.connect(path).close()
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{path}", connect_args={"factory": _CacheSized}
+    )
+    reader = PointReader(engine)
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(CACHE_SIZE)).scalar_one() == -4321
+        assert await reader.one(CACHE_SIZE, {}) == (-4321,)
+    finally:
+        await reader.close()
+        await engine.dispose()
+
+
+async def test_postgres_reads_use_the_engines_connect_arguments(
+    ctx: AppContext, settings: Settings
+) -> None:
+    """Session settings (as TLS or timeouts) given to the engine reach the lookup pool too."""
+    if not is_postgres(ctx):
+        pytest.skip("PostgreSQL only")
+    engine = create_async_engine(
+        settings.database_url,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"server_settings": {"application_name": "point-reads-test"}, "timeout": 7},
+    )
+    reader = PointReader(engine)
+    name = select(literal_column("current_setting('application_name')", String))
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(name)).scalar_one() == "point-reads-test"
+        assert await reader.one(name, {}) == ("point-reads-test",)
+    finally:
+        await reader.close()
+        await engine.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -17,10 +17,13 @@ from shopreviews.context import AppContext
 from shopreviews.kit.crypto import same
 from shopreviews.kit.envelope import InvalidArgument, NotFound, Unauthenticated
 from shopreviews.kit.params import QueryParams
+from shopreviews.kit.read_cache import CachedService
 from shopreviews.merchants.repository import MerchantRepository
 from shopreviews.oauth import tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
+A = TypeVar("A", bound=BaseModel)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BODILESS_METHODS = frozenset({"GET", "HEAD"})
 
@@ -112,17 +115,17 @@ class CachedRead:
     query: QueryParams
 
     async def answer(
-        self, request: Hashable, compute: Callable[[AsyncSession], Awaitable[BaseModel]]
+        self, service: CachedService[AsyncSession, Caller, R, A], request: R
     ) -> Response:
-        """The answer to `request` (the meaning of the query, validated): kept bytes, or
-        `compute` run in a read session of its own, which only a miss opens."""
+        """`service`'s answer to `request` (the query, parsed): kept bytes, or the service run
+        in a read session of its own, which only a miss opens."""
 
-        async def computed() -> BaseModel:
+        async def computed() -> A:
             async with self.ctx.db.session(write=False) as session:
-                return await compute(session)
+                return await service(session, self.caller, request)
 
         return await self.ctx.read_cache.answer(
-            self.caller.shop_id, self.caller.data_version, request, computed
+            self.caller.shop_id, self.caller.data_version, service.key(request), computed
         )
 
 

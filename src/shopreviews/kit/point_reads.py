@@ -11,13 +11,17 @@ connection. So statements read this way skip that layer:
 - SQLite (a file): a sqlite3 connection per thread, run in place. An indexed lookup takes
   microseconds, and a WAL reader never waits for the writer. If the file is busy anyway
   (recovery after a crash), the read goes the usual way instead of blocking the event loop.
-- PostgreSQL: a small asyncpg pool of its own, beside SQLAlchemy's, with the engine's connect
-  arguments. asyncpg replaces a connection at acquire once it has seen the server end it (a
-  restart, an idle timeout); a lookup that meets one first (the server ended it just before)
-  has the pool replace every connection it holds and runs once more, so no liveness ping is
-  needed.
+- PostgreSQL: a small asyncpg pool of its own, beside SQLAlchemy's. asyncpg replaces a
+  connection at acquire once it has seen the server end it (a restart, an idle timeout); a
+  lookup that meets one first (the server ended it just before) has the pool replace every
+  connection it holds and runs once more, so no liveness ping is needed.
 - Anything else (an in-memory SQLite database, which only the engine's own connection sees):
   the engine, as every other statement.
+
+Connections are opened with the engine's own connection arguments, as the engine's dialect
+hands them to its driver: the URL's and everything given as `connect_args` (TLS, session
+settings, timeouts, a sqlite3 connection class), so nothing the engine's connections get can
+be missing from these. The reader's own settings (a short busy timeout, read-only) come after.
 
 Statements are SQLAlchemy Core selects, compiled once per dialect, and each read runs on its
 own in autocommit: it sees every transaction committed before it starts.
@@ -32,7 +36,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Select
+from sqlalchemy import Select, event
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shopreviews.kit.db_retry import is_disconnect
@@ -44,9 +49,13 @@ Row = Sequence[Any]
 POSTGRES_POOL_SIZE = 4
 # How long a SQLite read may wait for a busy file before it goes the usual way (milliseconds).
 SQLITE_BUSY_MS = 50
-# Options of SQLAlchemy's asyncpg adapter in a database URL, as asyncpg.connect names them
-# (a cache size of 0 is how a URL asks for no prepared statements, behind PgBouncer).
+# Options of SQLAlchemy's asyncpg adapter, as asyncpg.connect names them (a cache size of 0 is
+# how a URL asks for no prepared statements, behind PgBouncer). The adapter's statement names
+# are its own business: asyncpg's pool names (or, without a cache, does not name) its own.
 _ADAPTER_OPTIONS = {"prepared_statement_cache_size": "statement_cache_size"}
+_ADAPTER_ONLY = frozenset({"prepared_statement_name_func"})
+# Options aiosqlite.connect takes for itself, beside sqlite3.connect's.
+_AIOSQLITE_ONLY = frozenset({"iter_chunk_size", "loop"})
 
 
 class PointReader:
@@ -56,11 +65,11 @@ class PointReader:
         self.engine = engine
         # Compiled SQL and the order of its parameters, by statement (kept alive as the key).
         self._sql: dict[Select[Any], tuple[str, tuple[str, ...]]] = {}
-        args, kwargs = engine.dialect.create_connect_args(engine.url)
+        args, kwargs = connect_arguments(engine)
         self._driver: _SqliteConnections | _PostgresPool | None = None
         if engine.dialect.name == "postgresql":
             self._driver = _PostgresPool(args, kwargs)
-        elif engine.dialect.name == "sqlite" and args and args[0] not in ("", ":memory:"):
+        elif engine.dialect.name == "sqlite" and not _in_memory(args, kwargs):
             self._driver = _SqliteConnections(args, kwargs)
         # else an in-memory database, which only the engine's own connection holds
 
@@ -94,12 +103,57 @@ class PointReader:
             await self._driver.close()
 
 
+class _ArgumentsSeen(Exception):
+    def __init__(self, args: list[Any], kwargs: dict[str, Any]) -> None:
+        super().__init__()
+        self.args_seen, self.kwargs_seen = args, kwargs
+
+
+def connect_arguments(engine: AsyncEngine) -> tuple[list[Any], dict[str, Any]]:
+    """The positional and keyword arguments the engine's dialect would connect its driver
+    with: the URL's, `connect_args`, and what any `do_connect` hook sets.
+
+    SQLAlchemy keeps them inside the pool's connect function, and hands them to `do_connect`
+    hooks only. So a copy of the engine's pool is asked for a connection, and a hook run after
+    every other one takes the arguments and stops the attempt before the driver is called:
+    nothing is opened, whatever state the engine's own pool is in.
+    """
+    sync_engine = engine.sync_engine
+    probing = threading.get_ident()
+
+    def take(_dialect: Dialect, _record: Any, args: list[Any], kwargs: dict[str, Any]) -> None:
+        if threading.get_ident() == probing:  # not a connection of the engine's, elsewhere
+            raise _ArgumentsSeen(list(args), dict(kwargs))
+
+    probe = sync_engine.pool.recreate()
+    event.listen(sync_engine, "do_connect", take)
+    try:
+        probe.connect().close()
+    except _ArgumentsSeen as seen:
+        return seen.args_seen, seen.kwargs_seen
+    finally:
+        event.remove(sync_engine, "do_connect", take)
+        probe.dispose()
+    # A do_connect hook opened the connection itself: its arguments are its own.
+    raise RuntimeError("the engine's connections are opened by a do_connect hook")
+
+
+def _in_memory(args: Sequence[Any], kwargs: Mapping[str, Any]) -> bool:
+    database = str(args[0]) if args else str(kwargs.get("database", ""))
+    if database in ("", ":memory:"):
+        return True
+    return bool(kwargs.get("uri")) and (
+        database.startswith("file::memory:") or "mode=memory" in database
+    )
+
+
 class _SqliteConnections:
     """A read-only sqlite3 connection per thread (the event loop's, and a test client's)."""
 
     def __init__(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
         self.args = list(args)
-        self.kwargs = {**kwargs, "check_same_thread": False, "isolation_level": None}
+        sqlite_kwargs = {k: v for k, v in kwargs.items() if k not in _AIOSQLITE_ONLY}
+        self.kwargs = {**sqlite_kwargs, "check_same_thread": False, "isolation_level": None}
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -132,7 +186,9 @@ class _SqliteConnections:
 class _PostgresPool:
     def __init__(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
         self.args = list(args)
-        self.kwargs = {_ADAPTER_OPTIONS.get(k, k): v for k, v in kwargs.items()}
+        self.kwargs = {
+            _ADAPTER_OPTIONS.get(k, k): v for k, v in kwargs.items() if k not in _ADAPTER_ONLY
+        }
         self._pool: asyncpg.Pool | None = None
         self._creating = asyncio.Lock()  # bound to the event loop at its first use
 

@@ -12,7 +12,8 @@ from shopreviews.auth.dependencies import Ctx, Merchant, Query, Session
 from shopreviews.kit.envelope import Envelope, success_response
 from shopreviews.kit.schemas import Flag
 from shopreviews.reviews import service as review_service
-from shopreviews.reviews.router import LIST_QUERY_DOC, ListRequest
+from shopreviews.reviews.query import ListRequest
+from shopreviews.reviews.router import LIST_QUERY_DOC
 from shopreviews.reviews.schemas import ReplyChange, ReviewIdIn, ReviewOut, ReviewPage, ReviewUpdate
 
 router = APIRouter(prefix="/api/v1/merchant", tags=["merchant"])
@@ -79,7 +80,7 @@ async def get_reviews(caller: Merchant, query: Query, session: Session) -> Respo
     request = ListRequest.of(query)
     # Serialised as the cached get_reviews answer is, so both are the same bytes. Merchant
     # callers carry no data version, so nothing here is kept in the read cache.
-    return success_response(await request.answer(session, caller))
+    return success_response(await review_service.list_reviews(session, caller, request))
 
 
 @router.post("/moderate_review", response_model=Envelope[ReviewOut])

@@ -1,14 +1,23 @@
-"""Reading the query parameters of get_reviews and get_rating (spec reviews.md)."""
+"""Reading the query parameters of get_review, get_reviews and get_rating (spec reviews.md)
+into their requests: frozen, as the read cache keys answers by them (kit/read_cache.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from shopreviews.kit.envelope import InvalidArgument
-from shopreviews.kit.params import QueryParams, parse_external_id, parse_flag
+from shopreviews.kit.pagination import PageRequest
+from shopreviews.kit.params import QueryParams, parse_external_id, parse_flag, parse_id
 from shopreviews.reviews.repository import SORTS, ReviewFilter
 
-__all__ = ["SORTS", "RatingTarget", "rating_target", "review_filter"]
+__all__ = [
+    "SORTS",
+    "ListRequest",
+    "RatingTarget",
+    "ReviewRequest",
+    "rating_target",
+    "review_filter",
+]
 
 MAX_KEYWORD = 200
 
@@ -44,15 +53,42 @@ def review_filter(query: QueryParams) -> ReviewFilter:
     if sort_by not in SORTS:
         raise InvalidArgument(f"sort_by must be one of {', '.join(SORTS)}")
     return ReviewFilter(
-        product_ids=product_ids,
+        product_ids=tuple(product_ids),
         product_handle=query.scalar("product_handle"),
         is_store_review=None if store is None else parse_flag(store, "is_store_review", query=True),
         keyword=keyword,
-        ratings=ratings,
-        sources=sources,
+        ratings=tuple(ratings),
+        sources=tuple(sources),
         published=published,
         sort_by=sort_by,
     )
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    """get_review's request: one review by id."""
+
+    review_id: int
+
+    @classmethod
+    def of(cls, query: QueryParams) -> ReviewRequest:
+        review_id = query.aliased("id", "review_id", parse=parse_id)
+        if review_id is None:
+            raise InvalidArgument("id is required")
+        return cls(review_id)
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """get_reviews' request: the filters, the page and the keyset cursor."""
+
+    filter: ReviewFilter
+    page: PageRequest
+    cursor: str | None
+
+    @classmethod
+    def of(cls, query: QueryParams) -> ListRequest:
+        return cls(review_filter(query), PageRequest.from_query(query), query.scalar("cursor"))
 
 
 @dataclass(frozen=True)

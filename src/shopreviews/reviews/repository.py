@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -40,12 +40,14 @@ STAR_COLUMNS = ("star1_count", "star2_count", "star3_count", "star4_count", "sta
 
 @dataclass(frozen=True)
 class ReviewFilter:
-    product_ids: list[str] = field(default_factory=list)
+    """Part of get_reviews' request, a key of the read cache (kit/read_cache.py): immutable."""
+
+    product_ids: tuple[str, ...] = ()
     product_handle: str | None = None
     is_store_review: bool | None = None
     keyword: str | None = None
-    ratings: list[int] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
+    ratings: tuple[int, ...] = ()
+    sources: tuple[str, ...] = ()
     published: bool | None = True  # None: both
     sort_by: str = "created-descending"
 

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
 from shopreviews.auth.dependencies import CachedRead, Ctx, Session, api_caller, cached_read
-from shopreviews.kit.envelope import EmptyData, Envelope, InvalidArgument
+from shopreviews.kit.envelope import EmptyData, Envelope
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
-from shopreviews.kit.pagination import PageRequest
-from shopreviews.kit.params import QueryParams, parse_id
 from shopreviews.media.review_media import ReviewMedia
 from shopreviews.reviews import query as review_query
 from shopreviews.reviews import service as review_service
-from shopreviews.reviews.repository import ReviewFilter
+from shopreviews.reviews.query import ListRequest, ReviewRequest
 from shopreviews.reviews.schemas import (
     CreateReviewEnvelope,
     RatingOut,
@@ -44,13 +39,7 @@ WriteReviews = Annotated[Caller, Depends(api_caller("write_reviews"))]
 )
 async def get_review(read: ReadReviews) -> Response:
     """Get one review, published or not."""
-    review_id = read.query.aliased("id", "review_id", parse=parse_id)
-    if review_id is None:
-        raise InvalidArgument("id is required")
-    return await read.answer(
-        ("get_review", review_id),
-        lambda session: review_service.get(session, read.caller, review_id),
-    )
+    return await read.answer(review_service.get, ReviewRequest.of(read.query))
 
 
 # The query of get_reviews, also read by the merchant's list (reviews/merchant_router.py).
@@ -70,34 +59,10 @@ LIST_QUERY_DOC = query_doc(
 )
 
 
-@dataclass(frozen=True)
-class ListRequest:
-    """The meaning of a get_reviews query, validated (code 3 for a bad parameter)."""
-
-    filter: ReviewFilter
-    page: PageRequest
-    cursor: str | None
-
-    @classmethod
-    def of(cls, query: QueryParams) -> ListRequest:
-        return cls(
-            review_query.review_filter(query), PageRequest.from_query(query), query.scalar("cursor")
-        )
-
-    def key(self) -> Hashable:
-        return ("get_reviews", repr(self.filter), self.page.page, self.page.page_size, self.cursor)
-
-    async def answer(self, session: AsyncSession, caller: Caller) -> ReviewPage:
-        return await review_service.list_reviews(
-            session, caller, self.filter, self.page, cursor=self.cursor
-        )
-
-
 @router.get("/get_reviews", response_model=Envelope[ReviewPage], openapi_extra=LIST_QUERY_DOC)
 async def get_reviews(read: ReadReviews) -> Response:
     """List reviews with filters, sorting and pagination (alias get_review_list)."""
-    request = ListRequest.of(read.query)
-    return await read.answer(request.key(), lambda session: request.answer(session, read.caller))
+    return await read.answer(review_service.list_reviews, ListRequest.of(read.query))
 
 
 @router.post("/create_review", response_model=CreateReviewEnvelope)
@@ -145,8 +110,4 @@ async def update_review(
 )
 async def get_rating(read: ReadReviews) -> Response:
     """Average rating and star counts, from aggregates kept current on every write."""
-    target = review_query.rating_target(read.query)
-    return await read.answer(
-        ("get_rating", target),
-        lambda session: review_service.rating(session, read.caller, target),
-    )
+    return await read.answer(review_service.rating, review_query.rating_target(read.query))

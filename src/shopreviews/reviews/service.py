@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopreviews.auth.caller import Caller
 from shopreviews.events import service as events
 from shopreviews.kit.envelope import InvalidArgument, NotFound
-from shopreviews.kit.pagination import PageRequest, Pagination
+from shopreviews.kit.pagination import Pagination
+from shopreviews.kit.read_cache import cached_service
 from shopreviews.kit.timefmt import display, rfc3339
 from shopreviews.reviews import cursor as review_cursor
 from shopreviews.reviews.models import STORE_PRODUCT_ID, Product, Review
-from shopreviews.reviews.query import RatingTarget
-from shopreviews.reviews.repository import AnyRow, ReviewFilter, ReviewRepository
+from shopreviews.reviews.query import ListRequest, RatingTarget, ReviewRequest
+from shopreviews.reviews.repository import AnyRow, ReviewRepository
 from shopreviews.reviews.schemas import (
     MediaOut,
     RatingOut,
@@ -70,24 +71,23 @@ async def _out(repo: ReviewRepository, review: Review | AnyRow) -> ReviewOut:
     return to_out(review, products.get(review.product_id))
 
 
-async def get(session: AsyncSession, caller: Caller, review_id: int) -> ReviewOut:
+# The three reads below are answered from the read cache, keyed by their request.
+
+
+@cached_service
+async def get(session: AsyncSession, caller: Caller, request: ReviewRequest) -> ReviewOut:
     repo = ReviewRepository(session, caller.shop_id)
-    review = await repo.get_row(review_id)
+    review = await repo.get_row(request.review_id)
     if review is None:
-        raise NotFound(f"review {review_id} not found")
+        raise NotFound(f"review {request.review_id} not found")
     return await _out(repo, review)
 
 
-async def list_reviews(
-    session: AsyncSession,
-    caller: Caller,
-    flt: ReviewFilter,
-    page: PageRequest,
-    *,
-    cursor: str | None = None,
-) -> ReviewPage:
-    """A page by number, or (with `cursor`) the page after the one that gave the cursor; either
+@cached_service
+async def list_reviews(session: AsyncSession, caller: Caller, request: ListRequest) -> ReviewPage:
+    """A page by number, or (with a cursor) the page after the one that gave the cursor; either
     way `next_cursor` names the next page. One row more than the page is read to know."""
+    flt, page, cursor = request.filter, request.page, request.cursor
     repo = ReviewRepository(session, caller.shop_id)
     count = await repo.count(flt)
     after = review_cursor.decode(cursor, flt.sort_by) if cursor else None
@@ -247,6 +247,7 @@ def rating_value(stars: list[int]) -> RatingOut:
     )
 
 
+@cached_service
 async def rating(session: AsyncSession, caller: Caller, target: RatingTarget) -> RatingOut:
     repo = ReviewRepository(session, caller.shop_id)
     if target.handle is not None:
