@@ -13,8 +13,8 @@ What it makes (the same data on both databases for the same --seed):
   benchmark);
 - `bench-s000` .. `bench-s099`: 1,000 reviews each over 50 products.
 
-Review content comes from shopreviews.bench_routes.SyntheticReviews, the same source as the
-ceiling route's body (ratings skewed to 5 and 4, 1-4 sentences with some multi-byte text, 20%
+Review content comes from bench/routes.py's SyntheticReviews, the same source as the ceiling
+route's body (ratings skewed to 5 and 4, 1-4 sentences with some multi-byte text, 20%
 with 1-3 media items, 25% with a reply), commented_at spread over 3 years (denser towards now),
 ~95% published, ~0.5% deleted. All shops' reviews are interleaved in time and numbered in
 that order, as a live database would have them.
@@ -55,18 +55,20 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from shopreviews import migrate
-from shopreviews.bench_routes import (
-    FIRST_PRODUCT_ID,
-    CatalogueProduct,
-    SyntheticReviews,
-    catalogue,
-)
 from shopreviews.context import AppContext
 from shopreviews.reviews.models import STORE_PRODUCT_ID
 from shopreviews.settings import Settings
 from shopreviews.shops import service as shop_service
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+from routes import (  # noqa: E402  (bench/routes.py)
+    FIRST_PRODUCT_ID,
+    CatalogueProduct,
+    SyntheticReviews,
+    catalogue,
+)
+
 DATA = BENCH / ".data"
 SECRET_KEY = "bench-load-secret-key-" + "k" * 32
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench"

@@ -3,9 +3,9 @@
     python bench/scenarios.py --database sqlite [--duration 30] [--concurrency 16]
     python bench/scenarios.py --database postgresql [--only product,get_review]
 
-One `shopreviews serve` process (uvicorn, one process, the webhook worker inside) on the
-generated database, with SHOPREVIEWS_RATE_LIMITS_ENABLED=false and
-SHOPREVIEWS_BENCHMARK_ROUTES=true. In the same run, at the same concurrency and duration:
+One server process (bench/serve.py: `shopreviews serve` with the benchmark routes; uvicorn, one
+process, the webhook worker inside) on the generated database, with
+SHOPREVIEWS_RATE_LIMITS_ENABLED=false. In the same run, at the same concurrency and duration:
 
 1. the driver's ceiling: wrk against nginx serving a file of the ceiling body's size;
 2. the server's ceiling: GET /bench/ceiling (a pre-serialised 20-review page, no auth, no
@@ -59,8 +59,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 import load  # noqa: E402
+from routes import CEILING_PATH, SyntheticReviews  # noqa: E402  (bench/routes.py)
 
-from shopreviews.bench_routes import CEILING_PATH, SyntheticReviews  # noqa: E402
 from webhooks import receiver_process, wait_until_up  # noqa: E402  (the 200-answering receiver)
 
 DATA = BENCH / ".data"
@@ -390,20 +390,19 @@ def unsubscribe(ctx: Context, shop: Shop, subscription_id: str) -> None:
 def api_server(
     document: dict[str, Any], workdir: Path, extra_env: dict[str, str]
 ) -> Iterator[tuple[str, int]]:
-    """`shopreviews serve` (one uvicorn process, the worker inside); yields (base, pid)."""
+    """bench/serve.py (one uvicorn process, the worker inside); yields (base, pid)."""
     port = load.free_port()
     env = {
         **os.environ,
         "SHOPREVIEWS_DATABASE_URL": document["url"],
         "SHOPREVIEWS_SECRET_KEY": document["secret_key"],
         "SHOPREVIEWS_RATE_LIMITS_ENABLED": "false",
-        "SHOPREVIEWS_BENCHMARK_ROUTES": "true",
         "SHOPREVIEWS_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         "SHOPREVIEWS_LOG_LEVEL": "WARNING",
         **extra_env,
     }
     log_path = workdir / "server.log"
-    command = [sys.executable, "-m", "shopreviews.cli", "serve"]
+    command = [sys.executable, str(BENCH / "serve.py")]
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--port", str(port)],

@@ -73,11 +73,10 @@ from shopreviews import migrate
 from shopreviews.auth.caller import Caller
 from shopreviews.context import AppContext
 from shopreviews.events import service as events
-from shopreviews.kit.jobs import Worker
+from shopreviews.kit.jobs import JobStatus, Worker
 from shopreviews.settings import Settings
 from shopreviews.shops import service as shop_service
 from shopreviews.webhooks import service as webhook_service
-from shopreviews.webhooks.delivery import due_count
 from shopreviews.webhooks.models import WebhookDelivery
 from shopreviews.webhooks.schemas import WebhookIn
 from shopreviews.worker import running_worker
@@ -378,6 +377,17 @@ class Drain:
     @property
     def per_second(self) -> float:
         return self.delivered / self.seconds
+
+
+async def due_count(ctx: AppContext) -> int:
+    """Deliveries waiting."""
+    async with ctx.db.session(write=False) as session:
+        result = await session.execute(
+            select(func.count(WebhookDelivery.id)).where(
+                WebhookDelivery.status == JobStatus.PENDING
+            )
+        )
+        return int(result.scalar_one())
 
 
 async def drain(ctx: AppContext, receiver_pid: int) -> Drain:

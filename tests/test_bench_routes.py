@@ -1,24 +1,27 @@
-"""The benchmark ceiling route (SHOPREVIEWS_BENCHMARK_ROUTES): absent by default, and when on,
-a body of the size of a real 20-review page of get_reviews."""
+"""The benchmark ceiling route (bench/routes.py): absent from the application, served by the
+benchmark's factory (bench/app.py) with a body of the size of a real 20-review page of
+get_reviews; and the installed package imports no benchmark code."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from bench.app import create_bench_app
+from bench.routes import CEILING_PATH, PAGE_SIZE, SyntheticReviews, catalogue
 
-from shopreviews.bench_routes import CEILING_PATH, PAGE_SIZE, SyntheticReviews, catalogue
 from shopreviews.context import AppContext
-from shopreviews.main import create_app
 from shopreviews.settings import Settings
 from tests.conftest import ShopApi, create_shop, error, ok
 
 
 @pytest.fixture(scope="module")
 async def bench_client(settings: Settings, ctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings.model_copy(update={"benchmark_routes": True}), ctx=ctx)
+    app = create_bench_app(settings, ctx=ctx)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
@@ -26,6 +29,21 @@ async def bench_client(settings: Settings, ctx: AppContext) -> AsyncIterator[htt
 
 async def test_ceiling_is_absent_by_default(client: httpx.AsyncClient) -> None:
     error(await client.get(CEILING_PATH), 5, 404)
+
+
+def test_the_package_imports_no_benchmark_code() -> None:
+    """Every process of the service (the API, the CLI, the worker) loads none of it, and no
+    setting adds the benchmark routes."""
+    probe = (
+        "import sys, shopreviews.main, shopreviews.cli, shopreviews.worker\n"
+        "from shopreviews.settings import Settings\n"
+        "print(sorted(m for m in sys.modules if 'bench' in m))\n"
+        "print(sorted(f for f in Settings.model_fields if 'bench' in f))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.splitlines() == ["[]", "[]"], done.stdout
 
 
 async def test_ceiling_needs_no_auth_and_is_a_success_envelope(

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+import logging
+import stat
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
+from shopreviews import server_key
 from shopreviews.settings import Settings
 
 
@@ -37,3 +43,48 @@ def test_the_smtp_security_mode_is_one_of_three() -> None:
         assert Settings(smtp_security=mode, secret_key="k" * 40).smtp_security == mode  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="smtp_security"):
         Settings(smtp_security="ssl", secret_key="k" * 40)  # type: ignore[arg-type]
+
+
+def test_reading_the_settings_writes_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every property and method of the settings, with no key set: none creates the key file
+    (that is server_key.load_or_create's, an explicit step)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SHOPREVIEWS_SECRET_KEY", raising=False)
+    monkeypatch.delenv("SHOPREVIEWS_KEY_FILE", raising=False)
+    settings = Settings(_env_file=None)
+    read = []
+    for name, member in vars(Settings).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(member, property):
+            getattr(settings, name)
+            read.append(name)
+        elif inspect.isfunction(member):
+            getattr(settings, name)()
+            read.append(name)
+    assert "base_url" in read and "is_sqlite" in read
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_key_file_is_created_0600_once_then_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("SHOPREVIEWS_SECRET_KEY", raising=False)
+    settings = Settings(_env_file=None, key_file=tmp_path / "shopreviews.key")
+    with caplog.at_level(logging.WARNING, logger="shopreviews.settings"):
+        key = server_key.load_or_create(settings)
+    assert len(key) >= 32
+    assert settings.key_file.read_text() == key + "\n"
+    assert stat.S_IMODE(settings.key_file.stat().st_mode) == 0o600
+    assert [r.getMessage() for r in caplog.records] == [
+        f"generated a new server key in {settings.key_file.resolve()} (mode 0600); "
+        "keep it safe and back it up"
+    ]
+    caplog.clear()
+    assert server_key.load_or_create(settings) == key
+    assert caplog.records == []
+    explicit = Settings(_env_file=None, secret_key="k" * 32, key_file=tmp_path / "other.key")
+    assert server_key.load_or_create(explicit) == "k" * 32
+    assert not explicit.key_file.exists()

@@ -4,7 +4,6 @@ platform | webhooks | sign`."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import sys
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 import typer
 
 from shopreviews import migrate as migrations
+from shopreviews import server_key
 from shopreviews.context import AppContext
 from shopreviews.kit.cli import (
     JsonOpt,
@@ -47,11 +47,13 @@ app.add_typer(orders_app, name="orders")
 app.command()(worker)
 
 T = TypeVar("T")
+# The application factory `serve` runs (uvicorn imports it by name in each worker process).
+APP_FACTORY = "shopreviews.main:create_app"
 
 
 @app.callback()
 def _setup() -> None:
-    # Before any command builds a context: the key-file notice (settings) and other log lines
+    # Before any command builds a context: the key-file notice (server_key) and other log lines
     # go to stderr in the configured format, never to stdout where --json output goes.
     configure_logging(load_settings())
 
@@ -91,26 +93,34 @@ def serve(
     as_json: JsonOpt = False,
 ) -> None:
     """Migrate if needed and serve the API (with the job worker inside unless --no-worker)."""
+    # The options override the environment's settings (and are checked with them).
+    overrides: dict[str, Any] = {}
     if not run_worker:
-        os.environ["SHOPREVIEWS_RUN_WORKER"] = "false"  # read by each API process's settings
+        overrides["run_worker"] = False
     if forwarded_allow_ips is not None:
-        os.environ["SHOPREVIEWS_FORWARDED_ALLOW_IPS"] = forwarded_allow_ips  # checked just below
-    settings = load_settings()
+        overrides["forwarded_allow_ips"] = forwarded_allow_ips
+    settings = load_settings(**overrides)
     check_key_for_scale_out(settings)
-    _serve(settings, host, port, workers, as_json=as_json)
+    serve_app(settings, host, port, workers, as_json=as_json)
 
 
-def _serve(
-    settings: Settings, host: str, port: int, workers: int, *, as_json: bool = False
+def serve_app(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    *,
+    as_json: bool = False,
+    factory: str = APP_FACTORY,
 ) -> None:
-    import uvicorn
-
-    from shopreviews.kit import server
+    """Migrate, then serve `factory(settings)` (`serve`, `demo`, and bench/serve.py with the
+    benchmark routes) in `workers` processes, which all receive these settings."""
+    from shopreviews.kit import serving
 
     migrations.upgrade(settings)
-    settings.resolved_secret_key()  # create the key file once, before any worker process starts
+    server_key.load_or_create(settings)  # the key file once, before any worker process starts
     if not settings.public_url:
-        os.environ["SHOPREVIEWS_PUBLIC_URL"] = settings.base_url(host, port)
+        settings = settings.model_copy(update={"public_url": settings.base_url(host, port)})
     listen = f"http://{host}:{port}"
     if as_json:
         typer.echo(
@@ -126,21 +136,7 @@ def _serve(
         sys.stdout.flush()
     else:
         typer.echo(f"serving on {listen} (API reference: {listen}/docs)", err=True)
-    uvicorn.run(
-        "shopreviews.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-        # httptools' parser with a head size limit and a head timeout (kit/server.py).
-        http=server.protocol(settings),
-        ws="none",  # no WebSocket route: an Upgrade header is an ordinary request
-        # Forwarded headers only from the named proxies; with none, the TCP peer is the client.
-        proxy_headers=bool(settings.forwarded_allow_ips),
-        forwarded_allow_ips=settings.forwarded_allow_ips or None,
-    )
+    serving.run(settings, factory, host=host, port=port, workers=workers)
 
 
 @shop_app.command("create")
@@ -459,7 +455,7 @@ def demo(
         )
     sys.stdout.flush()
     if serve_after:
-        _serve(settings, host, port, 1)
+        serve_app(settings, host, port, 1)
 
 
 def _safe_url(url: str) -> str:

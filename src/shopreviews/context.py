@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from shopreviews import server_key
 from shopreviews.kit.crypto import SecretBox, derive_key
 from shopreviews.kit.db import Database
 from shopreviews.kit.ratelimit import RateLimiter
@@ -51,7 +52,7 @@ class AppContext:
 
     @classmethod
     def build(cls, settings: Settings, *, public_url: str | None = None) -> AppContext:
-        secret_key = settings.resolved_secret_key()
+        secret_key = server_key.load_or_create(settings)
         public_url = public_url or settings.base_url()
         upload_key = (
             settings.upload_signing_key.get_secret_value().encode()

@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
-from shopreviews import __version__, bench_routes
+from shopreviews import __version__
 from shopreviews.admin.router import router as admin_router
 from shopreviews.auth.dependencies import HMAC_SECURITY_SCHEMES
 from shopreviews.context import AppContext
@@ -86,8 +86,6 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.include_router(email_pages)
     app.include_router(media_router)
     app.include_router(media_files)
-    if settings.benchmark_routes:
-        app.include_router(bench_routes.router())
 
     @app.get("/", response_model=Envelope[EmptyData], tags=["probe"])
     async def probe() -> Envelope[EmptyData]:

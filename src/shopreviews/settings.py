@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
-import logging
-import os
-import secrets
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-log = logging.getLogger("shopreviews.settings")
-
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./shopreviews.db"
 KEY_FILE = Path("shopreviews.key")
 
 
 class Settings(BaseSettings):
-    """Every knob of a deployment. Built once in create_app / the CLI and passed down."""
+    """Every knob of a deployment. Built once in create_app / the CLI and passed down; reading
+    them has no side effect (the key file is server_key.py's)."""
 
     model_config = SettingsConfigDict(
         env_prefix="SHOPREVIEWS_", env_file=".env", extra="ignore", frozen=False
@@ -108,9 +104,6 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 30.0
     storefront_events_per_minute: int = 60
 
-    # GET /bench/ceiling (bench_routes.py), for the load benchmark only; never in production.
-    benchmark_routes: bool = False
-
     log_json: bool = Field(default=False, description="JSON log lines (production)")
     log_level: str = "INFO"
 
@@ -177,26 +170,3 @@ class Settings(BaseSettings):
         if self.public_url:
             return self.public_url.rstrip("/")
         return f"http://{host}:{port}"
-
-    def resolved_secret_key(self) -> str:
-        """The server key: from the environment, else the key file (created 0600 on first run)."""
-        if self.secret_key:
-            if len(self.secret_key.encode()) < 32:
-                raise ValueError("SHOPREVIEWS_SECRET_KEY must be at least 32 bytes")
-            return self.secret_key
-        path = self.key_file
-        if path.exists():
-            return path.read_text().strip()
-        key = secrets.token_urlsafe(48)
-        # O_EXCL + 0600: never overwrite a key another process just wrote, never world-readable.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key + "\n")
-        log.warning(
-            "generated a new server key in %s (mode 0600); keep it safe and back it up",
-            path.resolve(),
-        )
-        return key

@@ -243,7 +243,6 @@ async def admin_caller(request: Request, ctx: Ctx) -> None:
         raise Unauthenticated("unauthenticated: wrong or missing admin token")
 
 
-ShopCaller = Callable[..., Awaitable[Caller]]
 Merchant = Annotated[Caller, Depends(merchant_caller)]
 Bearer = Annotated[Caller, Depends(bearer_caller)]
 Admin = Depends(admin_caller)

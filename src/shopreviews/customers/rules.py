@@ -28,8 +28,6 @@ EMAIL_TYPES = (
     "auto_leave_review",
     "request_update_review",
 )
-# The types an exclusion stops (spec: "Effect of an exclusion").
-REVIEW_REQUEST_TYPES = ("review_request", "review_media_remind", "request_update_review")
 
 
 def email_problem(value: str) -> str | None:

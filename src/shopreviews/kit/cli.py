@@ -31,10 +31,11 @@ def emit(as_json: bool, data: dict[str, Any], text: str) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False) if as_json else text)
 
 
-def load_settings() -> Settings:
-    """The settings from the environment (and .env); a bad value is a clear error."""
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment (and .env), with a command's options over them; a bad
+    value is a clear error."""
     try:
-        return Settings()
+        return Settings(**overrides)
     except ValidationError as exc:
         problems = "; ".join(
             (f"SHOPREVIEWS_{'_'.join(str(p) for p in err['loc']).upper()}: " if err["loc"] else "")

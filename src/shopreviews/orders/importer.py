@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +19,6 @@ from shopreviews.shops.repository import ShopRepository
 
 BATCH = 500
 MAX_PRODUCTS = 100
-
-
-@dataclass
-class ImportReport:
-    imported: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 def _text(row: dict[str, Any], name: str, limit: int, *, label: str = "") -> str:

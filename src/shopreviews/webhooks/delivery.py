@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.context import AppContext
@@ -425,14 +425,3 @@ class DeliveryHandler:
             },
             now=self.ctx.now_datetime(),
         )
-
-
-async def due_count(ctx: AppContext) -> int:
-    """Deliveries waiting (for the CLI and tests)."""
-    async with ctx.db.session(write=False) as session:
-        result = await session.execute(
-            select(func.count(WebhookDelivery.id)).where(
-                WebhookDelivery.status == JobStatus.PENDING
-            )
-        )
-        return int(result.scalar_one())

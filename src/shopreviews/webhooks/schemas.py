@@ -91,7 +91,3 @@ class RedeliverIn(In):
         min_length=32, max_length=32, examples=["4f3564d60effdef1f019a2bb52d1dad3"]
     )
     webhook_id: ServerId | None = Field(default=None, description="only this subscription")
-
-
-class DeliveriesQueued(BaseModel):
-    deliveries: list[DeliveryOut]

@@ -1,5 +1,5 @@
-"""Benchmark-only routes (SHOPREVIEWS_BENCHMARK_ROUTES=true) and the synthetic reviews they share
-with the benchmark's data generator (bench/generate.py).
+"""Benchmark-only routes (served by bench/serve.py, never by `shopreviews serve`) and the
+synthetic reviews they share with the benchmark's data generator (bench/generate.py).
 
 `GET /bench/ceiling` answers a pre-serialised body of the size of a real 20-review page of
 get_reviews: no authentication, no database, no model validation. It runs in the same server
@@ -203,8 +203,8 @@ class SyntheticReviews:
     pools, so a review costs a few microseconds (the generator makes over a million)."""
 
     def __init__(self, seed: int = 0) -> None:
-        self.rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
-        pool_rng = random.Random(seed ^ 0x5EED)  # noqa: S311 - synthetic data, not secrets
+        self.rng = random.Random(seed)
+        pool_rng = random.Random(seed ^ 0x5EED)
         self.sentences = [self._fill(pool_rng, t) for t in _MIDDLES * 40]
         self.openers = [self._fill(pool_rng, t) for t in _OPENERS * 40]
         self.low = [self._fill(pool_rng, t) for t in _LOW_SENTENCES * 40]
@@ -318,7 +318,7 @@ def catalogue(
 ) -> list[CatalogueProduct]:
     """`count` products with Shopify-like numeric ids from `first_id` on, and unique handles
     and titles."""
-    rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
+    rng = random.Random(seed)
     products = []
     for i in range(count):
         adjective, noun = rng.choice(_ADJECTIVES), rng.choice(_NOUNS)
@@ -340,7 +340,7 @@ def synthetic_page(seed: int = CEILING_SEED) -> Envelope[ReviewPage]:
     """A page 1 of 20 reviews of a large shop, as get_reviews answers it."""
     source = SyntheticReviews(seed)
     products = catalogue(50, seed=seed)
-    rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
+    rng = random.Random(seed)
     now = datetime(2026, 6, 5, 7, 21, 56, tzinfo=UTC)
     reviews = []
     for i in range(PAGE_SIZE):
