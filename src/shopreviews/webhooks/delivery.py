@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.context import AppContext
 from shopreviews.events.models import DomainEvent
-from shopreviews.kit.jobs import JobQueue, JobStatus
+from shopreviews.kit.jobs import Cancelled, Dead, JobQueue, JobStatus, RetryAt, Succeeded
+from shopreviews.kit.jobs import Outcome as JobOutcome
 from shopreviews.kit.jobs.queue import Destination
 from shopreviews.kit.netguard import Target as CheckedUrl
 from shopreviews.kit.netguard import UrlRejected, check_url
@@ -183,10 +184,7 @@ class DeliveryHandler:
                     session,
                     job_id,
                     owner=owner,
-                    values={
-                        "status": JobStatus.CANCELLED,
-                        "last_error": "subscription disabled or removed, or platform disabled",
-                    },
+                    outcome=Cancelled("subscription disabled or removed, or platform disabled"),
                 )
         return prepared
 
@@ -354,15 +352,17 @@ class DeliveryHandler:
                 "first_attempt_at": first,
                 "last_status_code": outcome.status_code,
                 "updated_at": now,
-                "last_error": outcome.error
-                or (f"HTTP {outcome.status_code}" if not outcome.succeeded else ""),
             }
+            error = outcome.error or (
+                f"HTTP {outcome.status_code}" if not outcome.succeeded else ""
+            )
+            result: JobOutcome
             if outcome.succeeded:
-                values["status"] = JobStatus.SUCCEEDED
+                result = Succeeded(error)
                 if sub is not None:
                     sub.failing_since = None
             elif outcome.status_code == 410 and sub is not None:
-                values["status"] = JobStatus.DEAD
+                result = Dead(error)
                 disable = "gone"
             else:
                 retry_at = next_attempt_at(
@@ -372,7 +372,7 @@ class DeliveryHandler:
                     retry_after=parse_retry_after(outcome.retry_after, now),
                 )
                 if retry_at is None:
-                    values["status"] = JobStatus.DEAD
+                    result = Dead(error)
                     if delivery.system_client_id is not None:
                         # A platform's webhook_url is never disabled: the event is dropped.
                         log.warning(
@@ -382,15 +382,15 @@ class DeliveryHandler:
                             prepared.attempt,
                         )
                 else:
-                    values["run_at"] = retry_at
+                    result = RetryAt(retry_at, error)
                 if sub is not None:
                     if sub.failing_since is None:
                         sub.failing_since = started
                     elif now - sub.failing_since >= FAILING_LIMIT:
-                        values["status"] = JobStatus.DEAD
+                        result = Dead(error)
                         disable = "failing"
             await session.flush()
-            await self.queue.finish(session, delivery.id, owner=owner, values=values)
+            await self.queue.finish(session, delivery.id, owner=owner, outcome=result, also=values)
             if disable and sub is not None and sub.status == "enabled":
                 # After finishing: disabling cancels the subscription's *other* pending deliveries.
                 await self._disable(session, sub, disable)
