@@ -9,6 +9,7 @@ crash or restart can lose at most that one email but never sends one twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopreviews.context import AppContext
 from shopreviews.emails import links, message
 from shopreviews.emails.mailer import Mailer, SendFailed
-from shopreviews.kit.jobs import JobQueue, JobStatus
+from shopreviews.kit.jobs import Cancelled, Dead, JobQueue, JobStatus, RetryAt, Succeeded
 from shopreviews.orders import service as order_service
 from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
 from shopreviews.orders.repository import OrderRepository, request_with_order
@@ -40,6 +41,7 @@ RETRY_AFTER = (
 @dataclass(frozen=True)
 class Outgoing:
     request_id: int
+    owner: str
     started_at: datetime
     email: EmailMessage
 
@@ -81,7 +83,7 @@ class ReviewRequestHandler:
             if request.status != JobStatus.PENDING or request.lease_owner != owner:
                 return None  # done or cancelled meanwhile, or taken over after a lost lease
             if request.send_started_at is not None:
-                self._interrupted(request, order)
+                await self._interrupted(session, request, order, owner)
                 return None
             reason = None if shop.is_active else "shop_disabled"
             if order.status != OrderStatus.SCHEDULED:
@@ -91,9 +93,9 @@ class ReviewRequestHandler:
                 await order_service.cancel(
                     OrderRepository(session, shop.shop_id), order, reason, now=now
                 )
-                request.status = JobStatus.CANCELLED
-                request.lease_owner = request.lease_until = None
-                request.last_error = f"cancelled: {reason}"
+                await self.queue.finish(
+                    session, job_id, owner=owner, outcome=Cancelled(f"cancelled: {reason}")
+                )
                 return None
             try:
                 email = message.review_request(
@@ -107,15 +109,17 @@ class ReviewRequestHandler:
             except message.Unsendable as exc:
                 # Refused for good before any SMTP server saw it (as a 5xx would be); raising
                 # instead would leave the job to come back every lease, forever.
-                self._end(request, order, f"unsendable: {exc}", now=now)
+                await self._end(session, request, order, owner, f"unsendable: {exc}", now=now)
                 log.warning("review request %s cannot be sent: %s", request.id, exc)
                 return None
             request.send_started_at = now
             request.message_id = str(email["Message-ID"])
             request.attempts += 1
-        return Outgoing(request_id=job_id, started_at=now, email=email)
+        return Outgoing(request_id=job_id, owner=owner, started_at=now, email=email)
 
-    def _interrupted(self, request: ReviewRequest, order: Order) -> None:
+    async def _interrupted(
+        self, session: AsyncSession, request: ReviewRequest, order: Order, owner: str
+    ) -> None:
         """A previous attempt died between starting to send and recording the result."""
         started = request.send_started_at
         log.warning(
@@ -123,21 +127,30 @@ class ReviewRequestHandler:
             request.id,
             started,
         )
-        request.status = JobStatus.SUCCEEDED
-        request.lease_owner = request.lease_until = None
-        request.last_error = "interrupted while sending; recorded as sent, never sent twice"
-        _record_sent(order, started or order.updated_at)
+        note = "interrupted while sending; recorded as sent, never sent twice"
+        if await self.queue.finish(session, request.id, owner=owner, outcome=Succeeded(note)):
+            _record_sent(order, started or order.updated_at)
 
-    @staticmethod
-    def _end(request: ReviewRequest, order: Order, error: str, *, now: datetime) -> None:
+    async def _end(
+        self,
+        session: AsyncSession,
+        request: ReviewRequest,
+        order: Order,
+        owner: str,
+        error: str,
+        *,
+        now: datetime,
+        also: Mapping[str, object] | None = None,
+    ) -> bool:
         """The request failed for good: dead, and the order Cancelled if it was waiting."""
-        request.status = JobStatus.DEAD
-        request.lease_owner = request.lease_until = None
-        request.last_error = error[:2000]
-        if order.status == OrderStatus.SCHEDULED:
+        ended = await self.queue.finish(
+            session, request.id, owner=owner, outcome=Dead(error[:2000]), also=also
+        )
+        if ended and order.status == OrderStatus.SCHEDULED:
             order.status = OrderStatus.CANCELLED
             order.cancel_reason = "send_failed"
             order.updated_at = now
+        return ended
 
     async def _sent(self, outgoing: Outgoing) -> None:
         now = self.ctx.now_datetime()
@@ -145,12 +158,19 @@ class ReviewRequestHandler:
             found = await self._locked(session, outgoing.request_id)
             if found is None:
                 return
-            request, order, _ = found
-            # Sent, whatever happened meanwhile (an orders/cancelled webhook during the SMTP
-            # conversation cancelled a request that was already on its way).
-            request.status = JobStatus.SUCCEEDED
-            request.lease_owner = request.lease_until = None
-            request.last_error = ""
+            _, order, _ = found
+            # Sent, even if an orders/cancelled webhook during the SMTP conversation cancelled
+            # the request that was already on its way; not if another worker took the job over
+            # after this one's lease ran out (that worker records the outcome).
+            sent = await self.queue.finish(
+                session,
+                outgoing.request_id,
+                owner=outgoing.owner,
+                outcome=Succeeded(),
+                over_cancelled=True,
+            )
+            if not sent:
+                return
             _record_sent(order, now)
         log.info("review request %s sent", outgoing.request_id)
 
@@ -161,21 +181,27 @@ class ReviewRequestHandler:
             if found is None:
                 return
             request, order, _ = found
-            request.send_started_at = None  # the server refused it: nothing was sent
-            if request.status != JobStatus.PENDING:
-                # Cancelled meanwhile (the order was cancelled), or recorded by a worker that
-                # took over after this one's lease ran out: that outcome stands.
-                return
-            request.lease_owner = request.lease_until = None
-            request.last_error = str(exc)[:2000]
+            # The server refused it: nothing was sent.
+            unsent = {"send_started_at": None}
             if exc.permanent or request.attempts > len(RETRY_AFTER):
-                self._end(request, order, str(exc), now=now)
-                log.warning("review request %s failed for good: %s", request.id, exc)
+                if await self._end(
+                    session, request, order, outgoing.owner, str(exc), now=now, also=unsent
+                ):
+                    log.warning("review request %s failed for good: %s", request.id, exc)
+                    return
             else:
-                request.run_at = now + RETRY_AFTER[request.attempts - 1]
-                log.info(
-                    "review request %s will be retried at %s: %s", request.id, request.run_at, exc
-                )
+                at = now + RETRY_AFTER[request.attempts - 1]
+                outcome = RetryAt(at, str(exc)[:2000])
+                if await self.queue.finish(
+                    session, request.id, owner=outgoing.owner, outcome=outcome, also=unsent
+                ):
+                    log.info("review request %s will be retried at %s: %s", request.id, at, exc)
+                    return
+            # Not finished: cancelled meanwhile (the order was cancelled), and that outcome
+            # stands; or taken over by a worker after this one's lease ran out, which records
+            # the outcome itself.
+            if request.status == JobStatus.CANCELLED:
+                request.send_started_at = None
 
 
 def _record_sent(order: Order, at: datetime) -> None:

@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.context import AppContext
 from shopreviews.events.models import DomainEvent
-from shopreviews.kit.jobs import JobQueue, JobStatus
+from shopreviews.kit.jobs import Cancelled, Dead, JobQueue, JobStatus, RetryAt, Succeeded
+from shopreviews.kit.jobs import Outcome as JobOutcome
 from shopreviews.kit.jobs.queue import Destination
 from shopreviews.kit.netguard import Target as CheckedUrl
 from shopreviews.kit.netguard import UrlRejected, check_url
@@ -37,7 +38,7 @@ from shopreviews.webhooks.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from shopreviews.webhooks.repository import DeliveryRepository, delivery_urls
+from shopreviews.webhooks.repository import DeliveryRepository, delivery_urls, lock_for_attempt
 from shopreviews.webhooks.schedule import next_attempt_at, parse_retry_after
 from shopreviews.webhooks.signatures import standard_signatures, trustoo_sign
 
@@ -183,10 +184,7 @@ class DeliveryHandler:
                     session,
                     job_id,
                     owner=owner,
-                    values={
-                        "status": JobStatus.CANCELLED,
-                        "last_error": "subscription disabled or removed, or platform disabled",
-                    },
+                    outcome=Cancelled("subscription disabled or removed, or platform disabled"),
                 )
         return prepared
 
@@ -291,38 +289,10 @@ class DeliveryHandler:
     ) -> None:
         now = self.ctx.now_datetime()
         async with self.ctx.db.session(write=True) as session:
-            subscription_id = (
-                await session.execute(
-                    select(WebhookDelivery.subscription_id).where(
-                        WebhookDelivery.id == prepared.delivery_id
-                    )
-                )
-            ).first()
-            if subscription_id is None:
+            locked = await lock_for_attempt(session, prepared.delivery_id)
+            if locked is None:
                 return  # removed with its subscription
-            # Lock the subscription, then the delivery (the order every writer of both uses):
-            # two failed attempts of one subscription finishing at once (PostgreSQL) are then
-            # recorded one after the other, and the second sees what the first committed (the
-            # subscription disabled, its own delivery cancelled), so a subscription is disabled,
-            # and its owner told, once.
-            sub = (
-                await session.get(
-                    WebhookSubscription,
-                    subscription_id[0],
-                    with_for_update={"key_share": True},
-                    populate_existing=True,
-                )
-                if subscription_id[0] is not None
-                else None
-            )
-            delivery = await session.get(
-                WebhookDelivery,
-                prepared.delivery_id,
-                with_for_update={"key_share": True},
-                populate_existing=True,
-            )
-            if delivery is None:
-                return  # removed with its subscription
+            sub, delivery = locked
             # Cancelled while the request was in flight (subscription disabled, topic changed):
             # the request went out all the same, so it is logged; the delivery stays cancelled.
             cancelled_meanwhile = (
@@ -348,49 +318,28 @@ class DeliveryHandler:
                 delivery.attempts, delivery.first_attempt_at = prepared.attempt, first
                 delivery.last_status_code = outcome.status_code
                 return
-            disable = ""
-            values: dict[str, object] = {
-                "attempts": prepared.attempt,
-                "first_attempt_at": first,
-                "last_status_code": outcome.status_code,
-                "updated_at": now,
-                "last_error": outcome.error
-                or (f"HTTP {outcome.status_code}" if not outcome.succeeded else ""),
-            }
-            if outcome.succeeded:
-                values["status"] = JobStatus.SUCCEEDED
-                if sub is not None:
-                    sub.failing_since = None
-            elif outcome.status_code == 410 and sub is not None:
-                values["status"] = JobStatus.DEAD
-                disable = "gone"
-            else:
-                retry_at = next_attempt_at(
-                    failed_attempt=prepared.attempt,
-                    first_attempt_at=first,
-                    finished_at=now,
-                    retry_after=parse_retry_after(outcome.retry_after, now),
+            result, disable = _result(prepared.attempt, first, started, now, outcome, sub)
+            if isinstance(result, Dead) and delivery.system_client_id is not None:
+                # A platform's webhook_url is never disabled: the event is dropped.
+                log.warning(
+                    "system webhook %s to platform %s failed after %d attempts",
+                    delivery.id,
+                    delivery.system_client_id,
+                    prepared.attempt,
                 )
-                if retry_at is None:
-                    values["status"] = JobStatus.DEAD
-                    if delivery.system_client_id is not None:
-                        # A platform's webhook_url is never disabled: the event is dropped.
-                        log.warning(
-                            "system webhook %s to platform %s failed after %d attempts",
-                            delivery.id,
-                            delivery.system_client_id,
-                            prepared.attempt,
-                        )
-                else:
-                    values["run_at"] = retry_at
-                if sub is not None:
-                    if sub.failing_since is None:
-                        sub.failing_since = started
-                    elif now - sub.failing_since >= FAILING_LIMIT:
-                        values["status"] = JobStatus.DEAD
-                        disable = "failing"
             await session.flush()
-            await self.queue.finish(session, delivery.id, owner=owner, values=values)
+            await self.queue.finish(
+                session,
+                delivery.id,
+                owner=owner,
+                outcome=result,
+                also={
+                    "attempts": prepared.attempt,
+                    "first_attempt_at": first,
+                    "last_status_code": outcome.status_code,
+                    "updated_at": now,
+                },
+            )
             if disable and sub is not None and sub.status == "enabled":
                 # After finishing: disabling cancels the subscription's *other* pending deliveries.
                 await self._disable(session, sub, disable)
@@ -425,3 +374,39 @@ class DeliveryHandler:
             },
             now=self.ctx.now_datetime(),
         )
+
+
+def _result(
+    attempt: int,
+    first: datetime,
+    started: datetime,
+    now: datetime,
+    outcome: Outcome,
+    sub: WebhookSubscription | None,
+) -> tuple[JobOutcome, str]:
+    """The delivery's outcome after this attempt, and why to disable its subscription ("" to
+    keep it): the retry schedule decides when to try again."""
+    error = outcome.error or (f"HTTP {outcome.status_code}" if not outcome.succeeded else "")
+    if outcome.succeeded:
+        if sub is not None:
+            sub.failing_since = None
+        return Succeeded(error), ""
+    if outcome.status_code == 410 and sub is not None:
+        return Dead(error), "gone"
+    retry_at = next_attempt_at(
+        failed_attempt=attempt,
+        first_attempt_at=first,
+        finished_at=now,
+        retry_after=parse_retry_after(outcome.retry_after, now),
+    )
+    if sub is not None and _failing_too_long(sub, started, now):
+        return Dead(error), "failing"
+    return (Dead(error) if retry_at is None else RetryAt(retry_at, error)), ""
+
+
+def _failing_too_long(sub: WebhookSubscription, started: datetime, now: datetime) -> bool:
+    """Whether the subscription has failed for FAILING_LIMIT; a first failure starts the count."""
+    if sub.failing_since is None:
+        sub.failing_since = started
+        return False
+    return now - sub.failing_since >= FAILING_LIMIT

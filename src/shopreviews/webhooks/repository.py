@@ -244,3 +244,36 @@ class DeliveryRepository:
             DomainEvent.shop_id == self.shop_id, DomainEvent.event_id == event_id
         )
         return (await self.session.execute(query)).scalar_one_or_none()
+
+
+async def lock_for_attempt(
+    session: AsyncSession, delivery_id: int
+) -> tuple[WebhookSubscription | None, WebhookDelivery] | None:
+    """The delivery and its subscription (None for a platform's webhook_url), locked to record
+    an attempt; None when the delivery was removed with its subscription.
+
+    The subscription is locked before the delivery (the order every writer of both uses): two
+    failed attempts of one subscription finishing at once (PostgreSQL) are then recorded one
+    after the other, and the second sees what the first committed (the subscription disabled,
+    its own delivery cancelled), so a subscription is disabled, and its owner told, once."""
+    subscription_id = (
+        await session.execute(
+            select(WebhookDelivery.subscription_id).where(WebhookDelivery.id == delivery_id)
+        )
+    ).first()
+    if subscription_id is None:
+        return None
+    sub = (
+        await session.get(
+            WebhookSubscription,
+            subscription_id[0],
+            with_for_update={"key_share": True},
+            populate_existing=True,
+        )
+        if subscription_id[0] is not None
+        else None
+    )
+    delivery = await session.get(
+        WebhookDelivery, delivery_id, with_for_update={"key_share": True}, populate_existing=True
+    )
+    return None if delivery is None else (sub, delivery)

@@ -4,7 +4,9 @@ A job is a row of any table that has the JobMixin columns. A worker claims due r
 a lease (owner + expiry) in one short transaction; PostgreSQL claims with FOR UPDATE SKIP LOCKED,
 so concurrent workers never claim the same row, and SQLite claims under its single write lock.
 A worker that dies simply lets its leases expire, and the rows become due again. Finishing is
-fenced on the lease owner, so a worker whose lease was taken over cannot overwrite the result.
+fenced on the lease owner, so a worker whose lease was taken over cannot overwrite the result;
+every outcome (`Succeeded`, `RetryAt`, `Dead`, `Cancelled`) is written by `finish` and no handler
+writes the status or lease columns itself.
 
 A queue whose jobs go somewhere (webhook deliveries go to a host) can say where (`Destinations`):
 the worker then bounds the slots one destination holds, so a receiver that hangs holds a few
@@ -14,7 +16,7 @@ leaves out) and a choice among the locked rows (`admit`); rows it does not admit
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -49,6 +51,50 @@ class JobMixin:
 
 
 J = TypeVar("J", bound=JobMixin)
+
+
+@dataclass(frozen=True)
+class Succeeded:
+    """Done; `note` says anything worth keeping (recorded as last_error)."""
+
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RetryAt:
+    """This attempt failed; the job is due again at `at`."""
+
+    at: datetime
+    error: str
+
+
+@dataclass(frozen=True)
+class Dead:
+    """Failed for good; an operator can requeue it."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """Nothing to do any more, for `reason`."""
+
+    reason: str
+
+
+Outcome = Succeeded | RetryAt | Dead | Cancelled
+
+
+def _columns(outcome: Outcome) -> dict[str, Any]:
+    match outcome:
+        case Succeeded(note):
+            return {"status": JobStatus.SUCCEEDED, "last_error": note}
+        case RetryAt(at, error):
+            return {"status": JobStatus.PENDING, "run_at": at, "last_error": error}
+        case Dead(error):
+            return {"status": JobStatus.DEAD, "last_error": error}
+        case Cancelled(reason):
+            return {"status": JobStatus.CANCELLED, "last_error": reason}
 
 
 @dataclass(frozen=True)
@@ -119,14 +165,27 @@ class JobQueue(Generic[J]):
         return rows
 
     async def finish(
-        self, session: AsyncSession, job_id: int, *, owner: str, values: dict[str, Any]
+        self,
+        session: AsyncSession,
+        job_id: int,
+        *,
+        owner: str,
+        outcome: Outcome,
+        also: Mapping[str, Any] | None = None,
+        over_cancelled: bool = False,
     ) -> bool:
-        """Write the outcome of an attempt, only if `owner` still holds the lease."""
+        """Write the outcome of an attempt (and the table's own columns in `also`), only if
+        `owner` still holds the lease of the pending job; False, writing nothing, otherwise.
+        `over_cancelled` also finishes a job cancelled while the attempt ran (cancelling drops
+        the lease): for an attempt whose effect cannot be taken back, such as an email sent."""
         m: Any = self.model
+        held = (m.lease_owner == owner) & (m.status == JobStatus.PENDING)
+        if over_cancelled:
+            held = held | ((m.status == JobStatus.CANCELLED) & m.lease_owner.is_(None))
         result = await session.execute(
             update(m)
-            .where(m.id == job_id, m.lease_owner == owner, m.status == JobStatus.PENDING)
-            .values(lease_owner=None, lease_until=None, **values)
+            .where(m.id == job_id, held)
+            .values(lease_owner=None, lease_until=None, **(also or {}), **_columns(outcome))
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
