@@ -1,9 +1,8 @@
 """Rate limits of merchant sign-in: counted before the password check, per account and client
 address, per address and per account (docs/operations.md "Rate limits").
 
-The shared test app has rate limits off; these tests build a second app on the same database with
-them on. Each caller is an httpx client whose ASGI transport carries its own client address, so
-concurrent callers from different addresses can be played at once.
+The shared test app has rate limits off; these tests use a second one with them on
+(tests/limited_app.py), whose callers each carry their own client address.
 """
 
 from __future__ import annotations
@@ -11,17 +10,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 
 from shopreviews.context import AppContext
-from shopreviews.main import create_app
 from shopreviews.merchants import service as merchant_service
 from shopreviews.merchants.passwords import verify_password
 from shopreviews.settings import Settings
 from tests.conftest import ShopApi, error, ok
+from tests.limited_app import LimitedApp
 
 PASSWORD = "correct horse battery staple"
 WRONG = "wrong horse battery staple"
@@ -37,44 +35,14 @@ async def create_user(ctx: AppContext, shop_id: str, email: str) -> None:
         await merchant_service.create_user(session, shop_id=shop_id, email=email, password=PASSWORD)
 
 
-class LimitedApp:
-    """An app on the session's database with rate limits on (and optional other limits)."""
-
-    def __init__(self, settings: Settings, **limits: Any) -> None:
-        self.settings = settings.model_copy(update={"rate_limits_enabled": True, **limits})
-        self.ctx = AppContext.build(self.settings, public_url="http://testserver")
-        self.app = create_app(self.settings, ctx=self.ctx)
-        self._clients: dict[str, httpx.AsyncClient] = {}
-
-    def at(self, address: str) -> httpx.AsyncClient:
-        """A client whose requests come from `address`."""
-        if address not in self._clients:
-            transport = httpx.ASGITransport(app=self.app, client=(address, 40000))
-            self._clients[address] = httpx.AsyncClient(
-                transport=transport, base_url="http://testserver"
-            )
-        return self._clients[address]
-
-    async def warm_pool(self) -> None:
-        """Open the connection pool up front: a cold pool opens connections one request at a
-        time, which would spread a burst out and hide a race between concurrent requests."""
-        size = self.settings.db_pool_size
-        connections = await asyncio.gather(*(self.ctx.db.engine.connect() for _ in range(size)))
-        for connection in connections:
-            await connection.close()
-
+class SignInApp(LimitedApp):
     async def login(self, address: str, email: str, password: str) -> httpx.Response:
         return await self.at(address).post(LOGIN, json={"email": email, "password": password})
 
-    async def close(self) -> None:
-        for http in self._clients.values():
-            await http.aclose()
-        await self.ctx.db.dispose()
-
 
 @pytest.fixture
-async def limited(settings: Settings) -> AsyncIterator[LimitedApp]:
-    app = LimitedApp(settings)
+async def limited(settings: Settings) -> AsyncIterator[SignInApp]:
+    app = SignInApp(settings)
     yield app
     await app.close()
 
@@ -99,7 +67,7 @@ def signed_in(response: httpx.Response, email: str) -> None:
 
 
 async def test_concurrent_wrong_passwords_never_exceed_the_limit(
-    ctx: AppContext, limited: LimitedApp, shop: ShopApi, monkeypatch: pytest.MonkeyPatch
+    ctx: AppContext, limited: SignInApp, shop: ShopApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """40 wrong passwords at once from one address: exactly 10 are checked, 30 are refused
     before the password check (the count is taken before the slow argon2 verification).
@@ -136,7 +104,7 @@ async def test_concurrent_wrong_passwords_never_exceed_the_limit(
 
 
 async def test_failures_from_one_address_do_not_lock_out_the_owner_elsewhere(
-    ctx: AppContext, limited: LimitedApp, shop: ShopApi
+    ctx: AppContext, limited: SignInApp, shop: ShopApi
 ) -> None:
     email = new_email()
     await create_user(ctx, shop.shop_id, email)
@@ -152,7 +120,7 @@ async def test_failures_from_one_address_do_not_lock_out_the_owner_elsewhere(
 
 
 async def test_a_success_clears_earlier_mistakes_from_that_address(
-    ctx: AppContext, limited: LimitedApp, shop: ShopApi
+    ctx: AppContext, limited: SignInApp, shop: ShopApi
 ) -> None:
     """A merchant who mistypes, then signs in, starts afresh at that address."""
     email = new_email()
@@ -171,7 +139,7 @@ async def test_attempts_per_address_across_accounts(
 ) -> None:
     """One address guessing across many accounts (one guess each) is bounded too; the accounts
     stay open from other addresses."""
-    app = LimitedApp(settings, signin_attempts_per_address_per_15min=12)
+    app = SignInApp(settings, signin_attempts_per_address_per_15min=12)
     try:
         email = new_email()
         await create_user(ctx, shop.shop_id, email)
@@ -189,7 +157,7 @@ async def test_attempts_per_account_across_addresses(
 ) -> None:
     """Guessing from many addresses at once is bounded per account: once the account's limit is
     reached, every address is refused (the owner's open sessions are untouched)."""
-    app = LimitedApp(settings, signin_attempts_per_account_per_15min=25)
+    app = SignInApp(settings, signin_attempts_per_account_per_15min=25)
     try:
         email = new_email()
         await create_user(ctx, shop.shop_id, email)

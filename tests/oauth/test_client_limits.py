@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 
 from shopreviews.context import AppContext
-from shopreviews.main import create_app
 from shopreviews.settings import Settings
 from tests.conftest import ShopApi, error, ok
+from tests.limited_app import LimitedApp
 from tests.oauth.helpers import (
     API,
     TOKEN_PATH,
@@ -31,30 +30,6 @@ INTROSPECT = f"{API}/oauth/introspect"
 AUTH_INFO = f"{API}/get_shop_authorization_info"
 ATTACKER = "203.0.113.9"
 PLATFORM_SERVER = "198.51.100.30"
-
-
-class LimitedApp:
-    """An app on the session's database with rate limits on (and optional other limits)."""
-
-    def __init__(self, settings: Settings, **limits: Any) -> None:
-        self.settings = settings.model_copy(update={"rate_limits_enabled": True, **limits})
-        self.ctx = AppContext.build(self.settings, public_url="http://testserver")
-        self.app = create_app(self.settings, ctx=self.ctx)
-        self._clients: dict[str, httpx.AsyncClient] = {}
-
-    def at(self, address: str) -> httpx.AsyncClient:
-        """A client whose requests come from `address`."""
-        if address not in self._clients:
-            transport = httpx.ASGITransport(app=self.app, client=(address, 40000))
-            self._clients[address] = httpx.AsyncClient(
-                transport=transport, base_url="http://testserver"
-            )
-        return self._clients[address]
-
-    async def close(self) -> None:
-        for http in self._clients.values():
-            await http.aclose()
-        await self.ctx.db.dispose()
 
 
 @pytest.fixture
