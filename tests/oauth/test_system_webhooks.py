@@ -351,6 +351,48 @@ async def test_app_tokens_revoked_on_refresh_token_reuse(
 # --- platforms that get nothing --------------------------------------------------------------
 
 
+async def test_app_tokens_revoked_on_authorization_code_reuse(
+    ctx: AppContext,
+    client: httpx.AsyncClient,
+    shop: ClockedShop,
+    receiver: Receiver,
+    clock: Clock,
+) -> None:
+    """RFC 6749 §4.1.2: a reused code revokes the tokens it issued, and the platform hears of it
+    as for refresh token reuse, once."""
+    start = int(time.time())
+    clock.set(start)
+    platform, path = await hooked_platform(ctx, receiver)
+    merchant = await sign_in(ctx, client, shop)
+    code = await authorize_code(client, merchant, platform)
+    tokens = ok(await exchange(client, platform, code))
+    ok(await client.get("/api/v1/openapi/get_reviews", headers=bearer(tokens["access_token"])))
+
+    clock.set(start + 40)
+    reused = error(await exchange(client, platform, code), 3, 400)
+    assert reused["data"]["error"] == "invalid_grant"
+    error(
+        await client.get("/api/v1/openapi/get_reviews", headers=bearer(tokens["access_token"])),
+        16,
+        401,
+    )
+    # A third presentation revokes nothing more: no second event.
+    clock.set(start + 45)
+    error(await exchange(client, platform, code), 3, 400)
+    await run_until_idle(ctx)
+
+    received = await by_topic(receiver, path)
+    assert sorted(received) == ["app/authorized", "app/tokens_revoked"]
+    assert check_system(received["app/tokens_revoked"], shop, platform, "app/tokens_revoked") == {
+        "revoked_at": rfc3339(start + 40),
+        "reason": "authorization_code_reuse",
+    }
+    assert [t for t, _, _ in await system_rows(ctx, platform.client_id)] == [
+        "app/authorized",
+        "app/tokens_revoked",
+    ]
+
+
 async def test_a_platform_without_webhook_url_gets_nothing_queued(
     ctx: AppContext, client: httpx.AsyncClient, shop: ClockedShop, receiver: Receiver
 ) -> None:
