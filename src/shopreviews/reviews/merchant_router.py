@@ -18,29 +18,6 @@ from shopreviews.reviews.schemas import ReplyChange, ReviewIdIn, ReviewOut, Revi
 
 router = APIRouter(prefix="/api/v1/merchant", tags=["merchant"])
 
-# Fields of the Review object that moderation never changes: the customer's words and details,
-# and facts about the purchase. Sent anyway, they are refused (code 3), not ignored: a client
-# that sends `content` means to change it and must not be told it succeeded.
-NOT_MODERATED = (
-    "product_id",
-    "product_handle",
-    "product_title",
-    "order_id",
-    "rating",
-    "author",
-    "author_email",
-    "author_phone",
-    "author_country",
-    "title",
-    "content",
-    "commented_at",
-    "item_type",
-    "source",
-    "tag",
-    "is_verified",
-    "media",
-)
-
 
 class ReviewModeration(ReviewIdIn):
     is_published: Flag | None = Field(default=None, description="1 publishes, 0 hides")
@@ -72,6 +49,18 @@ class ReviewModeration(ReviewIdIn):
         given = self.model_fields_set - {"id", "review_id"}
         values = {name: getattr(self, name) for name in given}
         return ReviewUpdate.model_construct(_fields_set={"id", *given}, id=self.review, **values)
+
+
+# Fields of the Review object that moderation never changes: the customer's words and details,
+# and facts about the purchase (every field but the moderated ones and the server's own time
+# stamps, so a field the Review gains is refused here until moderation is meant to change it).
+# Sent anyway, they are refused (code 3), not ignored: a client that sends `content` means to
+# change it and must not be told it succeeded.
+NOT_MODERATED = tuple(
+    name
+    for name in ReviewOut.model_fields
+    if name not in ReviewModeration.model_fields and name not in ("created_at", "updated_at")
+)
 
 
 @router.get("/get_reviews", response_model=Envelope[ReviewPage], openapi_extra=LIST_QUERY_DOC)
