@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -35,17 +35,20 @@ from tests.webhooks.helpers import Receiver, deliveries, run_until_idle, subscri
 SLOW = 12.0  # seconds the slow receiver takes: below the 15 s delivery timeout, far above the rest
 
 
-@pytest.fixture(scope="module")
-def receiver_process() -> Iterator[tuple[str, int]]:
+@contextlib.asynccontextmanager
+async def loopback_receiver() -> AsyncIterator[Receiver]:
+    """A receiver process of its own on a free loopback port (so a destination of its own)."""
     proc, port = _start_receiver("127.0.0.1")
-    yield "127.0.0.1", port
-    _stop(proc)
+    try:
+        async with Receiver(f"http://127.0.0.1:{port}") as running:
+            yield running
+    finally:
+        _stop(proc)
 
 
 @pytest.fixture(scope="module")
-async def receiver(receiver_process: tuple[str, int]) -> AsyncIterator[Receiver]:
-    host, port = receiver_process
-    async with Receiver(f"http://{host}:{port}") as running:
+async def receiver() -> AsyncIterator[Receiver]:
+    async with loopback_receiver() as running:
         yield running
 
 
@@ -64,17 +67,9 @@ async def _cancel_pending(ctx: AppContext) -> None:
 
 
 @pytest.fixture(scope="module")
-def healthy_receiver_process() -> Iterator[tuple[str, int]]:
+async def healthy_receiver() -> AsyncIterator[Receiver]:
     """A second receiver: another port, so another destination than `receiver`."""
-    proc, port = _start_receiver("127.0.0.1")
-    yield "127.0.0.1", port
-    _stop(proc)
-
-
-@pytest.fixture(scope="module")
-async def healthy_receiver(healthy_receiver_process: tuple[str, int]) -> AsyncIterator[Receiver]:
-    host, port = healthy_receiver_process
-    async with Receiver(f"http://{host}:{port}") as running:
+    async with loopback_receiver() as running:
         yield running
 
 
