@@ -41,6 +41,7 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from load import stop  # noqa: E402  (bench/load.py)
 from tests import signer  # noqa: E402  (the independent request signer of the test suite)
 
 SECRET_KEY = "image-memory-bench-key-" + "m" * 32
@@ -140,12 +141,7 @@ def server(workdir: Path, env: dict[str, str]) -> Iterator[tuple[str, int]]:
                 time.sleep(0.1)
             yield base, proc.pid  # one uvicorn process: `serve` runs it in-process
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc, timeout=20)
 
 
 def upload_policy(base: str, shop: dict[str, Any]) -> dict[str, Any]:

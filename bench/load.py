@@ -304,10 +304,10 @@ def wait_for_port(port: int, proc: subprocess.Popen[Any], seconds: float = 10) -
     raise RuntimeError(f"nothing listens on port {port} after {seconds} s")
 
 
-def stop(proc: subprocess.Popen[Any]) -> None:
+def stop(proc: subprocess.Popen[Any], timeout: float = 10) -> None:
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
