@@ -15,7 +15,7 @@ from shopreviews.auth import hmac_auth, merchant_session
 from shopreviews.auth.caller import Caller
 from shopreviews.context import AppContext
 from shopreviews.kit.crypto import same
-from shopreviews.kit.envelope import InvalidArgument, NotFound, Unauthenticated
+from shopreviews.kit.envelope import NotFound, Unauthenticated
 from shopreviews.kit.params import QueryParams
 from shopreviews.kit.read_cache import CachedService
 from shopreviews.merchants.repository import MerchantRepository
@@ -25,7 +25,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
 A = TypeVar("A", bound=BaseModel)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-BODILESS_METHODS = frozenset({"GET", "HEAD"})
 
 # The OpenAPI security schemes of partner API routes (main._openapi puts them on every route
 # that depends on api_caller). They are not FastAPI dependencies: each would cost a dependency
@@ -145,10 +144,6 @@ def cached_read(scope: str) -> Callable[..., Awaitable[CachedRead]]:
 
 async def authenticate_api(request: Request, ctx: AppContext, scope: str | None) -> Caller:
     """The caller of a partner API request: bearer token or HMAC signature (README §4.2)."""
-    # Refused here too, not only by the middleware: no signed GET may carry a body (a webhook
-    # delivery's, say) for its signature to cover.
-    if request.method in BODILESS_METHODS and await request.body():
-        raise InvalidArgument("GET requests take no body")
     headers = request.headers
     authorization = headers.get("authorization", "").strip()
     if authorization:
