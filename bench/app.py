@@ -7,7 +7,7 @@ from __future__ import annotations
 from bench.routes import router
 from fastapi import FastAPI
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.main import create_app
 from shopreviews.settings import Settings
 

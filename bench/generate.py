@@ -55,7 +55,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from shopreviews import migrate
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.reviews.models import STORE_PRODUCT_ID
 from shopreviews.settings import Settings
 from shopreviews.shops import service as shop_service

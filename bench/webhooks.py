@@ -71,8 +71,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from shopreviews import migrate
 from shopreviews.auth.caller import Caller
-from shopreviews.context import AppContext
 from shopreviews.events import service as events
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus, Worker
 from shopreviews.settings import Settings
 from shopreviews.shops import service as shop_service

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shopreviews import migrate
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.main import create_app
 from shopreviews.settings import Settings
 from shopreviews.shops import service as shop_service

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.main import create_app
 from shopreviews.settings import Settings
 

@@ -14,7 +14,7 @@ import pytest
 from bench.app import create_bench_app
 from bench.routes import CEILING_PATH, PAGE_SIZE, SyntheticReviews, catalogue
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.settings import Settings
 from tests.conftest import ShopApi, create_shop, error, ok
 

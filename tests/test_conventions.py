@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import ApiError
 from shopreviews.kit.middleware import redact_query
 from shopreviews.kit.pagination import PageRequest, Pagination

@@ -19,8 +19,8 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from shopreviews.context import AppContext
 from shopreviews.events.models import DomainEvent
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.db_retry import DisconnectRetry, Message, is_disconnect
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.reviews import service as review_service

@@ -45,7 +45,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.main import create_app
 from shopreviews.merchants import service as merchant_service
 from shopreviews.settings import Settings

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text, update
 
 from shopreviews.auth import hmac_auth
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import Unauthenticated
 from shopreviews.merchants import service as merchant_service
 from shopreviews.shops.models import Shop

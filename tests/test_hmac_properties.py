@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from shopreviews.context import AppContext
 from shopreviews.kit import signing
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.params import parse_query
 from tests import signer
 from tests.conftest import ShopApi, create_shop, error, ok

@@ -12,7 +12,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.merchants import service as merchant_service
 from shopreviews.merchants.models import AuditEntry, MerchantSession
 from shopreviews.merchants.service import NewMerchant

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.netguard import UrlRejected, check_static, check_url, is_public
 from tests.conftest import ShopApi, error, ok
 

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.db import create_engine
 from shopreviews.kit.point_reads import PointReader
 from shopreviews.settings import Settings

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.merchants import service as merchant_service
 from shopreviews.merchants.models import AuditEntry
 from shopreviews.orders import service as order_service

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.merchants import service as merchant_service
 from shopreviews.merchants.passwords import verify_password
 from shopreviews.settings import Settings

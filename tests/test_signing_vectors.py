@@ -16,8 +16,8 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from shopreviews.context import AppContext
 from shopreviews.kit import signing
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import new_shop_token
 from shopreviews.kit.params import parse_query
 from shopreviews.shops.models import Shop

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from shopreviews.context import AppContext
 from shopreviews.events import service as events
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus, Worker
 from shopreviews.kit.jobs.worker import JobHandler
 from shopreviews.webhooks import delivery

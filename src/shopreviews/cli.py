@@ -3,9 +3,11 @@ platform | webhooks | sign`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shlex
+import signal
 import sys
 import time
 from typing import Annotated, Any, TypeVar
@@ -15,7 +17,6 @@ import typer
 
 from shopreviews import migrate as migrations
 from shopreviews import server_key
-from shopreviews.context import AppContext
 from shopreviews.kit.cli import (
     JsonOpt,
     check_key_for_scale_out,
@@ -24,13 +25,14 @@ from shopreviews.kit.cli import (
     load_settings,
     with_ctx,
 )
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import ApiError
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.signing import sign_request
 from shopreviews.orders.cli import orders_app
 from shopreviews.platforms.cli import platform_app
 from shopreviews.settings import Settings
-from shopreviews.webhooks.cli import webhooks_app, worker
+from shopreviews.webhooks.cli import webhooks_app
 
 app = typer.Typer(
     help="ShopReviews: product reviews with a Trustoo-compatible partner API.",
@@ -44,7 +46,6 @@ app.add_typer(merchant_app, name="merchant")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(platform_app, name="platform")
 app.add_typer(orders_app, name="orders")
-app.command()(worker)
 
 T = TypeVar("T")
 # The application factory `serve` runs (uvicorn imports it by name in each worker process).
@@ -56,6 +57,36 @@ def _setup() -> None:
     # Before any command builds a context: the key-file notice (server_key) and other log lines
     # go to stderr in the configured format, never to stdout where --json output goes.
     configure_logging(load_settings())
+
+
+@app.command()
+def worker(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print one JSON line when stopping")
+    ] = False,
+) -> None:
+    """Deliver webhooks and run jobs (no API); stop with SIGTERM or Ctrl-C."""
+    from shopreviews.worker import run_standalone
+
+    settings = load_settings()
+    check_key_for_scale_out(settings)
+    migrations.upgrade(settings)
+
+    async def run() -> None:
+        ctx = AppContext.build(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        typer.echo("worker running; stop with Ctrl-C", err=True)
+        try:
+            await run_standalone(ctx, stop)
+        finally:
+            await ctx.db.dispose()
+
+    asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps({"stopped": True}))
 
 
 @app.command()

@@ -11,10 +11,10 @@ from typing import Any, get_args
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
-from shopreviews.context import AppContext
 from shopreviews.customer_events import service as customer_events
 from shopreviews.customer_events.schemas import StorefrontEventType
 from shopreviews.customer_events.service import NewEvent
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.merchants import service as merchant_service
 from shopreviews.orders import service as order_service

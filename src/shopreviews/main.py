@@ -15,11 +15,11 @@ from pydantic import BaseModel
 from shopreviews import __version__
 from shopreviews.admin.router import router as admin_router
 from shopreviews.auth.dependencies import HMAC_SECURITY_SCHEMES
-from shopreviews.context import AppContext
 from shopreviews.customer_events.router import router as customer_event_router
 from shopreviews.customer_events.storefront import router as storefront_router
 from shopreviews.customers.router import router as customer_router
 from shopreviews.emails.pages import router as email_pages
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.db_retry import DisconnectRetry
 from shopreviews.kit.envelope import EmptyData, Envelope, install_exception_handlers
 from shopreviews.kit.logging import configure_logging

@@ -7,11 +7,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from shopreviews.context import AppContext
 from shopreviews.emails.handler import ReviewRequestHandler
-from shopreviews.emails.mailer import Mailer
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import Worker
 from shopreviews.kit.jobs.worker import JobHandler
+from shopreviews.kit.mailer import Mailer
 from shopreviews.webhooks.delivery import DeliveryHandler, new_http_client
 
 log = logging.getLogger("shopreviews.worker")

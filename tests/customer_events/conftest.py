@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.main import create_app
 from shopreviews.settings import Settings
 from tests.webhooks.conftest import (  # noqa: F401 - fixtures, found by pytest by name

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
-from shopreviews.context import AppContext
 from shopreviews.customer_events import service as event_service
 from shopreviews.customer_events.models import CustomerEvent
+from shopreviews.kit.context import AppContext
 from shopreviews.shops.models import Shop
 
 EVENT_FIELDS = {

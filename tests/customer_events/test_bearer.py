@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import ShopApi, error, ok
 from tests.customer_events.helpers import record
 from tests.oauth.helpers import API, bearer, connect, create_platform, update_platform

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import ShopApi, error, ok
 from tests.customer_events.helpers import EVENT_FIELDS, post_events, record
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import ShopApi, create_shop
 from tests.customer_events.helpers import STOREFRONT_TYPES, events_path, stored
 

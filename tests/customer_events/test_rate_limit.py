@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import ShopApi, error, ok
 from tests.customer_events.conftest import STOREFRONT_LIMIT, client_at
 from tests.customer_events.helpers import post_events, set_shop, stored

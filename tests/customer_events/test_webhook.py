@@ -7,7 +7,7 @@ import json
 
 from standardwebhooks import Webhook
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import error, ok
 from tests.customer_events.helpers import IPHONE, post_events, stored
 from tests.webhooks.helpers import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.customers.helpers import PLATFORM_SCOPES
 from tests.oauth.helpers import PlatformCreds, create_platform
 

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from shopreviews.context import AppContext
 from shopreviews.customers.models import CustomerExclusion, EmailUnsubscribe
 from shopreviews.customers.repository import CustomerRepository
+from shopreviews.kit.context import AppContext
 from tests.conftest import ShopApi, ok
 from tests.oauth.helpers import API, PlatformCreds, bearer, client_credentials
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import Clock, ShopApi, error, ok
 from tests.customers.helpers import (
     bearer_get,

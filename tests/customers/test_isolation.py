@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import Clock, ShopApi, error, ok
 from tests.customers.helpers import (
     bearer_get,

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
 from shopreviews.customers.rules import EMAIL_TYPES
+from shopreviews.kit.context import AppContext
 from tests.conftest import Clock, ShopApi, error, ok
 from tests.customers.helpers import (
     add_customer_unsubscribe,

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.main import create_app
 from shopreviews.orders.models import ReviewRequest

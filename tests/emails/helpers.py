@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import select
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.orders.models import Order, ReviewRequest
 from shopreviews.worker import running_worker
 from tests.conftest import ShopApi, create_shop, ok

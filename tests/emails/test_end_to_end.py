@@ -10,7 +10,7 @@ from email.headerregistry import Address
 import httpx
 from sqlalchemy import func, select
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.webhooks.models import WebhookDelivery
 from tests.conftest import ok
 from tests.emails.conftest import Clock

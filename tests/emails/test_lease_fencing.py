@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from shopreviews.context import AppContext
 from shopreviews.emails.handler import LEASE, ReviewRequestHandler
-from shopreviews.emails.mailer import Mailer, SendFailed
+from shopreviews.kit.context import AppContext
+from shopreviews.kit.mailer import Mailer, SendFailed
 from shopreviews.orders.models import ReviewRequest
 from tests.emails.conftest import Clock
 from tests.emails.helpers import (

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from shopreviews.context import AppContext
 from shopreviews.customers.models import EmailUnsubscribe
+from shopreviews.kit.context import AppContext
 from tests.emails.conftest import Clock
 from tests.emails.helpers import (
     EmailShop,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.orders.repository import OrderRepository
 from tests.emails.conftest import Clock
 from tests.emails.helpers import (

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.settings import Settings
 from tests.conftest import TEST_SECRET_KEY
 from tests.emails.conftest import Clock

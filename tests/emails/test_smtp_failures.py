@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.emails.conftest import Clock
 from tests.emails.helpers import (
     DAY,

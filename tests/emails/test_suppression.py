@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from shopreviews.context import AppContext
 from shopreviews.customers.models import CustomerExclusion, EmailUnsubscribe
+from shopreviews.kit.context import AppContext
 from tests.conftest import ok
 from tests.emails.conftest import Clock
 from tests.emails.helpers import (

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.storage import LocalStorage
 from shopreviews.media.models import MediaUpload
 from tests import signer

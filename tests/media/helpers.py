@@ -15,7 +15,7 @@ from urllib.parse import unquote
 from PIL import Image
 from sqlalchemy import select
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.media.models import MediaUpload
 
 ORIENTATION = 0x0112

@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 from playwright.async_api import async_playwright
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.settings import Settings
 from tests.conftest import create_shop, ok
 from tests.media.helpers import GPS_IFD, ORIENTATION, jpeg, phone_exif, png

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
+from shopreviews.kit.decode_budget import DecodeBudget
 from shopreviews.media import image_work, images
-from shopreviews.media.image_work import DecodeBudget
 from shopreviews.media.images import ImageRejected, InspectedImage, inspect_image, process_image
 from tests.conftest import ShopApi, ok
 from tests.media.conftest import LocalMedia

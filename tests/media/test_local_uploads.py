@@ -21,7 +21,7 @@ import httpx
 import pytest
 from PIL import Image, ImageOps
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.media import policy as media_policy
 from tests.conftest import ShopApi, error, ok
 from tests.media.conftest import LocalMedia

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.media import policy as media_policy
 from shopreviews.media import uploads

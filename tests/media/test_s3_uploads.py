@@ -38,7 +38,7 @@ from PIL import Image
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.storage import S3Storage
 from shopreviews.main import create_app
 from shopreviews.media.models import MediaUpload

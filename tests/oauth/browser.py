@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import uvicorn
 from playwright.async_api import Page, Response, expect
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.main import create_app
 from shopreviews.settings import Settings
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.merchants import service as merchant_service
 from shopreviews.platforms import service as platform_service
 from tests.conftest import ShopApi, ok

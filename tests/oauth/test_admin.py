@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import ShopApi, error, ok
 from tests.oauth.conftest import ADMIN_TOKEN, AdminApi
 from tests.oauth.helpers import TOKEN_PATH, bearer, connect, create_platform, refresh

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.shops.models import Shop
 from tests.conftest import ShopApi, error, ok
 from tests.oauth.helpers import (

@@ -22,7 +22,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Response, async_
 from sqlalchemy import func, select
 
 from shopreviews.auth.scopes import SCOPE_DESCRIPTIONS
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.merchants import service as merchant_service
 from shopreviews.oauth.models import AuthorizationCode, Grant
 from shopreviews.settings import Settings

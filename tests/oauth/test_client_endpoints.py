@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.platforms import service as platform_service
 from shopreviews.shops.models import Shop
 from tests.conftest import Clock, ShopApi, error, ok

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.settings import Settings
 from tests.conftest import ShopApi, error, ok
 from tests.limited_app import LimitedApp

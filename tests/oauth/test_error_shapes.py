@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import SecretBox
 from shopreviews.oauth.models import AuthorizationCode, Grant
 from shopreviews.platforms.models import Platform

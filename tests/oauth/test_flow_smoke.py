@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import ShopApi, error, ok
 from tests.oauth.helpers import bearer, connect, create_platform, refresh, sign_in
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import inspect, text
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.models import Base
 from shopreviews.models_registry import metadata
 from tests.conftest import ShopApi, error, ok

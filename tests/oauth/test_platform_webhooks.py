@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.webhooks.models import WebhookSubscription
 from tests.conftest import Clock, ShopApi, create_shop, error, ok
 from tests.oauth.conftest import AdminApi

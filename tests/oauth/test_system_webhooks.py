@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
-from shopreviews.context import AppContext
 from shopreviews.events.models import DomainEvent
+from shopreviews.kit.context import AppContext
 from shopreviews.platforms.models import Platform
 from shopreviews.webhooks.models import WebhookDelivery
 from tests.conftest import Clock, ShopApi, create_shop, error, ok

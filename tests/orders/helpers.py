@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from shopreviews.context import AppContext
 from shopreviews.customer_events.models import CustomerEvent
 from shopreviews.customers.models import Customer
 from shopreviews.events.models import DomainEvent
+from shopreviews.kit.context import AppContext
 from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
 from shopreviews.shops.models import Shop
 from tests import signer

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import ShopApi, error, ok
 from tests.oauth.helpers import API, PlatformCreds, bearer, client_credentials, create_platform
 from tests.orders.helpers import ORDER_FIELDS, add_orders, at, signed_get

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from shopreviews.context import AppContext
 from shopreviews.customers.models import Customer
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import InvalidArgument, NotFound
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.orders import importer

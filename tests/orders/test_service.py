@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.orders import service as order_service
 from shopreviews.orders.models import OrderStatus

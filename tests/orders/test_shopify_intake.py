@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
 from shopreviews.customers.models import CustomerExclusion, EmailUnsubscribe
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.orders.models import OrderStatus
 from tests.conftest import Clock, ShopApi, ok

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import ShopApi, error
 from tests.orders.helpers import (
     SECRET,

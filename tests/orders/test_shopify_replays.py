@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.orders.models import Order, ShopifyDelivery
 from tests.conftest import Clock, ShopApi, error, ok
 from tests.orders.helpers import (

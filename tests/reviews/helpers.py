@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from shopreviews.context import AppContext
 from shopreviews.events.models import DomainEvent
+from shopreviews.kit.context import AppContext
 from shopreviews.reviews.models import RatingAggregate, Review
 from tests import signer
 from tests.conftest import ShopApi, ok

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import ShopApi, ok
 from tests.reviews.helpers import (
     aggregate_rows,

@@ -8,7 +8,7 @@ import random
 
 from sqlalchemy import func, select
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.reviews.models import Review
 from shopreviews.reviews.repository import ReviewFilter, ReviewRepository
 from tests.conftest import ShopApi

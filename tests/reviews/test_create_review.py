@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import Clock, ShopApi, error, ok
 from tests.reviews.helpers import (
     NO_RATING,

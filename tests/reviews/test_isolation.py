@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import ShopApi, error
 from tests.reviews.helpers import (
     NO_RATING,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.reviews import repository
 from shopreviews.reviews.models import Review
 from shopreviews.reviews.repository import ReviewFilter, ReviewRepository

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from tests.conftest import Clock, ShopApi, error, ok
 from tests.oauth.helpers import bearer, sign_in
 from tests.reviews.helpers import assert_review_shape, create, events, expected_rating, rating

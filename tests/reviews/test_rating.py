@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update as sql_update
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.reviews.models import RatingAggregate
 from tests.conftest import ShopApi, error, ok
 from tests.reviews.helpers import (

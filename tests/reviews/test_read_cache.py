@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import make_url, select, text
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.read_cache import ENTRY_OVERHEAD, ReadCache
 from shopreviews.main import create_app
 from shopreviews.settings import Settings

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import event, text
 
 from shopreviews.auth.caller import Caller
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import NotFound
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.reviews import repository

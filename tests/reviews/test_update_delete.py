@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.reviews.models import Review
 from tests.conftest import Clock, ShopApi, error, ok
 from tests.reviews.helpers import (

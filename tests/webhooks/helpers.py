@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from shopreviews.context import AppContext
 from shopreviews.events.models import DomainEvent
+from shopreviews.kit.context import AppContext
 from shopreviews.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from shopreviews.worker import running_worker
 from tests import signer

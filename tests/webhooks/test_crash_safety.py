@@ -19,8 +19,8 @@ from typing import TextIO
 import pytest
 from sqlalchemy import func, select
 
-from shopreviews.context import AppContext
 from shopreviews.events import service as events
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import worker as worker_module
 from shopreviews.settings import Settings
 from shopreviews.webhooks.models import WebhookAttempt, WebhookDelivery
@@ -41,7 +41,7 @@ from tests.webhooks.helpers import (
 # as if the dead worker's 60 s leases had run out without the test waiting for them.
 WORKER_SCRIPT = """
 import asyncio, os, signal, time
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.settings import Settings
 from shopreviews.worker import run_standalone
 

@@ -18,12 +18,12 @@ from sqlalchemy import update
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from shopreviews.context import AppContext
 from shopreviews.events import service as events
 from shopreviews.events.models import DomainEvent
+from shopreviews.kit import webhook_signatures as signatures
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import new_shop_token, sha256_hex
 from shopreviews.shops.models import Shop
-from shopreviews.webhooks import signatures
 from shopreviews.webhooks.models import WebhookSubscription
 from shopreviews.webhooks.repository import DeliveryRepository
 from tests import vectors

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.webhooks import delivery, schedule
 from shopreviews.webhooks.schedule import (
     HORIZON,

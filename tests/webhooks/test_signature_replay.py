@@ -13,7 +13,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from shopreviews.auth import hmac_auth
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import Unauthenticated
 from tests.conftest import ok
 from tests.customer_events.helpers import post_events

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.netguard import UrlRejected, check_static, check_url, is_public
 from tests.conftest import Clock, error, ok
 from tests.reviews.helpers import create as create_review

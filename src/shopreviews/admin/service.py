@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.timefmt import rfc3339

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth import hmac_auth, merchant_session
 from shopreviews.auth.caller import Caller
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import same
 from shopreviews.kit.envelope import NotFound, Unauthenticated
 from shopreviews.kit.params import QueryParams

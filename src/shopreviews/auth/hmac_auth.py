@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from shopreviews.context import AppContext
 from shopreviews.events import service as event_service
 from shopreviews.kit import signing
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import Unauthenticated
 from shopreviews.kit.params import parse_query
 from shopreviews.shops import service as shop_service

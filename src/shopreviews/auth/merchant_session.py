@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import Unauthenticated
 
 AUDIENCE = "merchant"

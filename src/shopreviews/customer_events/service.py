@@ -22,8 +22,8 @@ from shopreviews.customer_events.schemas import (
     CustomerEventPage,
     StorefrontEventType,
 )
-from shopreviews.customers.rules import parse_email
 from shopreviews.events import service as events
+from shopreviews.kit.email_address import parse_email
 from shopreviews.kit.envelope import InvalidArgument, NotFound, PermissionDenied
 from shopreviews.kit.pagination import PageRequest, fetch_page
 from shopreviews.kit.params import (

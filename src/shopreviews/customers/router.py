@@ -10,7 +10,6 @@ from shopreviews.auth.caller import Caller
 from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
 from shopreviews.customers import service as customer_service
 from shopreviews.customers.repository import EXCLUSION_SORTS, ExclusionFilter
-from shopreviews.customers.rules import parse_email
 from shopreviews.customers.schemas import (
     CustomerExclusionOut,
     CustomerExclusionPage,
@@ -19,6 +18,7 @@ from shopreviews.customers.schemas import (
     UnsubscribeIn,
     UnsubscribeOut,
 )
+from shopreviews.kit.email_address import parse_email
 from shopreviews.kit.envelope import Envelope, InvalidArgument
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest

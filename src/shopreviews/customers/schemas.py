@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
 
-from shopreviews.customers.rules import EMAIL_TYPES, MAX_EMAIL, parse_email, parse_email_type
+from shopreviews.customers.rules import EMAIL_TYPES, parse_email_type
+from shopreviews.kit.email_address import MAX_EMAIL, parse_email
 from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.pagination import Pagination
 from shopreviews.kit.schemas import ExternalId, In

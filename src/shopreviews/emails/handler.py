@@ -16,10 +16,11 @@ from email.message import EmailMessage
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.context import AppContext
 from shopreviews.emails import links, message
-from shopreviews.emails.mailer import Mailer, SendFailed
+from shopreviews.kit.context import AppContext
+from shopreviews.kit.email_address import Unsendable
 from shopreviews.kit.jobs import Cancelled, Dead, JobQueue, JobStatus, RetryAt, Succeeded
+from shopreviews.kit.mailer import Mailer, SendFailed
 from shopreviews.orders import service as order_service
 from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
 from shopreviews.orders.repository import OrderRepository, request_with_order
@@ -106,7 +107,7 @@ class ReviewRequestHandler:
                     public_url=self.ctx.public_url,
                     now=now,
                 )
-            except message.Unsendable as exc:
+            except Unsendable as exc:
                 # Refused for good before any SMTP server saw it (as a 5xx would be); raising
                 # instead would leave the job to come back every lease, forever.
                 await self._end(session, request, order, owner, f"unsendable: {exc}", now=now)

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import re
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 
 PURPOSES = ("open", "review", "unsubscribe")
 _TOKEN = re.compile(r"^([1-9][0-9]{0,18})\.([A-Za-z0-9_-]{22})$")

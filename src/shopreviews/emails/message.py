@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from shopreviews.kit.email_address import Unsendable, one_line, recipient
 from shopreviews.orders.models import Order
 from shopreviews.settings import Settings
 from shopreviews.shops.models import Shop
@@ -19,35 +20,6 @@ templates = Environment(
     loader=PackageLoader("shopreviews.emails", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
 )
-
-
-class Unsendable(ValueError):
-    """The order's address cannot be written as the recipient of an email (the intake accepts
-    any address with one @ and no spaces; not all of them are addresses SMTP can carry)."""
-
-
-def one_line(text: str) -> str:
-    """Header text on one line: line breaks and other control characters become spaces (a
-    customer or order name from a webhook may hold them; a header must not)."""
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
-
-
-def recipient(email: str, name: str) -> Address:
-    """The To address, exactly the order's address (an internationalized domain in its ASCII
-    form); Unsendable when the address cannot be written as it is."""
-    local, _, domain = email.rpartition("@")
-    if not local.isascii():
-        raise Unsendable(f"{email!r}: a non-ASCII local part needs SMTPUTF8, which is not used")
-    try:
-        domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
-        address = Address(display_name=one_line(name), addr_spec=f"{local}@{domain}")
-    except (ValueError, UnicodeError, IndexError) as exc:
-        raise Unsendable(f"{email!r} is not a deliverable address: {exc}") from None
-    # The email package drops what it cannot parse ("a(b)@x" becomes "a@x"): the message would
-    # go to someone else.
-    if address.addr_spec.lower() != f"{local}@{domain}".lower():
-        raise Unsendable(f"{email!r} would be written as {address.addr_spec!r}")
-    return address
 
 
 def review_request(

@@ -21,11 +21,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.dependencies import Ctx
-from shopreviews.context import AppContext
 from shopreviews.emails import links
 from shopreviews.emails import service as email_service
 from shopreviews.emails.service import FormProblem, Link
-from shopreviews.oauth.pages import PAGE_HEADERS
+from shopreviews.kit.context import AppContext
+from shopreviews.kit.html_pages import PAGE_HEADERS
 
 router = APIRouter(prefix="/email", include_in_schema=False)
 templates = Environment(

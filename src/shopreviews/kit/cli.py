@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from shopreviews import migrate as migrations
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import ApiError
 from shopreviews.settings import Settings
 

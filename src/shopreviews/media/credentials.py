@@ -4,7 +4,7 @@ the configured backend (spec media.md)."""
 from __future__ import annotations
 
 from shopreviews.auth.caller import Caller
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.storage import S3Storage
 from shopreviews.kit.storage.s3 import post_policy_expiry, presigned_url_expiry

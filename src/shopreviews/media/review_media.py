@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.storage import LocalStorage
 from shopreviews.media import image_work, keys

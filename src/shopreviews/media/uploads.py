@@ -9,7 +9,7 @@ from pathlib import Path
 
 import anyio
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import AlreadyExists, InvalidArgument, Unauthenticated
 from shopreviews.kit.storage import KeyTaken, LocalStorage
 from shopreviews.kit.storage.local import NAME_MAX

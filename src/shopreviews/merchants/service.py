@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth import merchant_session
 from shopreviews.auth.caller import Caller
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 from shopreviews.merchants.models import AuditEntry, MerchantSession, MerchantUser
 from shopreviews.merchants.passwords import hash_password, verify_password

@@ -17,7 +17,7 @@ from shopreviews.auth.scopes import (
     parse_scopes,
     split_scopes,
 )
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import sha256_hex
 from shopreviews.kit.envelope import ApiError, InvalidArgument
 from shopreviews.kit.params import QueryParams

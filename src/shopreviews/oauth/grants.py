@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.scopes import join_scopes
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.oauth import system_webhooks
 from shopreviews.oauth.models import ENDED, Grant

@@ -26,10 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopreviews.auth.caller import Caller
 from shopreviews.auth.dependencies import Ctx, Session, authenticate_merchant
 from shopreviews.auth.scopes import SCOPE_DESCRIPTIONS
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import same
 from shopreviews.kit.envelope import ApiError, InvalidArgument, RateLimited
 from shopreviews.kit.forms import Fields, parse_body
+from shopreviews.kit.html_pages import PAGE_HEADERS
 from shopreviews.kit.params import QueryParams
 from shopreviews.merchants import service as merchant_service
 from shopreviews.merchants.schemas import LoginIn
@@ -46,12 +47,6 @@ templates = Environment(
 STYLESHEET = Path(__file__).parent / "static" / "consent.css"
 SESSION_COOKIE = "merchant_session"
 LOGIN_COOKIE = "oauth_login"
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
-    "Referrer-Policy": "no-referrer",
-}
 BAD_LOGIN = "Wrong email or password."
 UNREADABLE = "This authorization link is damaged. Start again from the app."
 FAILURE = "Something went wrong on our side. Start again from the app in a moment."

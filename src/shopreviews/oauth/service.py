@@ -18,7 +18,7 @@ from shopreviews.auth.scopes import (
     parse_scopes,
     split_scopes,
 )
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import same, sha256_hex
 from shopreviews.kit.envelope import ApiError, InvalidArgument, NotFound, PermissionDenied
 from shopreviews.kit.forms import Fields

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
 from shopreviews.auth.scopes import common_scopes, join_scopes
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import sha256_hex
 from shopreviews.kit.envelope import PermissionDenied, Unauthenticated
 from shopreviews.oauth.models import ACCESS, REFRESH, Grant, Token, TokenChain

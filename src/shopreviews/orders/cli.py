@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from shopreviews.context import AppContext
 from shopreviews.kit.cli import JsonOpt, emit, fail, run_migrated
+from shopreviews.kit.context import AppContext
 from shopreviews.orders.importer import import_orders, lines_of, read_file
 
 orders_app = typer.Typer(help="Orders for review requests.", no_args_is_help=True)

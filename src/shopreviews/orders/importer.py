@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from shopreviews.context import AppContext
-from shopreviews.customers.rules import parse_email
+from shopreviews.kit.context import AppContext
+from shopreviews.kit.email_address import parse_email
 from shopreviews.kit.envelope import ApiError, InvalidArgument, NotFound
 from shopreviews.kit.params import parse_external_id
 from shopreviews.kit.schemas import unstorable_text

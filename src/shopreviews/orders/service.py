@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
 from shopreviews.customers.repository import CustomerRepository
-from shopreviews.emails.message import Unsendable, recipient
+from shopreviews.kit.email_address import Unsendable, recipient
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.pagination import PageRequest, fetch_page
 from shopreviews.kit.timefmt import rfc3339

@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from shopreviews.customers.rules import email_problem
+from shopreviews.kit.email_address import email_problem
 from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.params import parse_external_id
 from shopreviews.kit.schemas import unstorable_text

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from shopreviews.context import AppContext
 from shopreviews.kit.cli import JsonOpt, run_migrated
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.pagination import MAX_PAGE_SIZE, PageRequest
 from shopreviews.platforms import service as platforms
 

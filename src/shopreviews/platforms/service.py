@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.scopes import join_scopes, parse_scopes
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import same
 from shopreviews.kit.envelope import (
     AlreadyExists,
@@ -25,9 +25,9 @@ from shopreviews.kit.envelope import (
 from shopreviews.kit.netguard import UrlRejected, check_url
 from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.params import parse_flag
+from shopreviews.kit.webhook_signatures import new_secret as new_system_webhook_secret
 from shopreviews.platforms.models import Platform
 from shopreviews.platforms.repository import PlatformRepository
-from shopreviews.webhooks.signatures import new_secret as new_system_webhook_secret
 
 CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 MAX_REDIRECT_URIS = 10

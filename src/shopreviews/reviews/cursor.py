@@ -13,13 +13,8 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from shopreviews.kit.envelope import InvalidArgument
-from shopreviews.reviews.models import Review
-
-if TYPE_CHECKING:
-    from shopreviews.reviews.repository import AnyRow
 
 MAX_CURSOR = 200
 
@@ -32,13 +27,13 @@ class Position:
     review_id: int
 
 
-def encode(sort_by: str, review: Review | AnyRow) -> str:
+def encode(position: Position) -> str:
     data = {
         "v": 1,
-        "s": sort_by,
-        "r": review.rating,
-        "t": int(review.commented_at.timestamp()),
-        "i": review.id,
+        "s": position.sort_by,
+        "r": position.rating,
+        "t": int(position.commented_at.timestamp()),
+        "i": position.review_id,
     }
     raw = json.dumps(data, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")

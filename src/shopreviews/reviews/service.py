@@ -100,9 +100,16 @@ async def list_reviews(session: AsyncSession, caller: Caller, request: ListReque
     return ReviewPage(
         page=ReviewPagination(
             **Pagination.of(page, count).model_dump(),
-            next_cursor=review_cursor.encode(flt.sort_by, rows[-1]) if more else "",
+            next_cursor=_cursor_after(flt.sort_by, rows[-1]) if more else "",
         ),
         list=[to_out(r, products.get(r.product_id)) for r in rows],
+    )
+
+
+def _cursor_after(sort_by: str, row: AnyRow) -> str:
+    """The cursor of the page that starts after `row`."""
+    return review_cursor.encode(
+        review_cursor.Position(sort_by, row.rating, row.commented_at, row.id)
     )
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import new_shop_token
 from shopreviews.kit.envelope import AlreadyExists, InvalidArgument, NotFound
 from shopreviews.kit.models import utcnow

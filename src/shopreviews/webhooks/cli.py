@@ -1,52 +1,20 @@
-"""Operator commands for the worker and webhook deliveries."""
+"""Operator commands for webhook deliveries."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import signal
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from sqlalchemy import update
 
-from shopreviews import migrate as migrations
-from shopreviews.context import AppContext
-from shopreviews.kit.cli import check_key_for_scale_out, load_settings, run_migrated
+from shopreviews.kit.cli import run_migrated
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.webhooks.models import WebhookDelivery
 
 webhooks_app = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
-
-
-def worker(
-    as_json: Annotated[
-        bool, typer.Option("--json", help="print one JSON line when stopping")
-    ] = False,
-) -> None:
-    """Deliver webhooks and run jobs (no API); stop with SIGTERM or Ctrl-C."""
-    from shopreviews.worker import run_standalone
-
-    settings = load_settings()
-    check_key_for_scale_out(settings)
-    migrations.upgrade(settings)
-
-    async def run() -> None:
-        ctx = AppContext.build(settings)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        typer.echo("worker running; stop with Ctrl-C", err=True)
-        try:
-            await run_standalone(ctx, stop)
-        finally:
-            await ctx.db.dispose()
-
-    asyncio.run(run())
-    if as_json:
-        typer.echo(json.dumps({"stopped": True}))
 
 
 @webhooks_app.command("requeue")

@@ -19,14 +19,15 @@ import httpx
 from sqlalchemy import ColumnElement, and_, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.context import AppContext
 from shopreviews.events.models import DomainEvent
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import Cancelled, Dead, JobQueue, JobStatus, RetryAt, Succeeded
 from shopreviews.kit.jobs import Outcome as JobOutcome
 from shopreviews.kit.jobs.queue import Destination
 from shopreviews.kit.netguard import Target as CheckedUrl
 from shopreviews.kit.netguard import UrlRejected, check_url
 from shopreviews.kit.timefmt import rfc3339
+from shopreviews.kit.webhook_signatures import standard_signatures, trustoo_sign
 from shopreviews.oauth import system_webhooks
 from shopreviews.platforms import service as platforms
 from shopreviews.platforms.models import Platform
@@ -40,7 +41,6 @@ from shopreviews.webhooks.models import (
 )
 from shopreviews.webhooks.repository import DeliveryRepository, delivery_urls, lock_for_attempt
 from shopreviews.webhooks.schedule import next_attempt_at, parse_retry_after
-from shopreviews.webhooks.signatures import standard_signatures, trustoo_sign
 
 log = logging.getLogger("shopreviews.webhooks")
 

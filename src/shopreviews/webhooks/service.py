@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
-from shopreviews.context import AppContext
 from shopreviews.events import service as events
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import sha256_hex
 from shopreviews.kit.envelope import (
     AlreadyExists,
@@ -23,6 +23,7 @@ from shopreviews.kit.envelope import (
 from shopreviews.kit.netguard import UrlRejected, check_url
 from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.timefmt import rfc3339
+from shopreviews.kit.webhook_signatures import new_secret
 from shopreviews.webhooks.models import (
     SHOP_OWNER,
     WebhookAttempt,
@@ -40,7 +41,6 @@ from shopreviews.webhooks.schemas import (
     WebhookOut,
     WebhookUpdate,
 )
-from shopreviews.webhooks.signatures import new_secret
 
 ROTATION_OVERLAP = timedelta(hours=24)
 RESPONSE_EXCERPT = 1000

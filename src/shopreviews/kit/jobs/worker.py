@@ -22,7 +22,7 @@ from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from shopreviews.context import AppContext
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs.queue import Destination, JobQueue
 
 log = logging.getLogger("shopreviews.worker")

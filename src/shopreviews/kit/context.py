@@ -1,4 +1,10 @@
-"""Per-process resources, built once by create_app and reached through request.app.state."""
+"""Per-process resources, built once by create_app (or a command, or a worker) and reached
+through request.app.state.
+
+Every piece is infrastructure of this package (database, secret box, keys, rate limiter, read
+cache, storage, decode budget): the context holds no business rule, so the worker loop, the
+command-line helpers and the request dependencies here can take it without importing a domain.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,10 @@ from datetime import UTC, datetime
 from shopreviews import server_key
 from shopreviews.kit.crypto import SecretBox, derive_key
 from shopreviews.kit.db import Database
+from shopreviews.kit.decode_budget import DecodeBudget
 from shopreviews.kit.ratelimit import RateLimiter
 from shopreviews.kit.read_cache import ReadCache
 from shopreviews.kit.storage import Storage, build_storage
-from shopreviews.media.image_work import DecodeBudget
 from shopreviews.settings import Settings
 
 
