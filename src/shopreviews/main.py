@@ -18,7 +18,7 @@ from shopreviews.auth.dependencies import HMAC_SECURITY_SCHEMES
 from shopreviews.customer_events.router import router as customer_event_router
 from shopreviews.customer_events.storefront import router as storefront_router
 from shopreviews.customers.router import router as customer_router
-from shopreviews.emails.pages import router as email_pages
+from shopreviews.emails.router import router as email_pages
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.db_retry import DisconnectRetry
 from shopreviews.kit.envelope import EmptyData, Envelope, install_exception_handlers
@@ -28,7 +28,7 @@ from shopreviews.kit.openapi_params import DOCUMENTED_BODIES
 from shopreviews.media.files import router as media_files
 from shopreviews.media.router import router as media_router
 from shopreviews.merchants.router import router as merchant_router
-from shopreviews.oauth.pages import router as consent_pages
+from shopreviews.oauth.pages.router import router as consent_pages
 from shopreviews.oauth.router import oauth_errors as oauth_error_router
 from shopreviews.oauth.router import router as oauth_router
 from shopreviews.orders.router import router as order_router

@@ -32,7 +32,7 @@ ERROR_CODES = {
     "invalid_grant": INVALID_ARGUMENT,
     "unsupported_grant_type": INVALID_ARGUMENT,
     # The JSON authorize endpoints refuse response_type other than code with code 3; the
-    # consent page sends it back to the client as a redirect (oauth/pages.py).
+    # consent page sends it back to the client as a redirect (oauth/pages/router.py).
     "unsupported_response_type": INVALID_ARGUMENT,
     "invalid_scope": INVALID_ARGUMENT,
     "server_error": INTERNAL,

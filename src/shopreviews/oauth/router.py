@@ -1,5 +1,5 @@
 """OAuth endpoints of the API (spec oauth.md), the merchant's platform management and the
-authorization server metadata. The consent pages are in oauth/pages.py."""
+authorization server metadata. The consent pages are in oauth/pages/router.py."""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ templates = Environment(
     loader=PackageLoader("shopreviews.oauth", "templates"),
     autoescape=select_autoescape(default=True),
 )
-STYLESHEET = Path(__file__).parent / "static" / "consent.css"
+STYLESHEET = Path(__file__).parent.parent / "static" / "consent.css"
 SESSION_COOKIE = "merchant_session"
 LOGIN_COOKIE = "oauth_login"
 BAD_LOGIN = "Wrong email or password."
