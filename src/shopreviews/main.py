@@ -16,7 +16,7 @@ from shopreviews import __version__
 from shopreviews.admin.router import router as admin_router
 from shopreviews.auth.dependencies import HMAC_SECURITY_SCHEMES
 from shopreviews.customer_events.router import router as customer_event_router
-from shopreviews.customer_events.storefront import router as storefront_router
+from shopreviews.customer_events.router import storefront_router
 from shopreviews.customers.router import router as customer_router
 from shopreviews.emails.router import router as email_pages
 from shopreviews.kit.context import AppContext
@@ -25,14 +25,14 @@ from shopreviews.kit.envelope import EmptyData, Envelope, install_exception_hand
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.middleware import ConventionsMiddleware
 from shopreviews.kit.openapi_params import DOCUMENTED_BODIES
-from shopreviews.media.files import router as media_files
+from shopreviews.media.router import files_router as media_files
 from shopreviews.media.router import router as media_router
 from shopreviews.merchants.router import router as merchant_router
 from shopreviews.oauth.pages.router import router as consent_pages
 from shopreviews.oauth.router import oauth_errors as oauth_error_router
 from shopreviews.oauth.router import router as oauth_router
 from shopreviews.orders.router import router as order_router
-from shopreviews.reviews.merchant_router import router as review_moderation_router
+from shopreviews.reviews.router import merchant_router as review_moderation_router
 from shopreviews.reviews.router import router as review_router
 from shopreviews.reviews.schemas import LegacyMediaIn, MediaItemIn
 from shopreviews.settings import Settings

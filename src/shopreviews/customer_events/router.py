@@ -1,21 +1,27 @@
-"""Partner API route of customer events (spec orders-events-customers.md)."""
+"""Routes of customer events (spec orders-events-customers.md): the partner API's list, and the
+public storefront collection endpoint with CORS (docs/intake.md §4)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from shopreviews.auth.caller import Caller
-from shopreviews.auth.dependencies import Query, Session, api_caller
+from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
 from shopreviews.customer_events import service as event_service
-from shopreviews.customer_events.schemas import CustomerEventPage
-from shopreviews.kit.envelope import Envelope
-from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
+from shopreviews.customer_events.schemas import (
+    CustomerEventPage,
+    StorefrontAccepted,
+    StorefrontEventsIn,
+)
+from shopreviews.kit.envelope import ApiError, Envelope
+from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, body_doc, param, query_doc
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.params import CREATED_SORTS
 
 router = APIRouter(prefix="/api/v1/openapi", tags=["customer events"])
+storefront_router = APIRouter(tags=["storefront"])
 
 ReadCustomerEvents = Annotated[Caller, Depends(api_caller("read_customer_events"))]
 _CODE_RULE = "exact match after upper-casing; 1-64 characters of A-Z a-z 0-9 _"
@@ -42,3 +48,53 @@ async def get_customer_events(
     flt = event_service.event_filter(query)
     page = PageRequest.from_query(query)
     return Envelope(data=await event_service.list_events(session, caller, flt, page))
+
+
+STOREFRONT_PATH = "/api/v1/storefront/shops/{myshopify_domain}/events"
+Domain = Annotated[str, Path(description="the shop's myshopify domain (case-insensitive)")]
+
+
+def _origin(request: Request) -> str:
+    return request.headers.get("origin", "").strip()
+
+
+@storefront_router.post(
+    STOREFRONT_PATH,
+    response_model=Envelope[StorefrontAccepted],
+    openapi_extra=body_doc(StorefrontEventsIn),
+)
+async def post_storefront_events(
+    myshopify_domain: Domain, request: Request, response: Response, session: Session, ctx: Ctx
+) -> Envelope[StorefrontAccepted]:
+    """Record events of the storefront review widget (public, CORS; any Content-Type) [ext]."""
+    shop = await event_service.storefront_shop(session, myshopify_domain)
+    cors = event_service.cors_headers(shop, _origin(request))
+    try:
+        # The TCP peer (uvicorn --proxy-headers makes it the real client behind a proxy).
+        client_ip = request.client.host if request.client else ""
+        await ctx.limiter.hit(
+            ctx.limiter.storefront_events, f"storefront:{shop.shop_id}:{client_ip}"
+        )
+        new_events = event_service.parse_storefront_body(
+            await request.body(), request.headers.get("user-agent", "")
+        )
+        accepted = await event_service.record_storefront(
+            session, shop.shop_id, new_events, now=ctx.now_datetime()
+        )
+    except ApiError as exc:
+        # An allowed origin's page must be able to read why it was refused (codes 3 and 8).
+        exc.headers.update(cors)
+        raise
+    response.headers.update(cors)
+    return Envelope(data=StorefrontAccepted(accepted=accepted))
+
+
+@storefront_router.options(STOREFRONT_PATH, include_in_schema=False)
+async def storefront_events_preflight(
+    myshopify_domain: Domain, request: Request, session: Session
+) -> Response:
+    """CORS preflight: 204, with the CORS grant only for an allowed Origin."""
+    shop = await event_service.storefront_shop(session, myshopify_domain)
+    return Response(
+        status_code=204, headers=event_service.preflight_headers(shop, _origin(request))
+    )

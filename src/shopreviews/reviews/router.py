@@ -1,4 +1,5 @@
-"""Partner API routes of reviews and ratings (spec reviews.md)."""
+"""Routes of reviews and ratings (spec reviews.md): the partner API, and the merchant's
+moderation with the merchant session ("Merchant moderation")."""
 
 from __future__ import annotations
 
@@ -7,12 +8,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from shopreviews.auth.caller import Caller
-from shopreviews.auth.dependencies import CachedRead, Ctx, Session, api_caller, cached_read
-from shopreviews.kit.envelope import EmptyData, Envelope
+from shopreviews.auth.dependencies import (
+    CachedRead,
+    Ctx,
+    Merchant,
+    Query,
+    Session,
+    api_caller,
+    cached_read,
+)
+from shopreviews.kit.envelope import EmptyData, Envelope, success_response
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.media.review_media import ReviewMedia
 from shopreviews.reviews import query as review_query
 from shopreviews.reviews import service as review_service
+from shopreviews.reviews.moderation import ReviewModeration
 from shopreviews.reviews.query import ListRequest, ReviewRequest
 from shopreviews.reviews.schemas import (
     CreateReviewEnvelope,
@@ -25,6 +35,7 @@ from shopreviews.reviews.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/openapi", tags=["reviews"])
+merchant_router = APIRouter(prefix="/api/v1/merchant", tags=["merchant"])
 
 ReadReviews = Annotated[CachedRead, Depends(cached_read("read_reviews"))]
 WriteReviews = Annotated[Caller, Depends(api_caller("write_reviews"))]
@@ -42,7 +53,7 @@ async def get_review(read: ReadReviews) -> Response:
     return await read.answer(review_service.get, ReviewRequest.of(read.query))
 
 
-# The query of get_reviews, also read by the merchant's list (reviews/merchant_router.py).
+# The query of get_reviews, also read by the merchant's list (merchant_get_reviews).
 LIST_QUERY_DOC = query_doc(
     param("product_ids", "product ids; 0 selects store reviews (any array form)", array=True),
     param("product_id", "one product id, added to product_ids"),
@@ -111,3 +122,27 @@ async def update_review(
 async def get_rating(read: ReadReviews) -> Response:
     """Average rating and star counts, from aggregates kept current on every write."""
     return await read.answer(review_service.rating, review_query.rating_target(read.query))
+
+
+# Named after the partner route it mirrors, which keeps its operation id get_reviews_....
+@merchant_router.get(
+    "/get_reviews",
+    name="get_reviews",
+    response_model=Envelope[ReviewPage],
+    openapi_extra=LIST_QUERY_DOC,
+)
+async def merchant_get_reviews(caller: Merchant, query: Query, session: Session) -> Response:
+    """The shop's reviews, as get_reviews answers them for the same query [ext]."""
+    request = ListRequest.of(query)
+    # Serialised as the cached get_reviews answer is, so both are the same bytes. Merchant
+    # callers carry no data version, so nothing here is kept in the read cache.
+    return success_response(await review_service.list_reviews(session, caller, request))
+
+
+@merchant_router.post("/moderate_review", response_model=Envelope[ReviewOut])
+async def moderate_review(
+    body: ReviewModeration, caller: Merchant, session: Session, ctx: Ctx
+) -> Envelope[ReviewOut]:
+    """Publish or hide, feature, pin, or reply to a review; never its customer's text [ext]."""
+    review = await review_service.update(session, caller, body.as_update(), now=ctx.now_datetime())
+    return Envelope(data=review)

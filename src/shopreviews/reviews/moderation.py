@@ -1,22 +1,14 @@
-"""The merchant's moderation of reviews, with the merchant session (spec reviews.md "Merchant
-moderation"): the shop's review list and the moderation of one review."""
+"""The merchant's moderation of a review (spec reviews.md "Merchant moderation"): what it may
+change, and the customer's fields it refuses."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
 from pydantic import Field, model_validator
 
-from shopreviews.auth.dependencies import Ctx, Merchant, Query, Session
-from shopreviews.kit.envelope import Envelope, success_response
 from shopreviews.kit.schemas import Flag
-from shopreviews.reviews import service as review_service
-from shopreviews.reviews.query import ListRequest
-from shopreviews.reviews.router import LIST_QUERY_DOC
-from shopreviews.reviews.schemas import ReplyChange, ReviewIdIn, ReviewOut, ReviewPage, ReviewUpdate
-
-router = APIRouter(prefix="/api/v1/merchant", tags=["merchant"])
+from shopreviews.reviews.schemas import ReplyChange, ReviewIdIn, ReviewOut, ReviewUpdate
 
 
 class ReviewModeration(ReviewIdIn):
@@ -61,21 +53,3 @@ NOT_MODERATED = tuple(
     for name in ReviewOut.model_fields
     if name not in ReviewModeration.model_fields and name not in ("created_at", "updated_at")
 )
-
-
-@router.get("/get_reviews", response_model=Envelope[ReviewPage], openapi_extra=LIST_QUERY_DOC)
-async def get_reviews(caller: Merchant, query: Query, session: Session) -> Response:
-    """The shop's reviews, as get_reviews answers them for the same query [ext]."""
-    request = ListRequest.of(query)
-    # Serialised as the cached get_reviews answer is, so both are the same bytes. Merchant
-    # callers carry no data version, so nothing here is kept in the read cache.
-    return success_response(await review_service.list_reviews(session, caller, request))
-
-
-@router.post("/moderate_review", response_model=Envelope[ReviewOut])
-async def moderate_review(
-    body: ReviewModeration, caller: Merchant, session: Session, ctx: Ctx
-) -> Envelope[ReviewOut]:
-    """Publish or hide, feature, pin, or reply to a review; never its customer's text [ext]."""
-    review = await review_service.update(session, caller, body.as_update(), now=ctx.now_datetime())
-    return Envelope(data=review)
