@@ -14,7 +14,7 @@ from shopreviews.kit.forms import read_fields
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, body_doc, query_doc
 from shopreviews.kit.pagination import PageRequest, Pagination
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Admin])
+router = APIRouter(tags=["admin"], dependencies=[Admin])
 
 
 class PlatformOut(BaseModel):
@@ -108,7 +108,7 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 @router.post(
-    "/create_platform",
+    "/api/v1/admin/create_platform",
     response_model=Envelope[PlatformCreatedOut],
     openapi_extra=body_doc(CreatePlatformIn),
 )
@@ -118,7 +118,7 @@ async def create_platform(request: Request, ctx: Ctx, session: Session) -> Envel
 
 
 @router.get(
-    "/get_platforms",
+    "/api/v1/admin/get_platforms",
     response_model=Envelope[PlatformPage],
     openapi_extra=query_doc(PAGE, PAGE_SIZE),
 )
@@ -128,7 +128,7 @@ async def get_platforms(query: Query, session: Session) -> Envelope[Any]:
 
 
 @router.post(
-    "/update_platform",
+    "/api/v1/admin/update_platform",
     response_model=Envelope[PlatformOut],
     openapi_extra=body_doc(UpdatePlatformIn),
 )
@@ -138,7 +138,7 @@ async def update_platform(request: Request, ctx: Ctx, session: Session) -> Envel
 
 
 @router.post(
-    "/rotate_platform_secret",
+    "/api/v1/admin/rotate_platform_secret",
     response_model=Envelope[dict[str, str]],
     openapi_extra=body_doc(RotatePlatformSecretIn),
 )
@@ -152,7 +152,9 @@ async def rotate_platform_secret(request: Request, ctx: Ctx, session: Session) -
 
 
 @router.post(
-    "/create_shop", response_model=Envelope[ShopCreatedOut], openapi_extra=body_doc(CreateShopIn)
+    "/api/v1/admin/create_shop",
+    response_model=Envelope[ShopCreatedOut],
+    openapi_extra=body_doc(CreateShopIn),
 )
 async def create_shop(request: Request, ctx: Ctx, session: Session) -> Envelope[Any]:
     """Create a shop with fresh tokens."""
@@ -160,7 +162,9 @@ async def create_shop(request: Request, ctx: Ctx, session: Session) -> Envelope[
 
 
 @router.get(
-    "/get_shops", response_model=Envelope[ShopPage], openapi_extra=query_doc(PAGE, PAGE_SIZE)
+    "/api/v1/admin/get_shops",
+    response_model=Envelope[ShopPage],
+    openapi_extra=query_doc(PAGE, PAGE_SIZE),
 )
 async def get_shops(query: Query, session: Session) -> Envelope[Any]:
     """Every shop, oldest first."""
@@ -168,7 +172,7 @@ async def get_shops(query: Query, session: Session) -> Envelope[Any]:
 
 
 @router.post(
-    "/create_merchant_user",
+    "/api/v1/admin/create_merchant_user",
     response_model=Envelope[MerchantUserOut],
     openapi_extra=body_doc(MerchantUserIn),
 )
@@ -178,7 +182,7 @@ async def create_merchant_user(request: Request, session: Session) -> Envelope[A
 
 
 @router.post(
-    "/set_merchant_password",
+    "/api/v1/admin/set_merchant_password",
     response_model=Envelope[EmptyData],
     openapi_extra=body_doc(MerchantUserIn),
 )

@@ -20,7 +20,7 @@ from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, body_doc, param, que
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.params import CREATED_SORTS
 
-router = APIRouter(prefix="/api/v1/openapi", tags=["customer events"])
+router = APIRouter(tags=["customer events"])
 storefront_router = APIRouter(tags=["storefront"])
 
 ReadCustomerEvents = Annotated[Caller, Depends(api_caller("read_customer_events"))]
@@ -28,7 +28,7 @@ _CODE_RULE = "exact match after upper-casing; 1-64 characters of A-Z a-z 0-9 _"
 
 
 @router.get(
-    "/get_customer_events",
+    "/api/v1/openapi/get_customer_events",
     response_model=Envelope[CustomerEventPage],
     openapi_extra=query_doc(
         param("event_type", f"event type, e.g. CLICK_MEDIA ({_CODE_RULE})"),
@@ -50,7 +50,6 @@ async def get_customer_events(
     return Envelope(data=await event_service.list_events(session, caller, flt, page))
 
 
-STOREFRONT_PATH = "/api/v1/storefront/shops/{myshopify_domain}/events"
 Domain = Annotated[str, Path(description="the shop's myshopify domain (case-insensitive)")]
 
 
@@ -59,7 +58,7 @@ def _origin(request: Request) -> str:
 
 
 @storefront_router.post(
-    STOREFRONT_PATH,
+    "/api/v1/storefront/shops/{myshopify_domain}/events",
     response_model=Envelope[StorefrontAccepted],
     openapi_extra=body_doc(StorefrontEventsIn),
 )
@@ -89,7 +88,9 @@ async def post_storefront_events(
     return Envelope(data=StorefrontAccepted(accepted=accepted))
 
 
-@storefront_router.options(STOREFRONT_PATH, include_in_schema=False)
+@storefront_router.options(
+    "/api/v1/storefront/shops/{myshopify_domain}/events", include_in_schema=False
+)
 async def storefront_events_preflight(
     myshopify_domain: Domain, request: Request, session: Session
 ) -> Response:

@@ -24,13 +24,13 @@ from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.params import QueryParams, parse_external_id
 
-router = APIRouter(prefix="/api/v1/openapi", tags=["customers"])
+router = APIRouter(tags=["customers"])
 
 ReadCustomers = Annotated[Caller, Depends(api_caller("read_customers"))]
 WriteCustomers = Annotated[Caller, Depends(api_caller("write_customers"))]
 
 
-@router.post("/email_unsubscribe", response_model=Envelope[UnsubscribeOut])
+@router.post("/api/v1/openapi/email_unsubscribe", response_model=Envelope[UnsubscribeOut])
 async def email_unsubscribe(
     body: UnsubscribeIn, caller: WriteCustomers, session: Session, ctx: Ctx
 ) -> Envelope[UnsubscribeOut]:
@@ -39,7 +39,9 @@ async def email_unsubscribe(
     return Envelope(data=record)
 
 
-@router.post("/create_customer_exclude", response_model=Envelope[CustomerExclusionOut])
+@router.post(
+    "/api/v1/openapi/create_customer_exclude", response_model=Envelope[CustomerExclusionOut]
+)
 async def create_customer_exclude(
     body: ExclusionIn, caller: WriteCustomers, session: Session, ctx: Ctx
 ) -> Envelope[CustomerExclusionOut]:
@@ -48,7 +50,9 @@ async def create_customer_exclude(
     return Envelope(data=record)
 
 
-@router.post("/delete_customer_exclude", response_model=Envelope[CustomerExclusionOut])
+@router.post(
+    "/api/v1/openapi/delete_customer_exclude", response_model=Envelope[CustomerExclusionOut]
+)
 async def delete_customer_exclude(
     body: ExclusionKeyIn, caller: WriteCustomers, session: Session
 ) -> Envelope[CustomerExclusionOut]:
@@ -70,7 +74,7 @@ def exclusion_filter(query: QueryParams) -> ExclusionFilter:
 
 
 @router.get(
-    "/get_customer_excludes",
+    "/api/v1/openapi/get_customer_excludes",
     response_model=Envelope[CustomerExclusionPage],
     openapi_extra=query_doc(
         param("email", "exact address, case-insensitive"),

@@ -27,7 +27,7 @@ from shopreviews.emails.service import FormProblem, Link
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.html_pages import PAGE_HEADERS
 
-router = APIRouter(prefix="/email", include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 templates = Environment(
     loader=PackageLoader("shopreviews.emails", "templates"),
     autoescape=select_autoescape(default=True),
@@ -102,7 +102,7 @@ async def _with_link(
         return await work(session, link)
 
 
-@router.get("/open/{token}.gif")
+@router.get("/email/open/{token}.gif")
 async def pixel(token: str, request: Request, ctx: Ctx) -> Response:
     async def work(session: AsyncSession, link: Link) -> Response:
         await email_service.opened(session, link, user_agent=_ua(request), now=ctx.now_datetime())
@@ -137,7 +137,7 @@ async def _review_page(
     )
 
 
-@router.get("/review/{token}")
+@router.get("/email/review/{token}")
 async def review_form(token: str, request: Request, ctx: Ctx) -> Response:
     async def work(session: AsyncSession, link: Link) -> Response:
         await email_service.clicked(session, link, user_agent=_ua(request), now=ctx.now_datetime())
@@ -147,7 +147,7 @@ async def review_form(token: str, request: Request, ctx: Ctx) -> Response:
     return page or _html("error.html", 404, message=DEAD_LINK)
 
 
-@router.post("/review/{token}")
+@router.post("/email/review/{token}")
 async def submit_review(token: str, request: Request, ctx: Ctx) -> Response:
     form = await _form(request)
     if not hmac.compare_digest(form.get("csrf", ""), _csrf(ctx, token)):
@@ -185,7 +185,7 @@ async def _preferences(
     )
 
 
-@router.get("/unsubscribe/{token}")
+@router.get("/email/unsubscribe/{token}")
 async def preferences(token: str, ctx: Ctx) -> Response:
     # GET never changes anything: mail scanners follow links. Unsubscribing is a POST.
     async def work(session: AsyncSession, link: Link) -> Response:
@@ -195,7 +195,7 @@ async def preferences(token: str, ctx: Ctx) -> Response:
     return page or _html("error.html", 404, message=DEAD_LINK)
 
 
-@router.post("/unsubscribe/{token}")
+@router.post("/email/unsubscribe/{token}")
 async def change_preferences(token: str, request: Request, ctx: Ctx) -> Response:
     form = await _form(request)
     now = ctx.now_datetime()

@@ -35,12 +35,12 @@ from shopreviews.media.repository import UploadRepository
 from shopreviews.media.schemas import ImagePolicyOut, UploadedOut, VideoUploadOut
 from shopreviews.media.sniff import IMAGE_TYPES, VIDEO_TYPES
 
-router = APIRouter(prefix="/api/v1/openapi", tags=["media"])
+router = APIRouter(tags=["media"])
 WriteReviews = Annotated[Caller, Depends(api_caller("write_reviews"))]
 
 
 @router.get(
-    "/get_image_upload_policy_token",
+    "/api/v1/openapi/get_image_upload_policy_token",
     response_model=Envelope[ImagePolicyOut],
     openapi_extra=query_doc(
         param("content_type", "[ext] the image type (default image/jpeg)", enum=list(IMAGE_TYPES))
@@ -54,7 +54,7 @@ async def get_image_upload_policy_token(
 
 
 @router.get(
-    "/get_video_upload_url",
+    "/api/v1/openapi/get_video_upload_url",
     response_model=Envelope[VideoUploadOut],
     openapi_extra=query_doc(
         param("file_name", "the file's name; its extension must be a video extension"),
@@ -85,7 +85,7 @@ async def get_video_upload_url(
 
 # --- the local backend's endpoints ----------------------------------------------------------
 
-files_router = APIRouter(prefix="/media", include_in_schema=False)
+files_router = APIRouter(include_in_schema=False)
 CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "POST, PUT, OPTIONS",
@@ -128,8 +128,8 @@ async def _with_cors(work: Callable[[], Awaitable[Response]]) -> Response:
         )
 
 
-@files_router.options("")
-@files_router.options("/upload/{token}")
+@files_router.options("/media")
+@files_router.options("/media/upload/{token}")
 async def preflight() -> Response:
     return Response(status_code=204, headers={**CORS, "Access-Control-Max-Age": "600"})
 
@@ -151,7 +151,7 @@ def _capped(request: Request, limit: int) -> Request:
 
 # The upload routes take no request session: the body arrives first (as slowly as the client
 # sends it), and uploads.py opens a short transaction once it is in (see receive_image).
-@files_router.post("")
+@files_router.post("/media")
 async def upload_image(request: Request, ctx: Ctx) -> Response:
     async def work() -> Response:
         limit = ctx.settings.image_max_bytes + FORM_OVERHEAD
@@ -190,7 +190,7 @@ async def upload_image(request: Request, ctx: Ctx) -> Response:
     return await _with_cors(work)
 
 
-@files_router.put("/upload/{token}")
+@files_router.put("/media/upload/{token}")
 async def upload_video(token: str, request: Request, ctx: Ctx) -> Response:
     async def work() -> Response:
         grant = uploads.read_video_grant(ctx, token)
@@ -209,7 +209,7 @@ async def upload_video(token: str, request: Request, ctx: Ctx) -> Response:
 
 
 # HEAD as well: CDNs, caches and link checkers ask for the headers alone (the body is left out).
-@files_router.api_route("/{key:path}", methods=["GET", "HEAD"])
+@files_router.api_route("/media/{key:path}", methods=["GET", "HEAD"])
 async def serve(key: str, ctx: Ctx, session: Session) -> Response:
     storage = ctx.media_storage()
     original = key.removesuffix(keys.THUMBNAIL_SUFFIX)

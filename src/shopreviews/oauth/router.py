@@ -37,9 +37,8 @@ from shopreviews.oauth.schemas import (
 )
 from shopreviews.shops.repository import ShopRepository
 
-API = "/api/v1/openapi"
 # Endpoints whose errors carry {error, error_description} (spec oauth.md "OAuth errors").
-oauth_errors = APIRouter(prefix=API, tags=["oauth"], route_class=OAuthRoute)
+oauth_errors = APIRouter(tags=["oauth"], route_class=OAuthRoute)
 router = APIRouter(tags=["oauth"])
 
 CLIENT_PARAMS = (
@@ -67,7 +66,7 @@ def _query_fields(query: Query, *names: str) -> Fields:
 
 
 @oauth_errors.get(
-    "/get_oauth_authorize_url",
+    "/api/v1/openapi/get_oauth_authorize_url",
     response_model=Envelope[AuthorizeUrlOut],
     openapi_extra=query_doc(*AUTHORIZE_PARAMS),
 )
@@ -80,7 +79,7 @@ async def get_oauth_authorize_url(
 
 
 @oauth_errors.get(
-    "/oauth/authorize",
+    "/api/v1/openapi/oauth/authorize",
     response_model=Envelope[CodeOut],
     openapi_extra=query_doc(param("response_type", "code", enum=["code"]), *AUTHORIZE_PARAMS),
 )
@@ -109,7 +108,7 @@ async def oauth_authorize_json(
 
 
 @oauth_errors.post(
-    "/oauth/token",
+    "/api/v1/openapi/oauth/token",
     response_model=Envelope[TokenOut],
     openapi_extra=body_doc(TokenRequest, form=True),
 )
@@ -120,7 +119,7 @@ async def oauth_token(request: Request, ctx: Ctx, session: Session) -> Envelope[
 
 
 @oauth_errors.post(
-    "/oauth_revoke_token",
+    "/api/v1/openapi/oauth_revoke_token",
     response_model=Envelope[EmptyData],
     openapi_extra=body_doc(TokenIn, form=True),
 )
@@ -131,7 +130,7 @@ async def oauth_revoke_token(request: Request, ctx: Ctx, session: Session) -> En
 
 
 @oauth_errors.post(
-    "/oauth/introspect",
+    "/api/v1/openapi/oauth/introspect",
     response_model=Envelope[IntrospectionOut],
     openapi_extra=body_doc(TokenIn, form=True),
 )
@@ -144,7 +143,7 @@ async def oauth_introspect(
     return Envelope(data=IntrospectionOut(**data))
 
 
-@router.post(f"{API}/oauth/disconnect", response_model=Envelope[EmptyData])
+@router.post("/api/v1/openapi/oauth/disconnect", response_model=Envelope[EmptyData])
 async def oauth_disconnect(caller: Bearer, ctx: Ctx, session: Session) -> Envelope[EmptyData]:
     """End the grant of the bearer token: tokens revoked, the platform's webhooks removed."""
     await oauth_service.disconnect(ctx, session, caller)
@@ -152,7 +151,7 @@ async def oauth_disconnect(caller: Bearer, ctx: Ctx, session: Session) -> Envelo
 
 
 @router.post(
-    f"{API}/oauth/cancel",
+    "/api/v1/openapi/oauth/cancel",
     response_model=Envelope[EmptyData],
     openapi_extra=body_doc(ShopRefIn, form=True),
 )
@@ -163,7 +162,7 @@ async def oauth_cancel(request: Request, ctx: Ctx, session: Session) -> Envelope
 
 
 @router.get(
-    f"{API}/get_shop_authorization_info",
+    "/api/v1/openapi/get_shop_authorization_info",
     response_model=Envelope[AuthorizationInfo],
     openapi_extra=query_doc(*CLIENT_PARAMS),
 )
@@ -177,7 +176,7 @@ async def get_shop_authorization_info(
 
 
 @router.get(
-    f"{API}/get_shop_install_status",
+    "/api/v1/openapi/get_shop_install_status",
     response_model=Envelope[InstallStatus],
     openapi_extra=query_doc(*CLIENT_PARAMS),
 )

@@ -34,15 +34,15 @@ from shopreviews.reviews.schemas import (
     ReviewUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/openapi", tags=["reviews"])
-merchant_router = APIRouter(prefix="/api/v1/merchant", tags=["merchant"])
+router = APIRouter(tags=["reviews"])
+merchant_router = APIRouter(tags=["merchant"])
 
 ReadReviews = Annotated[CachedRead, Depends(cached_read("read_reviews"))]
 WriteReviews = Annotated[Caller, Depends(api_caller("write_reviews"))]
 
 
 @router.get(
-    "/get_review",
+    "/api/v1/openapi/get_review",
     response_model=Envelope[ReviewOut],
     openapi_extra=query_doc(
         param("id", "review id (alias review_id)", required=True), param("review_id", "alias of id")
@@ -70,13 +70,15 @@ LIST_QUERY_DOC = query_doc(
 )
 
 
-@router.get("/get_reviews", response_model=Envelope[ReviewPage], openapi_extra=LIST_QUERY_DOC)
+@router.get(
+    "/api/v1/openapi/get_reviews", response_model=Envelope[ReviewPage], openapi_extra=LIST_QUERY_DOC
+)
 async def get_reviews(read: ReadReviews) -> Response:
     """List reviews with filters, sorting and pagination (alias get_review_list)."""
     return await read.answer(review_service.list_reviews, ListRequest.of(read.query))
 
 
-@router.post("/create_review", response_model=CreateReviewEnvelope)
+@router.post("/api/v1/openapi/create_review", response_model=CreateReviewEnvelope)
 async def create_review(
     body: ReviewCreate, caller: WriteReviews, session: Session, ctx: Ctx
 ) -> CreateReviewEnvelope:
@@ -91,7 +93,7 @@ async def create_review(
     return CreateReviewEnvelope(id=review.id, data=review)
 
 
-@router.post("/delete_review", response_model=Envelope[EmptyData])
+@router.post("/api/v1/openapi/delete_review", response_model=Envelope[EmptyData])
 async def delete_review(
     body: ReviewIdIn, caller: WriteReviews, session: Session, ctx: Ctx
 ) -> Envelope[EmptyData]:
@@ -100,7 +102,7 @@ async def delete_review(
     return Envelope(data=EmptyData())
 
 
-@router.post("/update_review", response_model=Envelope[ReviewOut])
+@router.post("/api/v1/openapi/update_review", response_model=Envelope[ReviewOut])
 async def update_review(
     body: ReviewUpdate, caller: WriteReviews, session: Session, ctx: Ctx
 ) -> Envelope[ReviewOut]:
@@ -109,7 +111,7 @@ async def update_review(
 
 
 @router.get(
-    "/get_rating",
+    "/api/v1/openapi/get_rating",
     response_model=Envelope[RatingOut],
     openapi_extra=query_doc(
         param("product_id", "one product (0: store reviews)"),
@@ -126,7 +128,7 @@ async def get_rating(read: ReadReviews) -> Response:
 
 # Named after the partner route it mirrors, which keeps its operation id get_reviews_....
 @merchant_router.get(
-    "/get_reviews",
+    "/api/v1/merchant/get_reviews",
     name="get_reviews",
     response_model=Envelope[ReviewPage],
     openapi_extra=LIST_QUERY_DOC,
@@ -139,7 +141,7 @@ async def merchant_get_reviews(caller: Merchant, query: Query, session: Session)
     return success_response(await review_service.list_reviews(session, caller, request))
 
 
-@merchant_router.post("/moderate_review", response_model=Envelope[ReviewOut])
+@merchant_router.post("/api/v1/merchant/moderate_review", response_model=Envelope[ReviewOut])
 async def moderate_review(
     body: ReviewModeration, caller: Merchant, session: Session, ctx: Ctx
 ) -> Envelope[ReviewOut]:

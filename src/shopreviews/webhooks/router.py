@@ -26,7 +26,7 @@ from shopreviews.webhooks.schemas import (
     WebhookUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/openapi", tags=["webhooks"])
+router = APIRouter(tags=["webhooks"])
 
 # Scopes of subscription endpoints depend on the topic; the service checks them.
 AnyCaller = Annotated[Caller, Depends(api_caller(None))]
@@ -37,7 +37,7 @@ class DeliveryPage(BaseModel):
     list: list[DeliveryOut]
 
 
-@router.post("/create_shop_webhook", response_model=Envelope[WebhookCreated])
+@router.post("/api/v1/openapi/create_shop_webhook", response_model=Envelope[WebhookCreated])
 async def create_shop_webhook(
     body: WebhookIn, caller: AnyCaller, session: Session, ctx: Ctx
 ) -> Envelope[WebhookCreated]:
@@ -45,7 +45,7 @@ async def create_shop_webhook(
     return Envelope(data=await webhook_service.create(ctx, session, caller, body))
 
 
-@router.post("/update_shop_webhook", response_model=Envelope[WebhookOut])
+@router.post("/api/v1/openapi/update_shop_webhook", response_model=Envelope[WebhookOut])
 async def update_shop_webhook(
     body: WebhookUpdate, caller: AnyCaller, session: Session, ctx: Ctx
 ) -> Envelope[WebhookOut]:
@@ -54,7 +54,7 @@ async def update_shop_webhook(
 
 
 router.add_api_route(
-    "/update_shop_webhook",
+    "/api/v1/openapi/update_shop_webhook",
     update_shop_webhook,
     methods=["PUT"],
     include_in_schema=False,
@@ -63,7 +63,7 @@ router.add_api_route(
 
 
 @router.post(
-    "/delete_shop_webhook",
+    "/api/v1/openapi/delete_shop_webhook",
     response_model=Envelope[EmptyData],
     openapi_extra=query_doc(param("id", "with DELETE: the subscription id, instead of a body")),
 )
@@ -83,7 +83,7 @@ async def delete_shop_webhook(
 
 
 router.add_api_route(
-    "/delete_shop_webhook",
+    "/api/v1/openapi/delete_shop_webhook",
     delete_shop_webhook,
     methods=["DELETE"],
     include_in_schema=False,
@@ -92,7 +92,7 @@ router.add_api_route(
 
 
 @router.get(
-    "/get_shop_webhooks",
+    "/api/v1/openapi/get_shop_webhooks",
     response_model=Envelope[list[WebhookOut]],
     openapi_extra=query_doc(
         param("topic", "only subscriptions of this topic (alias event_type)", enum=list(TOPICS)),
@@ -110,7 +110,7 @@ async def get_shop_webhooks(
 
 
 @router.get(
-    "/get_webhook_deliveries",
+    "/api/v1/openapi/get_webhook_deliveries",
     response_model=Envelope[DeliveryPage],
     openapi_extra=query_doc(
         param("webhook_id", "deliveries of this subscription"),
@@ -133,7 +133,7 @@ async def get_webhook_deliveries(
     return Envelope(data=DeliveryPage(page=pagination, list=items))
 
 
-@router.post("/redeliver_webhook_event", response_model=Envelope[list[DeliveryOut]])
+@router.post("/api/v1/openapi/redeliver_webhook_event", response_model=Envelope[list[DeliveryOut]])
 async def redeliver_webhook_event(
     body: RedeliverIn, caller: AnyCaller, session: Session, ctx: Ctx
 ) -> Envelope[list[DeliveryOut]]:
@@ -145,7 +145,7 @@ async def redeliver_webhook_event(
     )
 
 
-@router.post("/send_test_webhook", response_model=Envelope[DeliveryOut])
+@router.post("/api/v1/openapi/send_test_webhook", response_model=Envelope[DeliveryOut])
 async def send_test_webhook(
     body: WebhookIdIn, caller: AnyCaller, session: Session, ctx: Ctx
 ) -> Envelope[DeliveryOut]:
@@ -153,7 +153,7 @@ async def send_test_webhook(
     return Envelope(data=await webhook_service.send_test(ctx, session, caller, body.id))
 
 
-@router.post("/rotate_webhook_secret", response_model=Envelope[SecretRotated])
+@router.post("/api/v1/openapi/rotate_webhook_secret", response_model=Envelope[SecretRotated])
 async def rotate_webhook_secret(
     body: WebhookIdIn, caller: AnyCaller, session: Session, ctx: Ctx
 ) -> Envelope[SecretRotated]:

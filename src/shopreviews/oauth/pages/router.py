@@ -84,7 +84,7 @@ class PageRoute(APIRoute):
         return route
 
 
-router = APIRouter(prefix="/oauth", include_in_schema=False, route_class=PageRoute)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
 def _redirect(url: str, status: int = 302) -> RedirectResponse:
@@ -210,7 +210,7 @@ def _form_values(form: Fields) -> dict[str, str | None] | None:
         return None
 
 
-@router.get("/authorize")
+@router.get("/oauth/authorize")
 async def consent_page(request: Request, ctx: Ctx, session: Session) -> Response:
     values = _query_values(request)
     if values is None:
@@ -246,7 +246,7 @@ def _text(form: Fields | None, name: str) -> str | None:
         return None
 
 
-@router.post("/authorize")
+@router.post("/oauth/authorize")
 async def consent_decision(request: Request, ctx: Ctx, session: Session) -> Response:
     form = await _form(request)
     values = _form_values(form) if form is not None else None
@@ -287,7 +287,7 @@ def _safe_return_to(value: str | None) -> str | None:
     return value
 
 
-@router.get("/login")
+@router.get("/oauth/login")
 async def sign_in_link() -> HTMLResponse:
     """The address bar shows /oauth/login after a failed sign-in; opening it again is no
     authorization request to continue."""
@@ -296,7 +296,7 @@ async def sign_in_link() -> HTMLResponse:
     return response
 
 
-@router.post("/login")
+@router.post("/oauth/login")
 async def sign_in(request: Request, ctx: Ctx, session: Session) -> Response:
     form = await _form(request)
     return_to = _safe_return_to(_text(form, "return_to"))
@@ -356,7 +356,7 @@ async def sign_in(request: Request, ctx: Ctx, session: Session) -> Response:
     return response
 
 
-@router.get("/static/consent.css")
+@router.get("/oauth/static/consent.css")
 async def stylesheet() -> FileResponse:
     return FileResponse(
         STYLESHEET, media_type="text/css", headers={"Cache-Control": "max-age=3600"}
