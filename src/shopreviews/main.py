@@ -24,7 +24,7 @@ from shopreviews.kit.db_retry import DisconnectRetry
 from shopreviews.kit.envelope import EmptyData, Envelope, install_exception_handlers
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.middleware import ConventionsMiddleware
-from shopreviews.kit.openapi_params import DOCUMENTED_BODIES
+from shopreviews.kit.routes import documented_bodies, form_paths, legacy_paths
 from shopreviews.media.router import files_router as media_files
 from shopreviews.media.router import router as media_router
 from shopreviews.merchants.router import router as merchant_router
@@ -103,6 +103,8 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         max_body_bytes=settings.max_body_bytes,
         budget_seconds=settings.request_budget_seconds,
         oauth_paths=_oauth_error_paths(),
+        legacy_paths=legacy_paths(app.routes),
+        form_paths=form_paths(app.routes),
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -130,7 +132,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    documented: list[type[BaseModel]] = [MediaItemIn, LegacyMediaIn, *DOCUMENTED_BODIES]
+    # Request bodies that routes read themselves (kit/routes.py), and the two forms of a media
+    # item that ReviewCreate's schema refers to.
+    documented: list[type[BaseModel]] = [MediaItemIn, LegacyMediaIn, *documented_bodies(app.routes)]
     for model in documented:
         model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(model_schema.pop("$defs", {}))

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from shopreviews.admin import service as admin_service
 from shopreviews.auth.dependencies import Admin, Ctx, Query, Session
 from shopreviews.kit.envelope import EmptyData, Envelope, InvalidArgument
-from shopreviews.kit.forms import read_fields
-from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, body_doc, query_doc
+from shopreviews.kit.forms import Fields
+from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, query_doc
 from shopreviews.kit.pagination import PageRequest, Pagination
+from shopreviews.kit.routes import DocumentedRoute, fields_body
 
-router = APIRouter(tags=["admin"], dependencies=[Admin])
+router = APIRouter(tags=["admin"], dependencies=[Admin], route_class=DocumentedRoute)
 
 
 class PlatformOut(BaseModel):
@@ -102,19 +103,15 @@ class MerchantUserIn(BaseModel):
     password: str = Field(description="10 to 128 characters")
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    fields = await read_fields(request)
-    return fields.values
-
-
 @router.post(
     "/api/v1/admin/create_platform",
     response_model=Envelope[PlatformCreatedOut],
-    openapi_extra=body_doc(CreatePlatformIn),
 )
-async def create_platform(request: Request, ctx: Ctx, session: Session) -> Envelope[Any]:
+async def create_platform(
+    ctx: Ctx, session: Session, body: Annotated[Fields, fields_body(CreatePlatformIn)]
+) -> Envelope[Any]:
     """Register a platform; its two secrets are shown only in this answer."""
-    return Envelope(data=await admin_service.create_platform(ctx, session, await _body(request)))
+    return Envelope(data=await admin_service.create_platform(ctx, session, body.values))
 
 
 @router.get(
@@ -130,22 +127,23 @@ async def get_platforms(query: Query, session: Session) -> Envelope[Any]:
 @router.post(
     "/api/v1/admin/update_platform",
     response_model=Envelope[PlatformOut],
-    openapi_extra=body_doc(UpdatePlatformIn),
 )
-async def update_platform(request: Request, ctx: Ctx, session: Session) -> Envelope[Any]:
+async def update_platform(
+    ctx: Ctx, session: Session, body: Annotated[Fields, fields_body(UpdatePlatformIn)]
+) -> Envelope[Any]:
     """Change a platform; narrowing allowed_scopes narrows its tokens at once."""
-    return Envelope(data=await admin_service.update_platform(ctx, session, await _body(request)))
+    return Envelope(data=await admin_service.update_platform(ctx, session, body.values))
 
 
 @router.post(
     "/api/v1/admin/rotate_platform_secret",
     response_model=Envelope[dict[str, str]],
-    openapi_extra=body_doc(RotatePlatformSecretIn),
 )
-async def rotate_platform_secret(request: Request, ctx: Ctx, session: Session) -> Envelope[Any]:
+async def rotate_platform_secret(
+    ctx: Ctx, session: Session, fields: Annotated[Fields, fields_body(RotatePlatformSecretIn)]
+) -> Envelope[Any]:
     """Replace the client secret or the system webhook secret; the old one stops at once."""
-    body = await _body(request)
-    client_id, which = body.get("client_id"), body.get("which")
+    client_id, which = fields.values.get("client_id"), fields.values.get("which")
     if not isinstance(client_id, str) or not isinstance(which, str):
         raise InvalidArgument("client_id and which are required")
     return Envelope(data=await admin_service.rotate(ctx, session, client_id, which))
@@ -154,11 +152,12 @@ async def rotate_platform_secret(request: Request, ctx: Ctx, session: Session) -
 @router.post(
     "/api/v1/admin/create_shop",
     response_model=Envelope[ShopCreatedOut],
-    openapi_extra=body_doc(CreateShopIn),
 )
-async def create_shop(request: Request, ctx: Ctx, session: Session) -> Envelope[Any]:
+async def create_shop(
+    ctx: Ctx, session: Session, body: Annotated[Fields, fields_body(CreateShopIn)]
+) -> Envelope[Any]:
     """Create a shop with fresh tokens."""
-    return Envelope(data=await admin_service.create_shop(ctx, session, await _body(request)))
+    return Envelope(data=await admin_service.create_shop(ctx, session, body.values))
 
 
 @router.get(
@@ -174,19 +173,21 @@ async def get_shops(query: Query, session: Session) -> Envelope[Any]:
 @router.post(
     "/api/v1/admin/create_merchant_user",
     response_model=Envelope[MerchantUserOut],
-    openapi_extra=body_doc(MerchantUserIn),
 )
-async def create_merchant_user(request: Request, session: Session) -> Envelope[Any]:
+async def create_merchant_user(
+    session: Session, body: Annotated[Fields, fields_body(MerchantUserIn)]
+) -> Envelope[Any]:
     """Create a merchant user who can sign in for a shop."""
-    return Envelope(data=await admin_service.create_merchant_user(session, await _body(request)))
+    return Envelope(data=await admin_service.create_merchant_user(session, body.values))
 
 
 @router.post(
     "/api/v1/admin/set_merchant_password",
     response_model=Envelope[EmptyData],
-    openapi_extra=body_doc(MerchantUserIn),
 )
-async def set_merchant_password(request: Request, ctx: Ctx, session: Session) -> Envelope[Any]:
+async def set_merchant_password(
+    ctx: Ctx, session: Session, body: Annotated[Fields, fields_body(MerchantUserIn)]
+) -> Envelope[Any]:
     """Set a merchant user's password; every session of that user ends."""
-    await admin_service.set_merchant_password(ctx, session, await _body(request))
+    await admin_service.set_merchant_password(ctx, session, body.values)
     return Envelope(data=EmptyData())

@@ -16,12 +16,13 @@ from shopreviews.customer_events.schemas import (
     StorefrontEventsIn,
 )
 from shopreviews.kit.envelope import ApiError, Envelope
-from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, body_doc, param, query_doc
+from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.params import CREATED_SORTS
+from shopreviews.kit.routes import DocumentedRoute, legacy_path, raw_body
 
 router = APIRouter(tags=["customer events"])
-storefront_router = APIRouter(tags=["storefront"])
+storefront_router = APIRouter(tags=["storefront"], route_class=DocumentedRoute)
 
 ReadCustomerEvents = Annotated[Caller, Depends(api_caller("read_customer_events"))]
 _CODE_RULE = "exact match after upper-casing; 1-64 characters of A-Z a-z 0-9 _"
@@ -41,6 +42,7 @@ _CODE_RULE = "exact match after upper-casing; 1-64 characters of A-Z a-z 0-9 _"
         PAGE_SIZE,
     ),
 )
+@legacy_path("/api/v1/openapi/customer_events")
 async def get_customer_events(
     caller: ReadCustomerEvents, session: Session, query: Query
 ) -> Envelope[CustomerEventPage]:
@@ -60,10 +62,14 @@ def _origin(request: Request) -> str:
 @storefront_router.post(
     "/api/v1/storefront/shops/{myshopify_domain}/events",
     response_model=Envelope[StorefrontAccepted],
-    openapi_extra=body_doc(StorefrontEventsIn),
 )
 async def post_storefront_events(
-    myshopify_domain: Domain, request: Request, response: Response, session: Session, ctx: Ctx
+    myshopify_domain: Domain,
+    request: Request,
+    response: Response,
+    session: Session,
+    ctx: Ctx,
+    body: Annotated[bytes, raw_body(StorefrontEventsIn)],
 ) -> Envelope[StorefrontAccepted]:
     """Record events of the storefront review widget (public, CORS; any Content-Type) [ext]."""
     shop = await event_service.storefront_shop(session, myshopify_domain)
@@ -75,7 +81,7 @@ async def post_storefront_events(
             ctx.limiter.storefront_events, f"storefront:{shop.shop_id}:{client_ip}"
         )
         new_events = event_service.parse_storefront_body(
-            await request.body(), request.headers.get("user-agent", "")
+            body, request.headers.get("user-agent", "")
         )
         accepted = await event_service.record_storefront(
             session, shop.shop_id, new_events, now=ctx.now_datetime()

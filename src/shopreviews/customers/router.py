@@ -23,6 +23,7 @@ from shopreviews.kit.envelope import Envelope, InvalidArgument
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.params import QueryParams, parse_external_id
+from shopreviews.kit.routes import legacy_path
 
 router = APIRouter(tags=["customers"])
 
@@ -84,6 +85,7 @@ def exclusion_filter(query: QueryParams) -> ExclusionFilter:
         PAGE_SIZE,
     ),
 )
+@legacy_path("/api/v1/openapi/get_customer_exclude_list")
 async def get_customer_excludes(
     caller: ReadCustomers, session: Session, query: Query
 ) -> Envelope[CustomerExclusionPage]:

@@ -7,15 +7,17 @@ JSON). Parameters must not be repeated (RFC 6749 §3.1), in either form.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from fastapi import Request
+from pydantic import BaseModel, ValidationError
 
-from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.envelope import InvalidArgument, describe_validation_error
 from shopreviews.kit.schemas import unstorable_text
 
 FORM = "application/x-www-form-urlencoded"
+M = TypeVar("M", bound=BaseModel)
 
 
 class Fields:
@@ -88,3 +90,14 @@ def parse_body(body: bytes, content_type: str) -> Fields:
 
 async def read_fields(request: Request) -> Fields:
     return parse_body(await request.body(), request.headers.get("content-type", ""))
+
+
+def validated(model: type[M], fields: Fields) -> M:
+    """The fields as `model`. Its validators raise the contract's own errors (code 3 with the
+    message of the first rule broken); anything Pydantic refuses itself is described as FastAPI's
+    validation errors are (kit/envelope.py)."""
+    try:
+        return model.model_validate(fields.values)
+    except ValidationError as exc:
+        problems = [describe_validation_error(dict(e)) for e in exc.errors()[:3]]
+        raise InvalidArgument("; ".join(problems)) from None

@@ -2,13 +2,14 @@
 
 One pure-ASGI layer (no BaseHTTPMiddleware, which buffers and slows responses) that:
 - gives each request a fresh request_id (envelope, X-Request-Id header, log lines);
-- maps legacy spellings onto canonical paths (/api/v1/open_api/, legacy endpoint names,
-  one trailing slash);
+- maps legacy spellings onto canonical paths: one trailing slash, the API's old prefix
+  /api/v1/open_api/, and the older paths that routes declare (kit/routes.py);
 - reads request bodies up front, refusing more than the body limit as it streams in (or at once
   when Content-Length announces it): code 3 on the API, 413 on the pages; /media uploads keep
   their own limits (kit/bodies.py);
 - refuses API bodies that are not UTF-8 and API GET requests that carry a body (code 3), and
-  marks POST bodies as JSON whatever their Content-Type says (spec README §3.1);
+  marks POST bodies as JSON whatever their Content-Type says (spec README §3.1), but on the
+  routes that also take form bodies (kit/routes.py);
 - adds Cache-Control: no-store and the UTF-8 charset to API responses;
 - enforces the request processing budget (code 4);
 - writes the access log (client address, request, status, duration), with secret query values
@@ -22,6 +23,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode
 
 from shopreviews.kit.bodies import (
@@ -52,19 +54,10 @@ from shopreviews.kit.envelope import (
 access_log = logging.getLogger("shopreviews.access")
 error_log = logging.getLogger("shopreviews.errors")
 
+# The contract's older spelling of the partner API's prefix, for every path under it (also
+# those no route serves: their 404 names the canonical path).
 API_PREFIX = "/api/v1/openapi/"
 LEGACY_PREFIX = "/api/v1/open_api/"
-LEGACY_NAMES = {
-    "orders": "get_orders",
-    "customer_events": "get_customer_events",
-    "get_customer_exclude_list": "get_customer_excludes",
-    "get_review_list": "get_reviews",
-}
-# Endpoints that also accept form-encoded bodies (OAuth); every other API body is JSON.
-FORM_PATHS = frozenset(
-    API_PREFIX + name
-    for name in ("oauth/token", "oauth_revoke_token", "oauth/introspect", "oauth/cancel")
-)
 SECRET_QUERY_KEYS = frozenset(
     {
         "client_secret",
@@ -83,16 +76,13 @@ SECRET_QUERY_KEYS = frozenset(
 )
 
 
-def canonical_path(path: str) -> str:
+def canonical_path(path: str, legacy_paths: Mapping[str, str]) -> str:
+    """The path a request is routed by; `legacy_paths` maps the older paths routes declare."""
     if len(path) > 1 and path.endswith("/"):
         path = path[:-1]
     if path.startswith(LEGACY_PREFIX):
         path = API_PREFIX + path[len(LEGACY_PREFIX) :]
-    if path.startswith(API_PREFIX):
-        name = path[len(API_PREFIX) :]
-        if name in LEGACY_NAMES:
-            path = API_PREFIX + LEGACY_NAMES[name]
-    return path
+    return legacy_paths.get(path, path)
 
 
 # Paths whose last segment is a credential: the signed links of review-request emails.
@@ -165,12 +155,18 @@ class ConventionsMiddleware:
         max_body_bytes: int,
         budget_seconds: float,
         oauth_paths: frozenset[str] = frozenset(),
+        legacy_paths: Mapping[str, str],
+        form_paths: frozenset[str],
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.budget_seconds = budget_seconds
         # Paths whose errors are OAuth error envelopes (their OpenAPI schema says so).
         self.oauth_paths = oauth_paths
+        # Older path -> the path of the route that answers it, as the routes declare them.
+        self.legacy_paths = legacy_paths
+        # Paths whose bodies may also be form-encoded (OAuth); every other API body is JSON.
+        self.form_paths = form_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -180,7 +176,7 @@ class ConventionsMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         original_path = scope["path"]
-        path = canonical_path(original_path)
+        path = canonical_path(original_path, self.legacy_paths)
         is_api = (path + "/").startswith("/api/")  # "/api/" itself canonicalises to "/api"
         scope = dict(scope, path=path, raw_path=path.encode())
         state = scope.setdefault("state", {})
@@ -264,7 +260,7 @@ class ConventionsMiddleware:
                         if problem is not None:
                             await reply(HTTP_STATUS[INVALID_ARGUMENT], INVALID_ARGUMENT, problem)
                             return
-                        if path not in FORM_PATHS:
+                        if path not in self.form_paths:
                             scope["headers"] = [
                                 (k, v) for k, v in scope["headers"] if k.lower() != b"content-type"
                             ] + [(b"content-type", b"application/json")]

@@ -1,7 +1,7 @@
-"""OpenAPI descriptions of query parameters that routes read from the raw query string.
+"""OpenAPI descriptions of what routes read themselves: query parameters and bodies.
 
 Routes parse queries with `QueryParams` (the contract's rules cannot be expressed with FastAPI's
-own query parameters), so the documentation of those parameters is declared here, once per route.
+own query parameters), so each route declares the documentation of its parameters with these.
 """
 
 from __future__ import annotations
@@ -45,13 +45,9 @@ PAGE_SIZE = param(
 )
 
 
-# Models of bodies that routes read by hand; main._openapi adds them to the components.
-DOCUMENTED_BODIES: list[type[BaseModel]] = []
-
-
 def body_doc(model: type[BaseModel], *, form: bool = False) -> dict[str, Any]:
-    """A request body documented by `model` (JSON, and form-encoded too when `form`)."""
-    DOCUMENTED_BODIES.append(model)
+    """A request body documented by `model` (JSON, and form-encoded too when `form`); the model
+    itself is among the document's components (kit/routes.py, main._openapi)."""
     ref = {"$ref": f"#/components/schemas/{model.__name__}"}
     content = {"application/json": {"schema": ref}}
     if form:

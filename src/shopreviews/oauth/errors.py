@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from shopreviews.kit.envelope import (
@@ -21,6 +20,7 @@ from shopreviews.kit.envelope import (
     UNAUTHENTICATED,
     ApiError,
 )
+from shopreviews.kit.routes import DocumentedRoute
 
 log = logging.getLogger("shopreviews.errors")
 
@@ -85,7 +85,7 @@ def as_oauth_error(exc: ApiError) -> ApiError:
     )
 
 
-class OAuthRoute(APIRoute):
+class OAuthRoute(DocumentedRoute):
     """Errors of these endpoints carry the OAuth error object (an unexpected failure is
     server_error); answers are never cached."""
 

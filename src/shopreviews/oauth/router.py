@@ -3,6 +3,8 @@ authorization server metadata. The consent pages are in oauth/pages/router.py.""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -17,8 +19,9 @@ from shopreviews.auth.dependencies import (
     writes,
 )
 from shopreviews.kit.envelope import EmptyData, Envelope, Unauthenticated
-from shopreviews.kit.forms import Fields, read_fields
-from shopreviews.kit.openapi_params import body_doc, param, query_doc
+from shopreviews.kit.forms import Fields
+from shopreviews.kit.openapi_params import param, query_doc
+from shopreviews.kit.routes import DocumentedRoute, fields_body
 from shopreviews.oauth import authorize
 from shopreviews.oauth import service as oauth_service
 from shopreviews.oauth.errors import OAuthError, OAuthRoute
@@ -39,7 +42,7 @@ from shopreviews.shops.repository import ShopRepository
 
 # Endpoints whose errors carry {error, error_description} (spec oauth.md "OAuth errors").
 oauth_errors = APIRouter(tags=["oauth"], route_class=OAuthRoute)
-router = APIRouter(tags=["oauth"])
+router = APIRouter(tags=["oauth"], route_class=DocumentedRoute)
 
 CLIENT_PARAMS = (
     param("client_id", "the platform's client id", required=True),
@@ -110,35 +113,43 @@ async def oauth_authorize_json(
 @oauth_errors.post(
     "/api/v1/openapi/oauth/token",
     response_model=Envelope[TokenOut],
-    openapi_extra=body_doc(TokenRequest, form=True),
 )
-async def oauth_token(request: Request, ctx: Ctx, session: Session) -> Envelope[TokenOut]:
+async def oauth_token(
+    request: Request,
+    ctx: Ctx,
+    session: Session,
+    fields: Annotated[Fields, fields_body(TokenRequest, form=True)],
+) -> Envelope[TokenOut]:
     """Exchange a code, rotate a refresh token, or issue a client_credentials token."""
-    fields = await read_fields(request)
     return Envelope(data=await oauth_service.token(ctx, session, fields, ip=_ip(request)))
 
 
 @oauth_errors.post(
     "/api/v1/openapi/oauth_revoke_token",
     response_model=Envelope[EmptyData],
-    openapi_extra=body_doc(TokenIn, form=True),
 )
-async def oauth_revoke_token(request: Request, ctx: Ctx, session: Session) -> Envelope[EmptyData]:
+async def oauth_revoke_token(
+    request: Request,
+    ctx: Ctx,
+    session: Session,
+    fields: Annotated[Fields, fields_body(TokenIn, form=True)],
+) -> Envelope[EmptyData]:
     """Revoke an access token, or a refresh token with its whole chain (RFC 7009)."""
-    await oauth_service.revoke(ctx, session, await read_fields(request), ip=_ip(request))
+    await oauth_service.revoke(ctx, session, fields, ip=_ip(request))
     return Envelope(data=EmptyData())
 
 
 @oauth_errors.post(
     "/api/v1/openapi/oauth/introspect",
     response_model=Envelope[IntrospectionOut],
-    openapi_extra=body_doc(TokenIn, form=True),
 )
 async def oauth_introspect(
-    request: Request, ctx: Ctx, session: Session
+    request: Request,
+    ctx: Ctx,
+    session: Session,
+    fields: Annotated[Fields, fields_body(TokenIn, form=True)],
 ) -> Envelope[IntrospectionOut]:
     """Whether a token is current, and what it may do (RFC 7662) [ext]."""
-    fields = await read_fields(request)
     data = await oauth_service.introspect(ctx, session, fields, ip=_ip(request))
     return Envelope(data=IntrospectionOut(**data))
 
@@ -153,11 +164,15 @@ async def oauth_disconnect(caller: Bearer, ctx: Ctx, session: Session) -> Envelo
 @router.post(
     "/api/v1/openapi/oauth/cancel",
     response_model=Envelope[EmptyData],
-    openapi_extra=body_doc(ShopRefIn, form=True),
 )
-async def oauth_cancel(request: Request, ctx: Ctx, session: Session) -> Envelope[EmptyData]:
+async def oauth_cancel(
+    request: Request,
+    ctx: Ctx,
+    session: Session,
+    fields: Annotated[Fields, fields_body(ShopRefIn, form=True)],
+) -> Envelope[EmptyData]:
     """End the shop's grant by client credentials (e.g. the app was uninstalled)."""
-    await oauth_service.cancel(ctx, session, await read_fields(request), ip=_ip(request))
+    await oauth_service.cancel(ctx, session, fields, ip=_ip(request))
     return Envelope(data=EmptyData())
 
 

@@ -11,9 +11,10 @@ from fastapi import APIRouter, Depends, Request
 from shopreviews.auth.caller import Caller
 from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
 from shopreviews.kit.envelope import Envelope, InvalidArgument, Unauthenticated
-from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, body_doc, param, query_doc
+from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.params import CREATED_SORTS, created_sort_ascending, time_bounds
+from shopreviews.kit.routes import DocumentedRoute, legacy_path, raw_body
 from shopreviews.orders import service as order_service
 from shopreviews.orders import shopify
 from shopreviews.orders.models import OrderStatus
@@ -22,7 +23,7 @@ from shopreviews.orders.schemas import OrderPage, OrderReceived, ShopifyOrderIn
 from shopreviews.shops.repository import ShopRepository
 
 log = logging.getLogger("shopreviews.orders")
-router = APIRouter(tags=["orders"])
+router = APIRouter(tags=["orders"], route_class=DocumentedRoute)
 
 ReadOrders = Annotated[Caller, Depends(api_caller("read_orders"))]
 STATUS_TYPES = ("0", *(str(int(s)) for s in OrderStatus))
@@ -42,6 +43,7 @@ STATUS_TYPES = ("0", *(str(int(s)) for s in OrderStatus))
         PAGE_SIZE,
     ),
 )
+@legacy_path("/api/v1/openapi/orders")
 async def get_orders(caller: ReadOrders, session: Session, query: Query) -> Envelope[OrderPage]:
     """List the shop's orders with their review-request status (alias orders)."""
     status = query.scalar("type") or "0"
@@ -83,16 +85,14 @@ async def get_orders(caller: ReadOrders, session: Session, query: Query) -> Enve
             )
             | {"in": "header"},
         ],
-        **body_doc(ShopifyOrderIn),
     },
 )
 async def shopify_order_webhook(
-    request: Request, ctx: Ctx, session: Session
+    request: Request, ctx: Ctx, session: Session, body: Annotated[bytes, raw_body(ShopifyOrderIn)]
 ) -> Envelope[OrderReceived]:
     """Receive a Shopify order webhook, verified with the shop's Shopify app secret [ext]."""
     headers = request.headers
     domain = headers.get("x-shopify-shop-domain", "").strip()
-    body = await request.body()
     shop = await ShopRepository(session).by_domain(domain) if domain else None
     refused = "unauthenticated: X-Shopify-Hmac-Sha256 does not verify for this shop"
     if shop is None or not shop.is_active:

@@ -19,6 +19,7 @@ from shopreviews.auth.dependencies import (
 )
 from shopreviews.kit.envelope import EmptyData, Envelope, success_response
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
+from shopreviews.kit.routes import legacy_path
 from shopreviews.media.review_media import ReviewMedia
 from shopreviews.reviews import query as review_query
 from shopreviews.reviews import service as review_service
@@ -73,6 +74,7 @@ LIST_QUERY_DOC = query_doc(
 @router.get(
     "/api/v1/openapi/get_reviews", response_model=Envelope[ReviewPage], openapi_extra=LIST_QUERY_DOC
 )
+@legacy_path("/api/v1/openapi/get_review_list")
 async def get_reviews(read: ReadReviews) -> Response:
     """List reviews with filters, sorting and pagination (alias get_review_list)."""
     return await read.answer(review_service.list_reviews, ListRequest.of(read.query))
