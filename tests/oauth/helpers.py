@@ -15,6 +15,7 @@ import httpx
 from shopreviews.kit.context import AppContext
 from shopreviews.merchants import service as merchant_service
 from shopreviews.platforms import service as platform_service
+from shopreviews.platforms.schemas import CreatePlatformIn, UpdatePlatformIn
 from tests.conftest import ShopApi, ok
 
 TOKEN_PATH = "/api/v1/openapi/oauth/token"
@@ -49,14 +50,16 @@ async def create_platform(
         created = await platform_service.create(
             ctx,
             session,
-            {
-                "client_id": client_id,
-                "name": f"Platform {client_id}",
-                "redirect_uris": uris,
-                "allowed_scopes": allowed_scopes,
-                "webhook_url": webhook_url,
-                "skip_shop_oauth": skip_shop_oauth,
-            },
+            CreatePlatformIn.model_validate(
+                {
+                    "client_id": client_id,
+                    "name": f"Platform {client_id}",
+                    "redirect_uris": uris,
+                    "allowed_scopes": allowed_scopes,
+                    "webhook_url": webhook_url,
+                    "skip_shop_oauth": skip_shop_oauth,
+                }
+            ),
         )
     return PlatformCreds(
         client_id,
@@ -181,7 +184,8 @@ API = "/api/v1/openapi"
 async def update_platform(ctx: AppContext, client_id: str, **fields: Any) -> None:
     """The operator changes a platform (status, allowed_scopes, ...) through the service."""
     async with ctx.db.session(write=True) as session:
-        await platform_service.update(ctx, session, {"client_id": client_id, **fields})
+        change = UpdatePlatformIn.model_validate({"client_id": client_id, **fields})
+        await platform_service.update(ctx, session, change)
 
 
 async def client_credentials(

@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from shopreviews.kit.context import AppContext
 from shopreviews.platforms import service as platform_service
+from shopreviews.platforms.schemas import CreatePlatformIn
 from shopreviews.shops.models import Shop
 from tests.conftest import Clock, ShopApi, error, ok
 from tests.oauth.helpers import (
@@ -699,13 +700,15 @@ async def test_a_long_operator_supplied_secret_authenticates(
         await platform_service.create(
             ctx,
             session,
-            {
-                "client_id": client_id,
-                "name": "Long secret",
-                "redirect_uris": [REDIRECT_URI],
-                "allowed_scopes": WITH_STATUS,
-                "client_secret": secret,
-            },
+            CreatePlatformIn.model_validate(
+                {
+                    "client_id": client_id,
+                    "name": "Long secret",
+                    "redirect_uris": [REDIRECT_URI],
+                    "allowed_scopes": WITH_STATUS,
+                    "client_secret": secret,
+                }
+            ),
         )
     platform = PlatformCreds(client_id, secret, "", [REDIRECT_URI], WITH_STATUS)
     tokens = await connect(ctx, client, shop, platform, scope="read_reviews")

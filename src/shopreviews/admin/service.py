@@ -7,32 +7,22 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopreviews.admin.schemas import CreateShopIn, MerchantUserIn
 from shopreviews.kit.context import AppContext
-from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.merchants import service as merchant_service
 from shopreviews.platforms import service as platforms
+from shopreviews.platforms.schemas import CreatePlatformIn, RotatePlatformSecretIn, UpdatePlatformIn
 from shopreviews.shops import service as shop_service
 from shopreviews.shops.models import Shop
 from shopreviews.shops.repository import ShopRepository
 
 
-def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str:
-    value = body.get(name)
-    if value is None or value == "":
-        if required:
-            raise InvalidArgument(f"{name} is required")
-        return ""
-    if not isinstance(value, str):
-        raise InvalidArgument(f"{name} must be a string")
-    return value
-
-
 async def create_platform(
-    ctx: AppContext, session: AsyncSession, body: dict[str, Any]
+    ctx: AppContext, session: AsyncSession, new: CreatePlatformIn
 ) -> dict[str, Any]:
-    created = await platforms.create(ctx, session, body)
+    created = await platforms.create(ctx, session, new)
     return {
         "platform": created.platform.as_dict(),
         "client_secret": created.client_secret,
@@ -46,15 +36,15 @@ async def list_platforms(session: AsyncSession, page: PageRequest) -> dict[str, 
 
 
 async def update_platform(
-    ctx: AppContext, session: AsyncSession, body: dict[str, Any]
+    ctx: AppContext, session: AsyncSession, change: UpdatePlatformIn
 ) -> dict[str, Any]:
-    return (await platforms.update(ctx, session, body)).as_dict()
+    return (await platforms.update(ctx, session, change)).as_dict()
 
 
 async def rotate(
-    ctx: AppContext, session: AsyncSession, client_id: str, which: str
+    ctx: AppContext, session: AsyncSession, rotation: RotatePlatformSecretIn
 ) -> dict[str, str]:
-    return await platforms.rotate_secret(ctx, session, client_id, which)
+    return await platforms.rotate_secret(ctx, session, rotation.client_id, rotation.which)
 
 
 def shop_dict(shop: Shop) -> dict[str, str]:
@@ -67,15 +57,9 @@ def shop_dict(shop: Shop) -> dict[str, str]:
     }
 
 
-async def create_shop(
-    ctx: AppContext, session: AsyncSession, body: dict[str, Any]
-) -> dict[str, Any]:
+async def create_shop(ctx: AppContext, session: AsyncSession, new: CreateShopIn) -> dict[str, Any]:
     creds = await shop_service.create(
-        ctx,
-        session,
-        shop_id=_text(body, "shop_id"),
-        domain=_text(body, "myshopify_domain"),
-        name=_text(body, "name", required=False),
+        ctx, session, shop_id=new.shop_id, domain=new.myshopify_domain, name=new.name or ""
     )
     shop = await ShopRepository(session).get(creds.shop_id)
     assert shop is not None
@@ -91,23 +75,16 @@ async def list_shops(session: AsyncSession, page: PageRequest) -> dict[str, Any]
     return {"page": Pagination.of(page, total), "list": [shop_dict(s) for s in rows]}
 
 
-async def create_merchant_user(session: AsyncSession, body: dict[str, Any]) -> dict[str, str]:
+async def create_merchant_user(session: AsyncSession, user_in: MerchantUserIn) -> dict[str, str]:
     user = await merchant_service.create_user(
-        session,
-        shop_id=_text(body, "shop_id"),
-        email=_text(body, "email"),
-        password=_text(body, "password"),
+        session, shop_id=user_in.shop_id, email=user_in.email, password=user_in.password
     )
     return {"shop_id": user.shop_id, "email": user.email, "created_at": rfc3339(user.created_at)}
 
 
 async def set_merchant_password(
-    ctx: AppContext, session: AsyncSession, body: dict[str, Any]
+    ctx: AppContext, session: AsyncSession, user_in: MerchantUserIn
 ) -> None:
     await merchant_service.set_password(
-        ctx,
-        session,
-        shop_id=_text(body, "shop_id"),
-        email=_text(body, "email"),
-        password=_text(body, "password"),
+        ctx, session, shop_id=user_in.shop_id, email=user_in.email, password=user_in.password
     )

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    TypeAdapter,
+    WithJsonSchema,
+    model_validator,
+)
 
 from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.params import parse_external_id, parse_flag, parse_id
@@ -46,6 +53,12 @@ class In(BaseModel):
         if problem is not None:
             raise ValueError(problem)
         return data
+
+
+def sent_as(shape: Any) -> WithJsonSchema:
+    """Documents a field as clients send it (say a string or a list of strings) when the model
+    holds what its validator made of it (say the canonical string)."""
+    return WithJsonSchema(TypeAdapter(shape).json_schema())
 
 
 def _api_error_as_value_error(fn: Any) -> Any:

@@ -12,6 +12,7 @@ from shopreviews.kit.cli import JsonOpt, run_migrated
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.pagination import MAX_PAGE_SIZE, PageRequest
 from shopreviews.platforms import service as platforms
+from shopreviews.platforms.schemas import CreatePlatformIn, UpdatePlatformIn
 
 platform_app = typer.Typer(help="Manage partner platforms (OAuth clients).", no_args_is_help=True)
 
@@ -46,20 +47,19 @@ def create(
     """Register a platform and print its client secret and system webhook secret (only now)."""
 
     async def work(ctx: AppContext) -> dict[str, Any]:
+        new = CreatePlatformIn.model_validate(
+            {
+                "client_id": client_id,
+                "name": name,
+                "redirect_uris": redirect_uri,
+                "allowed_scopes": scopes,
+                "webhook_url": webhook_url,
+                "skip_shop_oauth": int(skip_shop_oauth),
+                "client_secret": client_secret,
+            }
+        )
         async with ctx.db.session(write=True) as session:
-            created = await platforms.create(
-                ctx,
-                session,
-                {
-                    "client_id": client_id,
-                    "name": name,
-                    "redirect_uris": redirect_uri,
-                    "allowed_scopes": scopes,
-                    "webhook_url": webhook_url,
-                    "skip_shop_oauth": int(skip_shop_oauth),
-                    "client_secret": client_secret,
-                },
-            )
+            created = await platforms.create(ctx, session, new)
             return {
                 **created.platform.as_dict(),
                 "client_secret": created.client_secret,
@@ -131,8 +131,9 @@ def update(
         fields["skip_shop_oauth"] = int(skip_shop_oauth)
 
     async def work(ctx: AppContext) -> dict[str, Any]:
+        change = UpdatePlatformIn.model_validate(fields)
         async with ctx.db.session(write=True) as session:
-            return (await platforms.update(ctx, session, fields)).as_dict()
+            return (await platforms.update(ctx, session, change)).as_dict()
 
     data = run_migrated(as_json, work)
     typer.echo(json.dumps(data, ensure_ascii=False) if as_json else _describe(data))

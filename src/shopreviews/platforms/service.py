@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import base64
-import re
 import secrets
-import string
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.auth.scopes import join_scopes, parse_scopes
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import same
 from shopreviews.kit.envelope import (
@@ -24,17 +19,11 @@ from shopreviews.kit.envelope import (
 )
 from shopreviews.kit.netguard import UrlRejected, check_url
 from shopreviews.kit.pagination import PageRequest, Pagination
-from shopreviews.kit.params import parse_flag
 from shopreviews.kit.webhook_signatures import new_secret as new_system_webhook_secret
 from shopreviews.platforms.models import Platform
 from shopreviews.platforms.repository import PlatformRepository
+from shopreviews.platforms.schemas import CreatePlatformIn, UpdatePlatformIn
 
-CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
-MAX_REDIRECT_URIS = 10
-MAX_URI_LENGTH = 2048
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
-PRINTABLE_ASCII = frozenset(string.printable) - frozenset(string.whitespace) | {" "}
-STATUSES = ("active", "disabled")
 # Compared against when the client_id is unknown, so both failures take the same time.
 _DUMMY_SECRET = "cs_" + "x" * 43
 
@@ -51,65 +40,10 @@ class PlatformCreated:
     system_webhook_secret: str
 
 
-def _client_id(value: Any) -> str:
-    if not isinstance(value, str) or not CLIENT_ID.match(value):
-        raise InvalidArgument("client_id must match ^[a-z0-9][a-z0-9_-]{1,63}$")
-    return value
-
-
-def _name(value: Any) -> str:
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 120:
-        raise InvalidArgument("name must be 1 to 120 characters")
-    return value.strip()
-
-
-def check_redirect_uri(uri: Any) -> str:
-    if not isinstance(uri, str) or not uri:
-        raise InvalidArgument("redirect_uris: each item must be a non-empty string")
-    if len(uri) > MAX_URI_LENGTH:
-        raise InvalidArgument(f"redirect_uris: {uri[:60]}... is longer than {MAX_URI_LENGTH}")
-    if any(c.isspace() for c in uri):
-        raise InvalidArgument(f"redirect_uris: {uri} contains whitespace")
-    try:
-        parts = urlsplit(uri)
-    except ValueError as exc:
-        raise InvalidArgument(f"redirect_uris: {uri} is not a valid URI") from exc
-    if not parts.scheme or not parts.netloc:
-        raise InvalidArgument(f"redirect_uris: {uri} is not an absolute URI")
-    if "#" in uri:
-        raise InvalidArgument(f"redirect_uris: {uri} must not contain a fragment")
-    host = parts.netloc.rpartition("@")[2].lower()
-    host = host if host.startswith("[") else host.split(":")[0]
-    if host.startswith("["):
-        host = host[: host.index("]") + 1]
-    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
-        raise InvalidArgument(
-            f"redirect_uris: {uri} must use https (http only for localhost, 127.0.0.1, [::1])"
-        )
-    if parts.scheme not in ("http", "https"):
-        raise InvalidArgument(f"redirect_uris: {uri} must use https")
-    return uri
-
-
-def _redirect_uris(value: Any) -> list[str]:
-    uris = [value] if isinstance(value, str) else value
-    if not isinstance(uris, list) or not 1 <= len(uris) <= MAX_REDIRECT_URIS:
-        raise InvalidArgument(f"redirect_uris must be a list of 1 to {MAX_REDIRECT_URIS} URIs")
-    checked = [check_redirect_uri(u) for u in uris]
-    return list(dict.fromkeys(checked))
-
-
-def _allowed_scopes(value: Any) -> str:
-    if not isinstance(value, str | list):
-        raise InvalidArgument("allowed_scopes must be a list or a comma/space separated string")
-    return join_scopes(parse_scopes(value, "allowed_scopes"))
-
-
-async def _webhook_url(ctx: AppContext, value: Any) -> str:
-    if value is None or value == "":
+async def _webhook_url(ctx: AppContext, value: str | None) -> str:
+    """The URL once its target passes the URL rules (spec webhooks.md), or "" for none."""
+    if not value:
         return ""
-    if not isinstance(value, str):
-        raise InvalidArgument("webhook_url must be a string")
     try:
         await check_url(value, allow_private=ctx.settings.webhook_allow_private_targets)
     except UrlRejected as exc:
@@ -117,42 +51,23 @@ async def _webhook_url(ctx: AppContext, value: Any) -> str:
     return value
 
 
-def _client_secret(value: Any) -> str:
-    if value is None or value == "":
-        return new_client_secret()
-    if not isinstance(value, str) or len(value) < 16 or not set(value) <= PRINTABLE_ASCII:
-        raise InvalidArgument("client_secret must be at least 16 printable ASCII characters")
-    if value != value.strip():
-        # Presented secrets are trimmed like every request field: a secret that starts or
-        # ends with a space could never authenticate.
-        raise InvalidArgument("client_secret must not start or end with a space")
-    return value
-
-
-async def create(ctx: AppContext, session: AsyncSession, fields: dict[str, Any]) -> PlatformCreated:
-    client_id = _client_id(fields.get("client_id"))
-    name = _name(fields.get("name"))
-    redirect_uris = _redirect_uris(fields.get("redirect_uris"))
-    if fields.get("allowed_scopes") is None:
-        raise InvalidArgument("allowed_scopes is required")
-    scopes = _allowed_scopes(fields["allowed_scopes"])
-    webhook_url = await _webhook_url(ctx, fields.get("webhook_url"))
-    skip = parse_flag(fields.get("skip_shop_oauth", 0), "skip_shop_oauth")
-    client_secret = _client_secret(fields.get("client_secret"))
+async def create(ctx: AppContext, session: AsyncSession, new: CreatePlatformIn) -> PlatformCreated:
+    webhook_url = await _webhook_url(ctx, new.webhook_url)
+    client_secret = new.client_secret or new_client_secret()
     system_secret = new_system_webhook_secret()
     repo = PlatformRepository(session)
-    if await repo.get(client_id) is not None:
-        raise AlreadyExists(f"already exists: platform {client_id}")
+    if await repo.get(new.client_id) is not None:
+        raise AlreadyExists(f"already exists: platform {new.client_id}")
     platform = await repo.add(
         Platform(
-            client_id=client_id,
-            name=name,
+            client_id=new.client_id,
+            name=new.name,
             client_secret_encrypted=ctx.box.seal(client_secret),
             system_webhook_secret_encrypted=ctx.box.seal(system_secret),
-            redirect_uris=redirect_uris,
-            allowed_scopes=scopes,
+            redirect_uris=new.redirect_uris,
+            allowed_scopes=new.allowed_scopes,
             webhook_url=webhook_url,
-            skip_shop_oauth=skip,
+            skip_shop_oauth=bool(new.skip_shop_oauth),
             status="active",
         )
     )
@@ -166,26 +81,21 @@ async def get(session: AsyncSession, client_id: str) -> Platform:
     return platform
 
 
-async def update(ctx: AppContext, session: AsyncSession, fields: dict[str, Any]) -> Platform:
-    client_id = fields.get("client_id")
-    if not isinstance(client_id, str) or not client_id:
-        raise InvalidArgument("client_id is required")
-    platform = await get(session, client_id)
-    if fields.get("name") is not None:
-        platform.name = _name(fields["name"])
-    if fields.get("redirect_uris") is not None:
-        platform.redirect_uris = _redirect_uris(fields["redirect_uris"])
-    if fields.get("allowed_scopes") is not None:
+async def update(ctx: AppContext, session: AsyncSession, change: UpdatePlatformIn) -> Platform:
+    platform = await get(session, change.client_id)
+    if change.name is not None:
+        platform.name = change.name
+    if change.redirect_uris is not None:
+        platform.redirect_uris = change.redirect_uris
+    if change.allowed_scopes is not None:
         # Narrowing applies to every existing token at once: bearer checks intersect with it.
-        platform.allowed_scopes = _allowed_scopes(fields["allowed_scopes"])
-    if "webhook_url" in fields:
-        platform.webhook_url = await _webhook_url(ctx, fields["webhook_url"])
-    if fields.get("skip_shop_oauth") is not None:
-        platform.skip_shop_oauth = parse_flag(fields["skip_shop_oauth"], "skip_shop_oauth")
-    if fields.get("status") is not None:
-        if fields["status"] not in STATUSES:
-            raise InvalidArgument("status must be active or disabled")
-        platform.status = fields["status"]
+        platform.allowed_scopes = change.allowed_scopes
+    if "webhook_url" in change.model_fields_set:
+        platform.webhook_url = await _webhook_url(ctx, change.webhook_url)
+    if change.skip_shop_oauth is not None:
+        platform.skip_shop_oauth = bool(change.skip_shop_oauth)
+    if change.status is not None:
+        platform.status = change.status
     platform.updated_at = ctx.now_datetime()
     await session.flush()
     return platform
