@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopreviews.auth.caller import Caller
 from shopreviews.auth.scopes import (
     MERCHANT_SCOPES,
     OPERATOR_SCOPE,
@@ -20,7 +21,6 @@ from shopreviews.auth.scopes import (
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import sha256_hex
 from shopreviews.kit.envelope import ApiError, InvalidArgument
-from shopreviews.kit.params import QueryParams
 from shopreviews.oauth import grants
 from shopreviews.oauth.errors import OAuthError
 from shopreviews.oauth.models import AuthorizationCode
@@ -29,18 +29,24 @@ from shopreviews.oauth.tokens import new_credential
 from shopreviews.platforms import service as platforms
 from shopreviews.platforms.models import Platform
 from shopreviews.shops.models import Shop
+from shopreviews.shops.repository import ShopRepository
 
 MAX_STATE = 512
 PKCE_VALUE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
-PARAMS = (
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "scope",
-    "state",
-    "code_challenge",
-    "code_challenge_method",
-)
+
+
+@dataclass(frozen=True)
+class AuthorizeParams:
+    """An authorization request's parameters as sent (a query, or the consent form's fields);
+    None when not given."""
+
+    response_type: str | None = None
+    client_id: str | None = None
+    redirect_uri: str | None = None
+    scope: str | None = None
+    state: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,13 +75,6 @@ class AuthorizeRequest:
 def encode(pairs: list[tuple[str, str]]) -> str:
     """Percent-encoding of every reserved character (`,` as %2C, `/` as %2F)."""
     return urlencode(pairs, quote_via=quote, safe="")
-
-
-def query_values(query: QueryParams) -> dict[str, str | None]:
-    """The authorize parameters of a query; `state` exactly as sent (it is echoed unchanged)."""
-    values = {name: query.scalar(name) for name in PARAMS}
-    values["state"] = query.verbatim("state")
-    return values
 
 
 def with_query(uri: str, pairs: list[tuple[str, str]]) -> str:
@@ -115,20 +114,14 @@ def check_scopes(platform: Platform, scope: str | None) -> list[str]:
     return scopes
 
 
-def check_rest(
-    platform: Platform,
-    redirect_uri: str,
-    *,
-    response_type: str | None,
-    scope: str | None,
-    state: str | None,
-    code_challenge: str | None,
-    code_challenge_method: str | None,
-) -> AuthorizeRequest:
-    """Step 2: response_type, scope, state and PKCE (RFC 7636, S256 only)."""
+def check_rest(platform: Platform, params: AuthorizeParams) -> AuthorizeRequest:
+    """Step 2 (after check_client): response_type, scope, state and PKCE (RFC 7636, S256
+    only)."""
+    response_type, state = params.response_type, params.state
+    code_challenge, code_challenge_method = params.code_challenge, params.code_challenge_method
     if response_type is not None and response_type != "code":
         raise OAuthError("unsupported_response_type", "response_type must be code")
-    scopes = check_scopes(platform, scope)
+    scopes = check_scopes(platform, params.scope)
     if state is not None and len(state) > MAX_STATE:
         raise OAuthError("invalid_request", f"state is longer than {MAX_STATE} characters")
     if code_challenge is not None:
@@ -140,20 +133,12 @@ def check_rest(
             raise OAuthError("invalid_request", "code_challenge_method must be S256")
     elif code_challenge_method is not None:
         raise OAuthError("invalid_request", "code_challenge_method given without code_challenge")
-    return AuthorizeRequest(platform, redirect_uri, scopes, state, code_challenge)
+    return AuthorizeRequest(platform, params.redirect_uri or "", scopes, state, code_challenge)
 
 
-async def check(session: AsyncSession, values: dict[str, str | None]) -> AuthorizeRequest:
-    platform = await check_client(session, values.get("client_id"), values.get("redirect_uri"))
-    return check_rest(
-        platform,
-        values["redirect_uri"] or "",
-        response_type=values.get("response_type"),
-        scope=values.get("scope"),
-        state=values.get("state"),
-        code_challenge=values.get("code_challenge"),
-        code_challenge_method=values.get("code_challenge_method"),
-    )
+async def check(session: AsyncSession, params: AuthorizeParams) -> AuthorizeRequest:
+    platform = await check_client(session, params.client_id, params.redirect_uri)
+    return check_rest(platform, params)
 
 
 def consent_url(ctx: AppContext, request: AuthorizeRequest) -> str:
@@ -169,10 +154,18 @@ def final_redirect(
     return with_query(redirect_uri, [*pairs, ("iss", ctx.public_url)])
 
 
+async def merchant_shop(session: AsyncSession, merchant: Caller) -> Shop:
+    """The shop of a signed-in merchant (sessions end with their shop)."""
+    shop = await ShopRepository(session).get(merchant.shop_id)
+    assert shop is not None
+    return shop
+
+
 async def approve(
-    ctx: AppContext, session: AsyncSession, request: AuthorizeRequest, shop: Shop
+    ctx: AppContext, session: AsyncSession, request: AuthorizeRequest, merchant: Caller
 ) -> str:
     """The merchant approved: create or update the grant and issue a single-use code."""
+    shop = await merchant_shop(session, merchant)
     grant = await grants.approve(
         ctx,
         session,

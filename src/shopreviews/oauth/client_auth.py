@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import Unauthenticated
-from shopreviews.kit.forms import Fields
+from shopreviews.oauth.schemas import ClientCredentials
 from shopreviews.platforms import service as platforms
 from shopreviews.platforms.models import Platform
 from shopreviews.platforms.repository import PlatformRepository
@@ -15,7 +15,7 @@ MAX_CLIENT_ID = 64  # platforms.CLIENT_ID
 
 
 async def authenticate_client(
-    ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: str
+    ctx: AppContext, session: AsyncSession, credentials: ClientCredentials, *, ip: str
 ) -> Platform:
     """Client credentials in the body or query: code 16 for a missing or unknown client_id or a
     wrong secret, whatever their length (an operator-supplied secret has no maximum length).
@@ -24,8 +24,7 @@ async def authenticate_client(
     address, so made-up ones create no keys of their own) and refused there before the secret
     is compared; only authenticated calls count toward the client_id's own limit, so wrong
     secrets sent by someone else never lock the real client out (docs/operations.md)."""
-    limit = ctx.settings.max_body_bytes
-    client_id = fields.text("client_id", max_length=limit)
+    client_id = credentials.client_id.get()
     if client_id is not None and len(client_id) > MAX_CLIENT_ID:
         client_id = None  # longer than any registered client_id: unknown
     limiter = ctx.limiter
@@ -37,7 +36,7 @@ async def authenticate_client(
         await limiter.check(item, key)
     try:
         platform = await platforms.authenticate(
-            ctx, session, client_id, fields.text("client_secret", max_length=limit)
+            ctx, session, client_id, credentials.client_secret.get()
         )
     except Unauthenticated:
         if client_id is not None and await PlatformRepository(session).get(client_id) is None:

@@ -22,7 +22,7 @@ from shopreviews.kit.envelope import EmptyData, Envelope, Unauthenticated
 from shopreviews.kit.forms import Fields
 from shopreviews.kit.openapi_params import param, query_doc
 from shopreviews.kit.routes import DocumentedRoute, fields_body
-from shopreviews.oauth import authorize
+from shopreviews.oauth import authorize, reading
 from shopreviews.oauth import service as oauth_service
 from shopreviews.oauth.errors import OAuthError, OAuthRoute
 from shopreviews.oauth.schemas import (
@@ -38,7 +38,6 @@ from shopreviews.oauth.schemas import (
     TokenOut,
     TokenRequest,
 )
-from shopreviews.shops.repository import ShopRepository
 
 # Endpoints whose errors carry {error, error_description} (spec oauth.md "OAuth errors").
 oauth_errors = APIRouter(tags=["oauth"], route_class=OAuthRoute)
@@ -64,8 +63,8 @@ def _ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def _query_fields(query: Query, *names: str) -> Fields:
-    return Fields({name: query.scalar(name) for name in names})
+def _body_limit(ctx: Ctx) -> int:
+    return ctx.settings.max_body_bytes
 
 
 @oauth_errors.get(
@@ -77,7 +76,7 @@ async def get_oauth_authorize_url(
     query: Query, ctx: Ctx, session: Session
 ) -> Envelope[AuthorizeUrlOut]:
     """The consent page URL to send the merchant's browser to."""
-    request = await authorize.check(session, authorize.query_values(query))
+    request = await authorize.check(session, reading.authorize_params(query))
     return Envelope(data=AuthorizeUrlOut(authorize_url=authorize.consent_url(ctx, request)))
 
 
@@ -95,10 +94,8 @@ async def oauth_authorize_json(
         merchant = await authenticate_merchant(ctx, session, merchant_token(request))
     except Unauthenticated as exc:
         raise OAuthError("invalid_token", exc.message.removeprefix("unauthenticated: ")) from exc
-    auth_request = await authorize.check(session, authorize.query_values(query))
-    shop = await ShopRepository(session).get(merchant.shop_id)
-    assert shop is not None
-    code = await authorize.approve(ctx, session, auth_request, shop)
+    auth_request = await authorize.check(session, reading.authorize_params(query))
+    code = await authorize.approve(ctx, session, auth_request, merchant)
     return Envelope(
         data=CodeOut(
             code=code,
@@ -121,7 +118,8 @@ async def oauth_token(
     fields: Annotated[Fields, fields_body(TokenRequest, form=True)],
 ) -> Envelope[TokenOut]:
     """Exchange a code, rotate a refresh token, or issue a client_credentials token."""
-    return Envelope(data=await oauth_service.token(ctx, session, fields, ip=_ip(request)))
+    exchange = reading.token_exchange(fields, body_limit=_body_limit(ctx))
+    return Envelope(data=await oauth_service.token(ctx, session, exchange, ip=_ip(request)))
 
 
 @oauth_errors.post(
@@ -135,7 +133,8 @@ async def oauth_revoke_token(
     fields: Annotated[Fields, fields_body(TokenIn, form=True)],
 ) -> Envelope[EmptyData]:
     """Revoke an access token, or a refresh token with its whole chain (RFC 7009)."""
-    await oauth_service.revoke(ctx, session, fields, ip=_ip(request))
+    presented = reading.presented_token(fields, body_limit=_body_limit(ctx))
+    await oauth_service.revoke(ctx, session, presented, ip=_ip(request))
     return Envelope(data=EmptyData())
 
 
@@ -150,7 +149,8 @@ async def oauth_introspect(
     fields: Annotated[Fields, fields_body(TokenIn, form=True)],
 ) -> Envelope[IntrospectionOut]:
     """Whether a token is current, and what it may do (RFC 7662) [ext]."""
-    data = await oauth_service.introspect(ctx, session, fields, ip=_ip(request))
+    presented = reading.presented_token(fields, body_limit=_body_limit(ctx))
+    data = await oauth_service.introspect(ctx, session, presented, ip=_ip(request))
     return Envelope(data=IntrospectionOut(**data))
 
 
@@ -172,7 +172,8 @@ async def oauth_cancel(
     fields: Annotated[Fields, fields_body(ShopRefIn, form=True)],
 ) -> Envelope[EmptyData]:
     """End the shop's grant by client credentials (e.g. the app was uninstalled)."""
-    await oauth_service.cancel(ctx, session, fields, ip=_ip(request))
+    shop_request = reading.client_shop_request(fields, body_limit=_body_limit(ctx))
+    await oauth_service.cancel(ctx, session, shop_request, ip=_ip(request))
     return Envelope(data=EmptyData())
 
 
@@ -185,8 +186,10 @@ async def get_shop_authorization_info(
     request: Request, query: Query, ctx: Ctx, session: Session
 ) -> Envelope[AuthorizationInfo]:
     """Whether the shop has authorized the platform, and with which scopes."""
-    fields = _query_fields(query, "client_id", "client_secret", "shop_id", "myshopify_domain")
-    info = await oauth_service.authorization_info(ctx, session, fields, ip=_ip(request))
+    shop_request = reading.client_shop_request(
+        reading.query_fields(query), body_limit=_body_limit(ctx)
+    )
+    info = await oauth_service.authorization_info(ctx, session, shop_request, ip=_ip(request))
     return Envelope(data=info)
 
 
@@ -199,8 +202,10 @@ async def get_shop_install_status(
     request: Request, query: Query, ctx: Ctx, session: Session
 ) -> Envelope[InstallStatus]:
     """Whether the platform is installed in the shop (an active grant exists)."""
-    fields = _query_fields(query, "client_id", "client_secret", "shop_id", "myshopify_domain")
-    status = await oauth_service.install_status(ctx, session, fields, ip=_ip(request))
+    shop_request = reading.client_shop_request(
+        reading.query_fields(query), body_limit=_body_limit(ctx)
+    )
+    status = await oauth_service.install_status(ctx, session, shop_request, ip=_ip(request))
     return Envelope(data=status)
 
 

@@ -1,9 +1,12 @@
-"""Response shapes of the OAuth endpoints (spec oauth.md)."""
+"""Request and response shapes of the OAuth endpoints (spec oauth.md)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from shopreviews.kit.checked import Checked
 from shopreviews.kit.schemas import In
 
 
@@ -72,9 +75,9 @@ class DisconnectPlatformIn(In):
     client_id: str = Field(min_length=1, max_length=64, examples=["acme-sync"])
 
 
-# Request bodies, for the API document only: these endpoints read JSON or form fields by hand
-# (kit/forms.py), because a form body, repeated parameters and OAuth error envelopes are
-# outside what FastAPI's body parsing does.
+# Request bodies, as the API document shows them. The endpoints read their JSON or form fields
+# by hand (kit/forms.py) into the requests below: a form body, repeated parameters and OAuth
+# error envelopes are outside what FastAPI's body parsing does.
 class ClientCredentialsIn(BaseModel):
     client_id: str = Field(examples=["acme-sync"])
     client_secret: str = Field(examples=["cs_wdOVsCEF9tIotv6f3MBNtzQKLHwSGNacfWWkqct3QNw"])
@@ -103,3 +106,54 @@ class TokenIn(ClientCredentialsIn):
 class ShopRefIn(ClientCredentialsIn):
     shop_id: str | None = Field(default=None, examples=["61234567890"])
     myshopify_domain: str | None = Field(default=None, examples=["example-shop.myshopify.com"])
+
+
+# The requests of the client endpoints, read from the body or the query (oauth/reading.py). A
+# field's refusal waits until the service reads it (kit/checked.py): the client authenticates
+# first, and a field a grant type does not use is never judged.
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """client_id and client_secret (client_secret_post)."""
+
+    client_id: Checked[str]
+    client_secret: Checked[str]
+
+
+@dataclass(frozen=True)
+class ShopRef:
+    """A shop named by shop_id and/or myshopify_domain."""
+
+    shop_id: Checked[str]
+    myshopify_domain: Checked[str]
+
+
+@dataclass(frozen=True)
+class TokenExchange:
+    """oauth/token: the grant type and the fields of each grant type."""
+
+    client: ClientCredentials
+    grant_type: Checked[str]
+    code: Checked[str]
+    redirect_uri: Checked[str]
+    code_verifier: Checked[str]
+    refresh_token: Checked[str]
+    shop: ShopRef
+    scope: Checked[str]
+
+
+@dataclass(frozen=True)
+class PresentedToken:
+    """oauth_revoke_token and oauth/introspect: a token the client presents."""
+
+    client: ClientCredentials
+    token: Checked[str]
+
+
+@dataclass(frozen=True)
+class ClientShopRequest:
+    """oauth/cancel, get_shop_authorization_info, get_shop_install_status."""
+
+    client: ClientCredentials
+    shop: ShopRef

@@ -21,7 +21,6 @@ from shopreviews.auth.scopes import (
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import same, sha256_hex
 from shopreviews.kit.envelope import ApiError, InvalidArgument, NotFound, PermissionDenied
-from shopreviews.kit.forms import Fields
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.oauth import grants, system_webhooks, tokens
 from shopreviews.oauth.authorize import PKCE_VALUE
@@ -32,7 +31,11 @@ from shopreviews.oauth.repository import OAuthRepository
 from shopreviews.oauth.schemas import (
     AuthorizationInfo,
     AuthorizedPlatform,
+    ClientShopRequest,
     InstallStatus,
+    PresentedToken,
+    ShopRef,
+    TokenExchange,
     TokenOut,
 )
 from shopreviews.platforms import service as platforms
@@ -88,28 +91,30 @@ def _token_out(issued: tokens.IssuedTokens, ctx: AppContext, shop: Shop) -> Toke
     )
 
 
-async def token(ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: str) -> TokenOut:
-    platform = await authenticate_client(ctx, session, fields, ip=ip)
-    grant_type = fields.text("grant_type", max_length=64)
+async def token(
+    ctx: AppContext, session: AsyncSession, request: TokenExchange, *, ip: str
+) -> TokenOut:
+    platform = await authenticate_client(ctx, session, request.client, ip=ip)
+    grant_type = request.grant_type.get()
     if grant_type is None:
         raise OAuthError("invalid_request", "grant_type is required")
     if grant_type == "authorization_code":
-        return await _authorization_code(ctx, session, platform, fields)
+        return await _authorization_code(ctx, session, platform, request)
     if grant_type == "refresh_token":
-        return await _refresh(ctx, session, platform, fields)
+        return await _refresh(ctx, session, platform, request)
     if grant_type == "client_credentials":
-        return await _client_credentials(ctx, session, platform, fields)
+        return await _client_credentials(ctx, session, platform, request)
     raise OAuthError(
         "unsupported_grant_type", f"grant_type must be one of {', '.join(GRANT_TYPES)}"
     )
 
 
 async def _authorization_code(
-    ctx: AppContext, session: AsyncSession, platform: Platform, fields: Fields
+    ctx: AppContext, session: AsyncSession, platform: Platform, request: TokenExchange
 ) -> TokenOut:
-    presented = fields.text("code", max_length=256)
-    redirect_uri = fields.text("redirect_uri")
-    verifier = fields.text("code_verifier", max_length=256)
+    presented = request.code.get()
+    redirect_uri = request.redirect_uri.get()
+    verifier = request.code_verifier.get()
     if presented is None:
         raise OAuthError("invalid_request", "code is required")
     if redirect_uri is None:
@@ -179,9 +184,9 @@ async def _code_reused(
 
 
 async def _refresh(
-    ctx: AppContext, session: AsyncSession, platform: Platform, fields: Fields
+    ctx: AppContext, session: AsyncSession, platform: Platform, request: TokenExchange
 ) -> TokenOut:
-    presented = fields.text("refresh_token", max_length=256)
+    presented = request.refresh_token.get()
     if presented is None:
         raise OAuthError("invalid_request", "refresh_token is required")
     repo = OAuthRepository(session)
@@ -204,7 +209,7 @@ async def _refresh(
     # A subset of what the presented token may do now: its scopes as limited by the grant's
     # current scopes and the platform's allowed ones (README §4.6).
     available = tokens.effective_scopes(current, grant, platform.allowed_scopes)
-    scopes = _narrowed(fields.text("scope", max_length=1024), available)
+    scopes = _narrowed(request.scope.get(), available)
     issued = await tokens.issue(
         ctx,
         session,
@@ -259,18 +264,16 @@ async def resolve_shop(
 
 
 async def _client_credentials(
-    ctx: AppContext, session: AsyncSession, platform: Platform, fields: Fields
+    ctx: AppContext, session: AsyncSession, platform: Platform, request: TokenExchange
 ) -> TokenOut:
     if not platform.skip_shop_oauth:
         raise OAuthError(
             "unauthorized_client", "client_credentials is only for platforms that skip shop OAuth"
         )
-    shop = await resolve_shop(
-        session, fields.shop_ref("shop_id"), fields.text("myshopify_domain", max_length=255)
-    )
+    shop = await resolve_shop(session, *_shop_ref(request.shop))
     if shop is None or not shop.is_active:
         raise OAuthError("invalid_request", "shop not found", code=NotFound.code)
-    scopes = _narrowed(fields.text("scope", max_length=1024), split_scopes(platform.allowed_scopes))
+    scopes = _narrowed(request.scope.get(), split_scopes(platform.allowed_scopes))
     repo = OAuthRepository(session)
     grant = await repo.active_grant(shop.shop_id, platform.client_id, lock=True)
     if grant is None:
@@ -292,11 +295,13 @@ async def _client_credentials(
     return _token_out(issued, ctx, shop)
 
 
-async def revoke(ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: str) -> None:
+async def revoke(
+    ctx: AppContext, session: AsyncSession, request: PresentedToken, *, ip: str
+) -> None:
     """RFC 7009: an access token alone, or a refresh token's whole chain. Anything unknown,
     expired, already revoked or another platform's: success, nothing revoked."""
-    platform = await authenticate_client(ctx, session, fields, ip=ip)
-    presented = fields.text("token", max_length=256)
+    platform = await authenticate_client(ctx, session, request.client, ip=ip)
+    presented = request.token.get()
     if presented is None:
         raise OAuthError("invalid_request", "token is required")
     repo = OAuthRepository(session)
@@ -316,10 +321,10 @@ async def revoke(ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: 
 
 
 async def introspect(
-    ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: str
+    ctx: AppContext, session: AsyncSession, request: PresentedToken, *, ip: str
 ) -> dict[str, Any]:
-    platform = await authenticate_client(ctx, session, fields, ip=ip)
-    presented = fields.text("token", max_length=256)
+    platform = await authenticate_client(ctx, session, request.client, ip=ip)
+    presented = request.token.get()
     if presented is None:
         raise OAuthError("invalid_request", "token is required")
     repo = OAuthRepository(session)
@@ -354,14 +359,15 @@ async def disconnect(ctx: AppContext, session: AsyncSession, caller: Caller) -> 
     await grants.end(ctx, session, grant, reason="disconnected", initiated_by="platform")
 
 
-def _shop_fields(fields: Fields) -> tuple[str | None, str | None]:
-    return fields.shop_ref("shop_id"), fields.text("myshopify_domain", max_length=255)
+def _shop_ref(shop: ShopRef) -> tuple[str | None, str | None]:
+    return shop.shop_id.get(), shop.myshopify_domain.get()
 
 
-async def cancel(ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: str) -> None:
-    platform = await authenticate_client(ctx, session, fields, ip=ip)
-    shop_id, domain = _shop_fields(fields)
-    shop = await resolve_shop(session, shop_id, domain)
+async def cancel(
+    ctx: AppContext, session: AsyncSession, request: ClientShopRequest, *, ip: str
+) -> None:
+    platform = await authenticate_client(ctx, session, request.client, ip=ip)
+    shop = await resolve_shop(session, *_shop_ref(request.shop))
     if shop is None:
         raise NotFound("not found: shop")
     grant = await OAuthRepository(session).active_grant(shop.shop_id, platform.client_id, lock=True)
@@ -371,10 +377,10 @@ async def cancel(ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: 
 
 
 async def _installation(
-    session: AsyncSession, platform: Platform, fields: Fields
+    session: AsyncSession, platform: Platform, ref: ShopRef
 ) -> tuple[Shop, Grant] | None:
     """The named shop and the platform's active grant there, or None."""
-    shop = await resolve_shop(session, *_shop_fields(fields))
+    shop = await resolve_shop(session, *_shop_ref(ref))
     if shop is None:
         return None
     grant = await OAuthRepository(session).active_grant(shop.shop_id, platform.client_id)
@@ -382,13 +388,13 @@ async def _installation(
 
 
 async def authorization_info(
-    ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: str
+    ctx: AppContext, session: AsyncSession, request: ClientShopRequest, *, ip: str
 ) -> AuthorizationInfo:
-    platform = await authenticate_client(ctx, session, fields, ip=ip)
-    found = await _installation(session, platform, fields)
+    platform = await authenticate_client(ctx, session, request.client, ip=ip)
+    found = await _installation(session, platform, request.shop)
     if found is None:
         # The reference as sent: the answer never tells whether an unknown shop exists.
-        shop_id, domain = _shop_fields(fields)
+        shop_id, domain = _shop_ref(request.shop)
         return AuthorizationInfo(
             is_authorized=False,
             authorized_at="",
@@ -407,14 +413,14 @@ async def authorization_info(
 
 
 async def install_status(
-    ctx: AppContext, session: AsyncSession, fields: Fields, *, ip: str
+    ctx: AppContext, session: AsyncSession, request: ClientShopRequest, *, ip: str
 ) -> InstallStatus:
-    platform = await authenticate_client(ctx, session, fields, ip=ip)
+    platform = await authenticate_client(ctx, session, request.client, ip=ip)
     if OPERATOR_SCOPE not in split_scopes(platform.allowed_scopes):
         raise PermissionDenied(f"permission denied: this platform lacks the {OPERATOR_SCOPE} scope")
-    found = await _installation(session, platform, fields)
+    found = await _installation(session, platform, request.shop)
     if found is None:
-        shop_id, domain = _shop_fields(fields)
+        shop_id, domain = _shop_ref(request.shop)
         return InstallStatus(
             is_installed=0, installed_at="", shop_id=shop_id or "", myshopify_domain=domain or ""
         )
