@@ -3,22 +3,30 @@ public storefront collection endpoint with CORS (docs/intake.md §4)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
 from shopreviews.auth.caller import Caller
 from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
+from shopreviews.customer_events import intake
 from shopreviews.customer_events import service as event_service
+from shopreviews.customer_events.repository import CustomerEventFilter
 from shopreviews.customer_events.schemas import (
     CustomerEventPage,
     StorefrontAccepted,
     StorefrontEventsIn,
 )
-from shopreviews.kit.envelope import ApiError, Envelope
+from shopreviews.kit.envelope import ApiError, Envelope, InvalidArgument
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
-from shopreviews.kit.params import CREATED_SORTS
+from shopreviews.kit.params import (
+    CREATED_SORTS,
+    QueryParams,
+    created_sort_ascending,
+    time_bounds,
+)
 from shopreviews.kit.routes import DocumentedRoute, legacy_path, raw_body
 
 router = APIRouter(tags=["customer events"])
@@ -26,6 +34,26 @@ storefront_router = APIRouter(tags=["storefront"], route_class=DocumentedRoute)
 
 ReadCustomerEvents = Annotated[Caller, Depends(api_caller("read_customer_events"))]
 _CODE_RULE = "exact match after upper-casing; 1-64 characters of A-Z a-z 0-9 _"
+# get_customer_events filters: the lists are open, so any well-formed code is accepted.
+_CODE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+
+def event_filter(query: QueryParams) -> CustomerEventFilter:
+    codes: dict[str, str | None] = {}
+    for name in ("event_type", "os_type", "event_source"):
+        value = query.scalar(name)
+        if value is not None and not _CODE.match(value):
+            raise InvalidArgument(f"{name} must be 1 to 64 characters of A-Z, a-z, 0-9 and _")
+        codes[name] = None if value is None else value.upper()
+    created_from, created_to = time_bounds(query, "start_time", "end_time")
+    return CustomerEventFilter(
+        event_type=codes["event_type"],
+        os_type=codes["os_type"],
+        event_source=codes["event_source"],
+        created_from=created_from,
+        created_to=created_to,
+        ascending=created_sort_ascending(query),
+    )
 
 
 @router.get(
@@ -47,7 +75,7 @@ async def get_customer_events(
     caller: ReadCustomerEvents, session: Session, query: Query
 ) -> Envelope[CustomerEventPage]:
     """List customer events with filters, sorting and pagination (alias customer_events)."""
-    flt = event_service.event_filter(query)
+    flt = event_filter(query)
     page = PageRequest.from_query(query)
     return Envelope(data=await event_service.list_events(session, caller, flt, page))
 
@@ -73,16 +101,14 @@ async def post_storefront_events(
 ) -> Envelope[StorefrontAccepted]:
     """Record events of the storefront review widget (public, CORS; any Content-Type) [ext]."""
     shop = await event_service.storefront_shop(session, myshopify_domain)
-    cors = event_service.cors_headers(shop, _origin(request))
+    cors = intake.cors_headers(shop, _origin(request))
     try:
         # The TCP peer (uvicorn --proxy-headers makes it the real client behind a proxy).
         client_ip = request.client.host if request.client else ""
         await ctx.limiter.hit(
             ctx.limiter.storefront_events, f"storefront:{shop.shop_id}:{client_ip}"
         )
-        new_events = event_service.parse_storefront_body(
-            body, request.headers.get("user-agent", "")
-        )
+        new_events = intake.parse_storefront_body(body, request.headers.get("user-agent", ""))
         accepted = await event_service.record_storefront(
             session, shop.shop_id, new_events, now=ctx.now_datetime()
         )
@@ -102,6 +128,4 @@ async def storefront_events_preflight(
 ) -> Response:
     """CORS preflight: 204, with the CORS grant only for an allowed Origin."""
     shop = await event_service.storefront_shop(session, myshopify_domain)
-    return Response(
-        status_code=204, headers=event_service.preflight_headers(shop, _origin(request))
-    )
+    return Response(status_code=204, headers=intake.preflight_headers(shop, _origin(request)))
