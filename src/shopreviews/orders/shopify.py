@@ -1,25 +1,95 @@
-"""Shopify order webhooks: signature check and reading the order (docs/intake.md §2.1)."""
+"""Shopify order webhooks (docs/intake.md §2.1): the delivery's checks in their order, its
+signature, reading the order, and handing it to the order lifecycle."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import json
+import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.email_address import email_problem
-from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.envelope import InvalidArgument, Unauthenticated
 from shopreviews.kit.params import parse_external_id
 from shopreviews.kit.schemas import unstorable_text
 from shopreviews.kit.timefmt import parse_time
+from shopreviews.orders import service as order_service
+from shopreviews.orders.schemas import OrderReceived
 from shopreviews.orders.service import OrderFacts
+from shopreviews.shops.repository import ShopRepository
 
+log = logging.getLogger("shopreviews.orders")
 TOPICS = ("orders/create", "orders/fulfilled", "orders/cancelled")
 MAX_PRODUCTS = 100
 MAX_ID_DIGITS = 64
 _WEBHOOK_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A webhook delivery: its X-Shopify-* headers as sent (trimmed where Shopify pads them)
+    and the body as sent, which the signature covers."""
+
+    shop_domain: str
+    topic: str
+    hmac_sha256: str
+    webhook_id: str
+    body: bytes
+
+
+async def receive(ctx: AppContext, session: AsyncSession, delivery: Delivery) -> OrderReceived:
+    """The order of a verified delivery, created or updated; a delivery already acted on is
+    acknowledged with the order as it is, and not acted on again."""
+    domain = delivery.shop_domain
+    shop = await ShopRepository(session).by_domain(domain) if domain else None
+    refused = "unauthenticated: X-Shopify-Hmac-Sha256 does not verify for this shop"
+    if shop is None or not shop.is_active:
+        raise Unauthenticated(f"unauthenticated: no active shop has the domain {domain!r}")
+    if shop.shopify_app_secret_encrypted is None:
+        raise Unauthenticated("unauthenticated: this shop has no Shopify app secret configured")
+    secret = ctx.box.open(shop.shopify_app_secret_encrypted)
+    if not signature_matches(secret, delivery.body, delivery.hmac_sha256):
+        raise Unauthenticated(refused)
+    topic = delivery.topic
+    if topic not in TOPICS:
+        raise InvalidArgument(f"X-Shopify-Topic must be one of {', '.join(TOPICS)}")
+    delivery_id = webhook_id(delivery.webhook_id)
+    try:
+        payload = json.loads(delivery.body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise InvalidArgument("the body is not valid JSON") from None
+    now = ctx.now_datetime()
+    facts = order_facts(topic, payload, now=now)
+    if delivery_id is not None:
+        earlier = await order_service.earlier_delivery(
+            session, shop, delivery_id, topic=topic, order_id=facts.order_id, now=now
+        )
+        if earlier is not None:
+            # Acknowledged, so Shopify stops retrying; acting again could undo later news.
+            log.info(
+                "shopify %s for shop %s: webhook %s already received, nothing done",
+                topic,
+                shop.shop_id,
+                delivery_id,
+            )
+            return OrderReceived(order_id=earlier.order_id, status=earlier.status)
+    order = await order_service.receive(session, shop, facts, now=now)
+    log.info(
+        "shopify %s for shop %s order %s (webhook %s)",
+        topic,
+        shop.shop_id,
+        facts.order_id,
+        delivery_id or "-",
+    )
+    return OrderReceived(order_id=order.order_id, status=order.status)
 
 
 def webhook_id(header: str) -> str | None:
