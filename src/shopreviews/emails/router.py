@@ -1,13 +1,11 @@
-"""The pages and pixel behind the links of review-request emails (docs/intake.md §3.2).
+"""The pages and pixel behind the links of review-request emails (docs/intake.md §3.2); how
+the pages look is emails/link_pages.py.
 
-The signed token in the path is the credential. Pages are server-rendered HTML with the same
-protective headers as the consent pages, and never answer with the JSON envelope.
+The signed token in the path is the credential.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 from email import policy
@@ -16,35 +14,26 @@ from email.parser import BytesParser
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.dependencies import Ctx
 from shopreviews.emails import links
 from shopreviews.emails import service as email_service
-from shopreviews.emails.service import FormProblem, Link
+from shopreviews.emails.link_pages import (
+    PIXEL,
+    dead_link,
+    html,
+    preferences_page,
+    review_form_csrf,
+    review_page,
+)
+from shopreviews.emails.service import FormProblem, Link, ReviewForm
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.html_pages import PAGE_HEADERS
 
 router = APIRouter(include_in_schema=False)
-templates = Environment(
-    loader=PackageLoader("shopreviews.emails", "templates"),
-    autoescape=select_autoescape(default=True),
-)
-# A 1x1 transparent GIF (42 bytes).
-PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-DEAD_LINK = "This link is not valid. Use the link in your most recent email."
 MAX_FORM_BYTES = 64 * 1024
-
-
-def _html(template: str, status: int = 200, **context: object) -> HTMLResponse:
-    body = templates.get_template(template).render(**context)
-    return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
-
-
-def _csrf(ctx: AppContext, token: str) -> str:
-    return hmac.new(ctx.link_key, f"review-form\n{token}".encode(), hashlib.sha256).hexdigest()
 
 
 def _ua(request: Request) -> str:
@@ -111,88 +100,55 @@ async def pixel(token: str, request: Request, ctx: Ctx) -> Response:
     return await _with_link(ctx, "open", token, work, write=True) or Response(status_code=404)
 
 
-async def _review_page(
-    ctx: AppContext,
-    session: AsyncSession,
-    link: Link,
-    token: str,
-    *,
-    problem: str = "",
-    status: int = 200,
-    values: dict[str, str] | None = None,
-) -> HTMLResponse:
-    products = await email_service.reviewable(session, link)
-    if all(p["reviewed"] for p in products):
-        # A resubmission (a second click, the back button) is told why nothing was stored.
-        return _html("thanks.html", status, shop=link.shop, problem=problem)
-    return _html(
-        "review_form.html",
-        status,
-        shop=link.shop,
-        order=link.order,
-        products=products,
-        csrf=_csrf(ctx, token),
-        problem=problem,
-        values=values or {},
-    )
-
-
 @router.get("/email/review/{token}")
 async def review_form(token: str, request: Request, ctx: Ctx) -> Response:
     async def work(session: AsyncSession, link: Link) -> Response:
         await email_service.clicked(session, link, user_agent=_ua(request), now=ctx.now_datetime())
-        return await _review_page(ctx, session, link, token)
+        return await review_page(ctx, session, link, token)
 
     page = await _with_link(ctx, "review", token, work, write=True)
-    return page or _html("error.html", 404, message=DEAD_LINK)
+    return page or dead_link()
 
 
 @router.post("/email/review/{token}")
 async def submit_review(token: str, request: Request, ctx: Ctx) -> Response:
     form = await _form(request)
-    if not hmac.compare_digest(form.get("csrf", ""), _csrf(ctx, token)):
+    if not hmac.compare_digest(form.get("csrf", ""), review_form_csrf(ctx, token)):
         if links.read_token(ctx, "review", token) is None:
-            return _html("error.html", 404, message=DEAD_LINK)
-        return _html("error.html", 403, message="This form did not come from the review page.")
+            return dead_link()
+        return html("error.html", 403, message="This form did not come from the review page.")
+    review = ReviewForm(
+        product_id=form.get("product_id", ""),
+        rating=form.get("rating", ""),
+        author=form.get("author", ""),
+        title=form.get("title", ""),
+        content=form.get("content", ""),
+    )
 
     async def work(session: AsyncSession, link: Link) -> Response:
         try:
             await email_service.submit_review(
-                session, link, form, user_agent=_ua(request), now=ctx.now_datetime()
+                session, link, review, user_agent=_ua(request), now=ctx.now_datetime()
             )
         except FormProblem as exc:
-            return await _review_page(
+            return await review_page(
                 ctx, session, link, token, problem=str(exc), status=400, values=form
             )
         # Post/redirect/get: a reload does not resubmit the form.
         return RedirectResponse(f"/email/review/{token}", status_code=303, headers=PAGE_HEADERS)
 
     page = await _with_link(ctx, "review", token, work, write=True)
-    return page or _html("error.html", 404, message=DEAD_LINK)
-
-
-async def _preferences(
-    ctx: AppContext, session: AsyncSession, link: Link, token: str, *, notice: str = ""
-) -> HTMLResponse:
-    state = await email_service.unsubscribed_types(session, link)
-    return _html(
-        "unsubscribe.html",
-        shop=link.shop,
-        email=link.order.customer_email,
-        state=state,
-        token=token,
-        notice=notice,
-    )
+    return page or dead_link()
 
 
 @router.get("/email/unsubscribe/{token}")
 async def preferences(token: str, ctx: Ctx) -> Response:
     # GET never changes anything: mail scanners follow links. Unsubscribing is a POST.
     async def work(session: AsyncSession, link: Link) -> Response:
-        return await _preferences(ctx, session, link, token)
+        return await preferences_page(session, link, token)
 
     page = await _with_link(ctx, "unsubscribe", token, work, write=False)
-    return page or _html("error.html", 404, message=DEAD_LINK)
+    return page or dead_link()
 
 
 @router.post("/email/unsubscribe/{token}")
@@ -221,8 +177,8 @@ async def change_preferences(token: str, request: Request, ctx: Ctx) -> Response
                 else "You will not get any more review requests from this shop."
             )
         else:
-            return _html("error.html", 400, message="Choose one of the options on the page.")
-        return await _preferences(ctx, session, link, token, notice=notice)
+            return html("error.html", 400, message="Choose one of the options on the page.")
+        return await preferences_page(session, link, token, notice=notice)
 
     page = await _with_link(ctx, "unsubscribe", token, work, write=True)
-    return page or _html("error.html", 404, message=DEAD_LINK)
+    return page or dead_link()

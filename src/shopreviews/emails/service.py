@@ -102,17 +102,28 @@ async def reviewable(session: AsyncSession, link: Link) -> list[dict[str, object
     return [{**p, "reviewed": p["product_id"] in done} for p in products]
 
 
+@dataclass(frozen=True)
+class ReviewForm:
+    """The review form of an email link as posted: each field as sent, "" when left out."""
+
+    product_id: str = ""
+    rating: str = ""
+    author: str = ""
+    title: str = ""
+    content: str = ""
+
+
 async def submit_review(
     session: AsyncSession,
     link: Link,
-    form: dict[str, str],
+    form: ReviewForm,
     *,
     user_agent: str,
     now: datetime,
 ) -> str:
     """Create the review of one product of the order; returns the review id."""
     offered = {str(p["product_id"]): p for p in await reviewable(session, link)}
-    product_id = form.get("product_id", "").strip() or next(iter(offered))
+    product_id = form.product_id.strip() or next(iter(offered))
     product = offered.get(product_id)
     if product is None:
         raise FormProblem("Choose a product of this order.")
@@ -125,11 +136,11 @@ async def submit_review(
                 "product_title": product.get("title") or None,
                 "product_handle": product.get("handle") or None,
                 "order_id": link.order.order_id,
-                "rating": form.get("rating", ""),
-                "author": form.get("author", "").strip() or link.order.customer_name or "Customer",
+                "rating": form.rating,
+                "author": form.author.strip() or link.order.customer_name or "Customer",
                 "author_email": link.order.customer_email or None,
-                "title": form.get("title", "").strip() or None,
-                "content": form.get("content", "").strip() or None,
+                "title": form.title.strip() or None,
+                "content": form.content.strip() or None,
                 "source": SOURCE,
                 "is_verified": 1,
             }
