@@ -177,14 +177,20 @@ async def upload_image(request: Request, ctx: Ctx) -> Response:
             status = fields.get("success_action_status", "200")
             if status not in SUCCESS_STATUSES:
                 raise InvalidArgument("success_action_status must be 200, 201 or 204")
-            # All of it (the form as a whole is capped above): cut at the current setting, a
-            # file under a policy issued before the limit was lowered would be judged on its
-            # start.
-            data = await upload.read()
-            file_name = upload.filename or ""
+            image = uploads.ImageUpload(
+                policy=fields.get("policy", ""),
+                signature=fields.get("Signature", ""),
+                access_key_id=fields.get("OSSAccessKeyId", ""),
+                key=fields.get("key", ""),
+                file_name=upload.filename or "",
+                # All of it (the form as a whole is capped above): cut at the current setting,
+                # a file under a policy issued before the limit was lowered would be judged on
+                # its start.
+                data=await upload.read(),
+            )
         finally:
             await form.close()  # the spooled file; FastAPI closes only forms it parsed itself
-        result = await uploads.receive_image(ctx, fields=fields, file_name=file_name, data=data)
+        result = await uploads.receive_image(ctx, image)
         return _ok(result, SUCCESS_STATUSES[status])
 
     return await _with_cors(work)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -30,13 +31,19 @@ def _local(ctx: AppContext) -> LocalStorage:
     return storage
 
 
-async def receive_image(
-    ctx: AppContext,
-    *,
-    fields: dict[str, str],
-    file_name: str,
-    data: bytes,
-) -> UploadedOut:
+@dataclass(frozen=True)
+class ImageUpload:
+    """The image form as posted: its fields ("" when left out) and its one file."""
+
+    policy: str
+    signature: str
+    access_key_id: str
+    key: str
+    file_name: str
+    data: bytes
+
+
+async def receive_image(ctx: AppContext, upload: ImageUpload) -> UploadedOut:
     """A verified image upload: stored without its metadata, with its thumbnail, recorded.
 
     The database is only used at the end, in a short transaction of its own: the request's
@@ -44,14 +51,12 @@ async def receive_image(
     held while it arrives would stop every other writer (SQLite) or hold a pooled connection
     (PostgreSQL) for as long as the client takes."""
     storage = _local(ctx)
-    terms = policy.read_image_policy(
-        ctx.upload_key, fields.get("policy", ""), fields.get("Signature", "")
-    )
-    if terms is None or not hmac.compare_digest(fields.get("OSSAccessKeyId", ""), "local"):
+    terms = policy.read_image_policy(ctx.upload_key, upload.policy, upload.signature)
+    if terms is None or not hmac.compare_digest(upload.access_key_id, "local"):
         raise Unauthenticated("unauthenticated: the upload policy or its signature is not valid")
     if terms.expires <= ctx.now():
         raise Unauthenticated("unauthenticated: the upload policy has expired")
-    key = fields.get("key", "").replace("${filename}", keys.sanitise_file_name(file_name))
+    key = upload.key.replace("${filename}", keys.sanitise_file_name(upload.file_name))
     if not key.startswith(terms.prefix):
         raise InvalidArgument(f"key must start with {terms.prefix}")
     problem = keys.key_problem(key)
@@ -66,13 +71,13 @@ async def receive_image(
         )
     if not any(key.lower().endswith(ext) for exts in IMAGE_TYPES.values() for ext in exts):
         raise InvalidArgument("key must end in an image extension (.jpg, .jpeg, .png, .gif, .webp)")
-    if not terms.min_bytes <= len(data) <= terms.max_bytes:
+    if not terms.min_bytes <= len(upload.data) <= terms.max_bytes:
         raise InvalidArgument(f"file must be {terms.min_bytes} to {terms.max_bytes} bytes")
     try:
         # CPU-bound (up to ~0.3 s for 40 megapixels) and memory-bound: in a worker thread,
         # within the process's decoding memory.
         image = await image_work.process_image(
-            ctx.image_budget, data, max_pixels=ctx.settings.image_max_pixels
+            ctx.image_budget, upload.data, max_pixels=ctx.settings.image_max_pixels
         )
     except ImageRejected as exc:
         raise InvalidArgument(f"file: {exc}") from None
