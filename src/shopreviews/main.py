@@ -132,8 +132,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    # Request bodies that routes read themselves (kit/routes.py), and the two forms of a media
-    # item that ReviewCreate's schema refers to.
+    # The two forms of a media item that ReviewCreate's schema refers to, and the request bodies
+    # that routes read themselves (kit/routes.py).
     documented: list[type[BaseModel]] = [MediaItemIn, LegacyMediaIn, *documented_bodies(app.routes)]
     for model in documented:
         model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -26,14 +26,15 @@ from shopreviews.platforms.schemas import CreatePlatformIn, RotatePlatformSecret
 
 router = APIRouter(tags=["admin"], dependencies=[Admin], route_class=DocumentedRoute)
 
+CreatePlatform = Annotated[CreatePlatformIn, validated_body(CreatePlatformIn)]
+UpdatePlatform = Annotated[UpdatePlatformIn, validated_body(UpdatePlatformIn)]
+RotatePlatformSecret = Annotated[RotatePlatformSecretIn, validated_body(RotatePlatformSecretIn)]
+CreateShop = Annotated[CreateShopIn, validated_body(CreateShopIn)]
+MerchantUser = Annotated[MerchantUserIn, validated_body(MerchantUserIn)]
 
-@router.post(
-    "/api/v1/admin/create_platform",
-    response_model=Envelope[PlatformCreatedOut],
-)
-async def create_platform(
-    ctx: Ctx, session: Session, body: Annotated[CreatePlatformIn, validated_body(CreatePlatformIn)]
-) -> Envelope[Any]:
+
+@router.post("/api/v1/admin/create_platform", response_model=Envelope[PlatformCreatedOut])
+async def create_platform(ctx: Ctx, session: Session, body: CreatePlatform) -> Envelope[Any]:
     """Register a platform; its two secrets are shown only in this answer."""
     return Envelope(data=await admin_service.create_platform(ctx, session, body))
 
@@ -48,37 +49,24 @@ async def get_platforms(query: Query, session: Session) -> Envelope[Any]:
     return Envelope(data=await admin_service.list_platforms(session, PageRequest.from_query(query)))
 
 
-@router.post(
-    "/api/v1/admin/update_platform",
-    response_model=Envelope[PlatformOut],
-)
-async def update_platform(
-    ctx: Ctx, session: Session, body: Annotated[UpdatePlatformIn, validated_body(UpdatePlatformIn)]
-) -> Envelope[Any]:
+@router.post("/api/v1/admin/update_platform", response_model=Envelope[PlatformOut])
+async def update_platform(ctx: Ctx, session: Session, body: UpdatePlatform) -> Envelope[Any]:
     """Change a platform; narrowing allowed_scopes narrows its tokens at once."""
     return Envelope(data=await admin_service.update_platform(ctx, session, body))
 
 
-@router.post(
-    "/api/v1/admin/rotate_platform_secret",
-    response_model=Envelope[dict[str, str]],
-)
+@router.post("/api/v1/admin/rotate_platform_secret", response_model=Envelope[dict[str, str]])
 async def rotate_platform_secret(
     ctx: Ctx,
     session: Session,
-    body: Annotated[RotatePlatformSecretIn, validated_body(RotatePlatformSecretIn)],
+    body: RotatePlatformSecret,
 ) -> Envelope[Any]:
     """Replace the client secret or the system webhook secret; the old one stops at once."""
     return Envelope(data=await admin_service.rotate(ctx, session, body))
 
 
-@router.post(
-    "/api/v1/admin/create_shop",
-    response_model=Envelope[ShopCreatedOut],
-)
-async def create_shop(
-    ctx: Ctx, session: Session, body: Annotated[CreateShopIn, validated_body(CreateShopIn)]
-) -> Envelope[Any]:
+@router.post("/api/v1/admin/create_shop", response_model=Envelope[ShopCreatedOut])
+async def create_shop(ctx: Ctx, session: Session, body: CreateShop) -> Envelope[Any]:
     """Create a shop with fresh tokens."""
     return Envelope(data=await admin_service.create_shop(ctx, session, body))
 
@@ -93,24 +81,14 @@ async def get_shops(query: Query, session: Session) -> Envelope[Any]:
     return Envelope(data=await admin_service.list_shops(session, PageRequest.from_query(query)))
 
 
-@router.post(
-    "/api/v1/admin/create_merchant_user",
-    response_model=Envelope[MerchantUserOut],
-)
-async def create_merchant_user(
-    session: Session, body: Annotated[MerchantUserIn, validated_body(MerchantUserIn)]
-) -> Envelope[Any]:
+@router.post("/api/v1/admin/create_merchant_user", response_model=Envelope[MerchantUserOut])
+async def create_merchant_user(session: Session, body: MerchantUser) -> Envelope[Any]:
     """Create a merchant user who can sign in for a shop."""
     return Envelope(data=await admin_service.create_merchant_user(session, body))
 
 
-@router.post(
-    "/api/v1/admin/set_merchant_password",
-    response_model=Envelope[EmptyData],
-)
-async def set_merchant_password(
-    ctx: Ctx, session: Session, body: Annotated[MerchantUserIn, validated_body(MerchantUserIn)]
-) -> Envelope[Any]:
+@router.post("/api/v1/admin/set_merchant_password", response_model=Envelope[EmptyData])
+async def set_merchant_password(ctx: Ctx, session: Session, body: MerchantUser) -> Envelope[Any]:
     """Set a merchant user's password; every session of that user ends."""
     await admin_service.set_merchant_password(ctx, session, body)
     return Envelope(data=EmptyData())

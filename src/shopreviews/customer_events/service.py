@@ -13,10 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopreviews.auth.caller import Caller
 from shopreviews.customer_events.models import CustomerEvent
 from shopreviews.customer_events.repository import CustomerEventFilter, CustomerEventRepository
-from shopreviews.customer_events.schemas import (
-    CustomerEventOut,
-    CustomerEventPage,
-)
+from shopreviews.customer_events.schemas import CustomerEventOut, CustomerEventPage
 from shopreviews.events import service as events
 from shopreviews.kit.envelope import NotFound
 from shopreviews.kit.pagination import PageRequest, fetch_page

@@ -115,25 +115,24 @@ def check_scopes(platform: Platform, scope: str | None) -> list[str]:
 
 
 def check_rest(platform: Platform, params: AuthorizeParams) -> AuthorizeRequest:
-    """Step 2 (after check_client): response_type, scope, state and PKCE (RFC 7636, S256
-    only)."""
-    response_type, state = params.response_type, params.state
-    code_challenge, code_challenge_method = params.code_challenge, params.code_challenge_method
-    if response_type is not None and response_type != "code":
+    """Step 2, for the platform check_client found: response_type, scope, state and PKCE
+    (RFC 7636, S256 only)."""
+    if params.response_type is not None and params.response_type != "code":
         raise OAuthError("unsupported_response_type", "response_type must be code")
     scopes = check_scopes(platform, params.scope)
+    state, challenge = params.state, params.code_challenge
     if state is not None and len(state) > MAX_STATE:
         raise OAuthError("invalid_request", f"state is longer than {MAX_STATE} characters")
-    if code_challenge is not None:
-        if not PKCE_VALUE.match(code_challenge):
+    if challenge is not None:
+        if not PKCE_VALUE.match(challenge):
             raise OAuthError(
                 "invalid_request", "code_challenge must be 43-128 characters of A-Z a-z 0-9 - . _ ~"
             )
-        if code_challenge_method != "S256":
+        if params.code_challenge_method != "S256":
             raise OAuthError("invalid_request", "code_challenge_method must be S256")
-    elif code_challenge_method is not None:
+    elif params.code_challenge_method is not None:
         raise OAuthError("invalid_request", "code_challenge_method given without code_challenge")
-    return AuthorizeRequest(platform, params.redirect_uri or "", scopes, state, code_challenge)
+    return AuthorizeRequest(platform, params.redirect_uri or "", scopes, state, challenge)
 
 
 async def check(session: AsyncSession, params: AuthorizeParams) -> AuthorizeRequest:

@@ -18,6 +18,7 @@ from shopreviews.auth.dependencies import (
     merchant_token,
     writes,
 )
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import EmptyData, Envelope, Unauthenticated
 from shopreviews.kit.forms import Fields
 from shopreviews.kit.openapi_params import param, query_doc
@@ -43,6 +44,12 @@ from shopreviews.oauth.schemas import (
 oauth_errors = APIRouter(tags=["oauth"], route_class=OAuthRoute)
 router = APIRouter(tags=["oauth"], route_class=DocumentedRoute)
 
+# The client endpoints' bodies, JSON or form-encoded; their fields are read in the service's
+# order (oauth/reading.py), so the documenting models do not validate them.
+TokenForm = Annotated[Fields, fields_body(TokenRequest, form=True)]
+TokenHandleForm = Annotated[Fields, fields_body(TokenIn, form=True)]
+ShopRefForm = Annotated[Fields, fields_body(ShopRefIn, form=True)]
+
 CLIENT_PARAMS = (
     param("client_id", "the platform's client id", required=True),
     param("client_secret", "the platform's client secret", required=True),
@@ -63,7 +70,8 @@ def _ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def _body_limit(ctx: Ctx) -> int:
+def _body_limit(ctx: AppContext) -> int:
+    """Client credentials are bounded by the body limit alone (no secret maximum length)."""
     return ctx.settings.max_body_bytes
 
 
@@ -107,30 +115,18 @@ async def oauth_authorize_json(
     )
 
 
-@oauth_errors.post(
-    "/api/v1/openapi/oauth/token",
-    response_model=Envelope[TokenOut],
-)
+@oauth_errors.post("/api/v1/openapi/oauth/token", response_model=Envelope[TokenOut])
 async def oauth_token(
-    request: Request,
-    ctx: Ctx,
-    session: Session,
-    fields: Annotated[Fields, fields_body(TokenRequest, form=True)],
+    request: Request, ctx: Ctx, session: Session, fields: TokenForm
 ) -> Envelope[TokenOut]:
     """Exchange a code, rotate a refresh token, or issue a client_credentials token."""
     exchange = reading.token_exchange(fields, body_limit=_body_limit(ctx))
     return Envelope(data=await oauth_service.token(ctx, session, exchange, ip=_ip(request)))
 
 
-@oauth_errors.post(
-    "/api/v1/openapi/oauth_revoke_token",
-    response_model=Envelope[EmptyData],
-)
+@oauth_errors.post("/api/v1/openapi/oauth_revoke_token", response_model=Envelope[EmptyData])
 async def oauth_revoke_token(
-    request: Request,
-    ctx: Ctx,
-    session: Session,
-    fields: Annotated[Fields, fields_body(TokenIn, form=True)],
+    request: Request, ctx: Ctx, session: Session, fields: TokenHandleForm
 ) -> Envelope[EmptyData]:
     """Revoke an access token, or a refresh token with its whole chain (RFC 7009)."""
     presented = reading.presented_token(fields, body_limit=_body_limit(ctx))
@@ -138,15 +134,9 @@ async def oauth_revoke_token(
     return Envelope(data=EmptyData())
 
 
-@oauth_errors.post(
-    "/api/v1/openapi/oauth/introspect",
-    response_model=Envelope[IntrospectionOut],
-)
+@oauth_errors.post("/api/v1/openapi/oauth/introspect", response_model=Envelope[IntrospectionOut])
 async def oauth_introspect(
-    request: Request,
-    ctx: Ctx,
-    session: Session,
-    fields: Annotated[Fields, fields_body(TokenIn, form=True)],
+    request: Request, ctx: Ctx, session: Session, fields: TokenHandleForm
 ) -> Envelope[IntrospectionOut]:
     """Whether a token is current, and what it may do (RFC 7662) [ext]."""
     presented = reading.presented_token(fields, body_limit=_body_limit(ctx))
@@ -161,15 +151,9 @@ async def oauth_disconnect(caller: Bearer, ctx: Ctx, session: Session) -> Envelo
     return Envelope(data=EmptyData())
 
 
-@router.post(
-    "/api/v1/openapi/oauth/cancel",
-    response_model=Envelope[EmptyData],
-)
+@router.post("/api/v1/openapi/oauth/cancel", response_model=Envelope[EmptyData])
 async def oauth_cancel(
-    request: Request,
-    ctx: Ctx,
-    session: Session,
-    fields: Annotated[Fields, fields_body(ShopRefIn, form=True)],
+    request: Request, ctx: Ctx, session: Session, fields: ShopRefForm
 ) -> Envelope[EmptyData]:
     """End the shop's grant by client credentials (e.g. the app was uninstalled)."""
     shop_request = reading.client_shop_request(fields, body_limit=_body_limit(ctx))
