@@ -42,7 +42,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from load import stop  # noqa: E402  (bench/load.py)
-from tests import signer  # noqa: E402  (the independent request signer of the test suite)
+from tests.support import signer  # noqa: E402  (the independent request signer of the test suite)
 
 SECRET_KEY = "image-memory-bench-key-" + "m" * 32
 SHOP_ID = "9300000001"

@@ -34,7 +34,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-from tests import signer  # noqa: E402  (the independent request signer of the test suite)
+from tests.support import signer  # noqa: E402  (the independent request signer of the test suite)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 API = "/api/v1/openapi/"

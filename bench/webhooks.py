@@ -84,7 +84,7 @@ from shopreviews.worker import running_worker
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from load import cpu_busy, cpu_seconds, machine, stop  # noqa: E402  (bench/load.py)
-from tests import signer  # noqa: E402  (the independent request signer of the test suite)
+from tests.support import signer  # noqa: E402  (the independent request signer of the test suite)
 
 SECRET_KEY = "bench-secret-key-" + "x" * 32
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432"
@@ -607,7 +607,7 @@ def wait_until_up(
 
 
 def review_request(shop: shop_service.ShopCredentials, i: int) -> tuple[bytes, dict[str, str]]:
-    """A create_review body and its signed headers (tests/signer.py)."""
+    """A create_review body and its signed headers (tests/support/signer.py)."""
     body = json.dumps(
         {
             "product_id": str(9_200_000 + i % 50),

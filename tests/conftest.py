@@ -1,18 +1,16 @@
-"""Test setup: one app per session on SQLite (default) or PostgreSQL.
+"""The fixtures of every test: one app per session on SQLite (default) or PostgreSQL, the
+shops of a test, the webhook receiver process and the admin API.
 
 Set SHOPREVIEWS_TEST_DATABASE_URL=postgresql+asyncpg://... to run the suite on PostgreSQL.
 The schema is built by the real migrations. Each test creates its own shops, so tests never
-see each other's data (the same tenancy rule the product relies on).
+see each other's data (the same tenancy rule the product relies on). Under pytest-xdist every
+worker process runs such a session of its own: its own database, app and receiver.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +18,22 @@ import httpx
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from shopreviews import migrate
 from shopreviews.kit.context import AppContext
 from shopreviews.main import create_app
 from shopreviews.settings import Settings
-from shopreviews.shops import service as shop_service
-from tests import signer
+from tests.support.admin import ADMIN_TOKEN, AdminApi
+from tests.support.api import TEST_SECRET_KEY, Clock, ShopApi, create_shop
+from tests.support.cli import Cli, ConsoleScript
+from tests.support.databases import (
+    FreshDatabases,
+    PostgresServer,
+    configured_url,
+    migrate_to_head,
+    on_postgres,
+    sqlite_url,
+)
+from tests.support.webhooks import Receiver, start_receiver, stop_receiver
 
 # Shared machines and CI runners are slow at times: judge properties, not speed.
 hypothesis_settings.register_profile(
@@ -38,43 +43,23 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.load_profile("shopreviews")
 
-TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
-
-
-def _database_url(tmp: Path) -> str:
-    url = os.environ.get("SHOPREVIEWS_TEST_DATABASE_URL")
-    return url or f"sqlite+aiosqlite:///{tmp / 'test.db'}"
-
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = _database_url(tmp_path_factory.mktemp("db"))
-    if not url.startswith("postgresql"):
-        migrate.upgrade(Settings(database_url=url, secret_key=TEST_SECRET_KEY))
+    url = configured_url() or sqlite_url(tmp_path_factory.mktemp("db") / "test.db")
+    if not on_postgres(url):
+        migrate_to_head(url)
         yield url
         return
-    # A database of its own per run, so concurrent runs (CI, several developers) never meet.
-    server, _, _ = url.rpartition("/")
-    name = f"shopreviews_test_{uuid.uuid4().hex[:12]}"
-    _admin(server + "/postgres", f'CREATE DATABASE "{name}"')
-    run_url = f"{server}/{name}"
+    # A database of its own per run, so concurrent runs (CI, several developers, the workers
+    # of one run) never meet.
+    server = PostgresServer(url)
+    name = server.create("shopreviews_test")
     try:
-        migrate.upgrade(Settings(database_url=run_url, secret_key=TEST_SECRET_KEY))
-        yield run_url
+        migrate_to_head(server.url(name))
+        yield server.url(name)
     finally:
-        _admin(server + "/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _admin(url: str, statement: str) -> None:
-    import asyncio
-
-    async def run() -> None:
-        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-        await engine.dispose()
-
-    asyncio.run(run())
+        server.drop(name)
 
 
 @pytest.fixture(scope="session")
@@ -118,64 +103,6 @@ def clock(ctx: AppContext) -> Iterator[Clock]:
     ctx.clock = time.time
 
 
-class Clock:
-    def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
-
-    def set(self, ts: float) -> None:
-        self.ctx.clock = lambda: ts
-
-
-@dataclass
-class ShopApi:
-    """A shop's credentials plus signed-request helpers (signed by tests/signer.py)."""
-
-    client: httpx.AsyncClient
-    shop_id: str
-    myshopify_domain: str
-    public_token: str
-    private_token: str
-
-    def headers(
-        self, pairs: list[tuple[str, str]], body: bytes = b"", ts: str | None = None
-    ) -> dict[str, str]:
-        ts = ts or str(int(time.time()))
-        return {
-            "Public-Token": self.public_token,
-            "Timestamp": ts,
-            "Sign": signer.sign(self.private_token, ts, pairs, body),
-        }
-
-    async def get(
-        self, name: str, params: list[tuple[str, str]] | dict[str, Any] | None = None, **kw: Any
-    ) -> httpx.Response:
-        pairs = list(params.items()) if isinstance(params, dict) else list(params or [])
-        pairs = [(k, str(v)) for k, v in pairs]
-        query = signer.encode_query(pairs)
-        url = f"/api/v1/openapi/{name}" + (f"?{query}" if query else "")
-        return await self.client.get(url, headers=self.headers(pairs), **kw)
-
-    async def post(
-        self, name: str, body: Any = None, *, raw: bytes | None = None, **kw: Any
-    ) -> httpx.Response:
-        data = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
-        headers = {"Content-Type": "application/json", **self.headers([], data)}
-        return await self.client.post(
-            f"/api/v1/openapi/{name}", content=data, headers=headers, **kw
-        )
-
-
-async def create_shop(ctx: AppContext, client: httpx.AsyncClient) -> ShopApi:
-    shop_id = "t" + uuid.uuid4().hex[:12]
-    async with ctx.db.session(write=True) as session:
-        creds = await shop_service.create(
-            ctx, session, shop_id=shop_id, domain=f"{shop_id}.myshopify.com"
-        )
-    return ShopApi(
-        client, creds.shop_id, creds.myshopify_domain, creds.public_token, creds.private_token
-    )
-
-
 @pytest.fixture
 async def shop(ctx: AppContext, client: httpx.AsyncClient) -> ShopApi:
     return await create_shop(ctx, client)
@@ -186,20 +113,68 @@ async def other_shop(ctx: AppContext, client: httpx.AsyncClient) -> ShopApi:
     return await create_shop(ctx, client)
 
 
-def ok(response: httpx.Response) -> Any:
-    """Assert a success envelope and return its data."""
-    body = response.json()
-    assert response.status_code == 200, body
-    assert body["code"] == 0 and body["message"] == "success", body
-    return body["data"]
+@pytest.fixture(scope="session")
+def receiver_process() -> Iterator[tuple[str, int]]:
+    """The webhook receiver process of the session (tests/support/receiver.py)."""
+    proc, port = start_receiver("127.0.0.1")
+    yield "127.0.0.1", port
+    stop_receiver(proc)
 
 
-def error(response: httpx.Response, code: int, status: int) -> dict[str, Any]:
-    """Assert an error envelope with this code and HTTP status; return the body."""
-    body = response.json()
-    assert response.status_code == status, body
-    assert body["code"] == code, body
-    assert set(body) >= {"code", "message", "time", "request_id", "data"}
-    assert len(body["request_id"]) == 32
-    assert response.headers["x-request-id"] == body["request_id"]
-    return body
+@pytest.fixture(scope="session")
+async def receiver(receiver_process: tuple[str, int]) -> AsyncIterator[Receiver]:
+    host, port = receiver_process
+    async with Receiver(f"http://{host}:{port}") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def admin(settings: Settings) -> AsyncIterator[AdminApi]:
+    """The admin API: a second app with an admin token on the session's database."""
+    admin_settings = settings.model_copy(update={"admin_token": ADMIN_TOKEN})
+    admin_ctx = AppContext.build(admin_settings, public_url="http://testserver")
+    app: Any = create_app(admin_settings, ctx=admin_ctx)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield AdminApi(admin_ctx, http)
+    await admin_ctx.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def fresh_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreshDatabases]:
+    databases = FreshDatabases(configured_url(), tmp_path_factory.mktemp("fresh"))
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """The working directory of a test's commands: where the key file and .env are."""
+    path = tmp_path / "work"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def cli(workdir: Path, tmp_path: Path, fresh_databases: FreshDatabases) -> Cli:
+    """Operator commands in a fresh working directory, on a fresh migrated database."""
+    return Cli(cwd=workdir, database_url=fresh_databases.migrated(tmp_path))
+
+
+@pytest.fixture
+def cli_on_empty_database(workdir: Path, tmp_path: Path, fresh_databases: FreshDatabases) -> Cli:
+    """Operator commands on a database no migration has run on yet."""
+    return Cli(cwd=workdir, database_url=fresh_databases.empty(tmp_path))
+
+
+@pytest.fixture
+def offline_cli(tmp_path: Path) -> Cli:
+    """For commands that never open the database (sign)."""
+    return Cli(cwd=tmp_path, database_url=sqlite_url(tmp_path / "unused.db"))
+
+
+@pytest.fixture
+def console(workdir: Path, tmp_path: Path, fresh_databases: FreshDatabases) -> ConsoleScript:
+    """The installed console script, each command in a subprocess, on a fresh migrated
+    database."""
+    return ConsoleScript(cwd=workdir, database_url=fresh_databases.migrated(tmp_path))

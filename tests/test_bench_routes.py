@@ -16,7 +16,7 @@ from bench.routes import CEILING_PATH, PAGE_SIZE, SyntheticReviews, catalogue
 
 from shopreviews.kit.context import AppContext
 from shopreviews.settings import Settings
-from tests.conftest import ShopApi, create_shop, error, ok
+from tests.support.api import ShopApi, create_shop, error, ok
 
 
 @pytest.fixture(scope="module")

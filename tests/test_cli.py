@@ -1,164 +1,45 @@
-"""The operator CLI, run as the installed `shopreviews` console script in subprocesses.
+"""The operator CLI: every command run in process (tests/support/cli.py) as an operator types
+it, checked by its output, exit status and what it left in the database; and end to end, the
+installed `shopreviews` console script: its help, `demo` then `serve` answering the printed curl
+line, and `serve` refusing to start without a shared key on PostgreSQL.
 
-Each test gets a fresh working directory (where the key file is written) and a fresh database:
-a SQLite file, or, when SHOPREVIEWS_TEST_DATABASE_URL points at PostgreSQL, a database of its
-own created next to the test database (and dropped afterwards), so the suite's schema is never
-touched.
+Each test gets a fresh working directory (where the key file is written) and a fresh database
+(tests/support/databases.py: a copy of a template migrated once per session), so the suite's
+own database is never touched.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-import os
 import re
 import shlex
 import shutil
-import socket
 import stat
 import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
-from tests import signer
+from tests.support import signer
+from tests.support.cli import Cli, ConsoleScript, create_shop
+from tests.support.databases import configured_url, on_postgres, sqlite_url
+from tests.support.programs import free_port
 
-TEST_PG_URL = os.environ.get("SHOPREVIEWS_TEST_DATABASE_URL", "")
-ON_POSTGRES = TEST_PG_URL.startswith("postgresql")
+ON_POSTGRES = on_postgres(configured_url() or "")
 SECRET_KEY = "cli-test-secret-key-" + "k" * 32
 TOKEN = re.compile(r"^[A-Za-z0-9+/]{22}==$")
-CLI_TIMEOUT = 120
-
-
-def _console_script() -> str:
-    """The `shopreviews` script installed beside this interpreter (else the one on PATH)."""
-    beside = Path(sys.executable).parent / "shopreviews"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("shopreviews")
-    if found is None:
-        pytest.fail("the shopreviews console script is not installed (pip install -e .)")
-    return found
-
-
-class PostgresDatabases:
-    """Creates throw-away databases on the server of SHOPREVIEWS_TEST_DATABASE_URL."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base = make_url(base_url)
-        self.created: list[str] = []
-
-    def _admin(self, sql: str) -> None:
-        import asyncpg
-
-        dsn = self.base.set(drivername="postgresql").render_as_string(hide_password=False)
-
-        async def run() -> None:
-            conn = await asyncpg.connect(dsn)
-            try:
-                await conn.execute(sql)
-            finally:
-                await conn.close()
-
-        asyncio.run(run())
-
-    def new(self) -> str:
-        name = f"cli_test_{uuid.uuid4().hex[:12]}"
-        self._admin(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
-        return self.base.set(database=name).render_as_string(hide_password=False)
-
-    def drop_all(self) -> None:
-        for name in self.created:
-            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        self.created.clear()
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresDatabases | None]:
-    if not ON_POSTGRES:
-        yield None
-        return
-    databases = PostgresDatabases(TEST_PG_URL)
-    yield databases
-    databases.drop_all()
-
-
-@dataclass
-class Cli:
-    cwd: Path
-    database_url: str
-    extra_env: dict[str, str] = field(default_factory=dict)
-    script: str = field(default_factory=_console_script)
-
-    def env(self, **overrides: str) -> dict[str, str]:
-        # Start from this environment without any SHOPREVIEWS_ setting of the person running
-        # the tests, so only what a test sets counts.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPREVIEWS_")}
-        env["SHOPREVIEWS_DATABASE_URL"] = self.database_url
-        env.update(self.extra_env)
-        env.update(overrides)
-        return env
-
-    def run(self, *args: str, ok: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [self.script, *args],
-            cwd=self.cwd,
-            env=self.env(**env),
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT,
-            check=False,
-        )
-        if ok:
-            assert result.returncode == 0, (args, result.stdout, result.stderr)
-        return result
-
-    def json(self, *args: str, **env: str) -> Any:
-        result = self.run(*args, "--json", **env)
-        lines = result.stdout.strip().splitlines()
-        assert len(lines) == 1, result.stdout  # one JSON object, nothing else on stdout
-        return json.loads(lines[0])
-
-    def fails(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        result = self.run(*args, ok=False, **env)
-        assert result.returncode != 0, (args, result.stdout)
-        assert "Traceback" not in result.stderr, result.stderr
-        return result
-
-
-@pytest.fixture
-def cli(tmp_path: Path, postgres: PostgresDatabases | None) -> Cli:
-    url = postgres.new() if postgres else f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    workdir = tmp_path / "work"
-    workdir.mkdir()
-    return Cli(cwd=workdir, database_url=url)
-
-
-@pytest.fixture
-def offline_cli(tmp_path: Path) -> Cli:
-    """For commands that never open the database (sign)."""
-    return Cli(cwd=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
-
-
-def _create_shop(cli: Cli, shop_id: str, domain: str) -> dict[str, Any]:
-    data = cli.json("shop", "create", "--shop-id", shop_id, "--domain", domain)
-    assert isinstance(data, dict)
-    return data
+# Every command of `shopreviews --help`.
+COMMANDS = ("serve", "worker", "migrate", "demo", "shop", "merchant", "platform", "webhooks")
+COMMANDS += ("orders", "sign")
 
 
 def test_shop_create_prints_tokens_once(cli: Cli) -> None:
-    shop = _create_shop(cli, "61234567890", "example-shop.myshopify.com")
+    shop = create_shop(cli, "61234567890", "example-shop.myshopify.com")
     assert shop["shop_id"] == "61234567890"
     assert shop["myshopify_domain"] == "example-shop.myshopify.com"
     for key in ("public_token", "private_token"):
@@ -192,7 +73,7 @@ def test_shop_create_rejects_bad_input(cli: Cli) -> None:
 
 
 def test_merchant_create(cli: Cli) -> None:
-    _create_shop(cli, "shop-m", "shop-m.myshopify.com")
+    create_shop(cli, "shop-m", "shop-m.myshopify.com")
     user = cli.json(
         "merchant",
         "create",
@@ -336,7 +217,7 @@ def test_platform_update_rotate_and_disconnect(cli: Cli) -> None:
     unknown = cli.fails("platform", "rotate-secret", "--client-id", "nobody")
     assert "not found" in unknown.stderr and "nobody" in unknown.stderr
 
-    _create_shop(cli, "shop-p", "shop-p.myshopify.com")
+    create_shop(cli, "shop-p", "shop-p.myshopify.com")
     assert cli.json(
         "platform", "disconnect", "--client-id", "acme-sync", "--shop-id", "shop-p"
     ) == {"disconnected": False}
@@ -345,7 +226,7 @@ def test_platform_update_rotate_and_disconnect(cli: Cli) -> None:
 
 
 def test_merchant_set_password(cli: Cli) -> None:
-    _create_shop(cli, "shop-pw", "shop-pw.myshopify.com")
+    create_shop(cli, "shop-pw", "shop-pw.myshopify.com")
     cli.json(
         "merchant", "create", "--shop-id", "shop-pw", "--email", "owner@example.com",
         "--password", "first password 1",
@@ -369,8 +250,8 @@ def test_merchant_set_password(cli: Cli) -> None:
 
 def test_shop_list(cli: Cli) -> None:
     assert cli.json("shop", "list") == {"shops": []}
-    first = _create_shop(cli, "list-b", "list-b.myshopify.com")
-    second = _create_shop(cli, "list-a", "list-a.myshopify.com")
+    first = create_shop(cli, "list-b", "list-b.myshopify.com")
+    second = create_shop(cli, "list-a", "list-a.myshopify.com")
 
     listed = cli.json("shop", "list")["shops"]
     assert [s["shop_id"] for s in listed] == ["list-a", "list-b"]
@@ -387,18 +268,15 @@ def test_shop_list(cli: Cli) -> None:
 
 
 def test_shop_configure(cli: Cli) -> None:
-    _create_shop(cli, "shop-cfg", "shop-cfg.myshopify.com")
+    create_shop(cli, "shop-cfg", "shop-cfg.myshopify.com")
     secret = "shpss_" + "s" * 32
     # The secret comes on standard input, never in argv; it is not printed back.
-    piped = subprocess.run(
-        [
-            cli.script, "shop", "configure", "--shop-id", "shop-cfg",
-            "--shopify-app-secret-stdin", "--review-delay-days", "3",
-            "--storefront-origin", "https://WWW.Example-Shop.com/",
-            "--storefront-origin", "http://localhost:3000", "--json",
-        ],
-        cwd=cli.cwd, env=cli.env(), input=secret + "\n", capture_output=True, text=True,
-        timeout=CLI_TIMEOUT, check=False,
+    piped = cli.run(
+        "shop", "configure", "--shop-id", "shop-cfg",
+        "--shopify-app-secret-stdin", "--review-delay-days", "3",
+        "--storefront-origin", "https://WWW.Example-Shop.com/",
+        "--storefront-origin", "http://localhost:3000", "--json",
+        ok=False, input=secret + "\n",
     )  # fmt: skip
     assert piped.returncode == 0, piped.stderr
     assert json.loads(piped.stdout) == {
@@ -552,7 +430,7 @@ def test_key_file_created_0600_on_first_run(cli: Cli) -> None:
     assert len(key) >= 32
 
     # Later runs reuse the key silently, and tokens sealed with it stay readable.
-    _create_shop(cli, "keyed", "keyed.myshopify.com")
+    create_shop(cli, "keyed", "keyed.myshopify.com")
     again = cli.run("shop", "list")
     assert "generated a new server key" not in again.stderr
     assert key_file.read_text().strip() == key
@@ -565,26 +443,30 @@ def test_explicit_secret_key_writes_no_key_file(cli: Cli) -> None:
     assert "SHOPREVIEWS_SECRET_KEY" in short.stderr and "at least 32 bytes" in short.stderr
 
 
-def test_migrate_is_idempotent(cli: Cli) -> None:
+def test_migrate_is_idempotent(cli_on_empty_database: Cli) -> None:
+    cli = cli_on_empty_database
     assert cli.json("migrate")["migrated"] is True
     second = cli.json("migrate")
     assert second["migrated"] is True
     assert "database" in second
     text = cli.run("migrate")
     assert "up to date" in text.stdout
-    _create_shop(cli, "after-migrate", "after-migrate.myshopify.com")
+    create_shop(cli, "after-migrate", "after-migrate.myshopify.com")
+
+
+def test_the_console_script_starts_and_names_every_command(tmp_path: Path) -> None:
+    console = ConsoleScript(cwd=tmp_path, database_url=sqlite_url(tmp_path / "unused.db"))
+    listed = console.run("--help").stdout
+    for command in COMMANDS:
+        assert re.search(rf"\b{command}\b", listed), (command, listed)
+    assert not list(tmp_path.iterdir())  # the help needs no database and no key file
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="the explicit-key rule is for PostgreSQL")
-def test_serve_on_postgres_requires_secret_key(cli: Cli) -> None:
-    refused = cli.fails("serve", "--port", str(_free_port()))
+def test_serve_on_postgres_requires_secret_key(console: ConsoleScript) -> None:
+    cli = console
+    refused = cli.fails("serve", "--port", str(free_port()))
     assert "SHOPREVIEWS_SECRET_KEY" in refused.stderr
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_until_up(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -662,11 +544,12 @@ def _get_all_reviews(base: str, demo: dict[str, Any]) -> list[dict[str, Any]]:
         page += 1
 
 
-def test_demo_then_serve_answers_the_printed_curl(cli: Cli, tmp_path: Path) -> None:
+def test_demo_then_serve_answers_the_printed_curl(console: ConsoleScript, tmp_path: Path) -> None:
+    cli = console
     if ON_POSTGRES:
         # Scaled out, every process must share one explicit key (serve refuses otherwise).
         cli.extra_env["SHOPREVIEWS_SECRET_KEY"] = SECRET_KEY
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
 
     demo = cli.json("demo", "--no-serve", "--port", str(port))
@@ -689,7 +572,7 @@ def test_demo_then_serve_answers_the_printed_curl(cli: Cli, tmp_path: Path) -> N
         server = subprocess.Popen(
             [cli.script, "serve", "--port", str(port), "--json"],
             cwd=cli.cwd,
-            env=cli.env(),
+            env=cli.process_env(),
             stdout=out,
             stderr=err,
         )

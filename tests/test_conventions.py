@@ -30,8 +30,8 @@ from shopreviews.kit.timefmt import parse_time
 from shopreviews.main import create_app
 from shopreviews.merchants import service as merchant_service
 from shopreviews.settings import Settings
-from tests import signer
-from tests.conftest import ShopApi, error, ok
+from tests.support import signer
+from tests.support.api import ShopApi, error, ok
 
 REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
 ENVELOPE_KEYS = {"code", "message", "time", "request_id", "data"}

@@ -49,8 +49,8 @@ from shopreviews.kit.context import AppContext
 from shopreviews.main import create_app
 from shopreviews.merchants import service as merchant_service
 from shopreviews.settings import Settings
-from tests import signer
-from tests.conftest import create_shop
+from tests.support import signer
+from tests.support.api import create_shop
 
 PASSWORD = "fuzz password 123"
 REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")

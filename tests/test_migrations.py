@@ -13,7 +13,7 @@ from alembic import command
 
 from shopreviews import migrate
 from shopreviews.settings import Settings
-from tests.conftest import TEST_SECRET_KEY
+from tests.support.api import TEST_SECRET_KEY
 
 SHOP = (
     "INSERT INTO shops (shop_id, myshopify_domain, name, public_token, private_token_encrypted,"

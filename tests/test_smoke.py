@@ -1,4 +1,4 @@
-from tests.conftest import ShopApi, ok
+from tests.support.api import ShopApi, ok
 
 
 async def test_create_then_get_review(shop: ShopApi) -> None:

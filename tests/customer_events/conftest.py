@@ -1,6 +1,6 @@
-"""Fixtures of the customer-event tests: those of tests/webhooks (imported by name: shops that
-sign with the app clock, the real webhook receiver, the queue clean-up) and a second app whose
-storefront rate limit is low."""
+"""Fixtures of the customer-event tests: shops that sign with the app clock, a clean delivery
+queue after every test (customer_event/created webhooks go to the session's receiver process),
+and a second app whose storefront rate limit is low."""
 
 from __future__ import annotations
 
@@ -13,15 +13,24 @@ import pytest
 from shopreviews.kit.context import AppContext
 from shopreviews.main import create_app
 from shopreviews.settings import Settings
-from tests.webhooks.conftest import (  # noqa: F401 - fixtures, found by pytest by name
-    _quiet_queue,
-    other_shop,
-    receiver,
-    receiver_process,
-    shop,
-)
+from tests.customer_events.helpers import STOREFRONT_LIMIT
+from tests.support.webhooks import ClockedShop, cancel_pending_deliveries, clocked_shop
 
-STOREFRONT_LIMIT = 3
+
+@pytest.fixture
+async def shop(ctx: AppContext, client: httpx.AsyncClient) -> ClockedShop:
+    return await clocked_shop(ctx, client)
+
+
+@pytest.fixture
+async def other_shop(ctx: AppContext, client: httpx.AsyncClient) -> ClockedShop:
+    return await clocked_shop(ctx, client)
+
+
+@pytest.fixture(autouse=True)
+async def _quiet_queue(ctx: AppContext) -> AsyncIterator[None]:
+    yield
+    await cancel_pending_deliveries(ctx)
 
 
 @pytest.fixture(scope="session")
@@ -34,9 +43,3 @@ async def limited(settings: Settings) -> AsyncIterator[tuple[AppContext, Any]]:
     limited_ctx = AppContext.build(limited_settings, public_url="http://testserver")
     yield limited_ctx, create_app(limited_settings, ctx=limited_ctx)
     await limited_ctx.db.dispose()
-
-
-def client_at(app: Any, ip: str) -> httpx.AsyncClient:
-    """A client of `app` whose TCP peer address is `ip`."""
-    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")

@@ -3,7 +3,6 @@ database, events stored at chosen times, and the stored rows read back."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from shopreviews.customer_events import service as event_service
 from shopreviews.customer_events.models import CustomerEvent
 from shopreviews.kit.context import AppContext
 from shopreviews.shops.models import Shop
+from tests.support.customer_events import events_path
 
 EVENT_FIELDS = {
     "id",
@@ -55,31 +55,14 @@ MAC = (
     "Version/17.5 Safari/605.1.15"
 )
 LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0"
-OTHER_UA = "curl/8.5.0"
+# The storefront rate limit of the `limited` app (events a minute).
+STOREFRONT_LIMIT = 3
 
 
-def events_path(domain: str) -> str:
-    return f"/api/v1/storefront/shops/{domain}/events"
-
-
-async def post_events(
-    client: httpx.AsyncClient,
-    domain: str,
-    body: Any = None,
-    *,
-    raw: bytes | None = None,
-    origin: str | None = None,
-    user_agent: str | None = None,
-    content_type: str | None = "application/json",
-) -> httpx.Response:
-    """POST to the storefront endpoint, unsigned, as a browser or a server would."""
-    data = raw if raw is not None else json.dumps(body).encode()
-    headers = {"User-Agent": user_agent or OTHER_UA}
-    if content_type is not None:
-        headers["Content-Type"] = content_type
-    if origin is not None:
-        headers["Origin"] = origin
-    return await client.post(events_path(domain), content=data, headers=headers)
+def client_at(app: Any, ip: str) -> httpx.AsyncClient:
+    """A client of `app` whose TCP peer address is `ip`."""
+    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 async def preflight(client: httpx.AsyncClient, domain: str, origin: str | None) -> httpx.Response:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import ShopApi, error, ok
 from tests.customer_events.helpers import record
-from tests.oauth.helpers import API, bearer, connect, create_platform, update_platform
+from tests.support.api import ShopApi, bearer, error, ok
+from tests.support.oauth import API, connect, create_platform, update_platform
 
 
 async def test_scope_read_customer_events(

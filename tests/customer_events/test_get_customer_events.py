@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import ShopApi, error, ok
-from tests.customer_events.helpers import EVENT_FIELDS, post_events, record
+from tests.customer_events.helpers import EVENT_FIELDS, record
+from tests.support.api import ShopApi, error, ok
+from tests.support.customer_events import post_events
 
 # name -> (created_at, event_type, event_source, os_type); e1 and e2 share a second.
 EVENTS = {

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import ShopApi, create_shop
-from tests.customer_events.helpers import STOREFRONT_TYPES, events_path, stored
+from tests.customer_events.helpers import STOREFRONT_TYPES, stored
+from tests.support.api import ShopApi, create_shop
+from tests.support.customer_events import events_path
 
 json_values = st.recursive(
     st.none()

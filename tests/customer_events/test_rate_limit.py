@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import ShopApi, error, ok
-from tests.customer_events.conftest import STOREFRONT_LIMIT, client_at
-from tests.customer_events.helpers import post_events, set_shop, stored
+from tests.customer_events.helpers import STOREFRONT_LIMIT, client_at, set_shop, stored
+from tests.support.api import ShopApi, error, ok
+from tests.support.customer_events import post_events
 
 BODY = {"events": [{"event_type": "VIEW_REVIEW"}]}
 

@@ -10,22 +10,20 @@ import httpx
 import pytest
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import Clock, ShopApi, error, ok
 from tests.customer_events.helpers import (
     ANDROID,
     EVENT_FIELDS,
     IPHONE,
     LINUX,
     MAC,
-    OTHER_UA,
     STOREFRONT_TYPES,
     WINDOWS,
-    events_path,
-    post_events,
     preflight,
     set_shop,
     stored,
 )
+from tests.support.api import Clock, ShopApi, error, ok
+from tests.support.customer_events import OTHER_UA, events_path, post_events
 
 T0 = 1780844412  # 2026-06-07T15:00:12Z
 T0_TEXT = "2026-06-07T15:00:12Z"

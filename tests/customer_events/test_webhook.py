@@ -8,9 +8,10 @@ import json
 from standardwebhooks import Webhook
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import error, ok
-from tests.customer_events.helpers import IPHONE, post_events, stored
-from tests.webhooks.helpers import (
+from tests.customer_events.helpers import IPHONE, stored
+from tests.support.api import error, ok
+from tests.support.customer_events import post_events
+from tests.support.webhooks import (
     ClockedShop,
     Receiver,
     check_headers,

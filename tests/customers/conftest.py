@@ -6,7 +6,7 @@ import pytest
 
 from shopreviews.kit.context import AppContext
 from tests.customers.helpers import PLATFORM_SCOPES
-from tests.oauth.helpers import PlatformCreds, create_platform
+from tests.support.oauth import PlatformCreds, create_platform
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from shopreviews.customers.models import CustomerExclusion, EmailUnsubscribe
 from shopreviews.customers.repository import CustomerRepository
 from shopreviews.kit.context import AppContext
-from tests.conftest import ShopApi, ok
-from tests.oauth.helpers import API, PlatformCreds, bearer, client_credentials
+from tests.support.api import ShopApi, bearer, ok
+from tests.support.oauth import API, PlatformCreds, client_credentials
 
 EXCLUSION_FIELDS = {
     "customer_id",

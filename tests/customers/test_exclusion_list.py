@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Clock, ShopApi, error, ok
 from tests.customers.helpers import exclude, excludes
+from tests.support.api import Clock, ShopApi, error, ok
 
 EMPTY_PAGE = {"page": {"page": 1, "page_size": 20, "total_page": 0, "count": 0}, "list": []}
 

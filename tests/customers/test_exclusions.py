@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import Clock, ShopApi, error, ok
 from tests.customers.helpers import (
     bearer_get,
     bearer_post,
@@ -21,7 +20,8 @@ from tests.customers.helpers import (
     remember,
     rfc3339,
 )
-from tests.oauth.helpers import PlatformCreds
+from tests.support.api import Clock, ShopApi, error, ok
+from tests.support.oauth import PlatformCreds
 
 LONG_EMAIL = "a" * 65 + "@" + "b" * 185 + ".com"  # 255 characters
 

@@ -8,7 +8,6 @@ import time
 import httpx
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import Clock, ShopApi, error, ok
 from tests.customers.helpers import (
     bearer_get,
     bearer_post,
@@ -20,7 +19,8 @@ from tests.customers.helpers import (
     rfc3339,
     unsubscribe_rows,
 )
-from tests.oauth.helpers import PlatformCreds
+from tests.support.api import Clock, ShopApi, error, ok
+from tests.support.oauth import PlatformCreds
 
 
 async def test_other_shop_cannot_see_delete_or_detect_exclusions(

@@ -12,7 +12,6 @@ import pytest
 
 from shopreviews.customers.rules import EMAIL_TYPES
 from shopreviews.kit.context import AppContext
-from tests.conftest import Clock, ShopApi, error, ok
 from tests.customers.helpers import (
     add_customer_unsubscribe,
     bearer_post,
@@ -20,7 +19,8 @@ from tests.customers.helpers import (
     rfc3339,
     unsubscribe_rows,
 )
-from tests.oauth.helpers import PlatformCreds
+from tests.support.api import Clock, ShopApi, error, ok
+from tests.support.oauth import PlatformCreds
 
 LONGEST = "a" * 64 + "@" + "b" * 185 + ".com"  # 254 characters
 assert len(LONGEST) == 254

@@ -1,5 +1,6 @@
-"""Helpers of the email tests: the SMTP server process and its maildir, shops that receive
-signed Shopify order webhooks, reading emails and their links, and the review-request rows.
+"""Helpers of the email tests: the email app's settings and clock, the job queue emptied
+between tests, the SMTP server process and its maildir, shops that receive signed Shopify order
+webhooks, reading emails and their links, and the review-request rows.
 
 Signatures (Shopify's X-Shopify-Hmac-Sha256) are computed here from docs/intake.md, not with
 the code under test."""
@@ -27,13 +28,17 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from shopreviews.kit.context import AppContext
+from shopreviews.kit.jobs import JobStatus
 from shopreviews.orders.models import Order, ReviewRequest
+from shopreviews.settings import Settings
+from shopreviews.webhooks.models import WebhookDelivery
 from shopreviews.worker import running_worker
-from tests.conftest import ShopApi, create_shop, ok
-from tests.webhooks.helpers import ClockedShop
+from tests.support.api import ShopApi, create_shop, ok
+from tests.support.programs import free_port
+from tests.support.webhooks import ClockedShop
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -53,13 +58,60 @@ PAGE_HEADERS = {
 }
 
 
+# --- the email app's settings and clock ----------------------------------------------------
+
+
+def smtp_settings(settings: Settings, port: int) -> Settings:
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_security": "none",
+            "smtp_from": "ShopReviews <reviews@shopreviews.test>",
+            "smtp_timeout_seconds": 30.0,
+        }
+    )
+
+
+class Clock:
+    """Pins the email app's clock (and any context attached) to one moment."""
+
+    def __init__(self, *contexts: AppContext) -> None:
+        self.now = float(int(time.time()))
+        self.contexts: list[AppContext] = []
+        for context in contexts:
+            self.attach(context)
+
+    def attach(self, context: AppContext) -> None:
+        context.clock = lambda: self.now
+        self.contexts.append(context)
+
+    def set(self, ts: float) -> None:
+        self.now = float(ts)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def restore(self) -> None:
+        for context in self.contexts:
+            context.clock = time.time
+
+
+async def cancel_pending_jobs(ctx: AppContext, why: str) -> None:
+    """Cancel every pending review request and webhook delivery (`why` is their last_error)."""
+    async with ctx.db.session(write=True) as session:
+        for model in (ReviewRequest, WebhookDelivery):
+            await session.execute(
+                update(model)
+                .where(model.status == JobStatus.PENDING)
+                .values(
+                    status=JobStatus.CANCELLED, lease_owner=None, lease_until=None, last_error=why
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+
 # --- the SMTP server process ------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class SmtpServer:

@@ -12,14 +12,13 @@ from sqlalchemy import func, select
 
 from shopreviews.kit.context import AppContext
 from shopreviews.webhooks.models import WebhookDelivery
-from tests.conftest import ok
-from tests.emails.conftest import Clock
 from tests.emails.helpers import (
     ANDROID,
     DAY,
     IPHONE,
     SHOP_NAME,
     WINDOWS,
+    Clock,
     Customer,
     EmailShop,
     SmtpServer,
@@ -35,7 +34,8 @@ from tests.emails.helpers import (
     run_worker,
     shopify_order,
 )
-from tests.webhooks.helpers import Receiver, check_headers, subscribe
+from tests.support.api import ok
+from tests.support.webhooks import Receiver, check_headers, subscribe
 
 ORDER_ID = "5512345678901"
 PRODUCT_ID = "9200305176832"

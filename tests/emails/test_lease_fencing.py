@@ -9,9 +9,9 @@ from shopreviews.emails.handler import LEASE, ReviewRequestHandler
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.mailer import Mailer, SendFailed
 from shopreviews.orders.models import ReviewRequest
-from tests.emails.conftest import Clock
 from tests.emails.helpers import (
     DAY,
+    Clock,
     Customer,
     EmailShop,
     SmtpServer,

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from shopreviews.customers.models import EmailUnsubscribe
 from shopreviews.kit.context import AppContext
-from tests.emails.conftest import Clock
 from tests.emails.helpers import (
+    Clock,
     EmailShop,
     Sent,
     SmtpServer,

@@ -11,9 +11,9 @@ import pytest
 
 from shopreviews.kit.context import AppContext
 from shopreviews.orders.repository import OrderRepository
-from tests.emails.conftest import Clock
 from tests.emails.helpers import (
     DAY,
+    Clock,
     Customer,
     EmailShop,
     SmtpServer,

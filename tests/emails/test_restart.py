@@ -21,11 +21,10 @@ import pytest
 
 from shopreviews.kit.context import AppContext
 from shopreviews.settings import Settings
-from tests.conftest import TEST_SECRET_KEY
-from tests.emails.conftest import Clock
 from tests.emails.helpers import (
     DAY,
     LEASE_SECONDS,
+    Clock,
     Customer,
     EmailShop,
     SmtpServer,
@@ -40,6 +39,7 @@ from tests.emails.helpers import (
     run_worker,
     shopify_order,
 )
+from tests.support.api import TEST_SECRET_KEY
 
 ORDERS = 12  # more than a worker's 10 slots: some are still unclaimed at the kill
 

@@ -8,20 +8,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from shopreviews.kit.context import AppContext
-from tests.emails.conftest import Clock
 from tests.emails.helpers import (
     DAY,
+    Clock,
     Customer,
     EmailShop,
     SmtpServer,
     address,
-    free_port,
     fulfilled_order,
     iso,
     message_id,
     requests,
     run_worker,
 )
+from tests.support.programs import free_port
 
 
 def _at(ts: float) -> datetime:

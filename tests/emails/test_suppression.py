@@ -13,12 +13,11 @@ from sqlalchemy import select
 
 from shopreviews.customers.models import CustomerExclusion, EmailUnsubscribe
 from shopreviews.kit.context import AppContext
-from tests.conftest import ok
-from tests.emails.conftest import Clock
 from tests.emails.helpers import (
     DAY,
     IPHONE,
     MACOS,
+    Clock,
     Customer,
     EmailShop,
     SmtpServer,
@@ -32,6 +31,7 @@ from tests.emails.helpers import (
     run_worker,
     sent_request,
 )
+from tests.support.api import ok
 
 Suppress = Callable[[EmailShop, AppContext, Customer], Awaitable[Any]]
 

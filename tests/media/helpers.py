@@ -1,23 +1,34 @@
-"""Small, backend-neutral helpers of the media tests: test files made in memory (Pillow for
-images, a hand-built `ftyp` box for MP4), a multipart body built part by part (the order and
-the exact bytes a browser form sends), and what an upload left behind (files, rows)."""
+"""Helpers of the media tests: test files made in memory (Pillow for images, PNG chunks byte by
+byte, a hand-built `ftyp` box for MP4), a multipart body built part by part (the order and the
+exact bytes a browser form sends), what an upload left behind (files, rows), and LocalMedia, the
+client side of the local backend's upload flow (credentials signed at the app's clock, the form
+POST, the video PUT)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import struct
+import subprocess
+import time
 import uuid
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import httpx
 from PIL import Image
 from sqlalchemy import select
 
 from shopreviews.kit.context import AppContext
+from shopreviews.kit.storage import LocalStorage
 from shopreviews.media.models import MediaUpload
+from tests.support import signer
+from tests.support.api import ShopApi, error, ok
 
+API = "/api/v1/openapi"
 ORIENTATION = 0x0112
 GPS_IFD = 0x8825
 
@@ -179,3 +190,143 @@ async def upload_rows(ctx: AppContext, shop_id: str) -> list[MediaUpload]:
     async with ctx.db.session(write=False) as session:
         query = select(MediaUpload).where(MediaUpload.shop_id == shop_id).order_by(MediaUpload.id)
         return list((await session.execute(query)).scalars())
+
+
+# --- PNG files byte by byte ---------------------------------------------------------------
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    crc = zlib.crc32(kind + payload)
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+
+def png_with_header(width: int, height: int, idat: bytes) -> bytes:
+    """A greyscale PNG whose IHDR claims width x height, with the given IDAT payload."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", idat)
+        + png_chunk(b"IEND", b"")
+    )
+
+
+# --- the local backend's upload flow ------------------------------------------------------
+
+# The local-upload tests' clock: 2026-01-02T23:30:05Z, a one-digit month and day (no leading
+# zeros), late in the UTC day.
+NOW = 1767396605
+DATE = "2026/1/2"
+CORS = {
+    "access-control-allow-origin": "*",
+    "access-control-allow-methods": "POST, PUT, OPTIONS",
+    "access-control-allow-headers": "Content-Type",
+}
+
+
+def assert_cors(response: httpx.Response) -> None:
+    for name, value in CORS.items():
+        assert response.headers.get(name) == value, (name, dict(response.headers))
+
+
+def refused(response: httpx.Response, code: int) -> dict[str, Any]:
+    body = error(response, code, {3: 400, 6: 409, 16: 401}[code])
+    assert body["data"] is None
+    assert_cors(response)
+    return body
+
+
+@dataclass
+class LocalMedia:
+    ctx: AppContext
+    client: httpx.AsyncClient
+    storage: LocalStorage
+
+    @property
+    def root(self) -> Path:
+        return self.storage.root
+
+    async def api_get(
+        self, shop: ShopApi, name: str, params: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """A signed partner API GET, its Timestamp taken from the app's (maybe pinned) clock."""
+        pairs = [(k, str(v)) for k, v in (params or {}).items()]
+        query = signer.encode_query(pairs)
+        url = f"{API}/{name}" + (f"?{query}" if query else "")
+        return await self.client.get(url, headers=shop.headers(pairs, ts=str(self.ctx.now())))
+
+    async def image_policy(self, shop: ShopApi, **params: Any) -> dict[str, Any]:
+        return dict(ok(await self.api_get(shop, "get_image_upload_policy_token", params)))
+
+    async def video_grant(self, shop: ShopApi, **params: Any) -> dict[str, Any]:
+        return dict(ok(await self.api_get(shop, "get_video_upload_url", params)))
+
+    async def post_form(
+        self, parts: list[tuple[str, str | FilePart]], url: str = "/media"
+    ) -> httpx.Response:
+        body, content_type = multipart(parts)
+        return await self.client.post(url, content=body, headers={"Content-Type": content_type})
+
+    async def upload(
+        self,
+        policy: dict[str, Any],
+        data: bytes,
+        file_name: str = "photo.jpg",
+        content_type: str = "image/jpeg",
+        **changed: str,
+    ) -> httpx.Response:
+        """POST `data` with the policy's `fields` (some `changed`) to its upload_url."""
+        fields = {**policy["fields"], **changed}
+        return await self.post_form(
+            form_parts(fields, (file_name, data, content_type)), url=policy["upload_url"]
+        )
+
+    async def put(
+        self, upload_url: str, data: bytes, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return await self.client.put(upload_url, content=data, headers=headers or {})
+
+    def path(self, key: str) -> Path:
+        return self.root / key
+
+    def shop_files(self, shop_id: str) -> list[str]:
+        """Every file stored for the shop (keys start with its shop_id)."""
+        return [f"{shop_id}/{name}" for name in files_under(self.root / shop_id)]
+
+    def temporary_files(self) -> list[str]:
+        return sorted(p.name for p in self.root.glob(".upload-*"))
+
+    async def rows(self, shop_id: str) -> list[MediaUpload]:
+        return await upload_rows(self.ctx, shop_id)
+
+    def database_in_use(self) -> tuple[int, bool]:
+        """(connections checked out of the pool, whether SQLite's process write lock is held)."""
+        lock = self.ctx.db._write_lock
+        return self.ctx.db.engine.sync_engine.pool.checkedout(), bool(lock and lock.locked())
+
+    async def assert_nothing_stored(self, shop_id: str) -> None:
+        assert self.shop_files(shop_id) == []
+        assert self.temporary_files() == []
+        assert await self.rows(shop_id) == []
+
+
+# --- the S3-compatible server ----------------------------------------------------------------
+
+# Seconds moto's server may take to answer after it started.
+MOTO_STARTUP_SECONDS = 30.0
+
+
+def wait_for_moto(process: subprocess.Popen[bytes], endpoint: str, log: Path) -> None:
+    """Until moto's server at `endpoint` answers (its output is in `log`)."""
+    deadline = time.monotonic() + MOTO_STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = log.read_text(errors="replace")
+            raise RuntimeError(f"moto server exited with {process.returncode}:\n{output}")
+        try:
+            if httpx.get(f"{endpoint}/moto-api/", timeout=1.0, trust_env=False).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"moto server did not answer at {endpoint} in {MOTO_STARTUP_SECONDS} s")

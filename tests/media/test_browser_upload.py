@@ -25,9 +25,9 @@ from playwright.async_api import async_playwright
 
 from shopreviews.kit.context import AppContext
 from shopreviews.settings import Settings
-from tests.conftest import create_shop, ok
 from tests.media.helpers import GPS_IFD, ORIENTATION, jpeg, phone_exif, png
-from tests.oauth.browser import LiveServer, PageServer, chromium_path, live_server
+from tests.support.api import create_shop, ok
+from tests.support.browser import LiveServer, PageServer, chromium_path, live_server
 
 CHROMIUM = chromium_path()
 if CHROMIUM is None:

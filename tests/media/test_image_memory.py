@@ -23,10 +23,8 @@ from shopreviews.kit.context import AppContext
 from shopreviews.kit.decode_budget import DecodeBudget
 from shopreviews.media import image_work, images
 from shopreviews.media.images import ImageRejected, InspectedImage, inspect_image, process_image
-from tests.conftest import ShopApi, ok
-from tests.media.conftest import LocalMedia
-from tests.media.helpers import jpeg
-from tests.media.test_images import png_with_header
+from tests.media.helpers import LocalMedia, jpeg, png_with_header
+from tests.support.api import ShopApi, ok
 
 REPO = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024

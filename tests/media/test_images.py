@@ -19,7 +19,7 @@ from PIL import Image, ImageChops, ImageCms, ImageFile, ImageOps, ImageStat
 from PIL.PngImagePlugin import PngInfo
 
 from shopreviews.media.images import ImageRejected, ProcessedImage, process_image
-from tests.media.helpers import phone_exif, quadrants
+from tests.media.helpers import phone_exif, png_chunk, png_with_header, quadrants
 
 TOO_LARGE = "the image is larger than 40 megapixels"
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -123,22 +123,6 @@ JFIF_END = 20  # SOI (2 bytes) + Pillow's APP0 JFIF segment (18 bytes)
 def after_jfif(jpeg: bytes, *segments: bytes) -> bytes:
     assert jpeg[2:4] == b"\xff\xe0" and jpeg[6:11] == b"JFIF\x00"
     return jpeg[:JFIF_END] + b"".join(segments) + jpeg[JFIF_END:]
-
-
-def png_chunk(kind: bytes, payload: bytes) -> bytes:
-    crc = zlib.crc32(kind + payload)
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
-
-
-def png_with_header(width: int, height: int, idat: bytes) -> bytes:
-    """A greyscale PNG whose IHDR claims width x height, with the given IDAT payload."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", ihdr)
-        + png_chunk(b"IDAT", idat)
-        + png_chunk(b"IEND", b"")
-    )
 
 
 def gif_with_frame(screen: tuple[int, int], frame: tuple[int, int]) -> bytes:

@@ -23,32 +23,28 @@ from PIL import Image, ImageOps
 
 from shopreviews.kit.context import AppContext
 from shopreviews.media import policy as media_policy
-from tests.conftest import ShopApi, error, ok
-from tests.media.conftest import LocalMedia
 from tests.media.helpers import (
+    DATE,
     GPS_IFD,
+    NOW,
     ORIENTATION,
     FilePart,
+    LocalMedia,
     asgi_request,
+    assert_cors,
     form_parts,
     jpeg,
     mp4,
     multipart,
     phone_exif,
     png,
+    refused,
 )
-from tests.oauth.helpers import bearer, connect, create_platform
+from tests.support.api import ShopApi, bearer, error, ok
+from tests.support.oauth import connect, create_platform
 
-# 2026-01-02T23:30:05Z: a one-digit month and day (no leading zeros), late in the UTC day.
-NOW = 1767396605
-DATE = "2026/1/2"
 EXPIRATION = "2026-01-02T23:40:05Z"  # NOW + 600
 IMAGE_MAX = 10485760
-CORS = {
-    "access-control-allow-origin": "*",
-    "access-control-allow-methods": "POST, PUT, OPTIONS",
-    "access-control-allow-headers": "Content-Type",
-}
 CALLBACK_JSON = (
     '{"callbackUrl":"","callbackBody":"filename=${object}&size=${size}&mimeType=${mimeType}",'
     '"callbackBodyType":"application/x-www-form-urlencoded"}'
@@ -74,18 +70,6 @@ EXAMPLE_CALLBACK = (
 
 def hmac_b64(key: bytes, text: str) -> str:
     return base64.b64encode(hmac.new(key, text.encode(), hashlib.sha256).digest()).decode()
-
-
-def assert_cors(response: httpx.Response) -> None:
-    for name, value in CORS.items():
-        assert response.headers.get(name) == value, (name, dict(response.headers))
-
-
-def refused(response: httpx.Response, code: int) -> dict[str, Any]:
-    body = error(response, code, {3: 400, 6: 409, 16: 401}[code])
-    assert body["data"] is None
-    assert_cors(response)
-    return body
 
 
 def flip(text: str, index: int) -> str:

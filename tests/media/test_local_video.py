@@ -21,11 +21,9 @@ from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.media import policy as media_policy
 from shopreviews.media import uploads
-from tests.conftest import ShopApi, error, ok
-from tests.media.conftest import LocalMedia
-from tests.media.helpers import asgi_request, jpeg, mp4
-from tests.media.test_local_uploads import DATE, NOW, assert_cors, refused
-from tests.oauth.helpers import bearer, connect, create_platform
+from tests.media.helpers import DATE, NOW, LocalMedia, asgi_request, assert_cors, jpeg, mp4, refused
+from tests.support.api import ShopApi, bearer, error, ok
+from tests.support.oauth import connect, create_platform
 
 VIDEO_MAX = 209715200
 WEBM = b"\x1a\x45\xdf\xa3" + b"\x9f\x42\x86\x81\x01" + bytes(range(200)) * 10

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ShopApi, error, ok
-from tests.media.conftest import LocalMedia
-from tests.media.helpers import jpeg, mp4, png
+from tests.media.helpers import LocalMedia, jpeg, mp4, png
+from tests.support.api import ShopApi, error, ok
 
 HOST = "http://testserver/media"
 

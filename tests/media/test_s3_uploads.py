@@ -1,5 +1,5 @@
 """Media uploads on the s3 storage backend (spec media.md), against a real S3 server: moto's
-standalone server in a subprocess (tests/media/s3_server.py).
+standalone server in a subprocess (the `moto_endpoint` fixture of tests/media/conftest.py).
 
 The app under test is a second app on the session's database whose storage is a fresh bucket on
 that server. Uploads go exactly the way a client sends them: the image form POSTed to the bucket
@@ -44,9 +44,8 @@ from shopreviews.main import create_app
 from shopreviews.media.models import MediaUpload
 from shopreviews.reviews.models import Review
 from shopreviews.settings import Settings
-from tests.conftest import ShopApi, create_shop, error, ok
 from tests.media.helpers import jpeg, phone_exif, png
-from tests.media.s3_server import moto_endpoint  # noqa: F401 - a fixture, found by name
+from tests.support.api import ShopApi, create_shop, error, ok
 
 ACCESS_KEY_ID = "AKIASHOPREVIEWSTEST1"
 SECRET_ACCESS_KEY = "s3-test-secret-access-key"
@@ -106,7 +105,7 @@ def boto_client(endpoint: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def bucket(moto_endpoint: str) -> str:  # noqa: F811 - the fixture imported above
+def bucket(moto_endpoint: str) -> str:
     name = f"review-media-{uuid.uuid4().hex[:12]}"
     boto_client(moto_endpoint).create_bucket(
         Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION}
@@ -144,7 +143,7 @@ async def s3_app(
 @pytest.fixture(scope="module")
 async def s3(
     settings: Settings,
-    moto_endpoint: str,  # noqa: F811
+    moto_endpoint: str,
     bucket: str,
 ) -> AsyncIterator[S3App]:
     async with s3_app(settings, moto_endpoint, bucket) as app:
@@ -154,7 +153,7 @@ async def s3(
 @pytest.fixture(scope="module")
 async def small(
     settings: Settings,
-    moto_endpoint: str,  # noqa: F811
+    moto_endpoint: str,
     bucket: str,
 ) -> AsyncIterator[S3App]:
     """The same bucket, with an image limit of SMALL_IMAGE_LIMIT bytes."""
@@ -721,7 +720,7 @@ async def test_video_file_size_out_of_range(s3: S3App, file_size: str) -> None:
 
 async def test_oversize_video_is_refused_on_first_use(
     settings: Settings,
-    moto_endpoint: str,  # noqa: F811
+    moto_endpoint: str,
     bucket: str,
     web: httpx.AsyncClient,
 ) -> None:

@@ -13,9 +13,8 @@ import httpx
 import pytest
 
 from shopreviews.kit.storage import LocalStorage
-from tests.conftest import ShopApi, error, ok
-from tests.media.conftest import LocalMedia
-from tests.media.helpers import asgi_request, jpeg, mp4, phone_exif, png
+from tests.media.helpers import LocalMedia, asgi_request, jpeg, mp4, phone_exif, png
+from tests.support.api import ShopApi, error, ok
 
 MEDIA_HEADERS = {
     "x-content-type-options": "nosniff",

@@ -11,11 +11,10 @@ from sqlalchemy import update
 
 from shopreviews.kit.context import AppContext
 from shopreviews.shops.models import Shop
-from tests.conftest import ShopApi, error, ok
-from tests.oauth.helpers import (
+from tests.support.api import ShopApi, bearer, error, ok
+from tests.support.oauth import (
     API,
     PlatformCreds,
-    bearer,
     connect,
     create_platform,
     sign_in,

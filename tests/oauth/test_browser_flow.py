@@ -26,8 +26,9 @@ from shopreviews.kit.context import AppContext
 from shopreviews.merchants import service as merchant_service
 from shopreviews.oauth.models import AuthorizationCode, Grant
 from shopreviews.settings import Settings
-from tests.conftest import ShopApi, create_shop, error, ok
-from tests.oauth.browser import (
+from tests.oauth.helpers import pkce_pair
+from tests.support.api import ShopApi, bearer, create_shop, error, ok
+from tests.support.browser import (
     ConsentScreen,
     LiveServer,
     Receiver,
@@ -37,9 +38,9 @@ from tests.oauth.browser import (
     read_consent_screen,
     sign_in_with_form,
 )
-from tests.oauth.helpers import PASSWORD, PlatformCreds, bearer, create_platform, pkce_pair
-from tests.oauth.helpers import exchange as exchange_code
-from tests.oauth.helpers import refresh as refresh_token
+from tests.support.oauth import PASSWORD, PlatformCreds, create_platform
+from tests.support.oauth import exchange as exchange_code
+from tests.support.oauth import refresh as refresh_token
 
 CHROMIUM = chromium_path()
 if CHROMIUM is None:

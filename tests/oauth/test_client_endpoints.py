@@ -18,17 +18,15 @@ from shopreviews.kit.context import AppContext
 from shopreviews.platforms import service as platform_service
 from shopreviews.platforms.schemas import CreatePlatformIn
 from shopreviews.shops.models import Shop
-from tests.conftest import Clock, ShopApi, error, ok
-from tests.oauth.helpers import (
+from tests.oauth.helpers import assert_oauth_error, pkce_pair
+from tests.support.api import Clock, ShopApi, bearer, error, ok
+from tests.support.oauth import (
     API,
     REDIRECT_URI,
     PlatformCreds,
-    assert_oauth_error,
     authorize_code,
-    bearer,
     connect,
     create_platform,
-    pkce_pair,
     refresh,
     sign_in,
     update_platform,

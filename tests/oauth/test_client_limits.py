@@ -15,16 +15,10 @@ import pytest
 
 from shopreviews.kit.context import AppContext
 from shopreviews.settings import Settings
-from tests.conftest import ShopApi, error, ok
-from tests.limited_app import LimitedApp
-from tests.oauth.helpers import (
-    API,
-    TOKEN_PATH,
-    PlatformCreds,
-    assert_oauth_error,
-    connect,
-    create_platform,
-)
+from tests.oauth.helpers import assert_oauth_error
+from tests.support.api import ShopApi, error, ok
+from tests.support.limited_app import LimitedApp
+from tests.support.oauth import API, TOKEN_PATH, PlatformCreds, connect, create_platform
 
 INTROSPECT = f"{API}/oauth/introspect"
 AUTH_INFO = f"{API}/get_shop_authorization_info"

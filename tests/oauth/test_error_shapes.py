@@ -23,15 +23,13 @@ from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import SecretBox
 from shopreviews.oauth.models import AuthorizationCode, Grant
 from shopreviews.platforms.models import Platform
-from tests.conftest import ShopApi, error
-from tests.oauth.helpers import (
+from tests.oauth.helpers import assert_no_store, assert_oauth_error
+from tests.support.api import ShopApi, bearer, error
+from tests.support.oauth import (
     API,
     REDIRECT_URI,
     TOKEN_PATH,
     PlatformCreds,
-    assert_no_store,
-    assert_oauth_error,
-    bearer,
     create_platform,
     sign_in,
 )

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import ShopApi, error, ok
-from tests.oauth.helpers import bearer, connect, create_platform, refresh, sign_in
+from tests.support.api import ShopApi, bearer, error, ok
+from tests.support.oauth import connect, create_platform, refresh, sign_in
 
 
 async def test_code_token_read_refresh_and_reuse(

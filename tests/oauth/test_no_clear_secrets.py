@@ -18,20 +18,19 @@ from sqlalchemy import inspect, text
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.models import Base
 from shopreviews.models_registry import metadata
-from tests.conftest import ShopApi, error, ok
-from tests.oauth.conftest import ADMIN_TOKEN, AdminApi
-from tests.oauth.helpers import (
+from tests.oauth.helpers import pkce_pair
+from tests.support.admin import ADMIN_TOKEN, AdminApi
+from tests.support.api import ShopApi, bearer, error, ok
+from tests.support.oauth import (
     TOKEN_PATH,
     Merchant,
     PlatformCreds,
     authorize_code,
-    bearer,
     exchange,
-    pkce_pair,
     refresh,
 )
-from tests.reviews.helpers import create as create_review
-from tests.webhooks.helpers import Receiver, run_until_idle
+from tests.support.reviews import create as create_review
+from tests.support.webhooks import Receiver, run_until_idle
 
 API = "/api/v1/openapi/"
 REDIRECT = "https://app.example.test/oauth/callback"

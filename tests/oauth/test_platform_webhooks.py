@@ -17,20 +17,19 @@ from standardwebhooks import Webhook
 
 from shopreviews.kit.context import AppContext
 from shopreviews.webhooks.models import WebhookSubscription
-from tests.conftest import Clock, ShopApi, create_shop, error, ok
-from tests.oauth.conftest import AdminApi
-from tests.oauth.helpers import (
+from tests.support.admin import AdminApi
+from tests.support.api import Clock, ShopApi, bearer, create_shop, error, ok
+from tests.support.oauth import (
     PlatformCreds,
     authorize_code,
-    bearer,
     connect,
     create_platform,
     exchange,
     refresh,
     sign_in,
 )
-from tests.reviews.helpers import create as create_review
-from tests.webhooks.helpers import (
+from tests.support.reviews import create as create_review
+from tests.support.webhooks import (
     HEADERS,
     ClockedShop,
     Received,

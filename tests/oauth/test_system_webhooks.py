@@ -22,19 +22,18 @@ from shopreviews.events.models import DomainEvent
 from shopreviews.kit.context import AppContext
 from shopreviews.platforms.models import Platform
 from shopreviews.webhooks.models import WebhookDelivery
-from tests.conftest import Clock, ShopApi, create_shop, error, ok
-from tests.oauth.conftest import AdminApi
-from tests.oauth.helpers import (
+from tests.support.admin import AdminApi
+from tests.support.api import Clock, ShopApi, bearer, create_shop, error, ok
+from tests.support.oauth import (
     TOKEN_PATH,
     PlatformCreds,
     authorize_code,
-    bearer,
     create_platform,
     exchange,
     refresh,
     sign_in,
 )
-from tests.webhooks.helpers import (
+from tests.support.webhooks import (
     HEADERS,
     ClockedShop,
     Received,

@@ -17,21 +17,18 @@ import pytest
 
 from shopreviews.kit.context import AppContext
 from shopreviews.shops import service as shop_service
-from tests.conftest import Clock, ShopApi, error, ok
-from tests.oauth.helpers import (
+from tests.oauth.helpers import assert_no_store, assert_oauth_error, pkce_pair
+from tests.support.api import Clock, ShopApi, bearer, error, ok
+from tests.support.oauth import (
     API,
     REDIRECT_URI,
     TOKEN_PATH,
     PlatformCreds,
-    assert_no_store,
-    assert_oauth_error,
     authorize_code,
-    bearer,
     client_credentials,
     connect,
     create_platform,
     exchange,
-    pkce_pair,
     refresh,
     sign_in,
     update_platform,

@@ -5,12 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import Clock, ShopApi
 from tests.orders.helpers import NOW, set_secret
-from tests.test_cli import (  # noqa: F401 - fixtures of test_import_cli.py, found by name
-    cli,
-    postgres,
-)
+from tests.support.api import Clock, ShopApi
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from shopreviews.events.models import DomainEvent
 from shopreviews.kit.context import AppContext
 from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
 from shopreviews.shops.models import Shop
-from tests import signer
-from tests.conftest import ShopApi
+from tests.support import signer
+from tests.support.api import ShopApi
 
 WEBHOOK = "/api/v1/integrations/shopify/orders"
 SECRET = "shpss_0123456789abcdef0123456789abcdef"

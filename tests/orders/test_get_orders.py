@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import ShopApi, error, ok
-from tests.oauth.helpers import API, PlatformCreds, bearer, client_credentials, create_platform
 from tests.orders.helpers import ORDER_FIELDS, add_orders, at, signed_get
+from tests.support.api import ShopApi, bearer, error, ok
+from tests.support.oauth import API, PlatformCreds, client_credentials, create_platform
 
 
 async def ids(shop: ShopApi, params: Any = None) -> list[str]:

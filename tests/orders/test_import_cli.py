@@ -1,24 +1,22 @@
-"""`shopreviews orders import`, run as the installed console script (docs/intake.md §2.2).
+"""`shopreviews orders import`, the command as an operator runs it (docs/intake.md §2.2).
 
-Few and coarse on purpose: each subprocess costs seconds. The line rules are tested in
-process (test_importer.py); these check the command's wiring: files and standard input,
---json output, exit status, error lines, and that a refused file stores nothing. The `cli`
-fixture (a fresh working directory and database per test) is the one of tests/test_cli.py,
-imported by tests/orders/conftest.py.
+The line rules are tested on the importer (test_importer.py); these check the command's wiring:
+files and standard input, --json output, exit status, error lines, and that a refused file
+stores nothing. The `cli` fixture (tests/conftest.py) runs commands in process, in a fresh
+working directory on a fresh database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.test_cli import CLI_TIMEOUT, Cli, _create_shop
+from tests.support.cli import Cli, create_shop
 
 LINES: list[dict[str, Any]] = [
     {
@@ -61,7 +59,7 @@ def _write(path: Path, lines: list[str]) -> str:
 
 
 def test_import_a_file_then_the_same_orders_from_standard_input(cli: Cli) -> None:
-    _create_shop(cli, "import-shop", "import-shop.myshopify.com")
+    create_shop(cli, "import-shop", "import-shop.myshopify.com")
     raw = [json.dumps(row) for row in LINES]
     file = _write(cli.cwd / "orders.jsonl", [raw[0], "", raw[1], "   ", raw[2]])
 
@@ -77,15 +75,8 @@ def test_import_a_file_then_the_same_orders_from_standard_input(cli: Cli) -> Non
     assert _orders(cli) == expected
 
     # `-` reads standard input; importing the same orders again changes nothing.
-    piped = subprocess.run(
-        [cli.script, "orders", "import", "-", "--shop-id", "import-shop"],
-        cwd=cli.cwd,
-        env=cli.env(),
-        input="\r\n".join(raw),
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT,
-        check=False,
+    piped = cli.run(
+        "orders", "import", "-", "--shop-id", "import-shop", ok=False, input="\r\n".join(raw)
     )
     assert piped.returncode == 0, piped.stderr
     assert piped.stdout.strip() == "imported 3 orders"
@@ -93,7 +84,7 @@ def test_import_a_file_then_the_same_orders_from_standard_input(cli: Cli) -> Non
 
 
 def test_an_invalid_file_is_refused_whole_with_every_bad_line(cli: Cli) -> None:
-    _create_shop(cli, "strict-shop", "strict-shop.myshopify.com")
+    create_shop(cli, "strict-shop", "strict-shop.myshopify.com")
     file = _write(
         cli.cwd / "bad.jsonl",
         [

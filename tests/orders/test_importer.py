@@ -19,8 +19,8 @@ from shopreviews.orders import importer
 from shopreviews.orders.importer import import_orders, lines_of, parse_line, read_file
 from shopreviews.orders.models import Order, ReviewRequest
 from shopreviews.orders.service import OrderFacts
-from tests.conftest import Clock, ShopApi, create_shop
 from tests.orders.helpers import DELAY, NOW, at, counts, customer_rows, order_row, request_rows
+from tests.support.api import Clock, ShopApi, create_shop
 
 EXAMPLE = {
     "order_id": "1001",

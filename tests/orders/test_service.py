@@ -13,7 +13,6 @@ from shopreviews.orders.models import OrderStatus
 from shopreviews.orders.repository import OrderRepository
 from shopreviews.orders.service import OrderFacts
 from shopreviews.shops.repository import ShopRepository
-from tests.conftest import ShopApi
 from tests.orders.helpers import (
     DELAY,
     NOW,
@@ -24,6 +23,7 @@ from tests.orders.helpers import (
     set_requests,
     update_shop,
 )
+from tests.support.api import ShopApi
 
 FULFILLED = NOW - timedelta(days=1)
 

@@ -14,7 +14,6 @@ from shopreviews.customers.models import CustomerExclusion, EmailUnsubscribe
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.orders.models import OrderStatus
-from tests.conftest import Clock, ShopApi, ok
 from tests.orders.helpers import (
     CUSTOMER_ID,
     DELAY,
@@ -33,6 +32,7 @@ from tests.orders.helpers import (
     signed_get,
     update_shop,
 )
+from tests.support.api import Clock, ShopApi, ok
 
 # Two fulfilments, the later one listed first: the latest counts, not the last listed.
 FULFILMENTS = ["2026-06-09T06:30:00-04:00", "2026-06-08T09:00:00+02:00"]

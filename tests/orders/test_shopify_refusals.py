@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import ShopApi, error
 from tests.orders.helpers import (
     SECRET,
     counts,
@@ -23,6 +22,7 @@ from tests.orders.helpers import (
     shopify_order,
     update_shop,
 )
+from tests.support.api import ShopApi, error
 
 BODY = json.dumps(shopify_order(fulfilled_at=["2026-06-09T10:30:00Z"])).encode()
 Send = Callable[[httpx.AsyncClient, ShopApi], Awaitable[httpx.Response]]

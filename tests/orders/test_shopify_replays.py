@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from shopreviews.kit.context import AppContext
 from shopreviews.orders.models import Order, ShopifyDelivery
-from tests.conftest import Clock, ShopApi, error, ok
 from tests.orders.helpers import (
     NOW,
     ORDER_FIELDS,
@@ -29,6 +28,7 @@ from tests.orders.helpers import (
     shopify_order,
     signed_get,
 )
+from tests.support.api import Clock, ShopApi, error, ok
 
 CREATED = shopify_order()  # as orders/create sends it: no fulfilment, not cancelled
 FULFILLED = shopify_order(fulfilled_at=["2026-06-09T10:30:00Z"])

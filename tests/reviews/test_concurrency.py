@@ -6,15 +6,9 @@ import asyncio
 import random
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import ShopApi, ok
-from tests.reviews.helpers import (
-    aggregate_rows,
-    create,
-    expected_rating,
-    list_data,
-    rating,
-    recount,
-)
+from tests.reviews.helpers import aggregate_rows, expected_rating, rating, recount
+from tests.support.api import ShopApi, ok
+from tests.support.reviews import create, list_data
 
 
 async def test_concurrent_creates_on_one_product(shop: ShopApi, ctx: AppContext) -> None:

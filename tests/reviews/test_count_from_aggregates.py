@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from shopreviews.kit.context import AppContext
 from shopreviews.reviews.models import Review
 from shopreviews.reviews.repository import ReviewFilter, ReviewRepository
-from tests.conftest import ShopApi
-from tests.reviews.helpers import create, delete, update
+from tests.support.api import ShopApi
+from tests.support.reviews import create, delete, update
 
 
 async def _counts(ctx: AppContext, shop_id: str, flt: ReviewFilter) -> tuple[int, int, bool]:

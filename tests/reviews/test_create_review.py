@@ -9,17 +9,9 @@ from typing import Any
 import pytest
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import Clock, ShopApi, error, ok
-from tests.reviews.helpers import (
-    NO_RATING,
-    aggregate_rows,
-    assert_review_shape,
-    create,
-    events,
-    list_data,
-    rating,
-    raw_post,
-)
+from tests.reviews.helpers import NO_RATING, aggregate_rows, events, rating, raw_post
+from tests.support.api import Clock, ShopApi, error, ok
+from tests.support.reviews import assert_review_shape, create, list_data
 
 CREATE = "/api/v1/openapi/create_review"
 

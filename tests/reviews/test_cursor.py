@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ShopApi, error
-from tests.reviews.helpers import create, delete, list_data
+from tests.support.api import ShopApi, error
+from tests.support.reviews import create, delete, list_data
 
 SORTS = ["created-descending", "created-ascending", "rating-descending", "rating-ascending"]
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests import signer
-from tests.conftest import Clock, ShopApi, error, ok
-from tests.reviews.helpers import assert_review_shape, create, delete, raw_get, update
+from tests.reviews.helpers import raw_get
+from tests.support import signer
+from tests.support.api import Clock, ShopApi, error, ok
+from tests.support.reviews import assert_review_shape, create, delete, update
 
 # The spec's create_review example, plus a reply and catalogue fields.
 FULL_BODY: dict[str, Any] = {

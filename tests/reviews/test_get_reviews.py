@@ -7,16 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ShopApi, error, ok
-from tests.reviews.helpers import (
-    assert_review_shape,
-    create,
-    delete,
-    list_data,
-    list_ids,
-    raw_get,
-    update,
-)
+from tests.reviews.helpers import raw_get
+from tests.support.api import ShopApi, error, ok
+from tests.support.reviews import assert_review_shape, create, delete, list_data, list_ids, update
 
 LIST = "/api/v1/openapi/get_reviews"
 

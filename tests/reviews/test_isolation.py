@@ -7,16 +7,9 @@ from typing import Any
 import pytest
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import ShopApi, error
-from tests.reviews.helpers import (
-    NO_RATING,
-    aggregate_rows,
-    create,
-    events,
-    expected_rating,
-    list_data,
-    rating,
-)
+from tests.reviews.helpers import NO_RATING, aggregate_rows, events, expected_rating, rating
+from tests.support.api import ShopApi, error
+from tests.support.reviews import create, list_data
 
 
 async def _shop_a(shop: ShopApi) -> list[dict[str, Any]]:

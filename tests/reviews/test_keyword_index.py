@@ -10,8 +10,8 @@ from shopreviews.kit.context import AppContext
 from shopreviews.reviews import repository
 from shopreviews.reviews.models import Review
 from shopreviews.reviews.repository import ReviewFilter, ReviewRepository
-from tests.conftest import ShopApi
-from tests.reviews.helpers import create, delete, list_ids, update
+from tests.support.api import ShopApi
+from tests.support.reviews import create, delete, list_ids, update
 
 
 @pytest.fixture(autouse=True, params=["index", "scan"])

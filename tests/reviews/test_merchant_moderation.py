@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import Clock, ShopApi, error, ok
-from tests.oauth.helpers import bearer, sign_in
-from tests.reviews.helpers import assert_review_shape, create, events, expected_rating, rating
+from tests.reviews.helpers import events, expected_rating, rating
+from tests.support.api import Clock, ShopApi, bearer, error, ok
+from tests.support.oauth import sign_in
+from tests.support.reviews import assert_review_shape, create
 
 LIST = "/api/v1/merchant/get_reviews"
 MODERATE = "/api/v1/merchant/moderate_review"

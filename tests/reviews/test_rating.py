@@ -10,18 +10,16 @@ from sqlalchemy import update as sql_update
 
 from shopreviews.kit.context import AppContext
 from shopreviews.reviews.models import RatingAggregate
-from tests.conftest import ShopApi, error, ok
 from tests.reviews.helpers import (
     NO_RATING,
     aggregate_rows,
-    create,
-    delete,
     expected_rating,
     rating,
     raw_get,
     recount,
-    update,
 )
+from tests.support.api import ShopApi, error, ok
+from tests.support.reviews import create, delete, update
 
 
 async def _catalogue(shop: ShopApi) -> None:

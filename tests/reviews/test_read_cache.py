@@ -21,8 +21,9 @@ from shopreviews.kit.read_cache import ENTRY_OVERHEAD, ReadCache
 from shopreviews.main import create_app
 from shopreviews.settings import Settings
 from shopreviews.shops.models import Shop
-from tests.conftest import ShopApi, error, ok
-from tests.reviews.helpers import create, delete, list_data, rating, update
+from tests.reviews.helpers import rating
+from tests.support.api import ShopApi, error, ok
+from tests.support.reviews import create, delete, list_data, update
 
 
 async def data_version(ctx: AppContext, shop_id: str) -> int:

@@ -25,8 +25,8 @@ from shopreviews.reviews import repository
 from shopreviews.reviews import service as review_service
 from shopreviews.reviews.query import ListRequest, RatingTarget, ReviewRequest
 from shopreviews.reviews.repository import SORTS, ReviewFilter
-from tests.conftest import ShopApi
-from tests.reviews.helpers import create
+from tests.support.api import ShopApi
+from tests.support.reviews import create
 
 BUMP = re.compile(r"UPDATE\s+shops\s+SET\s+data_version\s*=\s*data_version\s*\+\s*1", re.I)
 SQLITE_EVENT = re.compile(r"\bAFTER\s+(INSERT|UPDATE|DELETE)\b", re.I)

@@ -10,22 +10,17 @@ from sqlalchemy import select
 
 from shopreviews.kit.context import AppContext
 from shopreviews.reviews.models import Review
-from tests.conftest import Clock, ShopApi, error, ok
 from tests.reviews.helpers import (
     NO_RATING,
     aggregate_rows,
-    assert_review_shape,
-    create,
-    delete,
     events,
-    list_data,
-    list_ids,
     rating,
     raw_post,
     recount,
     topics,
-    update,
 )
+from tests.support.api import Clock, ShopApi, error, ok
+from tests.support.reviews import assert_review_shape, create, delete, list_data, list_ids, update
 
 
 def _rfc(ts: int) -> str:

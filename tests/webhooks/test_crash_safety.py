@@ -25,9 +25,9 @@ from shopreviews.kit.jobs import worker as worker_module
 from shopreviews.settings import Settings
 from shopreviews.webhooks.models import WebhookAttempt, WebhookDelivery
 from shopreviews.worker import running_worker
-from tests.conftest import TEST_SECRET_KEY
-from tests.reviews.helpers import create as create_review
-from tests.webhooks.helpers import (
+from tests.support.api import TEST_SECRET_KEY
+from tests.support.reviews import create as create_review
+from tests.support.webhooks import (
     ClockedShop,
     Receiver,
     attempt_rows,

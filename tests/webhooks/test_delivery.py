@@ -26,20 +26,19 @@ from shopreviews.kit.crypto import new_shop_token, sha256_hex
 from shopreviews.shops.models import Shop
 from shopreviews.webhooks.models import WebhookSubscription
 from shopreviews.webhooks.repository import DeliveryRepository
-from tests import vectors
-from tests.conftest import Clock, error, ok
-from tests.reviews.helpers import REVIEW_FIELDS, assert_review_shape
-from tests.reviews.helpers import create as create_review
-from tests.reviews.helpers import delete as delete_review
-from tests.reviews.helpers import update as update_review
-from tests.test_merchants import PASSWORD, bearer, create_user, login, new_email
-from tests.webhooks.helpers import (
+from tests.support import vectors
+from tests.support.api import Clock, bearer, error, ok
+from tests.support.merchants import PASSWORD, create_user, login, new_email
+from tests.support.reviews import REVIEW_FIELDS, assert_review_shape
+from tests.support.reviews import create as create_review
+from tests.support.reviews import delete as delete_review
+from tests.support.reviews import update as update_review
+from tests.support.webhooks import (
     ClockedShop,
     Receiver,
     attempt_rows,
     check_headers,
     deliveries,
-    delivery_log,
     run_once,
     run_until_idle,
     standard_signature,
@@ -47,6 +46,7 @@ from tests.webhooks.helpers import (
     subscribe,
     trustoo_signature,
 )
+from tests.webhooks.helpers import delivery_log
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")

@@ -23,20 +23,20 @@ from shopreviews.webhooks.schedule import (
     next_attempt_at,
     parse_retry_after,
 )
-from tests.conftest import Clock, error, ok
-from tests.reviews.helpers import create as create_review
-from tests.webhooks.helpers import (
+from tests.support.api import Clock, error, ok
+from tests.support.reviews import create as create_review
+from tests.support.webhooks import (
     ClockedShop,
     Receiver,
     attempt_rows,
     check_headers,
     deliveries,
-    delivery_log,
     run_once,
     run_until_idle,
     stored_events,
     subscribe,
 )
+from tests.webhooks.helpers import delivery_log
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 LONG_DELAYS = {11: 1, 12: 2, 13: 4, 14: 8, 15: 16, 16: 16, 17: 16}  # hours, spec table

@@ -15,13 +15,12 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from shopreviews.auth import hmac_auth
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import Unauthenticated
-from tests.conftest import ok
-from tests.customer_events.helpers import post_events
-from tests.reviews.helpers import create as create_review
-from tests.reviews.helpers import delete as delete_review
-from tests.reviews.helpers import update as update_review
-from tests.webhooks.helpers import (
-    TOPICS,
+from tests.support.api import ok
+from tests.support.customer_events import post_events
+from tests.support.reviews import create as create_review
+from tests.support.reviews import delete as delete_review
+from tests.support.reviews import update as update_review
+from tests.support.webhooks import (
     ClockedShop,
     Received,
     Receiver,
@@ -29,6 +28,7 @@ from tests.webhooks.helpers import (
     run_until_idle,
     subscribe,
 )
+from tests.webhooks.helpers import TOPICS
 
 API = "/api/v1/openapi/"
 REFUSED = (

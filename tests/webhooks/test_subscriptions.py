@@ -16,21 +16,19 @@ import pytest
 
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.netguard import UrlRejected, check_static, check_url, is_public
-from tests.conftest import Clock, error, ok
-from tests.reviews.helpers import create as create_review
-from tests.webhooks.helpers import (
-    TOPICS,
-    WEBHOOK_FIELDS,
+from tests.support.api import Clock, error, ok
+from tests.support.reviews import create as create_review
+from tests.support.webhooks import (
     ClockedShop,
     Receiver,
     deliveries,
-    delivery_log,
     run_once,
     run_until_idle,
     standard_signature,
     subscribe,
     subscription_state,
 )
+from tests.webhooks.helpers import TOPICS, WEBHOOK_FIELDS, delivery_log
 
 SECRET = re.compile(r"^whsec_[A-Za-z0-9+/]{43}=$")
 # A public address (no DNS in test sandboxes); never called: these subscriptions get no events.

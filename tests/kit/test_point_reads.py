@@ -34,7 +34,7 @@ from shopreviews.kit.point_reads import PointReader
 from shopreviews.settings import Settings
 from shopreviews.shops.models import Shop
 from shopreviews.shops.repository import key_by_public_token
-from tests.conftest import ShopApi, ok
+from tests.support.api import ShopApi, ok
 
 shops = Shop.__table__.c
 # Two parameters, named in the opposite order to the one the SQL takes them in.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.live_serve import Served, serve
+from tests.support.live_serve import Served, serve
 
 FORWARDED = "203.0.113.9"
 

@@ -18,7 +18,7 @@ import pytest
 
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.netguard import UrlRejected, check_static, check_url, is_public
-from tests.conftest import ShopApi, error, ok
+from tests.support.api import ShopApi, error, ok
 
 FORMS: dict[str, Callable[[ipaddress.IPv4Address], str]] = {
     "mapped": lambda v4: f"::ffff:{v4}",

@@ -8,10 +8,8 @@ about the server's handling of bytes and connections, which no database takes pa
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.programs import console_script, free_port
 
 START_TIMEOUT = 60
 
@@ -51,20 +51,6 @@ class Served:
         pytest.fail(f"no log line with {needle!r}:\n" + "\n".join(self.log_lines()))
 
 
-def _script() -> str:
-    beside = Path(sys.executable).parent / "shopreviews"
-    found = str(beside) if beside.exists() else shutil.which("shopreviews")
-    if found is None:
-        pytest.fail("the shopreviews console script is not installed (pip install -e .)")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serve(workdir: Path, *args: str, **settings: str) -> Iterator[Served]:
     """Run `shopreviews serve` with these SHOPREVIEWS_ settings (keyword names in lower case,
@@ -77,7 +63,7 @@ def serve(workdir: Path, *args: str, **settings: str) -> Iterator[Served]:
     served = Served(free_port(), workdir / "serve.log")
     with served.log.open("wb") as err:
         process = subprocess.Popen(
-            [_script(), "serve", "--port", str(served.port), *args],
+            [console_script(), "serve", "--port", str(served.port), *args],
             cwd=workdir,
             env=env,
             stdout=subprocess.DEVNULL,

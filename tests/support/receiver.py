@@ -10,7 +10,7 @@ POST /_slow        {"path": "/a", "seconds": 5}: delay answers on that path.
 POST /_hold        {"path": "/a"}: requests to that path get no answer (a receiver that hangs)
                    until POST /_release {"path": "/a"}; then the held ones are answered.
 
-Start: python -m tests.webhooks.receiver [--host ::1]  (prints "PORT <n>" once listening).
+Start: python -m tests.support.receiver [--host ::1]  (prints "PORT <n>" once listening).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from shopreviews.settings import Settings
-from tests.live_serve import Served, read_all, read_response, serve
+from tests.support.live_serve import Served, read_all, read_response, serve
 
 HEAD_LIMIT = 64 * 1024
 # A failure guard for connections the server should close, not a measurement.

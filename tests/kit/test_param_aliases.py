@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from tests import signer
-from tests.conftest import ShopApi, error, ok
-from tests.reviews.helpers import create
+from tests.support import signer
+from tests.support.api import ShopApi, error, ok
+from tests.support.reviews import create
 
 # A public address (no DNS in test sandboxes); never called: these subscriptions get no events.
 HOOK = "https://93.184.216.34/reviews"

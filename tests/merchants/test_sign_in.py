@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import time
-import uuid
 from typing import Any
 
 import httpx
@@ -16,36 +15,14 @@ from shopreviews.kit.context import AppContext
 from shopreviews.merchants import service as merchant_service
 from shopreviews.merchants.models import AuditEntry, MerchantSession
 from shopreviews.merchants.service import NewMerchant
-from tests.conftest import Clock, ShopApi, error, ok
+from tests.support.api import Clock, ShopApi, bearer, error, ok
+from tests.support.merchants import LOGIN, PASSWORD, create_user, login, new_email
 
-PASSWORD = "correct horse battery staple"
-LOGIN = "/api/v1/merchant/login"
 LOGOUT = "/api/v1/merchant/logout"
 INFO = "/api/v1/openapi/get_open_api_information"
 PRIVATE = "/api/v1/openapi/get_open_api_private_token"
 RESET = "/api/v1/openapi/reset_private_token"
 SESSION_SECONDS = 43200
-
-
-def new_email() -> str:
-    return f"owner-{uuid.uuid4().hex[:10]}@example-shop.com"
-
-
-async def create_user(
-    ctx: AppContext, shop_id: str, email: str, password: str = PASSWORD
-) -> NewMerchant:
-    async with ctx.db.session(write=True) as session:
-        return await merchant_service.create_user(
-            session, shop_id=shop_id, email=email, password=password
-        )
-
-
-async def login(client: httpx.AsyncClient, **body: Any) -> httpx.Response:
-    return await client.post(LOGIN, json=body)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def audit_rows(ctx: AppContext, shop_id: str) -> list[AuditEntry]:

@@ -27,7 +27,7 @@ from shopreviews.reviews import service as review_service
 from shopreviews.reviews.models import Review
 from shopreviews.shops.repository import key_by_public_token
 from shopreviews.webhooks.models import WebhookDelivery
-from tests.conftest import ShopApi, error, ok
+from tests.support.api import ShopApi, error, ok
 
 # Every other connection to the test database, each waited for (up to 5 s) until it is gone.
 END_OTHERS = (

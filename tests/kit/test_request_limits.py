@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ShopApi, error, ok
-from tests.reviews.helpers import list_ids
+from tests.support.api import ShopApi, error, ok
+from tests.support.reviews import list_ids
 
 LIMIT = 1024 * 1024
 CHUNK = 64 * 1024

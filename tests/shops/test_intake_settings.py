@@ -23,7 +23,7 @@ from shopreviews.shops import service as shop_service
 from shopreviews.shops.models import Shop
 from shopreviews.shops.repository import ShopRepository
 from shopreviews.shops.schemas import ShopSettingsOut
-from tests.conftest import Clock, create_shop, error, ok
+from tests.support.api import Clock, create_shop, error, ok
 
 SETTINGS = "/api/v1/merchant/settings"
 PASSWORD = "settings password 123"

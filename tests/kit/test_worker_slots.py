@@ -1,7 +1,7 @@
 """Worker.run_forever keeps its slots busy: a slow job holds one slot, not the whole worker,
 and a receiver that hangs holds at most its destination's bound of slots, whatever its backlog.
 
-Real deliveries to real receiver processes (tests/webhooks/receiver.py), on the test database.
+Real deliveries to real receiver processes (tests/support/receiver.py), on the test database.
 No timing thresholds: the slow receiver is far slower than anything else in a test (the hanging
 one answers only when the test releases it), and the assertions are about order (the fast
 deliveries done while the slow ones are still unanswered) and about what the rows say.
@@ -28,9 +28,15 @@ from shopreviews.kit.jobs.worker import JobHandler
 from shopreviews.webhooks import delivery
 from shopreviews.webhooks.delivery import DeliveryHandler, destination_key, new_http_client
 from shopreviews.webhooks.models import WebhookDelivery
-from tests.conftest import Clock, ShopApi
-from tests.webhooks.conftest import _start_receiver, _stop
-from tests.webhooks.helpers import Receiver, deliveries, run_until_idle, subscribe
+from tests.support.api import Clock, ShopApi
+from tests.support.webhooks import (
+    Receiver,
+    deliveries,
+    run_until_idle,
+    start_receiver,
+    stop_receiver,
+    subscribe,
+)
 
 SLOW = 12.0  # seconds the slow receiver takes: below the 15 s delivery timeout, far above the rest
 
@@ -38,12 +44,12 @@ SLOW = 12.0  # seconds the slow receiver takes: below the 15 s delivery timeout,
 @contextlib.asynccontextmanager
 async def loopback_receiver() -> AsyncIterator[Receiver]:
     """A receiver process of its own on a free loopback port (so a destination of its own)."""
-    proc, port = _start_receiver("127.0.0.1")
+    proc, port = start_receiver("127.0.0.1")
     try:
         async with Receiver(f"http://127.0.0.1:{port}") as running:
             yield running
     finally:
-        _stop(proc)
+        stop_receiver(proc)
 
 
 @pytest.fixture(scope="module")

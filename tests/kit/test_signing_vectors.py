@@ -21,8 +21,8 @@ from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import new_shop_token
 from shopreviews.kit.params import parse_query
 from shopreviews.shops.models import Shop
-from tests import signer, vectors
-from tests.conftest import Clock, error
+from tests.support import signer, vectors
+from tests.support.api import Clock, error
 
 REQUEST_KINDS = ("request", "request_alternative_body", "request_negative")
 WEBHOOK_KINDS = ("webhook_trustoo", "standard_webhooks")
@@ -133,7 +133,7 @@ def test_vector_message_and_verify(case: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("case", ALL_CASES)
 def test_vector_independent_signer(case: dict[str, Any]) -> None:
-    """tests/signer.py, used by every other test, agrees with the contract's vectors."""
+    """tests/support/signer.py, used by every other test, agrees with the contract's vectors."""
     inputs = _inputs(case)
     pairs = [(k, v) for k, v in inputs["query"]]
     body = inputs["body"].encode("utf-8")

@@ -2,7 +2,7 @@
 address, per address and per account (docs/operations.md "Rate limits").
 
 The shared test app has rate limits off; these tests use a second one with them on
-(tests/limited_app.py), whose callers each carry their own client address.
+(tests/support/limited_app.py), whose callers each carry their own client address.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from shopreviews.kit.context import AppContext
 from shopreviews.merchants import service as merchant_service
 from shopreviews.merchants.passwords import verify_password
 from shopreviews.settings import Settings
-from tests.conftest import ShopApi, error, ok
-from tests.limited_app import LimitedApp
+from tests.support.api import ShopApi, error, ok
+from tests.support.limited_app import LimitedApp
 
 PASSWORD = "correct horse battery staple"
 WRONG = "wrong horse battery staple"

@@ -2,7 +2,7 @@
 
 The heavy properties run on the pure verifier (kit.params.parse_query + kit.signing): the test
 writes each request on the wire itself, with every legal variation of percent-encoding, and
-signs it with the independent tests/signer.py. A smaller property runs through the app.
+signs it with the independent tests/support/signer.py. A smaller property runs through the app.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from shopreviews.kit import signing
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.params import parse_query
-from tests import signer
-from tests.conftest import ShopApi, create_shop, error, ok
+from tests.support import signer
+from tests.support.api import ShopApi, create_shop, error, ok
 
 # --- strategies -------------------------------------------------------------------------------
 

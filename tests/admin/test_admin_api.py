@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from shopreviews.kit.context import AppContext
-from tests.conftest import ShopApi, error, ok
-from tests.oauth.conftest import ADMIN_TOKEN, AdminApi
-from tests.oauth.helpers import TOKEN_PATH, bearer, connect, create_platform, refresh
+from tests.support.admin import ADMIN_TOKEN, AdminApi
+from tests.support.api import ShopApi, bearer, error, ok
+from tests.support.oauth import TOKEN_PATH, connect, create_platform, refresh
 
 PLATFORM_FIELDS = {
     "client_id",

@@ -17,8 +17,8 @@ from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import Unauthenticated
 from shopreviews.merchants import service as merchant_service
 from shopreviews.shops.models import Shop
-from tests import signer
-from tests.conftest import Clock, ShopApi, error, ok
+from tests.support import signer
+from tests.support.api import Clock, ShopApi, error, ok
 
 NOW = 1780644116
 PAIRS = [("page", "1"), ("page_size", "5"), ("sort_by", "created-descending")]
