@@ -43,6 +43,24 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.load_profile("shopreviews")
 
+# How pytest-xdist shares the tests out when the command line does not say (README.md, CI):
+# whole test files per worker, so a module's fixtures are built once.
+DISTRIBUTION = "loadfile"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The suite runs in parallel by default: one pytest-xdist worker per CPU (`-n auto`), the
+    tests shared out as DISTRIBUTION says. `-n N` and `--dist` on the command line win; `-n 0`
+    or `-p no:xdist` run it serially. (Not `addopts = "-n auto"`: with xdist off, pytest would
+    refuse the option.) Runs before xdist's own hook, which reads these options."""
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return  # xdist is off, or this is one of its workers
+    if config.option.numprocesses is None:
+        config.option.numprocesses = "auto"
+    if config.option.numprocesses != 0 and config.option.dist == "no":
+        config.option.dist = DISTRIBUTION
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
