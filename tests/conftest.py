@@ -1,10 +1,12 @@
-"""The fixtures of every test: one app per session on SQLite (default) or PostgreSQL, the
-shops of a test, the webhook receiver process and the admin API.
+"""The fixtures of every test, and how the suite runs: in parallel by default (pytest-xdist).
+
+One app per session on SQLite (default) or PostgreSQL, the shops of a test, the webhook
+receiver process, the admin API, and the operator CLI on fresh databases of its own.
 
 Set SHOPREVIEWS_TEST_DATABASE_URL=postgresql+asyncpg://... to run the suite on PostgreSQL.
 The schema is built by the real migrations. Each test creates its own shops, so tests never
-see each other's data (the same tenancy rule the product relies on). Under pytest-xdist every
-worker process runs such a session of its own: its own database, app and receiver.
+see each other's data (the same tenancy rule the product relies on). Every pytest-xdist worker
+is a session of its own: its own database, app, receiver and job queue.
 """
 
 from __future__ import annotations
