@@ -17,10 +17,6 @@ def _packages() -> list[Path]:
     return sorted(p for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
 
 
-def _modules() -> list[Path]:
-    return sorted(TESTS.rglob("*.py"))
-
-
 def _imported_test_modules(path: Path) -> set[str]:
     imported: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -48,7 +44,7 @@ def test_every_test_package_mirrors_a_src_package() -> None:
 
 
 def test_test_packages_share_helpers_only_through_tests_support() -> None:
-    for path in _modules():
+    for path in sorted(TESTS.rglob("*.py")):
         package = path.relative_to(TESTS).parts[0] if path.parent != TESTS else None
         for module in _imported_test_modules(path):
             assert _may_import(package, module), f"{path.relative_to(TESTS)} imports {module}"
