@@ -21,13 +21,15 @@ from shopreviews.customers.router import router as customer_router
 from shopreviews.emails.router import router as email_pages
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.db_retry import DisconnectRetry
-from shopreviews.kit.envelope import EmptyData, Envelope, install_exception_handlers
+from shopreviews.kit.envelope import EmptyData, Envelope
+from shopreviews.kit.error_handlers import install_exception_handlers
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.middleware import ConventionsMiddleware
 from shopreviews.kit.routes import documented_bodies, form_paths, legacy_paths
 from shopreviews.media.router import files_router as media_files
 from shopreviews.media.router import router as media_router
 from shopreviews.merchants.router import router as merchant_router
+from shopreviews.oauth.errors import as_oauth_error
 from shopreviews.oauth.pages.router import router as consent_pages
 from shopreviews.oauth.router import oauth_errors as oauth_error_router
 from shopreviews.oauth.router import router as oauth_router
@@ -102,7 +104,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         ConventionsMiddleware,
         max_body_bytes=settings.max_body_bytes,
         budget_seconds=settings.request_budget_seconds,
-        oauth_paths=_oauth_error_paths(),
+        error_shapes=dict.fromkeys(_oauth_error_paths(), as_oauth_error),
         legacy_paths=legacy_paths(app.routes),
         form_paths=form_paths(app.routes),
     )

@@ -36,6 +36,6 @@ class Caller:
     def require(self, scope: str | None) -> None:
         if scope is not None and scope not in self.scopes:
             raise PermissionDenied(
-                f"permission denied: this token lacks the {scope} scope",
+                f"this token lacks the {scope} scope",
                 headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
             )

@@ -170,7 +170,7 @@ async def _bearer(ctx: AppContext, session: AsyncSession, authorization: str) ->
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token or token != token.strip():
         raise Unauthenticated(
-            "unauthenticated: Authorization must be 'Bearer <access_token>'",
+            "Authorization must be 'Bearer <access_token>'",
             headers=tokens.INVALID_TOKEN,
         )
     caller = await tokens.authenticate(ctx, session, token)
@@ -182,16 +182,14 @@ async def bearer_caller(request: Request, ctx: Ctx, session: Session) -> Caller:
     """Endpoints for bearer tokens only (oauth/disconnect)."""
     authorization = request.headers.get("authorization", "").strip()
     if not authorization:
-        raise Unauthenticated(
-            "unauthenticated: a bearer access token is required", headers=tokens.INVALID_TOKEN
-        )
+        raise Unauthenticated("a bearer access token is required", headers=tokens.INVALID_TOKEN)
     return await _bearer(ctx, session, authorization)
 
 
 async def authenticate_merchant(ctx: AppContext, session: AsyncSession, token: str) -> Caller:
     """A merchant session JWT whose session row is live; code 16 otherwise."""
     if not token:
-        raise Unauthenticated("unauthenticated: merchant session required")
+        raise Unauthenticated("merchant session required")
     claims = merchant_session.decode(ctx, token)
     record = await MerchantRepository(session).get_session(str(claims["sid"]))
     if (
@@ -201,7 +199,7 @@ async def authenticate_merchant(ctx: AppContext, session: AsyncSession, token: s
         or str(record.user_id) != str(claims["sub"])
         or record.shop_id != claims["shop_id"]
     ):
-        raise Unauthenticated("unauthenticated: invalid or expired merchant session")
+        raise Unauthenticated("invalid or expired merchant session")
     return Caller(
         shop_id=record.shop_id,
         kind="merchant",
@@ -232,10 +230,10 @@ async def admin_caller(request: Request, ctx: Ctx) -> None:
     token is configured (the endpoints do not exist), code 16 for a wrong one."""
     expected = ctx.settings.admin_token
     if not expected:
-        raise NotFound(f"not found: no endpoint at {request.url.path}")
+        raise NotFound(f"no endpoint at {request.url.path}")
     scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer" or not same(token.strip(), expected):
-        raise Unauthenticated("unauthenticated: wrong or missing admin token")
+        raise Unauthenticated("wrong or missing admin token")
 
 
 Merchant = Annotated[Caller, Depends(merchant_caller)]

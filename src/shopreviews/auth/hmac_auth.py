@@ -27,32 +27,25 @@ async def authenticate(
 ) -> ShopKey:
     """The shop whose private token signed this request; code 16 otherwise."""
     if not (public_token and timestamp and sign):
-        raise Unauthenticated(
-            "unauthenticated: Public-Token, Timestamp and Sign headers are required"
-        )
+        raise Unauthenticated("Public-Token, Timestamp and Sign headers are required")
     if not _TIMESTAMP.fullmatch(timestamp):
-        raise Unauthenticated("unauthenticated: Timestamp must be Unix seconds")
+        raise Unauthenticated("Timestamp must be Unix seconds")
     window = ctx.settings.hmac_window_seconds
     if abs(ctx.now() - int(timestamp)) > window:
-        raise Unauthenticated(
-            f"unauthenticated: Timestamp is more than {window} s from server time"
-        )
+        raise Unauthenticated(f"Timestamp is more than {window} s from server time")
     shop = await key_by_public_token(ctx.db.point_reads, public_token)
     if shop is None or not shop.is_active:
-        raise Unauthenticated("unauthenticated: unknown Public-Token")
+        raise Unauthenticated("unknown Public-Token")
     pairs = parse_query(raw_query)
     if any(key == "timestamp" and value != timestamp for key, value in pairs):
-        raise Unauthenticated(
-            "unauthenticated: timestamp query parameter differs from the Timestamp header"
-        )
+        raise Unauthenticated("timestamp query parameter differs from the Timestamp header")
     messages = signing.candidate_messages(pairs, timestamp, body)
     message = signing.signed_message(shop_service.private_token(ctx, shop), sign, messages)
     if message is None:
-        raise Unauthenticated("unauthenticated: signature does not match")
+        raise Unauthenticated("signature does not match")
     if await _issued_for_delivery(ctx, shop.shop_id, timestamp, message):
         raise Unauthenticated(
-            "unauthenticated: this signature was issued for a webhook delivery and cannot "
-            "authenticate a request"
+            "this signature was issued for a webhook delivery and cannot authenticate a request"
         )
     return shop
 

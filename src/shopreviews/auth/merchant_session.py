@@ -49,7 +49,7 @@ def decode(ctx: AppContext, token: str) -> dict[str, Any]:
             },
         )
     except jwt.PyJWTError as exc:
-        raise Unauthenticated("unauthenticated: invalid or expired merchant session") from exc
+        raise Unauthenticated("invalid or expired merchant session") from exc
     if int(claims["exp"]) <= ctx.now():  # expired from exp on (RFC 7519 §4.1.4)
-        raise Unauthenticated("unauthenticated: invalid or expired merchant session")
+        raise Unauthenticated("invalid or expired merchant session")
     return claims

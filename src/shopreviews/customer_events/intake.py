@@ -41,7 +41,7 @@ def cors_headers(shop: StorefrontShop, origin: str) -> dict[str, str]:
     if not origin:
         return {}  # a server-side caller: no CORS involved
     if not _allowed(shop, origin):
-        raise PermissionDenied("permission denied: this Origin may not send events to this shop")
+        raise PermissionDenied("this Origin may not send events to this shop")
     return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
 

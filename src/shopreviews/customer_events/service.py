@@ -112,7 +112,7 @@ async def storefront_shop(session: AsyncSession, domain: str) -> StorefrontShop:
     """The active shop of a myshopify domain (case-insensitive); code 5 otherwise."""
     shop = await ShopRepository(session).by_domain(domain) if _DOMAIN.match(domain) else None
     if shop is None or not shop.is_active:
-        raise NotFound("not found: no active shop with this domain")
+        raise NotFound("no active shop with this domain")
     origins = [o for o in shop.storefront_origins or [] if isinstance(o, str)]
     return StorefrontShop(shop.shop_id, (*origins, "https://" + shop.myshopify_domain))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.envelope import InvalidValue
 
 # email_unsubscribe's 17 types (spec orders-events-customers.md); "all" stops every type.
 EMAIL_TYPES = (
@@ -31,8 +31,8 @@ EMAIL_TYPES = (
 def parse_email_type(value: Any, field: str = "email_type") -> str:
     """One of EMAIL_TYPES, exactly (after trimming)."""
     if not isinstance(value, str):
-        raise InvalidArgument(f"{field} must be a string")
+        raise InvalidValue(field, "must be a string")
     text = value.strip()
     if text not in EMAIL_TYPES:
-        raise InvalidArgument(f"{field} must be one of {', '.join(EMAIL_TYPES)}")
+        raise InvalidValue(field, f"must be one of {', '.join(EMAIL_TYPES)}")
     return text

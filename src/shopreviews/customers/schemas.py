@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from shopreviews.customers.rules import EMAIL_TYPES, parse_email_type
 from shopreviews.kit.email_address import MAX_EMAIL, parse_email
-from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.pagination import Pagination
-from shopreviews.kit.schemas import ExternalId, In
-
-
-def _as_value_error(parse: Callable[[Any, str], str]) -> Callable[[Any], str]:
-    """A rules.py parser as a field validator: Pydantic names the field, so the message keeps
-    only the problem ("email: must be ...")."""
-
-    def validate(value: Any) -> str:
-        try:
-            return parse(value, "value")
-        except InvalidArgument as exc:
-            text = exc.message.removeprefix("invalid argument: ").removeprefix("value ")
-            raise ValueError(text) from None
-
-    return validate
-
+from shopreviews.kit.schemas import ExternalId, In, as_field_validator
 
 Email = Annotated[
     str,
-    BeforeValidator(_as_value_error(parse_email)),
+    BeforeValidator(as_field_validator(parse_email)),
     WithJsonSchema(
         {
             "type": "string",
@@ -42,7 +25,7 @@ Email = Annotated[
 ]
 EmailType = Annotated[
     str,
-    BeforeValidator(_as_value_error(parse_email_type)),
+    BeforeValidator(as_field_validator(parse_email_type)),
     WithJsonSchema({"type": "string", "enum": list(EMAIL_TYPES)}),
 ]
 

@@ -172,7 +172,7 @@ async def delete_exclusion(
         record = await repo.exclusion_by_email(body.email, for_update=True)
         described = f"email {body.email}"
     if record is None:
-        raise NotFound(f"not found: no exclusion with {described}")
+        raise NotFound(f"no exclusion with {described}")
     out = exclusion_out(record)
     await repo.remove_exclusion(record)
     return out

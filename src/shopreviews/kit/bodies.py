@@ -77,15 +77,15 @@ def encoding_problem(body: bytes) -> str | None:
     """Why an API body is not UTF-8, or None. json.loads on bytes would guess UTF-16 and UTF-32
     and skip a byte order mark: the contract says UTF-8, so each is refused by name."""
     if body.startswith(codecs.BOM_UTF8):
-        return "invalid argument: the body must be UTF-8 without a byte order mark"
+        return "the body must be UTF-8 without a byte order mark"
     # UTF-16 and UTF-32 put NUL bytes beside every ASCII character (with or without a byte
     # order mark); valid UTF-8 JSON or form data never holds a raw NUL byte.
     if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in body:
-        return "invalid argument: the body must be UTF-8, not UTF-16 or UTF-32"
+        return "the body must be UTF-8, not UTF-16 or UTF-32"
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return f"invalid argument: the body is not valid UTF-8 (at byte {exc.start})"
+        return f"the body is not valid UTF-8 (at byte {exc.start})"
     return None
 
 

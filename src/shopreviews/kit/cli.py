@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from shopreviews import migrate as migrations
 from shopreviews.kit.context import AppContext
-from shopreviews.kit.envelope import ApiError
+from shopreviews.kit.envelope import INVALID_ARGUMENT, ApiError
+from shopreviews.kit.schemas import error_text
 from shopreviews.settings import Settings
 
 T = TypeVar("T")
@@ -39,7 +40,7 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(
             (f"SHOPREVIEWS_{'_'.join(str(p) for p in err['loc']).upper()}: " if err["loc"] else "")
-            + err["msg"].removeprefix("Value error, ")
+            + error_text(err)
             for err in exc.errors()
         )
         fail(False, f"invalid settings: {problems}")
@@ -75,4 +76,6 @@ def run_migrated(as_json: bool, work: Callable[[AppContext], Awaitable[T]]) -> T
     try:
         return with_ctx(settings, work)
     except ApiError as exc:
-        fail(as_json, exc.message.removeprefix("invalid argument: "))
+        # "error: " says something was wrong with the command: a bad argument is told by its
+        # detail alone; any other refusal by its whole message ("not found: platform x").
+        fail(as_json, exc.description if exc.code == INVALID_ARGUMENT else exc.message)

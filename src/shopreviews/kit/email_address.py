@@ -6,7 +6,7 @@ from __future__ import annotations
 from email.headerregistry import Address
 from typing import Any
 
-from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.envelope import InvalidValue
 
 MAX_EMAIL = 254
 
@@ -29,11 +29,11 @@ def parse_email(value: Any, field: str = "email") -> str:
     Surrounding whitespace goes before validation (README §3.1), so the limit counts the
     trimmed text."""
     if not isinstance(value, str):
-        raise InvalidArgument(f"{field} must be a string")
+        raise InvalidValue(field, "must be a string")
     text = value.strip()
     problem = email_problem(text)
     if problem:
-        raise InvalidArgument(f"{field} {problem}")
+        raise InvalidValue(field, problem)
     return text.lower()
 
 

@@ -1,21 +1,16 @@
-"""The response envelope {code, message, time, request_id, data} and the errors that fill it."""
+"""The response envelope {code, message, time, request_id, data}: its codes, the error that
+fills it, and the one function that writes its bytes."""
 
 from __future__ import annotations
 
 import contextvars
-import logging
 import time
 import uuid
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
 import pydantic_core
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = logging.getLogger("shopreviews.errors")
 
 OK = 0
 CANCELLED = 1
@@ -40,6 +35,20 @@ HTTP_STATUS = {
     INTERNAL: 500,
     UNAUTHENTICATED: 401,
 }
+# The words an error's message starts with: "<category>: <detail>" (README §3.3).
+CATEGORY = {
+    CANCELLED: "cancelled",
+    INVALID_ARGUMENT: "invalid argument",
+    DEADLINE_EXCEEDED: "deadline exceeded",
+    NOT_FOUND: "not found",
+    ALREADY_EXISTS: "already exists",
+    PERMISSION_DENIED: "permission denied",
+    REJECTED: "rejected",
+    INTERNAL: "internal error",
+    UNAUTHENTICATED: "unauthenticated",
+}
+SUCCESS = "success"
+MEDIA_TYPE = "application/json; charset=utf-8"  # the contract's Content-Type names the charset
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
@@ -52,121 +61,150 @@ def current_request_id() -> str:
     return request_id_var.get() or new_request_id()
 
 
-class EnvelopeResponse(JSONResponse):
-    """JSON with an explicit charset, as the contract's Content-Type requires."""
+def envelope_message(category: str | None, detail: str) -> str:
+    """An error's message: "<category>: <detail>", the bare category when there is no detail,
+    the bare detail when the error has no category (a sentence that says it in its own words).
 
-    media_type = "application/json; charset=utf-8"
+    The category is written here and nowhere else, and the detail is taken as given, never
+    searched for one: it may hold a client's own words, which are echoed unaltered (a detail
+    starting "invalid argument: " gets the category in front like any other)."""
+    if category is None:
+        return detail
+    return f"{category}: {detail}" if detail else category
 
 
-T = TypeVar("T")
+# The contract's key order, without spaces.
+_ENVELOPE = b'{"code":%d,"message":%b,"time":%d,"request_id":%b,"data":%b}'
 
 
-class Envelope(BaseModel, Generic[T]):
-    """Every /api/v1 answer. `data` is the payload; errors carry code != 0 and data null."""
-
-    # Every field is always in the output: say so in the OpenAPI response schemas.
-    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
-
-    code: int = Field(default=OK, examples=[0])
-    message: str = Field(default="success", examples=["success"])
-    time: int = Field(default_factory=lambda: int(time.time()), examples=[1780644116])
-    request_id: str = Field(
-        default_factory=current_request_id, examples=["760276786c8548b878b1e041f50ab56b"]
+def envelope_bytes(code: int, message: str, data: bytes = b"null") -> bytes:
+    """The envelope as sent, around `data` already serialised as JSON: the one writer of its
+    bytes (error answers, the refusals of kit/middleware.py, hand-built and cached successes).
+    Its strings go through Pydantic's JSON encoder, the one FastAPI uses for an Envelope
+    response model, so both write the same bytes (tests/kit/test_envelope.py)."""
+    return _ENVELOPE % (
+        code,
+        pydantic_core.to_json(message),
+        int(time.time()),
+        pydantic_core.to_json(current_request_id()),
+        data,
     )
-    data: T
 
 
-class EmptyData(BaseModel):
-    """`data` of calls that have nothing to return: `{}`."""
+class ErrorOptions(TypedDict, total=False):
+    data: Any
+    headers: dict[str, str] | None
+    http_status: int | None
+    prefixed: bool
 
 
 class ApiError(Exception):
-    """A business error carrying its envelope code."""
+    """A refusal: its envelope code, and the detail its message gives after the code's
+    category ("invalid argument: rating must be 1-5" has the detail "rating must be 1-5").
 
-    code = INTERNAL
-    default_message = "internal error"
+    `prefixed=False` sends the detail alone as the message, for the few refusals the contract
+    words as one sentence that names the problem itself ("review 5 not found"). `data`,
+    `headers` and `http_status` (by default the code's) go into the answer as they are."""
 
     def __init__(
         self,
-        message: str | None = None,
+        code: int,
+        detail: str = "",
         *,
         data: Any = None,
         headers: dict[str, str] | None = None,
         http_status: int | None = None,
+        prefixed: bool = True,
     ) -> None:
-        super().__init__(message or self.default_message)
-        self.message = message or self.default_message
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.category: str | None = CATEGORY[code] if prefixed else None
         self.data = data
-        self.headers = headers or {}
-        self.http_status = http_status or HTTP_STATUS[self.code]
+        self.headers = dict(headers or {})
+        self.http_status = http_status or HTTP_STATUS[code]
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def message(self) -> str:
+        return envelope_message(self.category, self.detail)
+
+    @property
+    def description(self) -> str:
+        """The refusal in words for a reader that shows no category (OAuth's
+        error_description, the consent pages): its detail, or its category when it has none."""
+        return self.detail or self.message
 
 
-class InvalidArgument(ApiError):
+class NamedError(ApiError):
+    """An ApiError whose class names its code: `InvalidArgument("rating must be 1-5")`."""
+
+    code: int
+
+    def __init__(self, detail: str = "", **options: Unpack[ErrorOptions]) -> None:
+        super().__init__(self.code, detail, **options)
+
+
+class InvalidArgument(NamedError):
     code = INVALID_ARGUMENT
-    default_message = "invalid argument"
-
-    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
-        text = message or ""
-        super().__init__(
-            text
-            if text.startswith("invalid argument")
-            else f"invalid argument: {text}".rstrip(": "),
-            **kwargs,
-        )
 
 
-class NotFound(ApiError):
+class InvalidValue(InvalidArgument):
+    """Code 3 for one named value, "<field> <problem>"; `problem` alone is what a request model
+    hands Pydantic, which names the field itself (kit/schemas.py)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field} {problem}")
+        self.problem = problem
+
+
+class NotFound(NamedError):
     code = NOT_FOUND
-    default_message = "not found"
 
 
-class AlreadyExists(ApiError):
+class AlreadyExists(NamedError):
     code = ALREADY_EXISTS
-    default_message = "already exists"
 
 
-class PermissionDenied(ApiError):
+class PermissionDenied(NamedError):
     code = PERMISSION_DENIED
-    default_message = "permission denied"
 
 
-class Rejected(ApiError):
+class Rejected(NamedError):
     code = REJECTED
-    default_message = "rejected"
 
 
 class RateLimited(Rejected):
-    default_message = "rate limit exceeded"
+    """Code 8 with HTTP 429 and Retry-After; the message is one sentence of its own."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
             f"rate limit exceeded; retry after {retry_after} s",
             headers={"Retry-After": str(retry_after)},
             http_status=429,
+            prefixed=False,
         )
 
 
-class Unauthenticated(ApiError):
+class Unauthenticated(NamedError):
     code = UNAUTHENTICATED
-    default_message = "unauthenticated"
 
 
-def error_response(
-    code: int,
-    message: str,
-    *,
-    data: Any = None,
-    status: int | None = None,
-    headers: dict[str, str] | None = None,
-) -> EnvelopeResponse:
-    body = {
-        "code": code,
-        "message": message,
-        "time": int(time.time()),
-        "request_id": current_request_id(),
-        "data": data,
-    }
-    return EnvelopeResponse(body, status_code=status or HTTP_STATUS[code], headers=headers)
+def error_body(error: ApiError) -> bytes:
+    return envelope_bytes(error.code, error.message, pydantic_core.to_json(error.data))
+
+
+def error_response(error: ApiError, *, headers: dict[str, str] | None = None) -> Response:
+    """The error's envelope with its status and headers (`headers` replaces the error's own:
+    a caller adding some passes both)."""
+    return Response(
+        error_body(error),
+        status_code=error.http_status,
+        headers=error.headers if headers is None else headers,
+        media_type=MEDIA_TYPE,
+    )
 
 
 def success_response(
@@ -180,86 +218,34 @@ def success_json(
     data: bytes, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     """A code-0 envelope around `data` already serialised as JSON (kit/read_cache.py keeps
-    such bytes); the same bytes FastAPI writes for an Envelope model."""
-    head = (
-        f'{{"code":{OK},"message":"success","time":{int(time.time())},'
-        f'"request_id":"{current_request_id()}","data":'
-    )
+    such bytes)."""
     return Response(
-        b"".join((head.encode(), data, b"}")),
+        envelope_bytes(OK, SUCCESS, data),
         status_code=status,
         headers=headers,
-        media_type=EnvelopeResponse.media_type,
+        media_type=MEDIA_TYPE,
     )
 
 
-def describe_validation_error(err: dict[str, Any]) -> str:
-    """One error of Pydantic/FastAPI as 'field: problem', naming the field as the client sent it."""
-    loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query")]
-    # Pydantic adds the validator name for tagged/function validators; drop those parts.
-    loc = [p for p in loc if not p.startswith("function-") and "[" not in p]
-    field = ".".join(loc)
-    msg = str(err.get("msg", "invalid value"))
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    if err.get("type") == "json_invalid":
-        return "body is not valid JSON"
-    if err.get("type") == "missing":
-        # No field: the body itself is missing (an empty POST body where one is required).
-        return f"{field} is required" if field else "request body is required (a JSON object)"
-    if err.get("type") == "model_attributes_type" or (err.get("type") == "dict_type" and not field):
-        return "body must be a JSON object"
-    return f"{field}: {msg}" if field else msg
+T = TypeVar("T")
 
 
-def install_exception_handlers(app: FastAPI) -> None:
-    async def on_api_error(request: Request, exc: Exception) -> EnvelopeResponse:
-        assert isinstance(exc, ApiError)
-        return error_response(
-            exc.code, exc.message, data=exc.data, status=exc.http_status, headers=exc.headers
-        )
+class Envelope(BaseModel, Generic[T]):
+    """Every /api/v1 answer, as FastAPI's response model: the OpenAPI schema, and what routes
+    return. FastAPI writes it with Pydantic's JSON encoder, byte for byte what envelope_bytes
+    writes (tests/kit/test_envelope.py compares). Errors carry code != 0 and data null."""
 
-    async def on_validation_error(request: Request, exc: Exception) -> EnvelopeResponse:
-        assert isinstance(exc, RequestValidationError)
-        errors = list(exc.errors())
-        message = "; ".join(describe_validation_error(e) for e in errors[:3]) or "invalid request"
-        return error_response(INVALID_ARGUMENT, f"invalid argument: {message}")
+    # Every field is always in the output: say so in the OpenAPI response schemas.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
-    async def on_http_error(request: Request, exc: Exception) -> EnvelopeResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        if exc.status_code == 404:
-            return error_response(NOT_FOUND, f"not found: no endpoint at {request.url.path}")
-        if exc.status_code == 405:
-            headers = dict(exc.headers or {})
-            return error_response(
-                INVALID_ARGUMENT,
-                f"invalid argument: method {request.method} is not allowed here",
-                status=405,
-                headers=headers,
-            )
-        code = {401: UNAUTHENTICATED, 403: PERMISSION_DENIED, 429: REJECTED}.get(
-            exc.status_code, INVALID_ARGUMENT if exc.status_code < 500 else INTERNAL
-        )
-        message = str(exc.detail)
-        if exc.status_code == 400 and message == "There was an error parsing the body":
-            # FastAPI's words for a body json.loads refused with something other than a
-            # JSONDecodeError: nesting beyond the parser's depth, an integer of > 4300 digits.
-            message = "body is not valid JSON (nested too deeply or a number too long)"
-        if code == INVALID_ARGUMENT and not message.startswith("invalid argument"):
-            message = f"invalid argument: {message}"
-        # The status follows the code (README §3.3); only a rate limit keeps its 429.
-        return error_response(
-            code,
-            message,
-            status=429 if exc.status_code == 429 else None,
-            headers=dict(exc.headers or {}),
-        )
+    code: int = Field(default=OK, examples=[0])
+    message: str = Field(default=SUCCESS, examples=[SUCCESS])
+    time: int = Field(default_factory=lambda: int(time.time()), examples=[1780644116])
+    request_id: str = Field(
+        default_factory=current_request_id, examples=["760276786c8548b878b1e041f50ab56b"]
+    )
+    data: T
 
-    async def on_unexpected(request: Request, exc: Exception) -> EnvelopeResponse:
-        log.exception("unexpected failure", exc_info=exc)
-        return error_response(INTERNAL, "internal error")
 
-    app.add_exception_handler(ApiError, on_api_error)
-    app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected)
+class EmptyData(BaseModel):
+    """`data` of calls that have nothing to return: `{}`."""

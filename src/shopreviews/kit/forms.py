@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from shopreviews.kit.envelope import InvalidArgument, describe_validation_error
-from shopreviews.kit.schemas import unstorable_text
+from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.schemas import describe_validation_error, unstorable_text
 
 FORM = "application/x-www-form-urlencoded"
 M = TypeVar("M", bound=BaseModel)
@@ -95,7 +95,7 @@ async def read_fields(request: Request) -> Fields:
 def validated(model: type[M], fields: Fields) -> M:
     """The fields as `model`. Its validators raise the contract's own errors (code 3 with the
     message of the first rule broken); anything Pydantic refuses itself is described as FastAPI's
-    validation errors are (kit/envelope.py)."""
+    validation errors are (kit/schemas.py)."""
     try:
         return model.model_validate(fields.values)
     except ValidationError as exc:

@@ -19,11 +19,10 @@ One pure-ASGI layer (no BaseHTTPMiddleware, which buffers and slows responses) t
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl, urlencode
 
 from shopreviews.kit.bodies import (
@@ -44,9 +43,10 @@ from shopreviews.kit.bodies import (
 )
 from shopreviews.kit.envelope import (
     DEADLINE_EXCEEDED,
-    HTTP_STATUS,
     INTERNAL,
-    INVALID_ARGUMENT,
+    ApiError,
+    InvalidArgument,
+    error_body,
     new_request_id,
     request_id_var,
 )
@@ -116,37 +116,6 @@ def redact_query(query: str) -> str:
     )
 
 
-# RFC 6749 error names of the refusals this layer answers itself, for the OAuth endpoints,
-# whose error envelopes always carry {error, error_description} in `data`.
-OAUTH_ERROR_FOR_CODE = {
-    INVALID_ARGUMENT: "invalid_request",
-    DEADLINE_EXCEEDED: "temporarily_unavailable",
-    INTERNAL: "server_error",
-}
-
-
-def _envelope_bytes(code: int, message: str, request_id: str, *, oauth: bool = False) -> bytes:
-    data = None
-    if oauth:
-        error = OAUTH_ERROR_FOR_CODE[code]
-        description = message.partition(": ")[2] or message
-        message, data = (
-            f"{error}: {description}",
-            {
-                "error": error,
-                "error_description": description,
-            },
-        )
-    body = {
-        "code": code,
-        "message": message,
-        "time": int(time.time()),
-        "request_id": request_id,
-        "data": data,
-    }
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 class ConventionsMiddleware:
     def __init__(
         self,
@@ -154,15 +123,16 @@ class ConventionsMiddleware:
         *,
         max_body_bytes: int,
         budget_seconds: float,
-        oauth_paths: frozenset[str] = frozenset(),
+        error_shapes: Mapping[str, Callable[[ApiError], ApiError]],
         legacy_paths: Mapping[str, str],
         form_paths: frozenset[str],
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.budget_seconds = budget_seconds
-        # Paths whose errors are OAuth error envelopes (their OpenAPI schema says so).
-        self.oauth_paths = oauth_paths
+        # Paths whose errors take a shape of their own, each with what gives an error that
+        # shape (the OAuth endpoints' carry {error, error_description}).
+        self.error_shapes = error_shapes
         # Older path -> the path of the route that answers it, as the routes declare them.
         self.legacy_paths = legacy_paths
         # Paths whose bodies may also be form-encoded (OAuth); every other API body is JSON.
@@ -198,12 +168,15 @@ class ConventionsMiddleware:
                 message = dict(message, headers=headers)
             await send(message)
 
-        async def reply(status: int, code: int, message: str, *, close: bool = False) -> None:
-            body = _envelope_bytes(code, message, request_id, oauth=path in self.oauth_paths)
+        async def reply(error: ApiError, *, close: bool = False) -> None:
+            # The refusal's body and status; its headers are this layer's own.
+            shape = self.error_shapes.get(path)
+            error = shape(error) if shape else error
+            body = error_body(error)
             await send_wrapper(
                 {
                     "type": "http.response.start",
-                    "status": status,
+                    "status": error.http_status,
                     "headers": [
                         (b"content-type", b"application/json; charset=utf-8"),
                         (b"content-length", str(len(body)).encode()),
@@ -216,8 +189,8 @@ class ConventionsMiddleware:
         async def too_large() -> None:
             # Connection: close, so the server stops reading the rest of the body.
             if is_api:
-                message = f"invalid argument: request body larger than {self.max_body_bytes} bytes"
-                await reply(HTTP_STATUS[INVALID_ARGUMENT], INVALID_ARGUMENT, message, close=True)
+                limit = InvalidArgument(f"request body larger than {self.max_body_bytes} bytes")
+                await reply(limit, close=True)
                 return
             text = f"Request body too large: the limit is {self.max_body_bytes} bytes.\n".encode()
             await send_wrapper(
@@ -236,11 +209,7 @@ class ConventionsMiddleware:
         try:
             method = scope["method"]
             if is_api and method in BODYLESS_METHODS and announces_body(scope["headers"]):
-                await reply(
-                    HTTP_STATUS[INVALID_ARGUMENT],
-                    INVALID_ARGUMENT,
-                    f"invalid argument: {method} requests take no body",
-                )
+                await reply(InvalidArgument(f"{method} requests take no body"))
                 return
             if not has_own_limit(path):
                 declared = declared_length(scope["headers"]) or 0
@@ -258,7 +227,7 @@ class ConventionsMiddleware:
                     if is_api:
                         problem = encoding_problem(body)
                         if problem is not None:
-                            await reply(HTTP_STATUS[INVALID_ARGUMENT], INVALID_ARGUMENT, problem)
+                            await reply(InvalidArgument(problem))
                             return
                         if path not in self.form_paths:
                             scope["headers"] = [
@@ -276,15 +245,15 @@ class ConventionsMiddleware:
                     raise  # the response has begun: nothing better to do than drop it
                 if budget.expired():
                     await reply(
-                        HTTP_STATUS[DEADLINE_EXCEEDED],
-                        DEADLINE_EXCEEDED,
-                        "deadline exceeded: the request took longer than the processing budget",
+                        ApiError(
+                            DEADLINE_EXCEEDED, "the request took longer than the processing budget"
+                        )
                     )
                 else:
                     # Starlette's ServerErrorMiddleware sits outside this one: left to it, the
                     # 500 would lack X-Request-Id and carry a request_id no log line knows.
                     error_log.exception("unexpected failure", extra={"request_id": request_id})
-                    await reply(HTTP_STATUS[INTERNAL], INTERNAL, "internal error")
+                    await reply(ApiError(INTERNAL))
         finally:
             duration_ms = (time.perf_counter() - started) * 1000
             # The TCP peer, or the client named by a trusted proxy (serve --forwarded-allow-ips).

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
-from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.envelope import InvalidArgument, InvalidValue
 from shopreviews.kit.timefmt import parse_time
 
 MAX_ARRAY_ITEMS = 100
@@ -179,35 +179,35 @@ def parse_flag(value: Any, field: str, *, query: bool = False) -> bool:
             return text == "1"
         if query and text in ("true", "false"):
             return text == "true"
-    raise InvalidArgument(f"{field} must be 0 or 1")
+    raise InvalidValue(field, "must be 0 or 1")
 
 
 def parse_id(value: Any, field: str = "id") -> int:
     """Server ids: a JSON integer or a decimal string, 1 to 2^63-1."""
     if isinstance(value, bool):
-        raise InvalidArgument(f"{field} must be a positive integer id")
+        raise InvalidValue(field, "must be a positive integer id")
     number = value if isinstance(value, int) else None
     if isinstance(value, str):
         number = _ascii_int(value.strip())
     if number is None:
-        raise InvalidArgument(f"{field} must be a positive integer id")
+        raise InvalidValue(field, "must be a positive integer id")
     if not 1 <= number <= MAX_ID:
-        raise InvalidArgument(f"{field} must be a positive integer id below 2^63")
+        raise InvalidValue(field, "must be a positive integer id below 2^63")
     return number
 
 
 def parse_external_id(value: Any, field: str) -> str:
     """Store-platform ids: 1-64 visible ASCII characters, no whitespace or commas."""
     if isinstance(value, bool):
-        raise InvalidArgument(f"{field} must be a string or integer id")
+        raise InvalidValue(field, "must be a string or integer id")
     if isinstance(value, int):
         value = str(value)
     if not isinstance(value, str):
-        raise InvalidArgument(f"{field} must be a string or integer id")
+        raise InvalidValue(field, "must be a string or integer id")
     text = value.strip()
     if not _EXTERNAL_ID.match(text) or "," in text:
-        raise InvalidArgument(
-            f"{field} must be 1 to 64 visible ASCII characters without whitespace or commas"
+        raise InvalidValue(
+            field, "must be 1 to 64 visible ASCII characters without whitespace or commas"
         )
     return text
 

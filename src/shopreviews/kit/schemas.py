@@ -1,8 +1,10 @@
-"""Base classes and field types for request bodies (spec README §3.1, §3.6, §3.7)."""
+"""Base classes and field types for request bodies, and the words of their validation errors
+(spec README §3.1, §3.6, §3.7)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -13,13 +15,41 @@ from pydantic import (
     model_validator,
 )
 
-from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.envelope import InvalidValue
 from shopreviews.kit.params import parse_external_id, parse_flag, parse_id
 
+T = TypeVar("T")
 
-def unstorable_text(value: Any) -> str | None:
-    """Why a body's text cannot be stored, or None: U+0000 (refused by the contract and by
-    PostgreSQL) or a lone surrogate escape such as "\\ud800" (valid JSON, no UTF-8 form)."""
+
+def error_text(error: Mapping[str, Any]) -> str:
+    """A Pydantic error in words: a validator's ValueError as it was raised (Pydantic's message
+    puts "Value error, " before it), Pydantic's own message otherwise."""
+    if error.get("type") == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])
+    return str(error["msg"])
+
+
+def describe_validation_error(err: Mapping[str, Any]) -> str:
+    """One error of Pydantic/FastAPI as 'field: problem', naming the field as the client sent it."""
+    loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query")]
+    # Pydantic adds the validator name for tagged/function validators; drop those parts.
+    loc = [p for p in loc if not p.startswith("function-") and "[" not in p]
+    field = ".".join(loc)
+    msg = error_text(err) if "msg" in err else "invalid value"
+    if err.get("type") == "json_invalid":
+        return "body is not valid JSON"
+    if err.get("type") == "missing":
+        # No field: the body itself is missing (an empty POST body where one is required).
+        return f"{field} is required" if field else "request body is required (a JSON object)"
+    if err.get("type") == "model_attributes_type" or (err.get("type") == "dict_type" and not field):
+        return "body must be a JSON object"
+    return f"{field}: {msg}" if field else msg
+
+
+def unstorable_text(value: Any, subject: str = "text") -> str | None:
+    """Why a body's text cannot be stored ("<subject> must not ..."), or None: U+0000 (refused
+    by the contract and by PostgreSQL) or a lone surrogate escape such as "\\ud800" (valid
+    JSON, no UTF-8 form)."""
     # Iterative: a body may nest arrays hundreds deep (within the JSON parser's own limit), and
     # a recursive walk would hit Python's recursion limit and answer 500 instead of a result.
     pending = [value]
@@ -27,11 +57,11 @@ def unstorable_text(value: Any) -> str | None:
         item = pending.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return "text must not contain the U+0000 character"
+                return f"{subject} must not contain the U+0000 character"
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
-                return "text must not contain lone surrogate escapes such as \\ud800"
+                return f"{subject} must not contain lone surrogate escapes such as \\ud800"
         elif isinstance(item, dict):
             pending.extend(item.keys())
             pending.extend(item.values())
@@ -61,33 +91,22 @@ def sent_as(shape: Any) -> WithJsonSchema:
     return WithJsonSchema(TypeAdapter(shape).json_schema())
 
 
-def _api_error_as_value_error(fn: Any) -> Any:
-    def wrapper(value: Any) -> Any:
+def as_field_validator(parse: Callable[[Any, str], T]) -> Callable[[Any], T]:
+    """A parser of named values (parse(value, field)) as a field validator: Pydantic names the
+    field itself, so its ValueError carries the problem alone ("is_top: must be 0 or 1")."""
+
+    def validate(value: Any) -> T:
         try:
-            return fn(value)
-        except InvalidArgument as exc:
-            # Pydantic reports ValueErrors against the field; drop our own prefix and field name.
-            text = exc.message.removeprefix("invalid argument: ")
-            raise ValueError(text.split(" ", 1)[1] if text.startswith("value ") else text) from None
+            return parse(value, "value")  # the name goes unused: only the problem is told
+        except InvalidValue as exc:
+            raise ValueError(exc.problem) from None
 
-    return wrapper
-
-
-def _flag(value: Any) -> bool:
-    return parse_flag(value, "value")
-
-
-def _id(value: Any) -> int:
-    return parse_id(value, "value")
-
-
-def _external_id(value: Any) -> str:
-    return parse_external_id(value, "value")
+    return validate
 
 
 Flag = Annotated[
     bool,
-    BeforeValidator(_api_error_as_value_error(_flag)),
+    BeforeValidator(as_field_validator(parse_flag)),
     WithJsonSchema(
         {
             "oneOf": [
@@ -100,7 +119,7 @@ Flag = Annotated[
 ]
 ServerId = Annotated[
     int,
-    BeforeValidator(_api_error_as_value_error(_id)),
+    BeforeValidator(as_field_validator(parse_id)),
     WithJsonSchema(
         {
             "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^[0-9]+$"}],
@@ -110,6 +129,6 @@ ServerId = Annotated[
 ]
 ExternalId = Annotated[
     str,
-    BeforeValidator(_api_error_as_value_error(_external_id)),
+    BeforeValidator(as_field_validator(parse_external_id)),
     WithJsonSchema({"oneOf": [{"type": "string", "maxLength": 64}, {"type": "integer"}]}),
 ]

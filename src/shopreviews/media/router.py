@@ -22,7 +22,6 @@ from shopreviews.kit.envelope import (
     CANCELLED,
     ApiError,
     Envelope,
-    EnvelopeResponse,
     InvalidArgument,
     NotFound,
     error_response,
@@ -105,27 +104,16 @@ def _ok(data: UploadedOut, status: int = 200) -> Response:
     return success_response(data.model_dump(exclude_none=True), status=status, headers=CORS)
 
 
-def _refused(exc: ApiError) -> EnvelopeResponse:
-    return error_response(
-        exc.code,
-        exc.message,
-        data=exc.data,
-        status=exc.http_status,
-        headers={**CORS, **(exc.headers or {})},
-    )
-
-
 async def _with_cors(work: Callable[[], Awaitable[Response]]) -> Response:
     try:
         return await work()
     except ApiError as exc:
-        return _refused(exc)
+        return error_response(exc, headers={**CORS, **exc.headers})
     except ClientDisconnect:
         # A client that gives up mid-upload (a phone losing its connection) is no server
         # failure: no error log, 499 in the access log. Nobody reads the answer.
-        return error_response(
-            CANCELLED, "cancelled: the client went away during the upload", headers=CORS
-        )
+        gone = ApiError(CANCELLED, "the client went away during the upload")
+        return error_response(gone, headers=CORS)
 
 
 @files_router.options("/media")
@@ -222,15 +210,15 @@ async def serve(key: str, ctx: Ctx, session: Session) -> Response:
     # The key rules first: a key no upload can have (say with a NUL, which PostgreSQL refuses
     # in a query) is not looked up at all.
     if not isinstance(storage, LocalStorage) or keys.key_problem(original):
-        raise NotFound(f"not found: no media file {key}")
+        raise NotFound(f"no media file {key}")
     record = await UploadRepository(session).by_key(original)
     if record is None:
-        raise NotFound(f"not found: no media file {key}")
+        raise NotFound(f"no media file {key}")
     if key != original and record.thumbnail_key != key:
-        raise NotFound(f"not found: no media file {key}")
+        raise NotFound(f"no media file {key}")
     path = storage.path(key)
     if not path.is_file():
-        raise NotFound(f"not found: no media file {key}")
+        raise NotFound(f"no media file {key}")
     return FileResponse(
         path,
         media_type="image/jpeg" if key != original else record.content_type,

@@ -53,9 +53,9 @@ async def receive_image(ctx: AppContext, upload: ImageUpload) -> UploadedOut:
     storage = _local(ctx)
     terms = policy.read_image_policy(ctx.upload_key, upload.policy, upload.signature)
     if terms is None or not hmac.compare_digest(upload.access_key_id, "local"):
-        raise Unauthenticated("unauthenticated: the upload policy or its signature is not valid")
+        raise Unauthenticated("the upload policy or its signature is not valid")
     if terms.expires <= ctx.now():
-        raise Unauthenticated("unauthenticated: the upload policy has expired")
+        raise Unauthenticated("the upload policy has expired")
     key = upload.key.replace("${filename}", keys.sanitise_file_name(upload.file_name))
     if not key.startswith(terms.prefix):
         raise InvalidArgument(f"key must start with {terms.prefix}")
@@ -85,11 +85,11 @@ async def receive_image(ctx: AppContext, upload: ImageUpload) -> UploadedOut:
     async with ctx.db.session(write=True) as session:
         uploads = UploadRepository(session)
         if await uploads.by_key(key) is not None:
-            raise AlreadyExists(f"already exists: an upload with key {key}")
+            raise AlreadyExists(f"an upload with key {key}")
         try:
             await storage.put(key, image.data, image.content_type)
         except KeyTaken:
-            raise AlreadyExists(f"already exists: an upload with key {key}") from None
+            raise AlreadyExists(f"an upload with key {key}") from None
         await storage.replace(thumbnail, image.thumbnail, "image/jpeg")
         await uploads.add(
             MediaUpload.for_image(key, image, thumbnail, created_at=ctx.now_datetime())
@@ -106,9 +106,9 @@ async def receive_image(ctx: AppContext, upload: ImageUpload) -> UploadedOut:
 def read_video_grant(ctx: AppContext, token: str) -> policy.VideoGrant:
     grant = policy.read_video_token(ctx.upload_key, token)
     if grant is None:
-        raise Unauthenticated("unauthenticated: the upload token is not valid")
+        raise Unauthenticated("the upload token is not valid")
     if grant.expires <= ctx.now():
-        raise Unauthenticated("unauthenticated: the upload token has expired")
+        raise Unauthenticated("the upload token has expired")
     return grant
 
 
@@ -159,11 +159,11 @@ async def receive_video(
         async with ctx.db.session(write=True) as session:
             uploads = UploadRepository(session)
             if await uploads.by_key(grant.key) is not None:
-                raise AlreadyExists(f"already exists: an upload with key {grant.key}")
+                raise AlreadyExists(f"an upload with key {grant.key}")
             try:
                 await storage.put_file(grant.key, Path(temp), grant.content_type)
             except KeyTaken:
-                raise AlreadyExists(f"already exists: an upload with key {grant.key}") from None
+                raise AlreadyExists(f"an upload with key {grant.key}") from None
             await uploads.add(
                 MediaUpload(
                     shop_id=keys.shop_of(grant.key),

@@ -22,7 +22,7 @@ from shopreviews.shops.schemas import ShopSettingsOut
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 128
-BAD_LOGIN = "unauthenticated: wrong email or password"
+BAD_LOGIN = "wrong email or password"
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,10 @@ async def create_user(
         raise InvalidArgument("email must be an address such as owner@example.com")
     _check_password(password)
     if await ShopRepository(session).get(shop_id) is None:
-        raise NotFound(f"shop {shop_id} not found")
+        raise NotFound(f"shop {shop_id} not found", prefixed=False)
     repo = MerchantRepository(session)
     if await repo.user_in_shop(shop_id, email) is not None:
-        raise AlreadyExists(f"{email} is already a user of shop {shop_id}")
+        raise AlreadyExists(f"{email} is already a user of shop {shop_id}", prefixed=False)
     user = MerchantUser(shop_id=shop_id, email=email, password_hash=await hash_password(password))
     await repo.add(user)
     return NewMerchant(user.id, shop_id, email, user.created_at)
@@ -72,7 +72,7 @@ async def set_password(
     repo = MerchantRepository(session)
     user = await repo.user_in_shop(shop_id, email.strip().lower())
     if user is None:
-        raise NotFound(f"not found: no user {email} in shop {shop_id}")
+        raise NotFound(f"no user {email} in shop {shop_id}")
     user.password_hash = await hash_password(password)
     user.updated_at = ctx.now_datetime()
     await repo.end_sessions(user.id, ctx.now_datetime())
@@ -150,7 +150,7 @@ async def logout(ctx: AppContext, session: AsyncSession, caller: Caller) -> None
 async def _shop(session: AsyncSession, caller: Caller) -> Shop:
     shop = await ShopRepository(session).get(caller.shop_id)
     if shop is None:
-        raise NotFound("shop not found")
+        raise NotFound("shop not found", prefixed=False)
     return shop
 
 

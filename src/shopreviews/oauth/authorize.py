@@ -99,7 +99,7 @@ def check_scopes(platform: Platform, scope: str | None) -> list[str]:
     try:
         requested = parse_scopes(scope) if scope is not None else None
     except ApiError as exc:
-        raise OAuthError("invalid_scope", exc.message.removeprefix("invalid argument: ")) from exc
+        raise OAuthError("invalid_scope", exc.detail) from exc
     if requested is None:
         scopes = [s for s in MERCHANT_SCOPES if s in allowed]
     else:

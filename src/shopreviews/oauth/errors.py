@@ -1,5 +1,6 @@
-"""OAuth error envelopes: `data` = {error, error_description}, message "<error>: <text>"
-(spec oauth.md "OAuth errors"), and the route class that gives them to the OAuth endpoints."""
+"""OAuth errors: the envelope's `data` is {error, error_description} and its message
+"<error>: <description>" (spec oauth.md "OAuth errors"), and the route class that gives them to
+the OAuth endpoints."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from shopreviews.kit.envelope import (
+    DEADLINE_EXCEEDED,
     INTERNAL,
     INVALID_ARGUMENT,
     NOT_FOUND,
@@ -38,9 +40,11 @@ ERROR_CODES = {
     "server_error": INTERNAL,
     "temporarily_unavailable": REJECTED,
 }
-# The error name for an ApiError raised by shared code (validation, client authentication).
+# The error name for an ApiError raised by shared code (validation, client authentication) or
+# by the request layer (kit/middleware.py: an unreadable body, the processing budget).
 ERROR_FOR_CODE = {
     INVALID_ARGUMENT: "invalid_request",
+    DEADLINE_EXCEEDED: "temporarily_unavailable",
     NOT_FOUND: "invalid_request",
     UNAUTHENTICATED: "invalid_client",
     PERMISSION_DENIED: "unauthorized_client",
@@ -51,6 +55,9 @@ NO_CACHE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class OAuthError(ApiError):
+    """An ApiError whose category is the RFC 6749 error name and whose detail is the
+    error_description; both also go into `data`. The code is the error's own unless given."""
+
     def __init__(
         self,
         error: str,
@@ -61,27 +68,29 @@ class OAuthError(ApiError):
         http_status: int | None = None,
         keep_changes: bool = False,
     ) -> None:
-        self.code = code if code is not None else ERROR_CODES[error]
-        self.error = error
         super().__init__(
-            f"{error}: {description}",
+            ERROR_CODES[error] if code is None else code,
+            description,
             data={"error": error, "error_description": description},
             headers={**NO_CACHE, **(headers or {})},
             http_status=http_status,
         )
+        # The error name stands where the code's category would: "<error>: <description>".
+        self.category = self.error = error
         # Reuse detection revokes tokens and then refuses: the revocation must commit.
         self.keep_changes = keep_changes
 
 
 def as_oauth_error(exc: ApiError) -> ApiError:
+    """The OAuth error that says what `exc` says, with its code, status and headers."""
     if isinstance(exc, OAuthError):
         return exc
-    error = ERROR_FOR_CODE.get(exc.code, "invalid_request")
-    description = exc.message
-    for prefix in ("invalid argument: ", "unauthenticated: ", "permission denied: ", "not found: "):
-        description = description.removeprefix(prefix)
     return OAuthError(
-        error, description, code=exc.code, headers=exc.headers, http_status=exc.http_status
+        ERROR_FOR_CODE.get(exc.code, "invalid_request"),
+        exc.description,
+        code=exc.code,
+        headers=exc.headers,
+        http_status=exc.http_status,
     )
 
 

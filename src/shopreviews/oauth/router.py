@@ -101,7 +101,7 @@ async def oauth_authorize_json(
     try:
         merchant = await authenticate_merchant(ctx, session, merchant_token(request))
     except Unauthenticated as exc:
-        raise OAuthError("invalid_token", exc.message.removeprefix("unauthenticated: ")) from exc
+        raise OAuthError("invalid_token", exc.detail) from exc
     auth_request = await authorize.check(session, reading.authorize_params(query))
     code = await authorize.approve(ctx, session, auth_request, merchant)
     return Envelope(

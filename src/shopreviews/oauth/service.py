@@ -47,7 +47,7 @@ GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 
 
 def _scope_error(exc: ApiError) -> OAuthError:
-    return OAuthError("invalid_scope", exc.message.removeprefix("invalid argument: "))
+    return OAuthError("invalid_scope", exc.detail)
 
 
 def _narrowed(requested: str | None, available: frozenset[str]) -> list[str]:
@@ -369,7 +369,7 @@ async def cancel(
     platform = await authenticate_client(ctx, session, request.client, ip=ip)
     shop = await resolve_shop(session, *_shop_ref(request.shop))
     if shop is None:
-        raise NotFound("not found: shop")
+        raise NotFound("shop")
     grant = await OAuthRepository(session).active_grant(shop.shop_id, platform.client_id, lock=True)
     if grant is None:
         return
@@ -417,7 +417,7 @@ async def install_status(
 ) -> InstallStatus:
     platform = await authenticate_client(ctx, session, request.client, ip=ip)
     if OPERATOR_SCOPE not in split_scopes(platform.allowed_scopes):
-        raise PermissionDenied(f"permission denied: this platform lacks the {OPERATOR_SCOPE} scope")
+        raise PermissionDenied(f"this platform lacks the {OPERATOR_SCOPE} scope")
     found = await _installation(session, platform, request.shop)
     if found is None:
         shop_id, domain = _shop_ref(request.shop)
@@ -451,7 +451,7 @@ async def merchant_disconnect(
 ) -> None:
     grant = await OAuthRepository(session).active_grant(caller.shop_id, client_id, lock=True)
     if grant is None:
-        raise NotFound(f"not found: no active authorization of {client_id}")
+        raise NotFound(f"no active authorization of {client_id}")
     await grants.end(ctx, session, grant, reason="disconnected", initiated_by="merchant")
 
 
@@ -481,7 +481,7 @@ async def operator_disconnect(
     """The operator ends a shop's grant (CLI); False when there was no active grant."""
     await platforms.get(session, client_id)  # code 5 for an unknown platform
     if await ShopRepository(session).get(shop_id) is None:
-        raise NotFound(f"not found: shop {shop_id}")
+        raise NotFound(f"shop {shop_id}")
     grant = await OAuthRepository(session).active_grant(shop_id, client_id, lock=True)
     if grant is None:
         return False

@@ -90,16 +90,12 @@ async def authenticate(ctx: AppContext, session: AsyncSession, presented: str) -
     disabled shop, code 7 for a disabled platform."""
     found = await OAuthRepository(session).bearer(sha256_hex(presented)) if presented else None
     if found is None:
-        raise Unauthenticated(
-            "unauthenticated: unknown or invalid bearer token", headers=INVALID_TOKEN
-        )
+        raise Unauthenticated("unknown or invalid bearer token", headers=INVALID_TOKEN)
     token, grant, platform, shop = found
     if not token.is_current(ctx.now_datetime()) or not grant.is_active or not shop.is_active:
-        raise Unauthenticated(
-            "unauthenticated: the bearer token has expired or was revoked", headers=INVALID_TOKEN
-        )
+        raise Unauthenticated("the bearer token has expired or was revoked", headers=INVALID_TOKEN)
     if not platform.is_active:
-        raise PermissionDenied(f"permission denied: platform {platform.client_id} is disabled")
+        raise PermissionDenied(f"platform {platform.client_id} is disabled")
     return Caller(
         shop_id=shop.shop_id,
         kind="bearer",

@@ -9,7 +9,7 @@ from typing import Any
 
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.email_address import parse_email
-from shopreviews.kit.envelope import ApiError, InvalidArgument, NotFound
+from shopreviews.kit.envelope import InvalidArgument, NotFound
 from shopreviews.kit.params import parse_external_id
 from shopreviews.kit.schemas import unstorable_text
 from shopreviews.kit.timefmt import parse_time
@@ -36,9 +36,9 @@ def _text(row: dict[str, Any], name: str, limit: int, *, label: str = "") -> str
 
 def _storable(value: str, name: str) -> None:
     """U+0000 and lone surrogate escapes ("\\ud800") parse as JSON but cannot be stored."""
-    problem = unstorable_text(value)
+    problem = unstorable_text(value, subject=name)
     if problem is not None:
-        raise InvalidArgument(f"{name} {problem.removeprefix('text ')}")
+        raise InvalidArgument(problem)
 
 
 def _time(row: dict[str, Any], name: str, *, required: bool = False) -> datetime | None:
@@ -124,8 +124,8 @@ def read_file(lines: Iterable[str]) -> tuple[list[OrderFacts], list[str]]:
             continue
         try:
             orders.append(parse_line(line))
-        except ApiError as exc:
-            errors.append(f"line {number}: {exc.message.removeprefix('invalid argument: ')}")
+        except InvalidArgument as exc:
+            errors.append(f"line {number}: {exc.detail}")
     return orders, errors
 
 
@@ -144,7 +144,7 @@ async def import_orders(
     """Upsert the orders in batches of BATCH (each batch one transaction)."""
     async with ctx.db.session(write=False) as session:
         if await ShopRepository(session).get(shop_id) is None:
-            raise NotFound(f"shop {shop_id} not found")
+            raise NotFound(f"shop {shop_id} not found", prefixed=False)
     done = 0
     for batch in _batches(orders):
         async with ctx.db.session(write=True) as session:

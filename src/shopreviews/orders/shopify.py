@@ -50,11 +50,11 @@ async def receive(ctx: AppContext, session: AsyncSession, delivery: Delivery) ->
     acknowledged with the order as it is, and not acted on again."""
     domain = delivery.shop_domain
     shop = await ShopRepository(session).by_domain(domain) if domain else None
-    refused = "unauthenticated: X-Shopify-Hmac-Sha256 does not verify for this shop"
+    refused = "X-Shopify-Hmac-Sha256 does not verify for this shop"
     if shop is None or not shop.is_active:
-        raise Unauthenticated(f"unauthenticated: no active shop has the domain {domain!r}")
+        raise Unauthenticated(f"no active shop has the domain {domain!r}")
     if shop.shopify_app_secret_encrypted is None:
-        raise Unauthenticated("unauthenticated: this shop has no Shopify app secret configured")
+        raise Unauthenticated("this shop has no Shopify app secret configured")
     secret = ctx.box.open(shop.shopify_app_secret_encrypted)
     if not signature_matches(secret, delivery.body, delivery.hmac_sha256):
         raise Unauthenticated(refused)

@@ -57,7 +57,7 @@ async def create(ctx: AppContext, session: AsyncSession, new: CreatePlatformIn) 
     system_secret = new_system_webhook_secret()
     repo = PlatformRepository(session)
     if await repo.get(new.client_id) is not None:
-        raise AlreadyExists(f"already exists: platform {new.client_id}")
+        raise AlreadyExists(f"platform {new.client_id}")
     platform = await repo.add(
         Platform(
             client_id=new.client_id,
@@ -77,7 +77,7 @@ async def create(ctx: AppContext, session: AsyncSession, new: CreatePlatformIn) 
 async def get(session: AsyncSession, client_id: str) -> Platform:
     platform = await PlatformRepository(session).get(client_id)
     if platform is None:
-        raise NotFound(f"not found: platform {client_id}")
+        raise NotFound(f"platform {client_id}")
     return platform
 
 
@@ -140,9 +140,9 @@ async def authenticate(
     platform = await PlatformRepository(session).get(client_id) if client_id else None
     expected = client_secret(ctx, platform) if platform is not None else _DUMMY_SECRET
     if platform is None or not secret or not same(expected, secret):
-        raise Unauthenticated("unauthenticated: unknown client_id or wrong client_secret")
+        raise Unauthenticated("unknown client_id or wrong client_secret")
     if not platform.is_active:
-        raise PermissionDenied(f"permission denied: platform {platform.client_id} is disabled")
+        raise PermissionDenied(f"platform {platform.client_id} is disabled")
     return platform
 
 
@@ -154,5 +154,5 @@ async def active_platform(session: AsyncSession, client_id: str | None) -> Platf
     if platform is None:
         raise InvalidArgument(f"unknown client_id {client_id}")
     if not platform.is_active:
-        raise PermissionDenied(f"permission denied: platform {client_id} is disabled")
+        raise PermissionDenied(f"platform {client_id} is disabled")
     return platform

@@ -79,7 +79,7 @@ async def get(session: AsyncSession, caller: Caller, request: ReviewRequest) -> 
     repo = ReviewRepository(session, caller.shop_id)
     review = await repo.get_row(request.review_id)
     if review is None:
-        raise NotFound(f"review {request.review_id} not found")
+        raise NotFound(f"review {request.review_id} not found", prefixed=False)
     return await _out(repo, review)
 
 
@@ -174,7 +174,7 @@ async def delete(session: AsyncSession, caller: Caller, review_id: int, *, now: 
     repo = ReviewRepository(session, caller.shop_id)
     review = await repo.get(review_id, for_update=True)
     if review is None:
-        raise NotFound(f"review {review_id} not found")
+        raise NotFound(f"review {review_id} not found", prefixed=False)
     out = await _out(repo, review)
     review.deleted_at = now
     if review.is_published:
@@ -197,7 +197,7 @@ async def update(
     repo = ReviewRepository(session, caller.shop_id)
     review = await repo.get(body.review, for_update=True)
     if review is None:
-        raise NotFound(f"review {body.review} not found")
+        raise NotFound(f"review {body.review} not found", prefixed=False)
     was_published = review.is_published
     changes: dict[str, Any] = {}
     for name in ("is_verified", "is_featured", "is_published", "is_top", "title", "content"):

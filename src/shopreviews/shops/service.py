@@ -44,9 +44,9 @@ async def create(
         raise InvalidArgument("myshopify_domain must be a host name such as example.myshopify.com")
     repo = ShopRepository(session)
     if await repo.get(shop_id) is not None:
-        raise AlreadyExists(f"shop {shop_id} already exists")
+        raise AlreadyExists(f"shop {shop_id} already exists", prefixed=False)
     if await repo.by_domain(domain) is not None:
-        raise AlreadyExists(f"a shop with domain {domain} already exists")
+        raise AlreadyExists(f"a shop with domain {domain} already exists", prefixed=False)
     public_token, private_token = new_shop_token(), new_shop_token()
     await repo.add(
         Shop(
@@ -70,7 +70,7 @@ async def reset_private_token(ctx: AppContext, session: AsyncSession, shop_id: s
     """A new private token; the old one fails from the moment this commits."""
     shop = await ShopRepository(session).get(shop_id)
     if shop is None:
-        raise NotFound("shop not found")
+        raise NotFound("shop not found", prefixed=False)
     token = new_shop_token()
     shop.private_token_encrypted = ctx.box.seal(token)
     shop.updated_at = utcnow()
@@ -210,7 +210,7 @@ def intake_settings(shop: Shop) -> ShopSettingsOut:
 async def get_intake_settings(session: AsyncSession, shop_id: str) -> ShopSettingsOut:
     shop = await ShopRepository(session).get(shop_id)
     if shop is None:
-        raise NotFound(f"shop {shop_id} not found")
+        raise NotFound(f"shop {shop_id} not found", prefixed=False)
     return intake_settings(shop)
 
 
@@ -231,7 +231,7 @@ async def update_intake_settings(
     secret = None if shopify_app_secret is None else check_secret(shopify_app_secret)
     shop = await ShopRepository(session).get(shop_id)
     if shop is None:
-        raise NotFound(f"shop {shop_id} not found")
+        raise NotFound(f"shop {shop_id} not found", prefixed=False)
     delay_changed = delay is not None and delay != shop.review_request_delay_days
     changed = delay_changed
     if delay is not None and delay_changed:

@@ -70,7 +70,7 @@ def _check_scope(caller: Caller, topic: str) -> None:
     needed = TOPIC_SCOPES[topic]
     if not any(scope in caller.scopes for scope in needed):
         raise PermissionDenied(
-            f"permission denied: topic {topic} needs the {' or '.join(needed)} scope",
+            f"topic {topic} needs the {' or '.join(needed)} scope",
             headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needed[0]}"'},
         )
 
@@ -90,10 +90,10 @@ async def create(
     repo = _subscriptions(session, caller)
     url_hash = sha256_hex(body.url)
     if await repo.find(body.topic, url_hash) is not None:
-        raise AlreadyExists(f"already exists: a subscription to {body.topic} at this url")
+        raise AlreadyExists(f"a subscription to {body.topic} at this url")
     limit = ctx.settings.webhook_subscriptions_per_owner
     if await repo.count() >= limit:
-        raise Rejected(f"rejected: at most {limit} webhook subscriptions per owner")
+        raise Rejected(f"at most {limit} webhook subscriptions per owner")
     secret = new_secret()
     now = ctx.now_datetime()
     new = WebhookSubscription(
@@ -121,13 +121,13 @@ def _duplicate_as_code_6(topic: str) -> Iterator[None]:
     try:
         yield
     except IntegrityError as exc:
-        raise AlreadyExists(f"already exists: a subscription to {topic} at this url") from exc
+        raise AlreadyExists(f"a subscription to {topic} at this url") from exc
 
 
 async def _own(session: AsyncSession, caller: Caller, subscription_id: int) -> WebhookSubscription:
     sub = await _subscriptions(session, caller).get(subscription_id)
     if sub is None:
-        raise NotFound(f"not found: webhook {subscription_id}")
+        raise NotFound(f"webhook {subscription_id}")
     return sub
 
 
@@ -141,7 +141,7 @@ async def update(
     url_hash = sha256_hex(body.url)
     duplicate = await _subscriptions(session, caller).find(body.topic, url_hash)
     if duplicate is not None and duplicate.id != sub.id:
-        raise AlreadyExists(f"already exists: a subscription to {body.topic} at this url")
+        raise AlreadyExists(f"a subscription to {body.topic} at this url")
     if body.topic != sub.topic:
         await DeliveryRepository(session, caller.shop_id).cancel_pending(
             sub.id, reason="subscription topic changed", topic=sub.topic
@@ -223,7 +223,7 @@ async def redeliver(
     repo = DeliveryRepository(session, caller.shop_id)
     event = await repo.event(event_id)
     if event is None:
-        raise NotFound(f"not found: event {event_id}")
+        raise NotFound(f"event {event_id}")
     if webhook_id is not None:
         targets = [await _own(session, caller, webhook_id)]
         if targets[0].topic != event.topic:
@@ -232,7 +232,7 @@ async def redeliver(
         targets = [s for s in await _subscriptions(session, caller).list(event.topic)]
     targets = [s for s in targets if s.status == "enabled"]
     if not targets:
-        raise NotFound(f"not found: no enabled subscription of yours for {event.topic}")
+        raise NotFound(f"no enabled subscription of yours for {event.topic}")
     now = ctx.now_datetime()
     queued = [await repo.add(event.id, s.id, now) for s in targets]
     session.info["wake_jobs"] = True

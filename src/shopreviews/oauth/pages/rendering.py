@@ -66,7 +66,7 @@ class PageRoute(APIRoute):
             try:
                 return await handler(request)
             except ApiError as exc:
-                return error_page(exc.message.split(": ", 1)[-1], exc.http_status)
+                return error_page(exc.description, exc.http_status)
             except Exception as exc:
                 log.exception("unexpected failure", exc_info=exc)
                 return error_page(FAILURE, 500)

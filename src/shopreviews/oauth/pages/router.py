@@ -49,7 +49,7 @@ async def _checked(
     try:
         platform = await authorize.check_client(session, params.client_id, params.redirect_uri)
     except ApiError as exc:
-        return error_page(exc.message.split(": ", 1)[-1])
+        return error_page(exc.description)
     try:
         return authorize.check_rest(platform, params)
     except OAuthError as exc:
@@ -188,7 +188,7 @@ async def sign_in(request: Request, ctx: Ctx, session: Session) -> Response:
             session, query.scalar("client_id"), query.scalar("redirect_uri")
         )
     except ApiError as exc:
-        return error_page(exc.message.split(": ", 1)[-1])
+        return error_page(exc.description)
     # Over-long or non-text fields cannot belong to an account: a failed sign-in like any other
     # (never the JSON envelope, never the "several shops" message).
     email = _text(form, "email") or ""
