@@ -10,7 +10,8 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, model_validator
 
-from shopreviews.kit.envelope import InvalidArgument, install_exception_handlers
+from shopreviews.kit.envelope import InvalidArgument
+from shopreviews.kit.error_handlers import install_exception_handlers
 from shopreviews.kit.forms import Fields
 from shopreviews.kit.routes import (
     DocumentedRoute,
