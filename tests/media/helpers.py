@@ -301,8 +301,8 @@ class LocalMedia:
 
     def database_in_use(self) -> tuple[int, bool]:
         """(connections checked out of the pool, whether SQLite's process write lock is held)."""
-        lock = self.ctx.db._write_lock
-        return self.ctx.db.engine.sync_engine.pool.checkedout(), bool(lock and lock.locked())
+        writer = self.ctx.db.sqlite_writer
+        return self.ctx.db.engine.sync_engine.pool.checkedout(), bool(writer and writer.held())
 
     async def assert_nothing_stored(self, shop_id: str) -> None:
         assert self.shop_files(shop_id) == []

@@ -17,7 +17,8 @@ from shopreviews.admin.schemas import (
     ShopCreatedOut,
     ShopPage,
 )
-from shopreviews.auth.dependencies import Admin, Ctx, Query, Session
+from shopreviews.auth.dependencies import Admin
+from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
 from shopreviews.kit.envelope import EmptyData, Envelope
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, query_doc
 from shopreviews.kit.pagination import PageRequest
@@ -34,7 +35,7 @@ MerchantUser = Annotated[MerchantUserIn, validated_body(MerchantUserIn)]
 
 
 @router.post("/api/v1/admin/create_platform", response_model=Envelope[PlatformCreatedOut])
-async def create_platform(ctx: Ctx, session: Session, body: CreatePlatform) -> Envelope[Any]:
+async def create_platform(ctx: Ctx, session: WriteSession, body: CreatePlatform) -> Envelope[Any]:
     """Register a platform; its two secrets are shown only in this answer."""
     return Envelope(data=await admin_service.create_platform(ctx, session, body))
 
@@ -44,13 +45,13 @@ async def create_platform(ctx: Ctx, session: Session, body: CreatePlatform) -> E
     response_model=Envelope[PlatformPage],
     openapi_extra=query_doc(PAGE, PAGE_SIZE),
 )
-async def get_platforms(query: Query, session: Session) -> Envelope[Any]:
+async def get_platforms(query: Query, session: ReadSession) -> Envelope[Any]:
     """Every platform, oldest first."""
     return Envelope(data=await admin_service.list_platforms(session, PageRequest.from_query(query)))
 
 
 @router.post("/api/v1/admin/update_platform", response_model=Envelope[PlatformOut])
-async def update_platform(ctx: Ctx, session: Session, body: UpdatePlatform) -> Envelope[Any]:
+async def update_platform(ctx: Ctx, session: WriteSession, body: UpdatePlatform) -> Envelope[Any]:
     """Change a platform; narrowing allowed_scopes narrows its tokens at once."""
     return Envelope(data=await admin_service.update_platform(ctx, session, body))
 
@@ -58,7 +59,7 @@ async def update_platform(ctx: Ctx, session: Session, body: UpdatePlatform) -> E
 @router.post("/api/v1/admin/rotate_platform_secret", response_model=Envelope[dict[str, str]])
 async def rotate_platform_secret(
     ctx: Ctx,
-    session: Session,
+    session: WriteSession,
     body: RotatePlatformSecret,
 ) -> Envelope[Any]:
     """Replace the client secret or the system webhook secret; the old one stops at once."""
@@ -66,7 +67,7 @@ async def rotate_platform_secret(
 
 
 @router.post("/api/v1/admin/create_shop", response_model=Envelope[ShopCreatedOut])
-async def create_shop(ctx: Ctx, session: Session, body: CreateShop) -> Envelope[Any]:
+async def create_shop(ctx: Ctx, session: WriteSession, body: CreateShop) -> Envelope[Any]:
     """Create a shop with fresh tokens."""
     return Envelope(data=await admin_service.create_shop(ctx, session, body))
 
@@ -76,19 +77,21 @@ async def create_shop(ctx: Ctx, session: Session, body: CreateShop) -> Envelope[
     response_model=Envelope[ShopPage],
     openapi_extra=query_doc(PAGE, PAGE_SIZE),
 )
-async def get_shops(query: Query, session: Session) -> Envelope[Any]:
+async def get_shops(query: Query, session: ReadSession) -> Envelope[Any]:
     """Every shop, oldest first."""
     return Envelope(data=await admin_service.list_shops(session, PageRequest.from_query(query)))
 
 
 @router.post("/api/v1/admin/create_merchant_user", response_model=Envelope[MerchantUserOut])
-async def create_merchant_user(session: Session, body: MerchantUser) -> Envelope[Any]:
+async def create_merchant_user(session: WriteSession, body: MerchantUser) -> Envelope[Any]:
     """Create a merchant user who can sign in for a shop."""
     return Envelope(data=await admin_service.create_merchant_user(session, body))
 
 
 @router.post("/api/v1/admin/set_merchant_password", response_model=Envelope[EmptyData])
-async def set_merchant_password(ctx: Ctx, session: Session, body: MerchantUser) -> Envelope[Any]:
+async def set_merchant_password(
+    ctx: Ctx, session: WriteSession, body: MerchantUser
+) -> Envelope[Any]:
     """Set a merchant user's password; every session of that user ends."""
     await admin_service.set_merchant_password(ctx, session, body)
     return Envelope(data=EmptyData())

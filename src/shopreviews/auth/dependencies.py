@@ -1,8 +1,8 @@
-"""FastAPI dependencies: the app context, the request's database session, and the Caller."""
+"""FastAPI dependencies that say who is calling: the Caller of a route."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -15,6 +15,7 @@ from shopreviews.auth import hmac_auth, merchant_session
 from shopreviews.auth.caller import Caller
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import same
+from shopreviews.kit.dependencies import Ctx, get_ctx, query_params
 from shopreviews.kit.envelope import NotFound, Unauthenticated
 from shopreviews.kit.params import QueryParams
 from shopreviews.kit.read_cache import CachedService
@@ -24,7 +25,6 @@ from shopreviews.oauth import tokens
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
 A = TypeVar("A", bound=BaseModel)
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # The OpenAPI security schemes of partner API routes (main._openapi puts them on every route
 # that depends on api_caller). They are not FastAPI dependencies: each would cost a dependency
@@ -56,43 +56,6 @@ _merchant_bearer = HTTPBearer(
     auto_error=False,
     description="Merchant session JWT from /api/v1/merchant/login",
 )
-
-
-async def get_ctx(request: Request) -> AppContext:
-    ctx: AppContext = request.app.state.ctx
-    return ctx
-
-
-Ctx = Annotated[AppContext, Depends(get_ctx)]
-
-
-def writes(endpoint: F) -> F:
-    """Marks a GET route that writes (e.g. an audit entry), so it gets a write transaction."""
-    endpoint.writes = True  # type: ignore[attr-defined]
-    return endpoint
-
-
-async def db_session(request: Request, ctx: Ctx) -> AsyncIterator[AsyncSession]:
-    """One session per request, committed once after the route returns (before the response).
-
-    POST/PUT/DELETE and @writes routes get a write transaction; other reads run without one
-    (decision 79) and connect at their first statement.
-    """
-    write = request.method in WRITE_METHODS or getattr(
-        request.scope.get("endpoint"), "writes", False
-    )
-    async with ctx.db.session(write=write) as session:
-        yield session
-
-
-Session = Annotated[AsyncSession, Depends(db_session, scope="function")]
-
-
-async def query_params(request: Request) -> QueryParams:
-    return QueryParams.from_raw(request.scope.get("query_string", b"").decode("latin-1"))
-
-
-Query = Annotated[QueryParams, Depends(query_params)]
 
 
 def api_caller(scope: str | None) -> Callable[..., Awaitable[Caller]]:
@@ -178,12 +141,13 @@ async def _bearer(ctx: AppContext, session: AsyncSession, authorization: str) ->
     return caller
 
 
-async def bearer_caller(request: Request, ctx: Ctx, session: Session) -> Caller:
+async def bearer_caller(request: Request, ctx: Ctx) -> Caller:
     """Endpoints for bearer tokens only (oauth/disconnect)."""
     authorization = request.headers.get("authorization", "").strip()
     if not authorization:
         raise Unauthenticated("a bearer access token is required", headers=tokens.INVALID_TOKEN)
-    return await _bearer(ctx, session, authorization)
+    async with ctx.db.session(write=False) as session:
+        return await _bearer(ctx, session, authorization)
 
 
 async def authenticate_merchant(ctx: AppContext, session: AsyncSession, token: str) -> Caller:
@@ -218,11 +182,13 @@ def merchant_token(request: Request) -> str:
 async def merchant_caller(
     request: Request,
     ctx: Ctx,
-    session: Session,
     _b: Annotated[object, Depends(_merchant_bearer)] = None,
 ) -> Caller:
-    """A signed-in merchant: `Authorization: Bearer <jwt>` (or a bare JWT)."""
-    return await authenticate_merchant(ctx, session, merchant_token(request))
+    """A signed-in merchant: `Authorization: Bearer <jwt>` (or a bare JWT). The session row is
+    read in a session of its own: the route's session may be a write session, which this read
+    must not keep waiting."""
+    async with ctx.db.session(write=False) as session:
+        return await authenticate_merchant(ctx, session, merchant_token(request))
 
 
 async def admin_caller(request: Request, ctx: Ctx) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 
 from shopreviews.auth.caller import Caller
-from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
+from shopreviews.auth.dependencies import api_caller
 from shopreviews.customer_events import intake
 from shopreviews.customer_events import service as event_service
 from shopreviews.customer_events.repository import CustomerEventFilter
@@ -18,6 +18,7 @@ from shopreviews.customer_events.schemas import (
     StorefrontAccepted,
     StorefrontEventsIn,
 )
+from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
 from shopreviews.kit.envelope import ApiError, Envelope, InvalidArgument
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
@@ -72,7 +73,7 @@ def event_filter(query: QueryParams) -> CustomerEventFilter:
 )
 @legacy_path("/api/v1/openapi/customer_events")
 async def get_customer_events(
-    caller: ReadCustomerEvents, session: Session, query: Query
+    caller: ReadCustomerEvents, session: ReadSession, query: Query
 ) -> Envelope[CustomerEventPage]:
     """List customer events with filters, sorting and pagination (alias customer_events)."""
     flt = event_filter(query)
@@ -95,7 +96,7 @@ async def post_storefront_events(
     myshopify_domain: Domain,
     request: Request,
     response: Response,
-    session: Session,
+    session: WriteSession,
     ctx: Ctx,
     body: Annotated[bytes, raw_body(StorefrontEventsIn)],
 ) -> Envelope[StorefrontAccepted]:
@@ -124,7 +125,7 @@ async def post_storefront_events(
     "/api/v1/storefront/shops/{myshopify_domain}/events", include_in_schema=False
 )
 async def storefront_events_preflight(
-    myshopify_domain: Domain, request: Request, session: Session
+    myshopify_domain: Domain, request: Request, session: ReadSession
 ) -> Response:
     """CORS preflight: 204, with the CORS grant only for an allowed Origin."""
     shop = await event_service.storefront_shop(session, myshopify_domain)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from shopreviews.auth.caller import Caller
-from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
+from shopreviews.auth.dependencies import api_caller
 from shopreviews.customers import service as customer_service
 from shopreviews.customers.repository import EXCLUSION_SORTS, ExclusionFilter
 from shopreviews.customers.schemas import (
@@ -18,6 +18,7 @@ from shopreviews.customers.schemas import (
     UnsubscribeIn,
     UnsubscribeOut,
 )
+from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
 from shopreviews.kit.email_address import parse_email
 from shopreviews.kit.envelope import Envelope, InvalidArgument
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
@@ -33,7 +34,7 @@ WriteCustomers = Annotated[Caller, Depends(api_caller("write_customers"))]
 
 @router.post("/api/v1/openapi/email_unsubscribe", response_model=Envelope[UnsubscribeOut])
 async def email_unsubscribe(
-    body: UnsubscribeIn, caller: WriteCustomers, session: Session, ctx: Ctx
+    body: UnsubscribeIn, caller: WriteCustomers, session: WriteSession, ctx: Ctx
 ) -> Envelope[UnsubscribeOut]:
     """Stop one type of email (or all) to an address; an existing opt-out is kept unchanged."""
     record = await customer_service.unsubscribe(session, caller, body, now=ctx.now_datetime())
@@ -44,7 +45,7 @@ async def email_unsubscribe(
     "/api/v1/openapi/create_customer_exclude", response_model=Envelope[CustomerExclusionOut]
 )
 async def create_customer_exclude(
-    body: ExclusionIn, caller: WriteCustomers, session: Session, ctx: Ctx
+    body: ExclusionIn, caller: WriteCustomers, session: WriteSession, ctx: Ctx
 ) -> Envelope[CustomerExclusionOut]:
     """Stop review requests to a customer, by customer_id and/or email (idempotent)."""
     record = await customer_service.create_exclusion(session, caller, body, now=ctx.now_datetime())
@@ -55,7 +56,7 @@ async def create_customer_exclude(
     "/api/v1/openapi/delete_customer_exclude", response_model=Envelope[CustomerExclusionOut]
 )
 async def delete_customer_exclude(
-    body: ExclusionKeyIn, caller: WriteCustomers, session: Session
+    body: ExclusionKeyIn, caller: WriteCustomers, session: WriteSession
 ) -> Envelope[CustomerExclusionOut]:
     """Remove an exclusion by customer_id or email; unsubscribes are not affected."""
     return Envelope(data=await customer_service.delete_exclusion(session, caller, body))
@@ -87,7 +88,7 @@ def exclusion_filter(query: QueryParams) -> ExclusionFilter:
 )
 @legacy_path("/api/v1/openapi/get_customer_exclude_list")
 async def get_customer_excludes(
-    caller: ReadCustomers, session: Session, query: Query
+    caller: ReadCustomers, session: ReadSession, query: Query
 ) -> Envelope[CustomerExclusionPage]:
     """List the shop's exclusions with pagination (alias get_customer_exclude_list)."""
     flt = exclusion_filter(query)

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.auth.dependencies import Ctx
 from shopreviews.emails import links
 from shopreviews.emails import service as email_service
 from shopreviews.emails.link_pages import (
@@ -30,6 +29,7 @@ from shopreviews.emails.link_pages import (
 )
 from shopreviews.emails.service import FormProblem, Link, ReviewForm
 from shopreviews.kit.context import AppContext
+from shopreviews.kit.dependencies import Ctx
 from shopreviews.kit.html_pages import PAGE_HEADERS
 
 router = APIRouter(include_in_schema=False)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopreviews.events.models import DomainEvent
 from shopreviews.kit.point_reads import PointReader
 from shopreviews.kit.timefmt import rfc3339
+from shopreviews.kit.unit_of_work import jobs_queued
 from shopreviews.shops.models import Shop
 
 
@@ -81,7 +82,7 @@ async def record(
 
     event = await _store(session, shop_id, topic, item, now=now, reason=reason, test=False)
     await DeliveryRepository(session, shop_id).fan_out(event, now)
-    session.info["wake_jobs"] = True
+    jobs_queued(session)
     return event
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, ExceptionContext
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
 
 from shopreviews.kit.db_retry import commit_starting, is_disconnect
 from shopreviews.kit.point_reads import PointReader
+from shopreviews.kit.sqlite_writer import UNIT_OF_WORK_OPTION, SqliteWriter
+from shopreviews.kit.unit_of_work import UnitOfWork
 from shopreviews.settings import Settings
 
 # Connections a PostgreSQL pool may open beyond its size in a burst, closed again when returned.
@@ -30,7 +31,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(settings.database_url, pool_size=settings.db_pool_size)
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine
-    # Connections idle in autocommit; Database._open gives write sessions a READ COMMITTED
+    # Connections idle in autocommit; Database.session gives write sessions a READ COMMITTED
     # transaction. At READ COMMITTED every statement takes its own snapshot, so a transaction
     # gave reads nothing but a BEGIN and a ROLLBACK.
     # No liveness ping on checkout (a round trip per checkout): see _detect_disconnects.
@@ -72,7 +73,8 @@ def _detect_disconnects(engine: AsyncEngine) -> None:
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let us issue BEGIN ourselves (the driver's implicit BEGIN is DEFERRED).
+        # Let us issue BEGIN ourselves (the driver's implicit BEGIN is DEFERRED): a write
+        # session begins with BEGIN IMMEDIATE at its first write (kit/sqlite_writer.py).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -80,15 +82,6 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def on_begin(conn: Connection) -> None:
-        # A write transaction takes the write lock up front: a DEFERRED transaction that reads
-        # and then writes can fail or lose a concurrent update (read-modify-write on aggregates).
-        # Reads take no transaction, as on PostgreSQL (decision 79): each statement reads the
-        # latest commit, and a BEGIN would cost one more hand-over to the driver's thread.
-        if conn.get_execution_options().get("write", False):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -100,9 +93,8 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # The credentials lookup of every signed request, on the driver directly.
         self.point_reads = PointReader(self.engine)
-        # SQLite has one writer: queue writers of this process here instead of spinning on
-        # the file lock (busy_timeout still covers other processes).
-        self._write_lock = asyncio.Lock() if settings.is_sqlite else None
+        # SQLite has one writer: a write session takes it at its first write statement.
+        self.sqlite_writer = SqliteWriter(self.engine) if settings.is_sqlite else None
         # Called after a commit that queued jobs (e.g. webhook deliveries): wakes the worker.
         self.on_jobs_committed: list[Callable[[], None]] = []
 
@@ -112,50 +104,49 @@ class Database:
 
     @asynccontextmanager
     async def session(self, *, write: bool) -> AsyncIterator[AsyncSession]:
-        """A write session is one transaction, committed on success and rolled back on error;
-        a read session runs each statement on its own (decision 79)."""
-        if self._write_lock is not None and write:
-            async with self._write_lock, self._open(write=True) as session:
+        """A write session is one transaction with a unit of work (kit/unit_of_work.py),
+        committed on success and rolled back on error; a read session runs each statement on
+        its own (decision 79) and takes a connection at its first statement, so a read
+        answered from the read cache never takes one."""
+        if not write:
+            async with self.sessions() as session:
+                # It just closes: its objects stay readable (detached, not expired as a
+                # rollback would leave them) and the connection rolls back.
                 yield session
-        else:
-            async with self._open(write=write) as session:
-                yield session
-
-    @asynccontextmanager
-    async def _open(self, *, write: bool) -> AsyncIterator[AsyncSession]:
+            return
+        unit = UnitOfWork(self._wake_workers)
         async with self.sessions() as session:
-            if write:
-                options: dict[str, Any] = {"write": True}
-                if not self.is_sqlite:
-                    options["isolation_level"] = "READ COMMITTED"  # reads stay in autocommit
-                await session.connection(execution_options=options)
-            # A read session takes a connection at its first statement: a read answered from
-            # the read cache never takes one.
+            unit.attach(session)
+            options: dict[str, Any] = {UNIT_OF_WORK_OPTION: unit}
+            if not self.is_sqlite:
+                options["isolation_level"] = "READ COMMITTED"  # reads stay in autocommit
+            await session.connection(execution_options=options)
             try:
                 yield session
-                if write:
-                    await self._commit(session)
-                # A read session just closes: its objects stay readable (detached, not
-                # expired as a rollback would leave them) and the connection rolls back.
+                await self._commit(session, unit)
             except BaseException as exc:
-                # An error that must keep what was written before it (e.g. a detected refresh
-                # token reuse revokes the grant's tokens, then refuses) sets keep_changes.
-                if write and getattr(exc, "keep_changes", False):
-                    await self._commit(session)
+                # A refusal that must keep what was written before it (a detected refresh
+                # token reuse revokes the grant's tokens, then refuses) was marked so.
+                if unit.commits_despite(exc):
+                    await self._commit(session, unit)
                 else:
                     await session.rollback()
                 raise
+            finally:
+                if self.sqlite_writer is not None:
+                    self.sqlite_writer.release(unit)
 
-    async def _commit(self, session: AsyncSession) -> None:
-        wake = session.info.pop("wake_jobs", False)
+    async def _commit(self, session: AsyncSession, unit: UnitOfWork) -> None:
         # Statements still pending are flushed first: a lost connection during the flush
         # leaves nothing stored, and the request may run again. From COMMIT on it may not.
         await session.flush()
         commit_starting()
         await session.commit()
-        if wake:
-            for listener in self.on_jobs_committed:
-                listener()
+        unit.committed()
+
+    def _wake_workers(self) -> None:
+        for listener in self.on_jobs_committed:
+            listener()
 
     async def dispose(self) -> None:
         await self.point_reads.close()

@@ -17,7 +17,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from shopreviews.auth.caller import Caller
-from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
+from shopreviews.auth.dependencies import api_caller
+from shopreviews.kit.dependencies import Ctx, Query, ReadSession
 from shopreviews.kit.envelope import (
     CANCELLED,
     ApiError,
@@ -204,7 +205,7 @@ async def upload_video(token: str, request: Request, ctx: Ctx) -> Response:
 
 # HEAD as well: CDNs, caches and link checkers ask for the headers alone (the body is left out).
 @files_router.api_route("/media/{key:path}", methods=["GET", "HEAD"])
-async def serve(key: str, ctx: Ctx, session: Session) -> Response:
+async def serve(key: str, ctx: Ctx, session: ReadSession) -> Response:
     storage = ctx.media_storage()
     original = key.removesuffix(keys.THUMBNAIL_SUFFIX)
     # The key rules first: a key no upload can have (say with a NUL, which PostgreSQL refuses

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from shopreviews.auth.dependencies import Ctx, Merchant, Session, writes
+from shopreviews.auth.dependencies import Merchant
+from shopreviews.kit.dependencies import Ctx, ReadSession, WriteSession
 from shopreviews.kit.envelope import EmptyData, Envelope
 from shopreviews.merchants import service as merchant_service
 from shopreviews.merchants.schemas import (
@@ -25,13 +26,15 @@ def _ip(request: Request) -> str:
 
 
 @router.post("/api/v1/merchant/login", response_model=Envelope[LoginOut])
-async def login(body: LoginIn, request: Request, ctx: Ctx, session: Session) -> Envelope[LoginOut]:
+async def login(
+    body: LoginIn, request: Request, ctx: Ctx, session: WriteSession
+) -> Envelope[LoginOut]:
     """Sign in a merchant user and issue a session JWT [ext]."""
     return Envelope(data=await merchant_service.login(ctx, session, body, ip=_ip(request)))
 
 
 @router.post("/api/v1/merchant/logout", response_model=Envelope[EmptyData])
-async def logout(caller: Merchant, ctx: Ctx, session: Session) -> Envelope[EmptyData]:
+async def logout(caller: Merchant, ctx: Ctx, session: WriteSession) -> Envelope[EmptyData]:
     """End the merchant session; its JWT stops working at once [ext]."""
     await merchant_service.logout(ctx, session, caller)
     return Envelope(data=EmptyData())
@@ -39,16 +42,15 @@ async def logout(caller: Merchant, ctx: Ctx, session: Session) -> Envelope[Empty
 
 @router.get("/api/v1/openapi/get_open_api_information", response_model=Envelope[OpenApiInformation])
 async def get_open_api_information(
-    caller: Merchant, session: Session
+    caller: Merchant, session: ReadSession
 ) -> Envelope[OpenApiInformation]:
     """The shop's public token and identifiers."""
     return Envelope(data=await merchant_service.information(session, caller))
 
 
 @router.get("/api/v1/openapi/get_open_api_private_token", response_model=Envelope[PrivateTokenOut])
-@writes
 async def get_open_api_private_token(
-    caller: Merchant, request: Request, ctx: Ctx, session: Session
+    caller: Merchant, request: Request, ctx: Ctx, session: WriteSession
 ) -> Envelope[PrivateTokenOut]:
     """The shop's private token (every read is audit-logged)."""
     return Envelope(
@@ -58,7 +60,7 @@ async def get_open_api_private_token(
 
 @router.post("/api/v1/openapi/reset_private_token", response_model=Envelope[PrivateTokenOut])
 async def reset_private_token(
-    caller: Merchant, request: Request, ctx: Ctx, session: Session
+    caller: Merchant, request: Request, ctx: Ctx, session: WriteSession
 ) -> Envelope[PrivateTokenOut]:
     """Issue a new private token; the old one stops working immediately [ext]."""
     return Envelope(
@@ -67,14 +69,14 @@ async def reset_private_token(
 
 
 @router.get("/api/v1/merchant/settings", response_model=Envelope[ShopSettingsOut])
-async def get_settings(caller: Merchant, session: Session) -> Envelope[ShopSettingsOut]:
+async def get_settings(caller: Merchant, session: ReadSession) -> Envelope[ShopSettingsOut]:
     """The shop's intake settings; the Shopify app secret only as whether it is set [ext]."""
     return Envelope(data=await shop_service.get_intake_settings(session, caller.shop_id))
 
 
 @router.post("/api/v1/merchant/settings", response_model=Envelope[ShopSettingsOut])
 async def update_settings(
-    body: ShopSettingsIn, caller: Merchant, request: Request, ctx: Ctx, session: Session
+    body: ShopSettingsIn, caller: Merchant, request: Request, ctx: Ctx, session: WriteSession
 ) -> Envelope[ShopSettingsOut]:
     """Change intake settings; fields left out keep their value [ext]."""
     return Envelope(

@@ -66,7 +66,6 @@ class OAuthError(ApiError):
         code: int | None = None,
         headers: dict[str, str] | None = None,
         http_status: int | None = None,
-        keep_changes: bool = False,
     ) -> None:
         super().__init__(
             ERROR_CODES[error] if code is None else code,
@@ -77,8 +76,6 @@ class OAuthError(ApiError):
         )
         # The error name stands where the code's category would: "<error>: <description>".
         self.category = self.error = error
-        # Reuse detection revokes tokens and then refuses: the revocation must commit.
-        self.keep_changes = keep_changes
 
 
 def as_oauth_error(exc: ApiError) -> ApiError:

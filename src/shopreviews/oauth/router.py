@@ -8,17 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from shopreviews.auth.dependencies import (
-    Bearer,
-    Ctx,
-    Merchant,
-    Query,
-    Session,
-    authenticate_merchant,
-    merchant_token,
-    writes,
-)
+from shopreviews.auth.dependencies import Bearer, Merchant, authenticate_merchant, merchant_token
 from shopreviews.kit.context import AppContext
+from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
 from shopreviews.kit.envelope import EmptyData, Envelope, Unauthenticated
 from shopreviews.kit.forms import Fields
 from shopreviews.kit.openapi_params import param, query_doc
@@ -81,7 +73,7 @@ def _body_limit(ctx: AppContext) -> int:
     openapi_extra=query_doc(*AUTHORIZE_PARAMS),
 )
 async def get_oauth_authorize_url(
-    query: Query, ctx: Ctx, session: Session
+    query: Query, ctx: Ctx, session: ReadSession
 ) -> Envelope[AuthorizeUrlOut]:
     """The consent page URL to send the merchant's browser to."""
     request = await authorize.check(session, reading.authorize_params(query))
@@ -93,9 +85,8 @@ async def get_oauth_authorize_url(
     response_model=Envelope[CodeOut],
     openapi_extra=query_doc(param("response_type", "code", enum=["code"]), *AUTHORIZE_PARAMS),
 )
-@writes
 async def oauth_authorize_json(
-    request: Request, query: Query, ctx: Ctx, session: Session
+    request: Request, query: Query, ctx: Ctx, session: WriteSession
 ) -> Envelope[CodeOut]:
     """Approve for a signed-in merchant (session JWT) and get the code [ext]."""
     try:
@@ -117,7 +108,7 @@ async def oauth_authorize_json(
 
 @oauth_errors.post("/api/v1/openapi/oauth/token", response_model=Envelope[TokenOut])
 async def oauth_token(
-    request: Request, ctx: Ctx, session: Session, fields: TokenForm
+    request: Request, ctx: Ctx, session: WriteSession, fields: TokenForm
 ) -> Envelope[TokenOut]:
     """Exchange a code, rotate a refresh token, or issue a client_credentials token."""
     exchange = reading.token_exchange(fields, body_limit=_body_limit(ctx))
@@ -126,7 +117,7 @@ async def oauth_token(
 
 @oauth_errors.post("/api/v1/openapi/oauth_revoke_token", response_model=Envelope[EmptyData])
 async def oauth_revoke_token(
-    request: Request, ctx: Ctx, session: Session, fields: TokenHandleForm
+    request: Request, ctx: Ctx, session: WriteSession, fields: TokenHandleForm
 ) -> Envelope[EmptyData]:
     """Revoke an access token, or a refresh token with its whole chain (RFC 7009)."""
     presented = reading.presented_token(fields, body_limit=_body_limit(ctx))
@@ -136,7 +127,7 @@ async def oauth_revoke_token(
 
 @oauth_errors.post("/api/v1/openapi/oauth/introspect", response_model=Envelope[IntrospectionOut])
 async def oauth_introspect(
-    request: Request, ctx: Ctx, session: Session, fields: TokenHandleForm
+    request: Request, ctx: Ctx, session: WriteSession, fields: TokenHandleForm
 ) -> Envelope[IntrospectionOut]:
     """Whether a token is current, and what it may do (RFC 7662) [ext]."""
     presented = reading.presented_token(fields, body_limit=_body_limit(ctx))
@@ -145,7 +136,7 @@ async def oauth_introspect(
 
 
 @router.post("/api/v1/openapi/oauth/disconnect", response_model=Envelope[EmptyData])
-async def oauth_disconnect(caller: Bearer, ctx: Ctx, session: Session) -> Envelope[EmptyData]:
+async def oauth_disconnect(caller: Bearer, ctx: Ctx, session: WriteSession) -> Envelope[EmptyData]:
     """End the grant of the bearer token: tokens revoked, the platform's webhooks removed."""
     await oauth_service.disconnect(ctx, session, caller)
     return Envelope(data=EmptyData())
@@ -153,7 +144,7 @@ async def oauth_disconnect(caller: Bearer, ctx: Ctx, session: Session) -> Envelo
 
 @router.post("/api/v1/openapi/oauth/cancel", response_model=Envelope[EmptyData])
 async def oauth_cancel(
-    request: Request, ctx: Ctx, session: Session, fields: ShopRefForm
+    request: Request, ctx: Ctx, session: WriteSession, fields: ShopRefForm
 ) -> Envelope[EmptyData]:
     """End the shop's grant by client credentials (e.g. the app was uninstalled)."""
     shop_request = reading.client_shop_request(fields, body_limit=_body_limit(ctx))
@@ -167,7 +158,7 @@ async def oauth_cancel(
     openapi_extra=query_doc(*CLIENT_PARAMS),
 )
 async def get_shop_authorization_info(
-    request: Request, query: Query, ctx: Ctx, session: Session
+    request: Request, query: Query, ctx: Ctx, session: ReadSession
 ) -> Envelope[AuthorizationInfo]:
     """Whether the shop has authorized the platform, and with which scopes."""
     shop_request = reading.client_shop_request(
@@ -183,7 +174,7 @@ async def get_shop_authorization_info(
     openapi_extra=query_doc(*CLIENT_PARAMS),
 )
 async def get_shop_install_status(
-    request: Request, query: Query, ctx: Ctx, session: Session
+    request: Request, query: Query, ctx: Ctx, session: ReadSession
 ) -> Envelope[InstallStatus]:
     """Whether the platform is installed in the shop (an active grant exists)."""
     shop_request = reading.client_shop_request(
@@ -197,7 +188,7 @@ async def get_shop_install_status(
     "/api/v1/merchant/get_authorized_platforms", response_model=Envelope[list[AuthorizedPlatform]]
 )
 async def get_authorized_platforms(
-    caller: Merchant, session: Session
+    caller: Merchant, session: ReadSession
 ) -> Envelope[list[AuthorizedPlatform]]:
     """The platforms this shop has authorized [ext]."""
     return Envelope(data=await oauth_service.authorized_platforms(session, caller))
@@ -205,7 +196,7 @@ async def get_authorized_platforms(
 
 @router.post("/api/v1/merchant/disconnect_platform", response_model=Envelope[EmptyData])
 async def disconnect_platform(
-    body: DisconnectPlatformIn, caller: Merchant, ctx: Ctx, session: Session
+    body: DisconnectPlatformIn, caller: Merchant, ctx: Ctx, session: WriteSession
 ) -> Envelope[EmptyData]:
     """End a platform's access to this shop [ext]."""
     await oauth_service.merchant_disconnect(ctx, session, caller, body.client_id)

@@ -22,6 +22,7 @@ from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import same, sha256_hex
 from shopreviews.kit.envelope import ApiError, InvalidArgument, NotFound, PermissionDenied
 from shopreviews.kit.timefmt import rfc3339
+from shopreviews.kit.unit_of_work import commit_despite
 from shopreviews.oauth import grants, system_webhooks, tokens
 from shopreviews.oauth.authorize import PKCE_VALUE
 from shopreviews.oauth.client_auth import authenticate_client
@@ -180,7 +181,9 @@ async def _code_reused(
             extra={"revoked_at": rfc3339(now), "reason": "authorization_code_reuse"},
             now=now,
         )
-    raise OAuthError("invalid_grant", "authorization code has already been used", keep_changes=True)
+    raise commit_despite(
+        session, OAuthError("invalid_grant", "authorization code has already been used")
+    )
 
 
 async def _refresh(
@@ -242,10 +245,12 @@ async def _refresh_reused(
         extra={"revoked_at": rfc3339(now), "reason": "refresh_token_reuse"},
         now=now,
     )
-    raise OAuthError(
-        "invalid_grant",
-        "refresh token was already used; every token of this authorization is revoked",
-        keep_changes=True,
+    raise commit_despite(
+        session,
+        OAuthError(
+            "invalid_grant",
+            "refresh token was already used; every token of this authorization is revoked",
+        ),
     )
 
 

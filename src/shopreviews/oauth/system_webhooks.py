@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.events.models import DomainEvent
 from shopreviews.kit.timefmt import rfc3339
+from shopreviews.kit.unit_of_work import jobs_queued
 from shopreviews.platforms.models import Platform
 from shopreviews.shops.models import Shop
 from shopreviews.webhooks.repository import DeliveryRepository
@@ -60,5 +61,5 @@ async def record(
     await DeliveryRepository(session, shop.shop_id).add(
         event.id, None, now, system_client_id=platform.client_id
     )
-    session.info["wake_jobs"] = True
+    jobs_queued(session)
     return event

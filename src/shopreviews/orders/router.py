@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from shopreviews.auth.caller import Caller
-from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
+from shopreviews.auth.dependencies import api_caller
+from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
 from shopreviews.kit.envelope import Envelope, InvalidArgument
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
@@ -40,7 +41,7 @@ STATUS_TYPES = ("0", *(str(int(s)) for s in OrderStatus))
     ),
 )
 @legacy_path("/api/v1/openapi/orders")
-async def get_orders(caller: ReadOrders, session: Session, query: Query) -> Envelope[OrderPage]:
+async def get_orders(caller: ReadOrders, session: ReadSession, query: Query) -> Envelope[OrderPage]:
     """List the shop's orders with their review-request status (alias orders)."""
     status = query.scalar("type") or "0"
     if status not in STATUS_TYPES:
@@ -84,7 +85,10 @@ async def get_orders(caller: ReadOrders, session: Session, query: Query) -> Enve
     },
 )
 async def shopify_order_webhook(
-    request: Request, ctx: Ctx, session: Session, body: Annotated[bytes, raw_body(ShopifyOrderIn)]
+    request: Request,
+    ctx: Ctx,
+    session: WriteSession,
+    body: Annotated[bytes, raw_body(ShopifyOrderIn)],
 ) -> Envelope[OrderReceived]:
     """Receive a Shopify order webhook, verified with the shop's Shopify app secret [ext]."""
     headers = request.headers

@@ -15,6 +15,7 @@ from shopreviews.kit.email_address import Unsendable, recipient
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.pagination import PageRequest, fetch_page
 from shopreviews.kit.timefmt import rfc3339
+from shopreviews.kit.unit_of_work import jobs_queued
 from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
 from shopreviews.orders.repository import DeliveryRepository, OrderFilter, OrderRepository
 from shopreviews.orders.schemas import OrderOut, OrderPage
@@ -189,7 +190,7 @@ async def plan(session: AsyncSession, shop: Shop, order: Order, *, now: datetime
     order.scheduled_at = run_at
     order.updated_at = now
     await repo.add_request(ReviewRequest(shop_id=shop.shop_id, order_pk=order.id, run_at=run_at))
-    session.info["wake_jobs"] = True
+    jobs_queued(session)
 
 
 async def stop_reason(session: AsyncSession, shop_id: str, order: Order) -> str | None:
@@ -254,5 +255,5 @@ async def replan(session: AsyncSession, shop: Shop, *, now: datetime) -> int:
             moved += 1
     await session.flush()
     if moved:
-        session.info["wake_jobs"] = True
+        jobs_queued(session)
     return moved

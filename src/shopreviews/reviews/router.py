@@ -8,15 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from shopreviews.auth.caller import Caller
-from shopreviews.auth.dependencies import (
-    CachedRead,
-    Ctx,
-    Merchant,
-    Query,
-    Session,
-    api_caller,
-    cached_read,
-)
+from shopreviews.auth.dependencies import CachedRead, Merchant, api_caller, cached_read
+from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
 from shopreviews.kit.envelope import EmptyData, Envelope, InvalidArgument, success_response
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
@@ -161,7 +154,7 @@ async def get_reviews(read: ReadReviews) -> Response:
 
 @router.post("/api/v1/openapi/create_review", response_model=CreateReviewEnvelope)
 async def create_review(
-    body: ReviewCreate, caller: WriteReviews, session: Session, ctx: Ctx
+    body: ReviewCreate, caller: WriteReviews, session: WriteSession, ctx: Ctx
 ) -> CreateReviewEnvelope:
     """Create a review; its id is also given at the top level of the envelope."""
     review = await review_service.create(
@@ -176,7 +169,7 @@ async def create_review(
 
 @router.post("/api/v1/openapi/delete_review", response_model=Envelope[EmptyData])
 async def delete_review(
-    body: ReviewIdIn, caller: WriteReviews, session: Session, ctx: Ctx
+    body: ReviewIdIn, caller: WriteReviews, session: WriteSession, ctx: Ctx
 ) -> Envelope[EmptyData]:
     """Delete a review (soft delete): gone from every read and from ratings."""
     await review_service.delete(session, caller, body.review, now=ctx.now_datetime())
@@ -185,7 +178,7 @@ async def delete_review(
 
 @router.post("/api/v1/openapi/update_review", response_model=Envelope[ReviewOut])
 async def update_review(
-    body: ReviewUpdate, caller: WriteReviews, session: Session, ctx: Ctx
+    body: ReviewUpdate, caller: WriteReviews, session: WriteSession, ctx: Ctx
 ) -> Envelope[ReviewOut]:
     """Change flags, title, content or the reply of a review [ext]."""
     return Envelope(data=await review_service.update(session, caller, body, now=ctx.now_datetime()))
@@ -214,7 +207,7 @@ async def get_rating(read: ReadReviews) -> Response:
     response_model=Envelope[ReviewPage],
     openapi_extra=LIST_QUERY_DOC,
 )
-async def merchant_get_reviews(caller: Merchant, query: Query, session: Session) -> Response:
+async def merchant_get_reviews(caller: Merchant, query: Query, session: ReadSession) -> Response:
     """The shop's reviews, as get_reviews answers them for the same query [ext]."""
     request = list_request(query)
     # Serialised as the cached get_reviews answer is, so both are the same bytes. Merchant
@@ -224,7 +217,7 @@ async def merchant_get_reviews(caller: Merchant, query: Query, session: Session)
 
 @merchant_router.post("/api/v1/merchant/moderate_review", response_model=Envelope[ReviewOut])
 async def moderate_review(
-    body: ReviewModeration, caller: Merchant, session: Session, ctx: Ctx
+    body: ReviewModeration, caller: Merchant, session: WriteSession, ctx: Ctx
 ) -> Envelope[ReviewOut]:
     """Publish or hide, feature, pin, or reply to a review; never its customer's text [ext]."""
     review = await review_service.update(session, caller, body.as_update(), now=ctx.now_datetime())

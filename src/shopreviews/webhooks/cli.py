@@ -12,6 +12,7 @@ from sqlalchemy import update
 from shopreviews.kit.cli import run_migrated
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus
+from shopreviews.kit.unit_of_work import jobs_queued
 from shopreviews.webhooks.models import WebhookDelivery
 
 webhooks_app = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
@@ -47,7 +48,7 @@ def requeue(
                     updated_at=now,
                 ).execution_options(synchronize_session=False)
             )
-            session.info["wake_jobs"] = True
+            jobs_queued(session)
             return int(result.rowcount)  # type: ignore[attr-defined]
 
     count = run_migrated(as_json, run)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from shopreviews.auth.caller import Caller
-from shopreviews.auth.dependencies import Ctx, Query, Session, api_caller
+from shopreviews.auth.dependencies import api_caller
+from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
 from shopreviews.kit.envelope import EmptyData, Envelope, InvalidArgument
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest, Pagination
@@ -39,7 +40,7 @@ class DeliveryPage(BaseModel):
 
 @router.post("/api/v1/openapi/create_shop_webhook", response_model=Envelope[WebhookCreated])
 async def create_shop_webhook(
-    body: WebhookIn, caller: AnyCaller, session: Session, ctx: Ctx
+    body: WebhookIn, caller: AnyCaller, session: WriteSession, ctx: Ctx
 ) -> Envelope[WebhookCreated]:
     """Subscribe a URL to a topic; the answer carries the signing secret, shown only once."""
     return Envelope(data=await webhook_service.create(ctx, session, caller, body))
@@ -47,7 +48,7 @@ async def create_shop_webhook(
 
 @router.post("/api/v1/openapi/update_shop_webhook", response_model=Envelope[WebhookOut])
 async def update_shop_webhook(
-    body: WebhookUpdate, caller: AnyCaller, session: Session, ctx: Ctx
+    body: WebhookUpdate, caller: AnyCaller, session: WriteSession, ctx: Ctx
 ) -> Envelope[WebhookOut]:
     """Replace a subscription's topic and URL; also re-enables a disabled subscription."""
     return Envelope(data=await webhook_service.update(ctx, session, caller, body))
@@ -68,7 +69,7 @@ router.add_api_route(
     openapi_extra=query_doc(param("id", "with DELETE: the subscription id, instead of a body")),
 )
 async def delete_shop_webhook(
-    caller: AnyCaller, session: Session, query: Query, body: WebhookIdIn | None = None
+    caller: AnyCaller, session: WriteSession, query: Query, body: WebhookIdIn | None = None
 ) -> Envelope[EmptyData]:
     """Remove a subscription; its pending deliveries are never attempted."""
     raw = query.scalar("id")
@@ -100,7 +101,7 @@ router.add_api_route(
     ),
 )
 async def get_shop_webhooks(
-    caller: AnyCaller, session: Session, query: Query
+    caller: AnyCaller, session: ReadSession, query: Query
 ) -> Envelope[list[WebhookOut]]:
     """The caller's subscriptions, oldest first."""
     topic = query.aliased("topic", "event_type", parse=lambda value, _name: value)
@@ -120,7 +121,7 @@ async def get_shop_webhooks(
     ),
 )
 async def get_webhook_deliveries(
-    caller: AnyCaller, session: Session, query: Query
+    caller: AnyCaller, session: ReadSession, query: Query
 ) -> Envelope[DeliveryPage]:
     """Deliveries of the caller's subscriptions with every attempt, newest first [ext]."""
     raw_webhook = query.scalar("webhook_id")
@@ -135,7 +136,7 @@ async def get_webhook_deliveries(
 
 @router.post("/api/v1/openapi/redeliver_webhook_event", response_model=Envelope[list[DeliveryOut]])
 async def redeliver_webhook_event(
-    body: RedeliverIn, caller: AnyCaller, session: Session, ctx: Ctx
+    body: RedeliverIn, caller: AnyCaller, session: WriteSession, ctx: Ctx
 ) -> Envelope[list[DeliveryOut]]:
     """Queue an event again, same body and event_id, to the caller's subscriptions [ext]."""
     return Envelope(
@@ -147,7 +148,7 @@ async def redeliver_webhook_event(
 
 @router.post("/api/v1/openapi/send_test_webhook", response_model=Envelope[DeliveryOut])
 async def send_test_webhook(
-    body: WebhookIdIn, caller: AnyCaller, session: Session, ctx: Ctx
+    body: WebhookIdIn, caller: AnyCaller, session: WriteSession, ctx: Ctx
 ) -> Envelope[DeliveryOut]:
     """Deliver a sample event of the subscription's topic to it [ext]."""
     return Envelope(data=await webhook_service.send_test(ctx, session, caller, body.id))
@@ -155,7 +156,7 @@ async def send_test_webhook(
 
 @router.post("/api/v1/openapi/rotate_webhook_secret", response_model=Envelope[SecretRotated])
 async def rotate_webhook_secret(
-    body: WebhookIdIn, caller: AnyCaller, session: Session, ctx: Ctx
+    body: WebhookIdIn, caller: AnyCaller, session: WriteSession, ctx: Ctx
 ) -> Envelope[SecretRotated]:
     """New signing secret; the old one keeps signing beside it for 24 hours [ext]."""
     return Envelope(data=await webhook_service.rotate_secret(ctx, session, caller, body.id))

@@ -23,6 +23,7 @@ from shopreviews.kit.envelope import (
 from shopreviews.kit.netguard import UrlRejected, check_url
 from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.timefmt import rfc3339
+from shopreviews.kit.unit_of_work import jobs_queued
 from shopreviews.kit.webhook_signatures import new_secret
 from shopreviews.webhooks.models import (
     SHOP_OWNER,
@@ -235,7 +236,7 @@ async def redeliver(
         raise NotFound(f"no enabled subscription of yours for {event.topic}")
     now = ctx.now_datetime()
     queued = [await repo.add(event.id, s.id, now) for s in targets]
-    session.info["wake_jobs"] = True
+    jobs_queued(session)
     return [_delivery_out(d, event.event_id, event.topic, []) for d in queued]
 
 
@@ -250,7 +251,7 @@ async def send_test(
     delivery = await DeliveryRepository(session, caller.shop_id).add(
         event.id, sub.id, ctx.now_datetime()
     )
-    session.info["wake_jobs"] = True
+    jobs_queued(session)
     return _delivery_out(delivery, event.event_id, event.topic, [])
 
 

@@ -12,9 +12,10 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
-from shopreviews.auth.dependencies import Ctx, Session, authenticate_merchant
+from shopreviews.auth.dependencies import authenticate_merchant
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import same
+from shopreviews.kit.dependencies import Ctx, ReadSession, WriteSession
 from shopreviews.kit.envelope import ApiError, InvalidArgument, RateLimited
 from shopreviews.kit.forms import Fields, parse_body
 from shopreviews.kit.params import QueryParams
@@ -107,7 +108,7 @@ def _text(form: Fields | None, name: str) -> str | None:
 
 
 @router.get("/oauth/authorize")
-async def consent_page(request: Request, ctx: Ctx, session: Session) -> Response:
+async def consent_page(request: Request, ctx: Ctx, session: ReadSession) -> Response:
     params = _query_params(request)
     if params is None:
         return error_page(UNREADABLE)
@@ -126,7 +127,7 @@ async def consent_page(request: Request, ctx: Ctx, session: Session) -> Response
 
 
 @router.post("/oauth/authorize")
-async def consent_decision(request: Request, ctx: Ctx, session: Session) -> Response:
+async def consent_decision(request: Request, ctx: Ctx, session: WriteSession) -> Response:
     form = await _form(request)
     params = _form_params(form) if form is not None else None
     if params is None:
@@ -174,7 +175,7 @@ async def sign_in_link() -> HTMLResponse:
 
 
 @router.post("/oauth/login")
-async def sign_in(request: Request, ctx: Ctx, session: Session) -> Response:
+async def sign_in(request: Request, ctx: Ctx, session: WriteSession) -> Response:
     form = await _form(request)
     return_to = _safe_return_to(_text(form, "return_to"))
     if form is None or return_to is None:
