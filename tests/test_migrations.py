@@ -53,3 +53,39 @@ def test_down_and_up_again_keeps_every_review(tmp_path: Path) -> None:
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         # Back at head: migration 0006's column is there again.
         assert db.execute("SELECT data_version FROM shops").fetchone() == (0,)
+
+
+def triggers(path: Path) -> list[str]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        return [name for (name,) in rows]
+
+
+def test_reviews_from_the_email_form_are_marked_as_collected_by_email_request(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "storefront.db"
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", secret_key=TEST_SECRET_KEY)
+    config = migrate.alembic_config(settings)
+    command.upgrade(config, "0008")
+    with sqlite3.connect(path) as db:
+        db.execute(SHOP)
+        db.execute(REVIEW)  # source 'x': anything but the email form
+        db.execute(
+            REVIEW.replace("'Text', '2026-01-01', '', 'x'", "'T', '2026-01-01', '', ?"),
+            ("Email request",),
+        )
+    keeping = triggers(path)
+    migrate.upgrade(settings)
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT source, collected_via FROM reviews ORDER BY id").fetchall()
+        shop = db.execute(
+            "SELECT web_reviews, auto_publish_min_rating, author_display, reviews_disclosure"
+            " FROM shops"
+        ).fetchone()
+    assert rows == [("x", "api"), ("Email request", "email_request")]
+    assert shop == ("enabled", 1, "first_last_initial", "")
+    # Columns are added in place: the search and data-version triggers on reviews survive.
+    assert triggers(path) == keeping
+    command.downgrade(config, "0008")
+    assert triggers(path) == keeping

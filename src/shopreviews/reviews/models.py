@@ -40,6 +40,9 @@ class Review(Timestamps, Base):
     commented_at: Mapped[datetime] = mapped_column(UTCDateTime)
     item_type: Mapped[str] = mapped_column(String(120), default="")
     source: Mapped[str] = mapped_column(String(64), default="Open API")
+    # How the review was collected: email_request, storefront, import or api (the widget's
+    # transparency notice, the Google feed's collection_method).
+    collected_via: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
     tag: Mapped[str] = mapped_column(String(255), default="")
     is_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     is_featured: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -65,6 +68,14 @@ class Product(Base):
     handle: Mapped[str] = mapped_column(String(255), default="")
     handle_lower: Mapped[str] = mapped_column(String(255), default="")
     title: Mapped[str] = mapped_column(String(255), default="")
+    # Optional catalogue fields that name the product to search engines and shopping channels
+    # (JSON-LD, the Google product reviews feed); "" when unknown.
+    sku: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    gtin: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    mpn: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    brand: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    url: Mapped[str] = mapped_column(String(2048), default="", server_default="")
+    image_url: Mapped[str] = mapped_column(String(2048), default="", server_default="")
 
 
 class RatingAggregate(Base):

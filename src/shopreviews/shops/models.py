@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopreviews.kit.models import Base, Timestamps
@@ -28,6 +28,18 @@ class Shop(Timestamps, Base):
     shopify_app_secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     review_request_delay_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     storefront_origins: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Storefront settings (docs/storefront.md): who may write reviews on the shop's pages,
+    # which of them publish without moderation (0: none), and how authors are shown.
+    web_reviews: Mapped[str] = mapped_column(
+        String(24), default="enabled", server_default="enabled"
+    )
+    auto_publish_min_rating: Mapped[int] = mapped_column(
+        SmallInteger, default=1, server_default="1"
+    )
+    author_display: Mapped[str] = mapped_column(
+        String(24), default="first_last_initial", server_default="first_last_initial"
+    )
+    reviews_disclosure: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     @property
     def is_active(self) -> bool:
