@@ -35,7 +35,7 @@ from load import signed_get  # bench/load.py
 from sqlalchemy import func, select
 
 import shopreviews
-from shopreviews.events.models import DomainEvent
+from shopreviews.kit.outbox import DomainEvent
 from shopreviews.reviews.models import Review
 from shopreviews.shops.service import ShopCredentials
 from shopreviews.webhooks.models import WebhookDelivery

@@ -24,6 +24,7 @@ from hypothesis import settings as hypothesis_settings
 from shopreviews.kit.context import AppContext
 from shopreviews.main import create_app
 from shopreviews.settings import Settings
+from shopreviews.wiring import connect_domains
 from tests.support.admin import ADMIN_TOKEN, AdminApi
 from tests.support.api import TEST_SECRET_KEY, Clock, ShopApi, create_shop
 from tests.support.cli import Cli, ConsoleScript
@@ -51,6 +52,12 @@ DISTRIBUTION = "loadfile"
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # Some tests call services without building an app: connect the domains as every process
+    # does when it is assembled (shopreviews/wiring.py).
+    connect_domains()
+
+
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """The suite runs in parallel by default: one pytest-xdist worker per CPU (`-n auto`), the
     tests shared out as DISTRIBUTION says. `-n N` and `--dist` on the command line win; `-n 0`

@@ -29,10 +29,12 @@ from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import ApiError
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.signing import sign_request
+from shopreviews.oauth.cli import disconnect as platform_disconnect
 from shopreviews.orders.cli import orders_app
 from shopreviews.platforms.cli import platform_app
 from shopreviews.settings import Settings
 from shopreviews.webhooks.cli import webhooks_app
+from shopreviews.wiring import connect_domains
 
 app = typer.Typer(
     help="ShopReviews: product reviews with a Trustoo-compatible partner API.",
@@ -44,6 +46,9 @@ merchant_app = typer.Typer(help="Manage merchant users.", no_args_is_help=True)
 app.add_typer(shop_app, name="shop")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(webhooks_app, name="webhooks")
+platform_app.command("disconnect")(platform_disconnect)
+# Commands call the services in process: the domains are connected as in the API process.
+connect_domains()
 app.add_typer(platform_app, name="platform")
 app.add_typer(orders_app, name="orders")
 

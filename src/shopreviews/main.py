@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from shopreviews import __version__
 from shopreviews.admin.router import router as admin_router
-from shopreviews.auth.dependencies import HMAC_SECURITY_SCHEMES
+from shopreviews.auth.dependencies import HMAC_SECURITY_SCHEMES, Authenticators
 from shopreviews.customer_events.router import router as customer_event_router
 from shopreviews.customer_events.router import storefront_router
 from shopreviews.customers.router import router as customer_router
@@ -28,7 +28,9 @@ from shopreviews.kit.middleware import ConventionsMiddleware
 from shopreviews.kit.routes import documented_bodies, form_paths, legacy_paths
 from shopreviews.media.router import files_router as media_files
 from shopreviews.media.router import router as media_router
+from shopreviews.merchants import service as merchant_service
 from shopreviews.merchants.router import router as merchant_router
+from shopreviews.oauth import service as oauth_service
 from shopreviews.oauth.errors import as_oauth_error
 from shopreviews.oauth.pages.router import router as consent_pages
 from shopreviews.oauth.router import oauth_errors as oauth_error_router
@@ -39,6 +41,7 @@ from shopreviews.reviews.router import router as review_router
 from shopreviews.reviews.schemas import LegacyMediaIn, MediaItemIn
 from shopreviews.settings import Settings
 from shopreviews.webhooks.router import router as webhook_router
+from shopreviews.wiring import connect_domains
 from shopreviews.worker import embedded_worker
 
 DESCRIPTION = """\
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     settings = settings or Settings()
     configure_logging(settings)
     ctx = ctx or AppContext.build(settings)
+    connect_domains()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,6 +76,11 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         strict_content_type=False,
     )
     app.state.ctx = ctx
+    # Credentials owned by domains above auth, checked for auth (auth/dependencies.py).
+    app.state.authenticators = Authenticators(
+        bearer_token=oauth_service.authenticate_bearer,
+        merchant_session=merchant_service.authenticate,
+    )
     install_exception_handlers(app)
     app.include_router(review_router)
     app.include_router(merchant_router)

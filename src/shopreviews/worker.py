@@ -13,6 +13,7 @@ from shopreviews.kit.jobs import Worker
 from shopreviews.kit.jobs.worker import JobHandler
 from shopreviews.kit.mailer import Mailer
 from shopreviews.webhooks.delivery import DeliveryHandler, new_http_client
+from shopreviews.wiring import connect_domains
 
 log = logging.getLogger("shopreviews.worker")
 
@@ -20,6 +21,7 @@ log = logging.getLogger("shopreviews.worker")
 @contextlib.asynccontextmanager
 async def running_worker(ctx: AppContext) -> AsyncIterator[Worker]:
     """A worker with every job handler and one shared HTTP client; wakes on committed jobs."""
+    connect_domains()  # handlers record events and send signals too
     async with new_http_client() as http:
         handlers: list[JobHandler] = [DeliveryHandler(ctx, http)]
         if ctx.settings.smtp_host:

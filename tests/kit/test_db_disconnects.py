@@ -19,10 +19,10 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from shopreviews.events.models import DomainEvent
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.db_retry import DisconnectRetry, Message, is_disconnect
 from shopreviews.kit.jobs import JobStatus
+from shopreviews.kit.outbox import DomainEvent
 from shopreviews.reviews import service as review_service
 from shopreviews.reviews.models import Review
 from shopreviews.shops.repository import key_by_public_token

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
-from shopreviews.events.models import DomainEvent
 from shopreviews.kit.context import AppContext
+from shopreviews.kit.outbox import DomainEvent
 from shopreviews.platforms.models import Platform
 from shopreviews.webhooks.models import WebhookDelivery
 from tests.support.admin import AdminApi

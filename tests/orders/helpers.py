@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from shopreviews.customer_events.models import CustomerEvent
 from shopreviews.customers.models import Customer
-from shopreviews.events.models import DomainEvent
 from shopreviews.kit.context import AppContext
+from shopreviews.kit.outbox import DomainEvent
 from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
 from shopreviews.shops.models import Shop
 from tests.support import signer

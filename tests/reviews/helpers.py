@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from shopreviews.events.models import DomainEvent
 from shopreviews.kit.context import AppContext
+from shopreviews.kit.outbox import DomainEvent
 from shopreviews.reviews.models import RatingAggregate, Review
 from tests.support import signer
 from tests.support.api import ShopApi, ok

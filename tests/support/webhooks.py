@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
-from shopreviews.events.models import DomainEvent
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus
+from shopreviews.kit.outbox import DomainEvent
 from shopreviews.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from shopreviews.worker import running_worker
 from tests.support import signer

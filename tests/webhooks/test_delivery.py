@@ -19,10 +19,10 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from shopreviews.events import service as events
-from shopreviews.events.models import DomainEvent
 from shopreviews.kit import webhook_signatures as signatures
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import new_shop_token, sha256_hex
+from shopreviews.kit.outbox import DomainEvent
 from shopreviews.shops.models import Shop
 from shopreviews.webhooks.models import WebhookSubscription
 from shopreviews.webhooks.repository import DeliveryRepository

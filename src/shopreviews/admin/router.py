@@ -17,13 +17,13 @@ from shopreviews.admin.schemas import (
     ShopCreatedOut,
     ShopPage,
 )
+from shopreviews.admin.service import CreatePlatformIn, RotatePlatformSecretIn, UpdatePlatformIn
 from shopreviews.auth.dependencies import Admin
 from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
 from shopreviews.kit.envelope import EmptyData, Envelope
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, query_doc
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.routes import DocumentedRoute, validated_body
-from shopreviews.platforms.schemas import CreatePlatformIn, RotatePlatformSecretIn, UpdatePlatformIn
 
 router = APIRouter(tags=["admin"], dependencies=[Admin], route_class=DocumentedRoute)
 

@@ -13,10 +13,11 @@ from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.merchants import service as merchant_service
 from shopreviews.platforms import service as platforms
-from shopreviews.platforms.schemas import CreatePlatformIn, RotatePlatformSecretIn, UpdatePlatformIn
+from shopreviews.platforms.service import CreatePlatformIn as CreatePlatformIn
+from shopreviews.platforms.service import RotatePlatformSecretIn as RotatePlatformSecretIn
+from shopreviews.platforms.service import UpdatePlatformIn as UpdatePlatformIn
 from shopreviews.shops import service as shop_service
-from shopreviews.shops.models import Shop
-from shopreviews.shops.repository import ShopRepository
+from shopreviews.shops.service import Shop
 
 
 async def create_platform(
@@ -61,7 +62,7 @@ async def create_shop(ctx: AppContext, session: AsyncSession, new: CreateShopIn)
     creds = await shop_service.create(
         ctx, session, shop_id=new.shop_id, domain=new.myshopify_domain, name=new.name or ""
     )
-    shop = await ShopRepository(session).get(creds.shop_id)
+    shop = await shop_service.find(session, creds.shop_id)
     assert shop is not None
     return {
         "shop": shop_dict(shop),
@@ -71,7 +72,7 @@ async def create_shop(ctx: AppContext, session: AsyncSession, new: CreateShopIn)
 
 
 async def list_shops(session: AsyncSession, page: PageRequest) -> dict[str, Any]:
-    total, rows = await ShopRepository(session).page(page.offset, page.page_size)
+    total, rows = await shop_service.page(session, page.offset, page.page_size)
     return {"page": Pagination.of(page, total), "list": [shop_dict(s) for s in rows]}
 
 

@@ -8,6 +8,9 @@ from typing import Literal
 from shopreviews.auth.scopes import MERCHANT_SCOPES
 from shopreviews.kit.envelope import PermissionDenied
 
+# The challenge of a refused bearer token (RFC 6750 §3.1), from auth and from oauth alike.
+INVALID_TOKEN = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
 
 @dataclass(frozen=True)
 class Caller:

@@ -1,4 +1,8 @@
-"""FastAPI dependencies that say who is calling: the Caller of a route."""
+"""FastAPI dependencies that say who is calling: the Caller of a route.
+
+Bearer tokens belong to oauth and merchant sessions to merchants, both domains above auth: their
+checks reach auth as `Authenticators`, built by main.create_app and kept on `app.state`, so auth
+imports neither."""
 
 from __future__ import annotations
 
@@ -11,16 +15,14 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.auth import hmac_auth, merchant_session
-from shopreviews.auth.caller import Caller
+from shopreviews.auth import hmac_auth
+from shopreviews.auth.caller import INVALID_TOKEN, Caller
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import same
 from shopreviews.kit.dependencies import Ctx, get_ctx, query_params
 from shopreviews.kit.envelope import NotFound, Unauthenticated
 from shopreviews.kit.params import QueryParams
 from shopreviews.kit.read_cache import CachedService
-from shopreviews.merchants.repository import MerchantRepository
-from shopreviews.oauth import tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
@@ -56,6 +58,23 @@ _merchant_bearer = HTTPBearer(
     auto_error=False,
     description="Merchant session JWT from /api/v1/merchant/login",
 )
+
+
+CredentialCheck = Callable[[AppContext, AsyncSession, str], Awaitable[Caller]]
+
+
+@dataclass(frozen=True)
+class Authenticators:
+    """The caller behind a credential that a domain above auth owns; each check raises code 16
+    (or 7) for a credential it refuses."""
+
+    bearer_token: CredentialCheck  # an OAuth access token (oauth.service)
+    merchant_session: CredentialCheck  # a merchant session JWT (merchants.service)
+
+
+def authenticators(request: Request) -> Authenticators:
+    found: Authenticators = request.app.state.authenticators
+    return found
 
 
 def api_caller(scope: str | None) -> Callable[..., Awaitable[Caller]]:
@@ -112,7 +131,7 @@ async def authenticate_api(request: Request, ctx: AppContext, scope: str | None)
     if authorization:
         # A bearer request, with no fallback to HMAC (README §4.2 rule 1).
         async with ctx.db.session(write=False) as session:
-            caller = await _bearer(ctx, session, authorization)
+            caller = await _bearer(request, ctx, session, authorization)
         caller.require(scope)
         return caller
     shop = await hmac_auth.authenticate(
@@ -129,14 +148,16 @@ async def authenticate_api(request: Request, ctx: AppContext, scope: str | None)
     return caller
 
 
-async def _bearer(ctx: AppContext, session: AsyncSession, authorization: str) -> Caller:
+async def _bearer(
+    request: Request, ctx: AppContext, session: AsyncSession, authorization: str
+) -> Caller:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token or token != token.strip():
         raise Unauthenticated(
             "Authorization must be 'Bearer <access_token>'",
-            headers=tokens.INVALID_TOKEN,
+            headers=INVALID_TOKEN,
         )
-    caller = await tokens.authenticate(ctx, session, token)
+    caller = await authenticators(request).bearer_token(ctx, session, token)
     await ctx.limiter.hit(ctx.limiter.per_shop, f"grant:{caller.grant_id}")
     return caller
 
@@ -145,31 +166,17 @@ async def bearer_caller(request: Request, ctx: Ctx) -> Caller:
     """Endpoints for bearer tokens only (oauth/disconnect)."""
     authorization = request.headers.get("authorization", "").strip()
     if not authorization:
-        raise Unauthenticated("a bearer access token is required", headers=tokens.INVALID_TOKEN)
+        raise Unauthenticated("a bearer access token is required", headers=INVALID_TOKEN)
     async with ctx.db.session(write=False) as session:
-        return await _bearer(ctx, session, authorization)
+        return await _bearer(request, ctx, session, authorization)
 
 
-async def authenticate_merchant(ctx: AppContext, session: AsyncSession, token: str) -> Caller:
+async def authenticate_merchant(request: Request, session: AsyncSession, token: str) -> Caller:
     """A merchant session JWT whose session row is live; code 16 otherwise."""
     if not token:
         raise Unauthenticated("merchant session required")
-    claims = merchant_session.decode(ctx, token)
-    record = await MerchantRepository(session).get_session(str(claims["sid"]))
-    if (
-        record is None
-        or record.ended_at is not None
-        or record.expires_at.timestamp() <= ctx.now()
-        or str(record.user_id) != str(claims["sub"])
-        or record.shop_id != claims["shop_id"]
-    ):
-        raise Unauthenticated("invalid or expired merchant session")
-    return Caller(
-        shop_id=record.shop_id,
-        kind="merchant",
-        merchant_user_id=record.user_id,
-        session_id=record.sid,
-    )
+    check = authenticators(request).merchant_session
+    return await check(await get_ctx(request), session, token)
 
 
 def merchant_token(request: Request) -> str:
@@ -188,7 +195,7 @@ async def merchant_caller(
     read in a session of its own: the route's session may be a write session, which this read
     must not keep waiting."""
     async with ctx.db.session(write=False) as session:
-        return await authenticate_merchant(ctx, session, merchant_token(request))
+        return await authenticate_merchant(request, session, merchant_token(request))
 
 
 async def admin_caller(request: Request, ctx: Ctx) -> None:

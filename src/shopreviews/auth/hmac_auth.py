@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
-from shopreviews.events import service as event_service
-from shopreviews.kit import signing
+from shopreviews.kit import outbox, signing
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import Unauthenticated
 from shopreviews.kit.params import parse_query
 from shopreviews.shops import service as shop_service
-from shopreviews.shops.repository import ShopKey, key_by_public_token
+from shopreviews.shops.service import ShopKey
 
 # ASCII digits only, and fullmatch: `$` would also accept a trailing newline.
 _TIMESTAMP = re.compile(r"[0-9]{1,10}")
@@ -33,7 +32,7 @@ async def authenticate(
     window = ctx.settings.hmac_window_seconds
     if abs(ctx.now() - int(timestamp)) > window:
         raise Unauthenticated(f"Timestamp is more than {window} s from server time")
-    shop = await key_by_public_token(ctx.db.point_reads, public_token)
+    shop = await shop_service.key_by_public_token(ctx, public_token)
     if shop is None or not shop.is_active:
         raise Unauthenticated("unknown Public-Token")
     pairs = parse_query(raw_query)
@@ -65,5 +64,5 @@ async def _issued_for_delivery(
     if found is None:
         return False
     event_id, body = found
-    stored = await event_service.delivery_body(ctx.db.point_reads, shop_id, event_id)
+    stored = await outbox.delivery_body(ctx.db.point_reads, shop_id, event_id)
     return stored is not None and stored.encode() == body

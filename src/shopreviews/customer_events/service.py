@@ -18,7 +18,7 @@ from shopreviews.events import service as events
 from shopreviews.kit.envelope import NotFound
 from shopreviews.kit.pagination import PageRequest, fetch_page
 from shopreviews.kit.timefmt import rfc3339
-from shopreviews.shops.repository import ShopRepository
+from shopreviews.shops import service as shops
 
 # Event types this server emits for emails (docs/intake.md §3.3); all with source EMAIL.
 OPEN_EMAIL = "OPEN_EMAIL"
@@ -110,7 +110,7 @@ class StorefrontShop:
 
 async def storefront_shop(session: AsyncSession, domain: str) -> StorefrontShop:
     """The active shop of a myshopify domain (case-insensitive); code 5 otherwise."""
-    shop = await ShopRepository(session).by_domain(domain) if _DOMAIN.match(domain) else None
+    shop = await shops.by_domain(session, domain) if _DOMAIN.match(domain) else None
     if shop is None or not shop.is_active:
         raise NotFound("no active shop with this domain")
     origins = [o for o in shop.storefront_origins or [] if isinstance(o, str)]

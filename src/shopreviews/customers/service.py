@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
@@ -188,3 +189,42 @@ async def list_exclusions(
         lambda offset, limit: repo.exclusions_page(flt, offset=offset, limit=limit),
     )
     return CustomerExclusionPage(page=pagination, list=[exclusion_out(r) for r in rows])
+
+
+# --- for other domains (orders, emails) -----------------------------------------------------
+
+
+async def remember(
+    session: AsyncSession,
+    shop_id: str,
+    customer_id: str,
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    now: datetime,
+) -> None:
+    """Update the shop's customer record, unless it already says all this (a replay or a
+    re-import writes nothing). In a savepoint: two orders of one new customer arriving at
+    once on PostgreSQL both insert the record; the loser then updates the winner's."""
+    customers = CustomerRepository(session, shop_id)
+    details = {"email": email, "first_name": first_name, "last_name": last_name, "phone": phone}
+    known = await customers.customer_by_id(customer_id)
+    if known is not None and all(
+        not value or getattr(known, name) == value for name, value in details.items()
+    ):
+        return
+    try:
+        async with session.begin_nested():
+            await customers.remember_customer(customer_id, now=now, **details)
+    except IntegrityError:
+        await customers.remember_customer(customer_id, now=now, **details)
+
+
+async def is_excluded(session: AsyncSession, shop_id: str, customer_id: str, email: str) -> bool:
+    return await CustomerRepository(session, shop_id).is_excluded(customer_id, email)
+
+
+async def is_unsubscribed(session: AsyncSession, shop_id: str, email: str, email_type: str) -> bool:
+    return await CustomerRepository(session, shop_id).is_unsubscribed(email, email_type)

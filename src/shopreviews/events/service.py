@@ -1,5 +1,7 @@
-"""Recording domain events. Callers pass their own session, so an event commits with its
-change or not at all, together with one pending delivery per matching webhook subscription."""
+"""Recording domain events about a shop's records. Callers pass their own session, so an event
+commits with its change or not at all; the outbox (kit/outbox.py) queues it for its receivers in
+the same transaction. `sequence` comes from the shop's counter (shops.service), taken in that
+transaction too."""
 
 from __future__ import annotations
 
@@ -8,31 +10,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.events.models import DomainEvent
-from shopreviews.kit.point_reads import PointReader
+from shopreviews.kit import outbox
+from shopreviews.kit.outbox import DomainEvent
 from shopreviews.kit.timefmt import rfc3339
-from shopreviews.kit.unit_of_work import jobs_queued
-from shopreviews.shops.models import Shop
+from shopreviews.shops import service as shops
+
+# What `record` returns: the stored event row of the outbox.
+__all__ = ["DomainEvent", "record", "record_test", "sample_item"]
 
 
-async def _next_sequence(session: AsyncSession, shop_id: str) -> tuple[int, str]:
-    """Increment the shop's event counter. The row lock it takes is held until commit, so
-    sequence order is commit order within a shop."""
-    result = await session.execute(
-        update(Shop)
-        .where(Shop.shop_id == shop_id)
-        .values(event_sequence=Shop.event_sequence + 1)
-        .returning(Shop.event_sequence, Shop.myshopify_domain)
-        .execution_options(synchronize_session=False)
-    )
-    sequence, domain = result.one()
-    return int(sequence), str(domain)
-
-
-async def _store(
+async def _new_event(
     session: AsyncSession,
     shop_id: str,
     topic: str,
@@ -42,7 +31,8 @@ async def _store(
     reason: str | None,
     test: bool,
 ) -> DomainEvent:
-    sequence, domain = await _next_sequence(session, shop_id)
+    """The event row, its body rendered once with the next sequence of the shop."""
+    sequence, domain = await shops.next_event_sequence(session, shop_id)
     event_id = uuid.uuid4().hex
     body: dict[str, Any] = {
         "topic": topic,
@@ -55,7 +45,7 @@ async def _store(
     if test:
         body["test"] = True
     body["list"] = [{**item, "my_shopify_domain": domain, "shopify_shop_id": shop_id}]
-    event = DomainEvent(
+    return DomainEvent(
         shop_id=shop_id,
         event_id=event_id,
         sequence=sequence,
@@ -63,9 +53,6 @@ async def _store(
         occurred_at=now,
         body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
     )
-    session.add(event)
-    await session.flush()
-    return event
 
 
 async def record(
@@ -77,22 +64,19 @@ async def record(
     now: datetime,
     reason: str | None = None,
 ) -> DomainEvent:
-    """Store an event about one record and queue it for every matching subscription."""
-    from shopreviews.webhooks.repository import DeliveryRepository
-
-    event = await _store(session, shop_id, topic, item, now=now, reason=reason, test=False)
-    await DeliveryRepository(session, shop_id).fan_out(event, now)
-    jobs_queued(session)
-    return event
+    """Store an event about one record and queue it for every receiver."""
+    event = await _new_event(session, shop_id, topic, item, now=now, reason=reason, test=False)
+    return await outbox.append(session, event, now=now)
 
 
 async def record_test(
     session: AsyncSession, shop_id: str, topic: str, *, now: datetime
 ) -> DomainEvent:
     """A sample event (marked `"test": true`) that is not fanned out; the caller targets it."""
-    return await _store(
+    event = await _new_event(
         session, shop_id, topic, sample_item(topic, now), now=now, reason=None, test=True
     )
+    return await outbox.store(session, event)
 
 
 def sample_item(topic: str, now: datetime) -> dict[str, Any]:
@@ -137,17 +121,3 @@ def sample_item(topic: str, now: datetime) -> dict[str, Any]:
         "created_at": stamp,
         "updated_at": stamp,
     }
-
-
-# Asked by signature checks (auth/hmac_auth.py), so read on the driver directly like the shop's
-# key (kit/point_reads.py); event_id is unique, so this is an index lookup.
-_events = DomainEvent.__table__.c
-_DELIVERY_BODY = select(_events.body).where(
-    _events.shop_id == bindparam("shop_id"), _events.event_id == bindparam("event_id")
-)
-
-
-async def delivery_body(reader: PointReader, shop_id: str, event_id: str) -> str | None:
-    """The body every delivery of the shop's event `event_id` sends; None for no such event."""
-    row = await reader.one(_DELIVERY_BODY, {"shop_id": shop_id, "event_id": event_id})
-    return None if row is None else str(row[0])

@@ -15,8 +15,7 @@ from shopreviews.merchants.schemas import (
     PrivateTokenOut,
     ShopSettingsIn,
 )
-from shopreviews.shops import service as shop_service
-from shopreviews.shops.schemas import ShopSettingsOut
+from shopreviews.merchants.service import ShopSettingsOut
 
 router = APIRouter(tags=["merchant"])
 
@@ -71,7 +70,7 @@ async def reset_private_token(
 @router.get("/api/v1/merchant/settings", response_model=Envelope[ShopSettingsOut])
 async def get_settings(caller: Merchant, session: ReadSession) -> Envelope[ShopSettingsOut]:
     """The shop's intake settings; the Shopify app secret only as whether it is set [ext]."""
-    return Envelope(data=await shop_service.get_intake_settings(session, caller.shop_id))
+    return Envelope(data=await merchant_service.get_settings(session, caller))
 
 
 @router.post("/api/v1/merchant/settings", response_model=Envelope[ShopSettingsOut])

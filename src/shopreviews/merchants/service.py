@@ -7,18 +7,19 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.auth import merchant_session
 from shopreviews.auth.caller import Caller
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
+from shopreviews.merchants import session_jwt
 from shopreviews.merchants.models import AuditEntry, MerchantSession, MerchantUser
 from shopreviews.merchants.passwords import hash_password, verify_password
 from shopreviews.merchants.repository import MerchantRepository
-from shopreviews.merchants.schemas import LoginIn, LoginOut, OpenApiInformation, PrivateTokenOut
+from shopreviews.merchants.schemas import LoginIn as LoginIn
+from shopreviews.merchants.schemas import LoginOut as LoginOut
+from shopreviews.merchants.schemas import OpenApiInformation, PrivateTokenOut
 from shopreviews.shops import service as shop_service
-from shopreviews.shops.models import Shop
-from shopreviews.shops.repository import ShopRepository
-from shopreviews.shops.schemas import ShopSettingsOut
+from shopreviews.shops.service import Shop
+from shopreviews.shops.service import ShopSettingsOut as ShopSettingsOut
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 128
@@ -47,7 +48,7 @@ async def create_user(
     if not _valid_email(email):
         raise InvalidArgument("email must be an address such as owner@example.com")
     _check_password(password)
-    if await ShopRepository(session).get(shop_id) is None:
+    if await shop_service.find(session, shop_id) is None:
         raise NotFound(f"shop {shop_id} not found", prefixed=False)
     repo = MerchantRepository(session)
     if await repo.user_in_shop(shop_id, email) is not None:
@@ -99,13 +100,12 @@ async def login(ctx: AppContext, session: AsyncSession, body: LoginIn, *, ip: st
     email = body.email.strip().lower()
     pair = await _count_sign_in(ctx, email, ip)
 
-    shops = ShopRepository(session)
     users = await MerchantRepository(session).users_by_email(email)
     wanted: Shop | None = None
     if body.shop_id:
-        wanted = await shops.get(body.shop_id.strip())
+        wanted = await shop_service.find(session, body.shop_id.strip())
     elif body.myshopify_domain:
-        wanted = await shops.by_domain(body.myshopify_domain.strip())
+        wanted = await shop_service.by_domain(session, body.myshopify_domain.strip())
     if body.shop_id or body.myshopify_domain:
         users = [u for u in users if wanted is not None and u.shop_id == wanted.shop_id]
     elif len(users) > 1:
@@ -117,14 +117,14 @@ async def login(ctx: AppContext, session: AsyncSession, body: LoginIn, *, ip: st
         or user is None
     ):
         raise Unauthenticated(BAD_LOGIN)
-    shop = await shops.get(user.shop_id)
+    shop = await shop_service.find(session, user.shop_id)
     if shop is None or not shop.is_active:
         raise Unauthenticated(BAD_LOGIN)
     # The right password: earlier mistakes from this address are forgiven (the address and
     # account counts keep the attempt, so a stream of sign-ins still meets their limits).
     await ctx.limiter.clear(ctx.limiter.signin_failures, pair)
 
-    token, sid, expires_at = merchant_session.issue(ctx, user_id=user.id, shop_id=shop.shop_id)
+    token, sid, expires_at = session_jwt.issue(ctx, user_id=user.id, shop_id=shop.shop_id)
     repo = MerchantRepository(session)
     await repo.add(
         MerchantSession(sid=sid, user_id=user.id, shop_id=shop.shop_id, expires_at=expires_at)
@@ -148,7 +148,7 @@ async def logout(ctx: AppContext, session: AsyncSession, caller: Caller) -> None
 
 
 async def _shop(session: AsyncSession, caller: Caller) -> Shop:
-    shop = await ShopRepository(session).get(caller.shop_id)
+    shop = await shop_service.find(session, caller.shop_id)
     if shop is None:
         raise NotFound("shop not found", prefixed=False)
     return shop
@@ -208,3 +208,29 @@ async def update_settings(
         action = "set_shopify_app_secret" if shopify_app_secret else "remove_shopify_app_secret"
         await _audit(session, caller, action, ip)
     return settings
+
+
+async def get_settings(session: AsyncSession, caller: Caller) -> ShopSettingsOut:
+    """The intake settings of the merchant's shop."""
+    return await shop_service.get_intake_settings(session, caller.shop_id)
+
+
+async def authenticate(ctx: AppContext, session: AsyncSession, token: str) -> Caller:
+    """The merchant of a session JWT whose session row is live; code 16 otherwise (auth's
+    `Authenticators.merchant_session`, wired in main.create_app)."""
+    claims = session_jwt.decode(ctx, token)
+    record = await MerchantRepository(session).get_session(str(claims["sid"]))
+    if (
+        record is None
+        or record.ended_at is not None
+        or record.expires_at.timestamp() <= ctx.now()
+        or str(record.user_id) != str(claims["sub"])
+        or record.shop_id != claims["shop_id"]
+    ):
+        raise Unauthenticated("invalid or expired merchant session")
+    return Caller(
+        shop_id=record.shop_id,
+        kind="merchant",
+        merchant_user_id=record.user_id,
+        session_id=record.sid,
+    )

@@ -27,9 +27,9 @@ from shopreviews.oauth.models import AuthorizationCode
 from shopreviews.oauth.repository import OAuthRepository
 from shopreviews.oauth.tokens import new_credential
 from shopreviews.platforms import service as platforms
-from shopreviews.platforms.models import Platform
-from shopreviews.shops.models import Shop
-from shopreviews.shops.repository import ShopRepository
+from shopreviews.platforms.service import Platform
+from shopreviews.shops import service as shops
+from shopreviews.shops.service import Shop
 
 MAX_STATE = 512
 PKCE_VALUE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
@@ -155,7 +155,7 @@ def final_redirect(
 
 async def merchant_shop(session: AsyncSession, merchant: Caller) -> Shop:
     """The shop of a signed-in merchant (sessions end with their shop)."""
-    shop = await ShopRepository(session).get(merchant.shop_id)
+    shop = await shops.find(session, merchant.shop_id)
     assert shop is not None
     return shop
 

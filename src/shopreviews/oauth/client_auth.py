@@ -8,8 +8,7 @@ from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import Unauthenticated
 from shopreviews.oauth.schemas import ClientCredentials
 from shopreviews.platforms import service as platforms
-from shopreviews.platforms.models import Platform
-from shopreviews.platforms.repository import PlatformRepository
+from shopreviews.platforms.service import Platform
 
 MAX_CLIENT_ID = 64  # platforms.CLIENT_ID
 
@@ -39,7 +38,7 @@ async def authenticate_client(
             ctx, session, client_id, credentials.client_secret.get()
         )
     except Unauthenticated:
-        if client_id is not None and await PlatformRepository(session).get(client_id) is None:
+        if client_id is not None and await platforms.find(session, client_id) is None:
             failure_keys.pop(0)  # unknown: counted per address alone
         for item, key in failure_keys:
             await limiter.hit(item, key)

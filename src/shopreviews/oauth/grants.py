@@ -1,23 +1,23 @@
 """The grant lifecycle: approval (consent page, JSON authorize, client_credentials) and its end
-(disconnect, cancel, merchant, operator), each with its system webhook in the same transaction."""
+(disconnect, cancel, merchant, operator), each announced by a signal in the same transaction
+(oauth/signals.py): the webhooks domain sends the system webhook and, when a grant ends, removes
+the platform's subscriptions for the shop."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from typing import Literal
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.scopes import join_scopes
+from shopreviews.kit import signals
 from shopreviews.kit.context import AppContext
-from shopreviews.kit.timefmt import rfc3339
-from shopreviews.oauth import system_webhooks
 from shopreviews.oauth.models import ENDED, Grant
 from shopreviews.oauth.repository import OAuthRepository
-from shopreviews.platforms.models import Platform
-from shopreviews.shops.models import Shop
-from shopreviews.webhooks.models import WebhookSubscription
-
-END_TOPICS = {"disconnected": "app/disconnected", "cancelled": "app/cancelled"}
+from shopreviews.oauth.signals import GrantApproved, GrantEnded
+from shopreviews.platforms.service import Platform
+from shopreviews.shops.service import Shop
 
 
 async def approve(
@@ -55,48 +55,44 @@ async def approve(
         grant.scopes = join_scopes(scopes)
         grant.authorized_at = now
         await session.flush()
-    await system_webhooks.record(
+    await signals.send(
         session,
-        platform=platform,
-        shop=shop,
-        topic="app/authorized",
-        extra={
-            "granted_scopes": grant.scopes,
-            "installed_at": rfc3339(grant.installed_at),
-            "authorized_at": rfc3339(grant.authorized_at),
-            "grant_type": grant_type,
-            "reauthorized": int(reauthorized),
-        },
-        now=now,
+        GrantApproved(
+            shop_id=shop.shop_id,
+            client_id=platform.client_id,
+            granted_scopes=grant.scopes,
+            installed_at=grant.installed_at,
+            authorized_at=grant.authorized_at,
+            grant_type=grant_type,
+            reauthorized=reauthorized,
+            now=now,
+        ),
     )
     return grant
 
 
 async def end(
-    ctx: AppContext, session: AsyncSession, grant: Grant, *, reason: str, initiated_by: str
+    ctx: AppContext,
+    session: AsyncSession,
+    grant: Grant,
+    *,
+    reason: Literal["disconnected", "cancelled"],
+    initiated_by: str,
 ) -> None:
-    """End the grant in one transaction: tokens revoked, the platform's subscriptions for the
-    shop deleted (their pending deliveries with them), and the platform told."""
-    shop = await session.get(Shop, grant.shop_id)
-    platform = await session.get(Platform, grant.client_id)
-    assert shop is not None and platform is not None  # both cascade-delete their grants
+    """End the grant in one transaction: tokens revoked, then `GrantEnded` (the platform's
+    subscriptions for the shop deleted, their pending deliveries with them, and the platform
+    told)."""
     now = ctx.now_datetime()
     grant.status, grant.ended_at, grant.end_reason = ENDED, now, reason
     await OAuthRepository(session).revoke(now, grant_id=grant.id)
-    await session.execute(
-        delete(WebhookSubscription)
-        .where(
-            WebhookSubscription.shop_id == shop.shop_id,
-            WebhookSubscription.owner_client_id == platform.client_id,
-        )
-        .execution_options(synchronize_session=False)
-    )
     await session.flush()
-    await system_webhooks.record(
+    await signals.send(
         session,
-        platform=platform,
-        shop=shop,
-        topic=END_TOPICS[reason],
-        extra={"ended_at": rfc3339(now), "initiated_by": initiated_by},
-        now=now,
+        GrantEnded(
+            shop_id=grant.shop_id,
+            client_id=grant.client_id,
+            reason=reason,
+            initiated_by=initiated_by,
+            ended_at=now,
+        ),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -39,6 +39,14 @@ class OAuthRepository:
         if lock:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def active_grants(self, shop_id: str, client_ids: Collection[str]) -> Sequence[Grant]:
+        rows = await self.session.execute(
+            select(Grant).where(
+                Grant.shop_id == shop_id, Grant.client_id.in_(client_ids), Grant.status == ACTIVE
+            )
+        )
+        return rows.scalars().all()
 
     async def grant(self, grant_id: int) -> Grant | None:
         return await self.session.get(Grant, grant_id)

@@ -90,7 +90,7 @@ async def oauth_authorize_json(
 ) -> Envelope[CodeOut]:
     """Approve for a signed-in merchant (session JWT) and get the code [ext]."""
     try:
-        merchant = await authenticate_merchant(ctx, session, merchant_token(request))
+        merchant = await authenticate_merchant(request, session, merchant_token(request))
     except Unauthenticated as exc:
         raise OAuthError("invalid_token", exc.detail) from exc
     auth_request = await authorize.check(session, reading.authorize_params(query))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -18,12 +19,16 @@ from shopreviews.auth.scopes import (
     parse_scopes,
     split_scopes,
 )
+from shopreviews.kit import signals
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import same, sha256_hex
 from shopreviews.kit.envelope import ApiError, InvalidArgument, NotFound, PermissionDenied
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.kit.unit_of_work import commit_despite
-from shopreviews.oauth import grants, system_webhooks, tokens
+from shopreviews.merchants import service as merchants
+from shopreviews.merchants.service import LoginIn as LoginIn
+from shopreviews.merchants.service import LoginOut
+from shopreviews.oauth import grants, tokens
 from shopreviews.oauth.authorize import PKCE_VALUE
 from shopreviews.oauth.client_auth import authenticate_client
 from shopreviews.oauth.errors import OAuthError
@@ -39,10 +44,13 @@ from shopreviews.oauth.schemas import (
     TokenExchange,
     TokenOut,
 )
+from shopreviews.oauth.signals import GrantApproved as GrantApproved
+from shopreviews.oauth.signals import GrantEnded as GrantEnded
+from shopreviews.oauth.signals import TokensRevoked as TokensRevoked
 from shopreviews.platforms import service as platforms
-from shopreviews.platforms.models import Platform
-from shopreviews.shops.models import Shop
-from shopreviews.shops.repository import ShopRepository
+from shopreviews.platforms.service import Platform
+from shopreviews.shops import service as shops
+from shopreviews.shops.service import Shop
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 
@@ -72,7 +80,7 @@ def _narrowed(requested: str | None, available: frozenset[str]) -> list[str]:
 
 
 async def _shop_of(session: AsyncSession, grant: Grant) -> Shop:
-    shop = await ShopRepository(session).get(grant.shop_id)
+    shop = await shops.find(session, grant.shop_id)
     assert shop is not None  # grants are deleted with their shop
     return shop
 
@@ -171,15 +179,9 @@ async def _code_reused(
     if code.chain_id is not None and await OAuthRepository(session).revoke(
         now, chain_id=code.chain_id
     ):
-        shop = await ShopRepository(session).get(code.shop_id)
-        assert shop is not None  # codes are deleted with their shop
-        await system_webhooks.record(
+        await signals.send(
             session,
-            platform=platform,
-            shop=shop,
-            topic="app/tokens_revoked",
-            extra={"revoked_at": rfc3339(now), "reason": "authorization_code_reuse"},
-            now=now,
+            TokensRevoked(code.shop_id, platform.client_id, "authorization_code_reuse", now),
         )
     raise commit_despite(
         session, OAuthError("invalid_grant", "authorization code has already been used")
@@ -237,13 +239,8 @@ async def _refresh_reused(
     Every token of every chain of the grant is revoked; the grant itself stays."""
     now = ctx.now_datetime()
     await OAuthRepository(session).revoke(now, grant_id=grant.id)
-    await system_webhooks.record(
-        session,
-        platform=platform,
-        shop=await _shop_of(session, grant),
-        topic="app/tokens_revoked",
-        extra={"revoked_at": rfc3339(now), "reason": "refresh_token_reuse"},
-        now=now,
+    await signals.send(
+        session, TokensRevoked(grant.shop_id, platform.client_id, "refresh_token_reuse", now)
     )
     raise commit_despite(
         session,
@@ -260,9 +257,8 @@ async def resolve_shop(
     """The shop named by shop_id and/or myshopify_domain; code 3 for neither or two shops."""
     if shop_id is None and domain is None:
         raise InvalidArgument("shop_id or myshopify_domain is required")
-    shops = ShopRepository(session)
-    by_id = await shops.get(shop_id) if shop_id is not None else None
-    by_domain = await shops.by_domain(domain) if domain is not None else None
+    by_id = await shops.find(session, shop_id) if shop_id is not None else None
+    by_domain = await shops.by_domain(session, domain) if domain is not None else None
     if by_id is not None and by_domain is not None and by_id.shop_id != by_domain.shop_id:
         raise InvalidArgument("shop_id and myshopify_domain name different shops")
     return by_id or by_domain
@@ -485,10 +481,34 @@ async def operator_disconnect(
 ) -> bool:
     """The operator ends a shop's grant (CLI); False when there was no active grant."""
     await platforms.get(session, client_id)  # code 5 for an unknown platform
-    if await ShopRepository(session).get(shop_id) is None:
+    if await shops.find(session, shop_id) is None:
         raise NotFound(f"shop {shop_id}")
     grant = await OAuthRepository(session).active_grant(shop_id, client_id, lock=True)
     if grant is None:
         return False
     await grants.end(ctx, session, grant, reason="disconnected", initiated_by="operator")
     return True
+
+
+async def current_scopes(
+    session: AsyncSession, shop_id: str, client_ids: Collection[str]
+) -> dict[str, frozenset[str]]:
+    """What each of these platforms may do in the shop now: its active grant's scopes narrowed
+    by its allowed ones; platforms that are disabled or hold no active grant are left out."""
+    found: dict[str, frozenset[str]] = {}
+    for grant in await OAuthRepository(session).active_grants(shop_id, client_ids):
+        platform = await platforms.find(session, grant.client_id)
+        if platform is not None and platform.is_active:
+            found[grant.client_id] = common_scopes(grant.scopes, platform.allowed_scopes)
+    return found
+
+
+async def sign_in(ctx: AppContext, session: AsyncSession, body: LoginIn, *, ip: str) -> LoginOut:
+    """A merchant signs in on the consent pages (merchants.service decides)."""
+    return await merchants.login(ctx, session, body, ip=ip)
+
+
+async def authenticate_bearer(ctx: AppContext, session: AsyncSession, token: str) -> Caller:
+    """The caller of an OAuth access token (auth's `Authenticators.bearer_token`, wired in
+    main.create_app)."""
+    return await tokens.authenticate(ctx, session, token)

@@ -12,15 +12,13 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.auth.caller import Caller
+from shopreviews.auth.caller import INVALID_TOKEN, Caller
 from shopreviews.auth.scopes import common_scopes, join_scopes
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import sha256_hex
 from shopreviews.kit.envelope import PermissionDenied, Unauthenticated
 from shopreviews.oauth.models import ACCESS, REFRESH, Grant, Token, TokenChain
 from shopreviews.oauth.repository import OAuthRepository
-
-INVALID_TOKEN = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 
 def new_credential(prefix: str) -> str:

@@ -15,7 +15,7 @@ from shopreviews.kit.schemas import unstorable_text
 from shopreviews.kit.timefmt import parse_time
 from shopreviews.orders import service as order_service
 from shopreviews.orders.service import OrderFacts
-from shopreviews.shops.repository import ShopRepository
+from shopreviews.shops import service as shops
 
 BATCH = 500
 MAX_PRODUCTS = 100
@@ -143,12 +143,12 @@ async def import_orders(
 ) -> int:
     """Upsert the orders in batches of BATCH (each batch one transaction)."""
     async with ctx.db.session(write=False) as session:
-        if await ShopRepository(session).get(shop_id) is None:
+        if await shops.find(session, shop_id) is None:
             raise NotFound(f"shop {shop_id} not found", prefixed=False)
     done = 0
     for batch in _batches(orders):
         async with ctx.db.session(write=True) as session:
-            shop = await ShopRepository(session).get(shop_id)
+            shop = await shops.find(session, shop_id)
             assert shop is not None
             now = ctx.now_datetime()
             for facts in batch:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
-from shopreviews.customers.repository import CustomerRepository
+from shopreviews.customers import service as customers
 from shopreviews.kit.email_address import Unsendable, recipient
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.pagination import PageRequest, fetch_page
@@ -19,7 +19,8 @@ from shopreviews.kit.unit_of_work import jobs_queued
 from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
 from shopreviews.orders.repository import DeliveryRepository, OrderFilter, OrderRepository
 from shopreviews.orders.schemas import OrderOut, OrderPage
-from shopreviews.shops.models import Shop
+from shopreviews.shops import service as shops
+from shopreviews.shops.service import Shop
 
 # Orders fulfilled longer ago than the delay plus this are never asked about (an import of
 # old history, a very late webhook): their customers would not expect an email any more.
@@ -151,26 +152,16 @@ async def _upsert(repo: OrderRepository, facts: OrderFacts, *, now: datetime) ->
 async def _remember_customer(
     session: AsyncSession, shop_id: str, facts: OrderFacts, *, now: datetime
 ) -> None:
-    """Update the shop's customer record, unless it already says all this (a replay or a
-    re-import writes nothing). In a savepoint: two orders of one new customer arriving at
-    once on PostgreSQL both insert the record; the loser then updates the winner's."""
-    customers = CustomerRepository(session, shop_id)
-    details = {
-        "email": facts.customer_email,
-        "first_name": facts.first_name,
-        "last_name": facts.last_name,
-        "phone": facts.phone,
-    }
-    known = await customers.customer_by_id(facts.customer_id)
-    if known is not None and all(
-        not value or getattr(known, name) == value for name, value in details.items()
-    ):
-        return
-    try:
-        async with session.begin_nested():
-            await customers.remember_customer(facts.customer_id, now=now, **details)
-    except IntegrityError:
-        await customers.remember_customer(facts.customer_id, now=now, **details)
+    await customers.remember(
+        session,
+        shop_id,
+        facts.customer_id,
+        email=facts.customer_email,
+        first_name=facts.first_name,
+        last_name=facts.last_name,
+        phone=facts.phone,
+        now=now,
+    )
 
 
 async def plan(session: AsyncSession, shop: Shop, order: Order, *, now: datetime) -> None:
@@ -201,10 +192,9 @@ async def stop_reason(session: AsyncSession, shop_id: str, order: Order) -> str 
         recipient(order.customer_email, order.customer_name)
     except Unsendable:
         return "bad_email"  # accepted at intake, but no email can carry it as it is
-    customers = CustomerRepository(session, shop_id)
-    if await customers.is_excluded(order.customer_id, order.customer_email):
+    if await customers.is_excluded(session, shop_id, order.customer_id, order.customer_email):
         return "excluded"
-    if await customers.is_unsubscribed(order.customer_email, "review_request"):
+    if await customers.is_unsubscribed(session, shop_id, order.customer_email, "review_request"):
         return "unsubscribed"
     return None
 
@@ -257,3 +247,10 @@ async def replan(session: AsyncSession, shop: Shop, *, now: datetime) -> int:
     if moved:
         jobs_queued(session)
     return moved
+
+
+async def on_review_delay_changed(session: AsyncSession, change: shops.ReviewDelayChanged) -> None:
+    """Receiver (wiring.py): a shop's new delay re-plans its waiting review requests."""
+    shop = await shops.find(session, change.shop_id)
+    assert shop is not None  # sent in the transaction that changed the shop
+    await replan(session, shop, now=change.now)

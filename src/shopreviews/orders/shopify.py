@@ -24,7 +24,7 @@ from shopreviews.kit.timefmt import parse_time
 from shopreviews.orders import service as order_service
 from shopreviews.orders.schemas import OrderReceived
 from shopreviews.orders.service import OrderFacts
-from shopreviews.shops.repository import ShopRepository
+from shopreviews.shops import service as shops
 
 log = logging.getLogger("shopreviews.orders")
 TOPICS = ("orders/create", "orders/fulfilled", "orders/cancelled")
@@ -49,7 +49,7 @@ async def receive(ctx: AppContext, session: AsyncSession, delivery: Delivery) ->
     """The order of a verified delivery, created or updated; a delivery already acted on is
     acknowledged with the order as it is, and not acted on again."""
     domain = delivery.shop_domain
-    shop = await ShopRepository(session).by_domain(domain) if domain else None
+    shop = await shops.by_domain(session, domain) if domain else None
     refused = "X-Shopify-Hmac-Sha256 does not verify for this shop"
     if shop is None or not shop.is_active:
         raise Unauthenticated(f"no active shop has the domain {domain!r}")

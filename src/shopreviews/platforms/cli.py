@@ -1,5 +1,5 @@
 """Operator commands for partner platforms: `shopreviews platform create|list|update|
-rotate-secret|disconnect`, each with --json."""
+rotate-secret`, each with --json (`platform disconnect` ends a grant: oauth/cli.py)."""
 
 from __future__ import annotations
 
@@ -155,28 +155,3 @@ def rotate_secret(
 
     data = run_migrated(as_json, work)
     typer.echo(json.dumps(data) if as_json else _describe(data))
-
-
-@platform_app.command("disconnect")
-def disconnect(
-    client_id: Annotated[str, typer.Option("--client-id")],
-    shop_id: Annotated[str, typer.Option("--shop-id")],
-    as_json: JsonOpt = False,
-) -> None:
-    """End a shop's authorization of a platform (as the operator): its tokens are revoked, its
-    webhooks for the shop removed, and it receives app/disconnected."""
-    from shopreviews.oauth import service as oauth_service
-
-    async def work(ctx: AppContext) -> bool:
-        async with ctx.db.session(write=True) as session:
-            return await oauth_service.operator_disconnect(ctx, session, client_id, shop_id)
-
-    ended = run_migrated(as_json, work)
-    if as_json:
-        typer.echo(json.dumps({"disconnected": ended}))
-    else:
-        typer.echo(
-            f"{client_id} disconnected from shop {shop_id}"
-            if ended
-            else f"{client_id} had no active authorization in shop {shop_id}"
-        )

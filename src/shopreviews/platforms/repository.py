@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,14 @@ class PlatformRepository:
 
     async def get(self, client_id: str) -> Platform | None:
         return await self.session.get(Platform, client_id)
+
+    async def webhook_urls(self, client_ids: Collection[str]) -> dict[str, str]:
+        rows = await self.session.execute(
+            select(Platform.client_id, Platform.webhook_url).where(
+                Platform.client_id.in_(client_ids)
+            )
+        )
+        return {client_id: url for client_id, url in rows}
 
     async def add(self, platform: Platform) -> Platform:
         self.session.add(platform)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,9 +21,11 @@ from shopreviews.kit.envelope import (
 from shopreviews.kit.netguard import UrlRejected, check_url
 from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.webhook_signatures import new_secret as new_system_webhook_secret
-from shopreviews.platforms.models import Platform
+from shopreviews.platforms.models import Platform as Platform
 from shopreviews.platforms.repository import PlatformRepository
-from shopreviews.platforms.schemas import CreatePlatformIn, UpdatePlatformIn
+from shopreviews.platforms.schemas import CreatePlatformIn as CreatePlatformIn
+from shopreviews.platforms.schemas import RotatePlatformSecretIn as RotatePlatformSecretIn
+from shopreviews.platforms.schemas import UpdatePlatformIn as UpdatePlatformIn
 
 # Compared against when the client_id is unknown, so both failures take the same time.
 _DUMMY_SECRET = "cs_" + "x" * 43
@@ -72,6 +75,15 @@ async def create(ctx: AppContext, session: AsyncSession, new: CreatePlatformIn) 
         )
     )
     return PlatformCreated(platform, client_secret, system_secret)
+
+
+async def find(session: AsyncSession, client_id: str) -> Platform | None:
+    return await PlatformRepository(session).get(client_id)
+
+
+async def webhook_urls(session: AsyncSession, client_ids: Collection[str]) -> dict[str, str]:
+    """The system webhook URL ("" for none) of each platform named that exists."""
+    return await PlatformRepository(session).webhook_urls(client_ids) if client_ids else {}
 
 
 async def get(session: AsyncSession, client_id: str) -> Platform:

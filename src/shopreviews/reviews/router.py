@@ -15,7 +15,6 @@ from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.params import QueryParams, parse_external_id, parse_flag, parse_id
 from shopreviews.kit.routes import legacy_path
-from shopreviews.media.review_media import ReviewMedia
 from shopreviews.reviews import service as review_service
 from shopreviews.reviews.moderation import ReviewModeration
 from shopreviews.reviews.query import ListRequest, RatingTarget, ReviewRequest
@@ -162,7 +161,7 @@ async def create_review(
         caller,
         body,
         now=ctx.now_datetime(),
-        check_media=ReviewMedia(ctx, session).resolve,
+        check_media=review_service.media_check(ctx, session),
     )
     return CreateReviewEnvelope(id=review.id, data=review)
 

@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
 from shopreviews.events import service as events
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import InvalidArgument, NotFound
 from shopreviews.kit.pagination import Pagination
 from shopreviews.kit.read_cache import cached_service
 from shopreviews.kit.timefmt import display, rfc3339
+from shopreviews.media import service as media
 from shopreviews.reviews import cursor as review_cursor
 from shopreviews.reviews.models import STORE_PRODUCT_ID, Product, Review
 from shopreviews.reviews.query import ListRequest, RatingTarget, ReviewRequest
@@ -113,8 +115,13 @@ def _cursor_after(sort_by: str, row: AnyRow) -> str:
     )
 
 
-# Checks media URLs on this server's storage (media.review_media.ReviewMedia.resolve).
+# Checks media URLs on this server's storage (media.service.review_media_check).
 MediaCheck = Callable[[str, list[dict[str, Any]]], Awaitable[list[dict[str, Any]]]]
+
+
+def media_check(ctx: AppContext, session: AsyncSession) -> MediaCheck:
+    """The check of a new review's media items, against this server's uploads."""
+    return media.review_media_check(ctx, session)
 
 
 async def create(

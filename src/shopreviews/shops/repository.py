@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.kit.point_reads import PointReader
@@ -66,3 +66,16 @@ class ShopRepository:
             select(Shop).order_by(Shop.created_at, Shop.shop_id).offset(offset).limit(limit)
         )
         return total, rows.scalars().all()
+
+    async def next_event_sequence(self, shop_id: str) -> tuple[int, str]:
+        """Increment the shop's event counter; (the new sequence, the shop's domain). The row
+        lock it takes is held until commit, so sequence order is commit order within a shop."""
+        result = await self.session.execute(
+            update(Shop)
+            .where(Shop.shop_id == shop_id)
+            .values(event_sequence=Shop.event_sequence + 1)
+            .returning(Shop.event_sequence, Shop.myshopify_domain)
+            .execution_options(synchronize_session=False)
+        )
+        sequence, domain = result.one()
+        return int(sequence), str(domain)

@@ -1,27 +1,41 @@
-"""Shop records and their API tokens."""
+"""Shops, the tenancy core: shop records, their API tokens, intake settings and event counter.
+
+Every other domain asks here for a shop; shops depends on nothing but kit. A change other
+domains react to is announced as a signal (kit/signals.py), e.g. `ReviewDelayChanged`."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopreviews.kit import signals
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import new_shop_token
 from shopreviews.kit.envelope import AlreadyExists, InvalidArgument, NotFound
 from shopreviews.kit.models import utcnow
 from shopreviews.kit.params import SHOP_ID
-from shopreviews.orders import service as order_service
-from shopreviews.shops.models import Shop
-from shopreviews.shops.repository import ShopKey, ShopRepository
-from shopreviews.shops.schemas import ShopSettingsOut
+from shopreviews.shops import repository
+from shopreviews.shops.models import Shop as Shop
+from shopreviews.shops.repository import ShopKey as ShopKey
+from shopreviews.shops.repository import ShopRepository
+from shopreviews.shops.schemas import ShopSettingsOut as ShopSettingsOut
 
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$"
 )
+
+
+@dataclass(frozen=True)
+class ReviewDelayChanged(signals.Signal):
+    """A shop's review-request delay changed (sent in the transaction that changed it)."""
+
+    shop_id: str
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,31 @@ async def create(
     return ShopCredentials(
         shop_id, domain, name.strip() or domain.split(".")[0], public_token, private_token
     )
+
+
+async def find(session: AsyncSession, shop_id: str) -> Shop | None:
+    return await ShopRepository(session).get(shop_id)
+
+
+async def by_domain(session: AsyncSession, domain: str) -> Shop | None:
+    """The shop of a myshopify domain, compared without case."""
+    return await ShopRepository(session).by_domain(domain)
+
+
+async def page(session: AsyncSession, offset: int, limit: int) -> tuple[int, Sequence[Shop]]:
+    """The total and one page of shops, oldest first."""
+    return await ShopRepository(session).page(offset, limit)
+
+
+async def key_by_public_token(ctx: AppContext, public_token: str) -> ShopKey | None:
+    """What checking a signed request needs of its shop, read on the driver directly."""
+    return await repository.key_by_public_token(ctx.db.point_reads, public_token)
+
+
+async def next_event_sequence(session: AsyncSession, shop_id: str) -> tuple[int, str]:
+    """The next `sequence` of the shop's events and the shop's domain (events.service); the
+    shop row stays locked until commit, so sequence order is commit order within a shop."""
+    return await ShopRepository(session).next_event_sequence(shop_id)
 
 
 def private_token(ctx: AppContext, shop: Shop | ShopKey) -> str:
@@ -250,5 +289,5 @@ async def update_intake_settings(
         shop.updated_at = now
     await session.flush()
     if delay_changed:
-        await order_service.replan(session, shop, now=now)
+        await signals.send(session, ReviewDelayChanged(shop_id, now))
     return intake_settings(shop)

@@ -19,27 +19,30 @@ import httpx
 from sqlalchemy import ColumnElement, and_, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.events.models import DomainEvent
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import Cancelled, Dead, JobQueue, JobStatus, RetryAt, Succeeded
 from shopreviews.kit.jobs import Outcome as JobOutcome
 from shopreviews.kit.jobs.queue import Destination
 from shopreviews.kit.netguard import Target as CheckedUrl
 from shopreviews.kit.netguard import UrlRejected, check_url
+from shopreviews.kit.outbox import DomainEvent
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.kit.webhook_signatures import standard_signatures, trustoo_sign
-from shopreviews.oauth import system_webhooks
 from shopreviews.platforms import service as platforms
-from shopreviews.platforms.models import Platform
-from shopreviews.shops import service as shop_service
-from shopreviews.shops.models import Shop
+from shopreviews.shops import service as shops
+from shopreviews.shops.service import Shop
+from shopreviews.webhooks import system_webhooks
 from shopreviews.webhooks.models import (
     SHOP_OWNER,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
 )
-from shopreviews.webhooks.repository import DeliveryRepository, delivery_urls, lock_for_attempt
+from shopreviews.webhooks.repository import (
+    DeliveryRepository,
+    delivery_targets,
+    lock_for_attempt,
+)
 from shopreviews.webhooks.schedule import next_attempt_at, parse_retry_after
 
 log = logging.getLogger("shopreviews.webhooks")
@@ -110,7 +113,15 @@ class DeliveryDestinations:
     async def of(
         self, session: AsyncSession, jobs: Sequence[WebhookDelivery]
     ) -> dict[int, Destination]:
-        urls = await delivery_urls(session, [job.id for job in jobs])
+        targets = await delivery_targets(session, [job.id for job in jobs])
+        platform_urls = await platforms.webhook_urls(
+            session, {client_id for _, client_id in targets.values() if client_id}
+        )
+        # A subscription's URL, else the platform's webhook_url ("" when there is none).
+        urls = {
+            job_id: sub_url or (platform_urls.get(client_id) if client_id else None) or ""
+            for job_id, (sub_url, client_id) in targets.items()
+        }
         return {
             job.id: Destination(
                 destination_key(urls.get(job.id, "")),
@@ -123,7 +134,7 @@ class DeliveryDestinations:
 
     def excluding(self, groups: Collection[Hashable]) -> ColumnElement[bool]:
         subscriptions = [g[1] for g in groups if isinstance(g, tuple) and g[0] == "subscription"]
-        platforms = [g[1] for g in groups if isinstance(g, tuple) and g[0] == "platform"]
+        platform_ids = [g[1] for g in groups if isinstance(g, tuple) and g[0] == "platform"]
         # NOT IN is unknown (so false) on NULL: a system webhook has no subscription id.
         return and_(
             or_(
@@ -134,9 +145,9 @@ class DeliveryDestinations:
             else true(),
             or_(
                 WebhookDelivery.system_client_id.is_(None),
-                WebhookDelivery.system_client_id.not_in(platforms),
+                WebhookDelivery.system_client_id.not_in(platform_ids),
             )
-            if platforms
+            if platform_ids
             else true(),
         )
 
@@ -171,7 +182,7 @@ class DeliveryHandler:
             ):
                 return None
             event = await session.get(DomainEvent, delivery.event_pk)
-            shop = await session.get(Shop, delivery.shop_id)
+            shop = await shops.find(session, delivery.shop_id)
             target = await self._target(session, delivery)
             prepared = (
                 self._sign(delivery, target, event, shop)
@@ -192,7 +203,8 @@ class DeliveryHandler:
         """Where the delivery goes and what signs it, read fresh at every attempt; None when it
         must not go out (subscription disabled or removed, platform disabled)."""
         if delivery.subscription_id is None:
-            platform = await session.get(Platform, delivery.system_client_id)
+            assert delivery.system_client_id is not None  # a system webhook
+            platform = await platforms.find(session, delivery.system_client_id)
             if platform is None or not platform.is_active or not platform.webhook_url:
                 return None
             return Target(
@@ -212,12 +224,12 @@ class DeliveryHandler:
             secrets.append(self.ctx.box.open(sub.previous_secret_encrypted))
         if sub.owner_client_id == SHOP_OWNER:
             # Shop-owned subscriptions sign with the shop's current private token.
-            shop = await session.get(Shop, sub.shop_id)
+            shop = await shops.find(session, sub.shop_id)
             assert shop is not None
-            key = shop_service.private_token(self.ctx, shop)
+            key = shops.private_token(self.ctx, shop)
         else:
             # Platform-owned ones with the platform's current client secret.
-            platform = await session.get(Platform, sub.owner_client_id)
+            platform = await platforms.find(session, sub.owner_client_id)
             if platform is None or not platform.is_active:
                 return None
             key = platforms.client_secret(self.ctx, platform)
@@ -358,8 +370,8 @@ class DeliveryHandler:
         self, session: AsyncSession, sub: WebhookSubscription, reason: str
     ) -> None:
         """The owner of a platform-owned subscription hears of it by a system webhook."""
-        platform = await session.get(Platform, sub.owner_client_id)
-        shop = await session.get(Shop, sub.shop_id)
+        platform = await platforms.find(session, sub.owner_client_id)
+        shop = await shops.find(session, sub.shop_id)
         if platform is None or shop is None:
             return
         await system_webhooks.record(

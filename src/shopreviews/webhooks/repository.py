@@ -5,22 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, insert, literal, select, update
+from sqlalchemy import Select, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.auth.scopes import common_scopes
-from shopreviews.events.models import DomainEvent
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.models import UTCDateTime
-from shopreviews.oauth.models import ACTIVE, Grant
-from shopreviews.platforms.models import Platform
+from shopreviews.kit.outbox import DomainEvent
 from shopreviews.webhooks.models import (
     SHOP_OWNER,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
 )
-from shopreviews.webhooks.schemas import TOPIC_SCOPES
 
 
 class SubscriptionRepository:
@@ -69,19 +65,30 @@ class SubscriptionRepository:
         await self.session.delete(subscription)
         await self.session.flush()
 
+    async def delete_all(self) -> None:
+        """Every subscription of this owner in the shop (their deliveries cascade)."""
+        await self.session.execute(
+            delete(WebhookSubscription)
+            .where(
+                WebhookSubscription.shop_id == self.shop_id,
+                WebhookSubscription.owner_client_id == self.owner,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.flush()
 
-async def delivery_urls(session: AsyncSession, delivery_ids: Sequence[int]) -> dict[int, str]:
-    """Where each delivery goes now: its subscription's URL, or for a system webhook its
-    platform's webhook_url ("" when there is none). Across shops: for the worker's claim."""
+
+async def delivery_targets(
+    session: AsyncSession, delivery_ids: Sequence[int]
+) -> dict[int, tuple[str | None, str | None]]:
+    """Each delivery's subscription URL (None for a system webhook or a removed subscription)
+    and, for a system webhook, its platform's client_id. Across shops: for the worker's claim."""
     rows = await session.execute(
-        select(WebhookDelivery.id, WebhookSubscription.url, Platform.webhook_url)
+        select(WebhookDelivery.id, WebhookSubscription.url, WebhookDelivery.system_client_id)
         .outerjoin(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-        .outerjoin(Platform, Platform.client_id == WebhookDelivery.system_client_id)
         .where(WebhookDelivery.id.in_(delivery_ids))
     )
-    return {
-        delivery_id: sub_url or platform_url or "" for delivery_id, sub_url, platform_url in rows
-    }
+    return {delivery_id: (url, client_id) for delivery_id, url, client_id in rows}
 
 
 class DeliveryRepository:
@@ -89,11 +96,8 @@ class DeliveryRepository:
         self.session = session
         self.shop_id = shop_id
 
-    async def fan_out(self, event: DomainEvent, now: datetime) -> None:
-        """One pending delivery per enabled subscription of the event's shop and topic.
-
-        Runs in the transaction that records the event, so deliveries exist iff it commits.
-        """
+    async def fan_out_to_shop(self, event: DomainEvent, now: datetime) -> None:
+        """One pending delivery per enabled shop-owned subscription of the event's topic."""
         matching = select(
             literal(self.shop_id),
             literal(event.id),
@@ -127,36 +131,19 @@ class DeliveryRepository:
             )
         )
 
-        for subscription_id in await self._platform_targets(event.topic):
-            await self.add(event.id, subscription_id, now)
-
-    async def _platform_targets(self, topic: str) -> list[int]:
-        """Platform-owned subscriptions that may receive `topic` now: an active platform, an
-        active grant, and a grant scope (narrowed by the platform's allowed scopes) that fits.
-        Others simply receive nothing (spec webhooks.md "Topics and scopes")."""
+    async def platform_subscriptions(self, topic: str) -> list[tuple[int, str]]:
+        """(id, owner client_id) of the enabled platform-owned subscriptions of `topic`."""
         rows = await self.session.execute(
-            select(WebhookSubscription.id, Grant.scopes, Platform.allowed_scopes)
-            .join(
-                Grant,
-                (Grant.shop_id == WebhookSubscription.shop_id)
-                & (Grant.client_id == WebhookSubscription.owner_client_id)
-                & (Grant.status == ACTIVE),
-            )
-            .join(Platform, Platform.client_id == WebhookSubscription.owner_client_id)
+            select(WebhookSubscription.id, WebhookSubscription.owner_client_id)
             .where(
                 WebhookSubscription.shop_id == self.shop_id,
                 WebhookSubscription.topic == topic,
                 WebhookSubscription.status == "enabled",
                 WebhookSubscription.owner_client_id != SHOP_OWNER,
-                Platform.status == "active",
             )
+            .order_by(WebhookSubscription.id)
         )
-        needed = TOPIC_SCOPES[topic]
-        return [
-            sub_id
-            for sub_id, granted, allowed in rows
-            if any(s in common_scopes(granted, allowed) for s in needed)
-        ]
+        return [(sub_id, client_id) for sub_id, client_id in rows]
 
     async def add(
         self,

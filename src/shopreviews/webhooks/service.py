@@ -25,6 +25,7 @@ from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.kit.unit_of_work import jobs_queued
 from shopreviews.kit.webhook_signatures import new_secret
+from shopreviews.webhooks.fan_out import fan_out as fan_out
 from shopreviews.webhooks.models import (
     SHOP_OWNER,
     WebhookAttempt,
@@ -42,6 +43,9 @@ from shopreviews.webhooks.schemas import (
     WebhookOut,
     WebhookUpdate,
 )
+from shopreviews.webhooks.system_webhooks import on_grant_approved as on_grant_approved
+from shopreviews.webhooks.system_webhooks import on_grant_ended as on_grant_ended
+from shopreviews.webhooks.system_webhooks import on_tokens_revoked as on_tokens_revoked
 
 ROTATION_OVERLAP = timedelta(hours=24)
 RESPONSE_EXCERPT = 1000

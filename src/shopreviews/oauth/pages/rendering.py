@@ -26,7 +26,7 @@ from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import ApiError
 from shopreviews.kit.html_pages import PAGE_HEADERS
 from shopreviews.oauth.authorize import AuthorizeRequest
-from shopreviews.shops.models import Shop
+from shopreviews.shops.service import Shop
 
 log = logging.getLogger("shopreviews.errors")
 templates = Environment(

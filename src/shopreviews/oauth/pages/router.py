@@ -19,9 +19,8 @@ from shopreviews.kit.dependencies import Ctx, ReadSession, WriteSession
 from shopreviews.kit.envelope import ApiError, InvalidArgument, RateLimited
 from shopreviews.kit.forms import Fields, parse_body
 from shopreviews.kit.params import QueryParams
-from shopreviews.merchants import service as merchant_service
-from shopreviews.merchants.schemas import LoginIn
 from shopreviews.oauth import authorize, reading
+from shopreviews.oauth import service as oauth_service
 from shopreviews.oauth.authorize import AuthorizeParams, AuthorizeRequest
 from shopreviews.oauth.errors import OAuthError
 from shopreviews.oauth.pages.rendering import (
@@ -66,7 +65,7 @@ async def _merchant(ctx: AppContext, session: AsyncSession, request: Request) ->
     if not token:
         return None
     try:
-        return await authenticate_merchant(ctx, session, token)
+        return await authenticate_merchant(request, session, token)
     except ApiError:
         return None
 
@@ -204,11 +203,13 @@ async def sign_in(request: Request, ctx: Ctx, session: WriteSession) -> Response
         "myshopify_domain": domain,
     }
     try:
-        body = LoginIn(email=email, password=password, myshopify_domain=domain or None)
+        body = oauth_service.LoginIn(
+            email=email, password=password, myshopify_domain=domain or None
+        )
     except ValidationError:
         return login_form(ctx, request, message=BAD_LOGIN, status=401, **retry)
     try:
-        login = await merchant_service.login(
+        login = await oauth_service.sign_in(
             ctx, session, body, ip=request.client.host if request.client else ""
         )
     except RateLimited as exc:
