@@ -211,7 +211,7 @@ def shop_create(
 @shop_app.command("list")
 def shop_list(as_json: JsonOpt = False) -> None:
     """List shops."""
-    from shopreviews.shops.repository import ShopRepository
+    from shopreviews.shops import service as shop_service
 
     settings = load_settings()
     migrations.upgrade(settings)
@@ -228,7 +228,7 @@ def shop_list(as_json: JsonOpt = False) -> None:
                     "public_token": s.public_token,
                     "status": s.status,
                 }
-                for s in await ShopRepository(session).list()
+                for s in await shop_service.every_shop(session)
             ]
 
     rows = with_ctx(settings, work)

@@ -10,22 +10,18 @@ from typing import Any, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.auth.caller import Caller
 from shopreviews.customer_events import service as customer_events
 from shopreviews.customer_events.schemas import StorefrontEventType
 from shopreviews.customer_events.service import NewEvent
 from shopreviews.kit.context import AppContext
-from shopreviews.kit.jobs import JobStatus
 from shopreviews.merchants import service as merchant_service
 from shopreviews.orders import service as order_service
 from shopreviews.orders.models import OrderStatus
-from shopreviews.orders.repository import OrderRepository
 from shopreviews.orders.service import OrderFacts
 from shopreviews.reviews import service as review_service
 from shopreviews.reviews.schemas import ReviewCreate
 from shopreviews.shops import service as shop_service
 from shopreviews.shops.models import Shop
-from shopreviews.shops.repository import ShopRepository
 
 DEMO_SHOP_ID = "61234567890"
 DEMO_DOMAIN = "example-shop.myshopify.com"
@@ -145,10 +141,7 @@ async def _orders(ctx: AppContext, session: AsyncSession, shop: Shop, rng: rando
         order = await order_service.receive(session, shop, facts, now=now)
         if order.status == OrderStatus.SCHEDULED and order.scheduled_at and i < 24:
             # Older orders: their request went out already.
-            request = await OrderRepository(session, shop.shop_id).request_of(order.id)
-            if request is not None:
-                request.status = JobStatus.SUCCEEDED
-            order.sent_at = order.scheduled_at
+            await order_service.mark_request_sent(session, shop.shop_id, order)
             order.status = rng.choice([OrderStatus.SENT, OrderStatus.OPENED, OrderStatus.EVALUATED])
 
 
@@ -214,7 +207,7 @@ async def seed(
 ) -> dict[str, Any]:
     """Create the demo shop once; later runs reuse it and print the same tokens."""
     async with ctx.db.session(write=True) as session:
-        shop = await ShopRepository(session).get(DEMO_SHOP_ID)
+        shop = await shop_service.find(session, DEMO_SHOP_ID)
         if shop is None:
             progress("creating the demo shop ...")
             creds = await shop_service.create(
@@ -225,14 +218,13 @@ async def seed(
             )
             public_token, private_token = creds.public_token, creds.private_token
             rng = random.Random(20260605)  # noqa: S311 - repeatable demo data, not secrets
-            caller = Caller(shop_id=DEMO_SHOP_ID, kind="hmac")
             now = ctx.now()
             for i in range(REVIEW_COUNT):
                 body = ReviewCreate.model_validate(_review(rng, i, now))
-                await review_service.create(session, caller, body, now=ctx.now_datetime())
+                await review_service.create(ctx, session, DEMO_SHOP_ID, body)
                 if (i + 1) % 50 == 0:
                     progress(f"  {i + 1}/{REVIEW_COUNT} reviews")
-            new_shop = await ShopRepository(session).get(DEMO_SHOP_ID)
+            new_shop = await shop_service.find(session, DEMO_SHOP_ID)
             assert new_shop is not None
             await _orders(ctx, session, new_shop, rng)
             await _events(ctx, session, rng)

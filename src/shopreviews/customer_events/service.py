@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
 from shopreviews.customer_events.models import CustomerEvent
+from shopreviews.customer_events.os_types import os_type_from_user_agent as os_type_from_user_agent
 from shopreviews.customer_events.repository import CustomerEventFilter, CustomerEventRepository
 from shopreviews.customer_events.schemas import CustomerEventOut, CustomerEventPage
 from shopreviews.events import service as events

@@ -228,3 +228,33 @@ async def is_excluded(session: AsyncSession, shop_id: str, customer_id: str, ema
 
 async def is_unsubscribed(session: AsyncSession, shop_id: str, email: str, email_type: str) -> bool:
     return await CustomerRepository(session, shop_id).is_unsubscribed(email, email_type)
+
+
+async def unsubscribed_types(session: AsyncSession, shop_id: str, email: str) -> dict[str, str]:
+    """email_type -> origin of every unsubscribe of `email`."""
+    records = await CustomerRepository(session, shop_id).unsubscribes_of(email)
+    return {r.email_type: r.origin for r in records}
+
+
+async def unsubscribe_by_customer(
+    session: AsyncSession, shop_id: str, email: str, email_type: str, *, now: datetime
+) -> bool:
+    """The customer's own unsubscribe (origin customer), from an email's preference page.
+    True when it is new; a repeat, or a concurrent request that was first (a double click,
+    the mail client's one-click), keeps the first record and gives False."""
+    repo = CustomerRepository(session, shop_id)
+    if await repo.unsubscribe(email, email_type) is not None:
+        return False
+    record = EmailUnsubscribe(
+        shop_id=shop_id,
+        email=email,
+        email_type=email_type,
+        origin=UnsubscribeOrigin.CUSTOMER,
+        created_at=now,
+    )
+    return await repo.try_add(record)
+
+
+async def resubscribe_customer(session: AsyncSession, shop_id: str, email: str) -> None:
+    """Remove the customer's own unsubscribes of `email`; a merchant's or platform's stay."""
+    await CustomerRepository(session, shop_id).remove_customer_unsubscribes(email)

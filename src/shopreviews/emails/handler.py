@@ -22,9 +22,9 @@ from shopreviews.kit.email_address import Unsendable
 from shopreviews.kit.jobs import Cancelled, Dead, JobQueue, JobStatus, RetryAt, Succeeded
 from shopreviews.kit.mailer import Mailer, SendFailed
 from shopreviews.orders import service as order_service
-from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
-from shopreviews.orders.repository import OrderRepository, request_with_order
-from shopreviews.shops.models import Shop
+from shopreviews.orders.service import Order, OrderStatus, ReviewRequest
+from shopreviews.shops import service as shops
+from shopreviews.shops.service import Shop
 
 log = logging.getLogger("shopreviews.emails")
 # Above the SMTP timeout, so a live worker never loses its lease mid-send.
@@ -69,8 +69,8 @@ class ReviewRequestHandler:
     async def _locked(
         self, session: AsyncSession, job_id: int
     ) -> tuple[ReviewRequest, Order, Shop] | None:
-        found = await request_with_order(session, job_id, for_update=True)
-        shop = None if found is None else await session.get(Shop, found[0].shop_id)
+        found = await order_service.request_with_order(session, job_id, for_update=True)
+        shop = None if found is None else await shops.find(session, found[0].shop_id)
         return None if found is None or shop is None else (found[0], found[1], shop)
 
     async def _prepare(self, job_id: int, owner: str) -> Outgoing | None:
@@ -91,9 +91,7 @@ class ReviewRequestHandler:
                 reason = reason or f"order status {order.status}"
             reason = reason or await order_service.stop_reason(session, shop.shop_id, order)
             if reason is not None:
-                await order_service.cancel(
-                    OrderRepository(session, shop.shop_id), order, reason, now=now
-                )
+                await order_service.cancel_request(session, shop.shop_id, order, reason, now=now)
                 await self.queue.finish(
                     session, job_id, owner=owner, outcome=Cancelled(f"cancelled: {reason}")
                 )

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from shopreviews.kit.email_address import Unsendable, one_line, recipient
-from shopreviews.orders.models import Order
+from shopreviews.orders.service import Order
 from shopreviews.settings import Settings
-from shopreviews.shops.models import Shop
+from shopreviews.shops.service import Shop
 
 templates = Environment(
     loader=PackageLoader("shopreviews.emails", "templates"),

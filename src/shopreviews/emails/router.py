@@ -127,9 +127,7 @@ async def submit_review(token: str, request: Request, ctx: Ctx) -> Response:
 
     async def work(session: AsyncSession, link: Link) -> Response:
         try:
-            await email_service.submit_review(
-                session, link, review, user_agent=_ua(request), now=ctx.now_datetime()
-            )
+            await email_service.submit_review(ctx, session, link, review, user_agent=_ua(request))
         except FormProblem as exc:
             return await review_page(
                 ctx, session, link, token, problem=str(exc), status=400, values=form

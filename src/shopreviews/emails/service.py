@@ -8,20 +8,17 @@ from datetime import datetime
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.auth.caller import Caller
 from shopreviews.customer_events import service as customer_events
-from shopreviews.customer_events.os_types import os_type_from_user_agent
-from shopreviews.customer_events.service import NewEvent
-from shopreviews.customers.models import EmailUnsubscribe, UnsubscribeOrigin
-from shopreviews.customers.repository import CustomerRepository
+from shopreviews.customer_events.service import NewEvent, os_type_from_user_agent
+from shopreviews.customers import service as customers
+from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import ApiError
-from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
-from shopreviews.orders.repository import request_with_order
+from shopreviews.orders import service as orders
+from shopreviews.orders.service import Order, OrderStatus, ReviewRequest
 from shopreviews.reviews import service as review_service
-from shopreviews.reviews.models import STORE_PRODUCT_ID
-from shopreviews.reviews.repository import ReviewRepository
-from shopreviews.reviews.schemas import ReviewCreate
-from shopreviews.shops.models import Shop
+from shopreviews.reviews.service import STORE_PRODUCT_ID, ReviewCreate
+from shopreviews.shops import service as shops
+from shopreviews.shops.service import Shop
 
 SOURCE = "Email request"
 # The unsubscribe choices offered by the preference page.
@@ -40,10 +37,10 @@ class Link:
 
 
 async def follow(session: AsyncSession, request_id: int, *, lock: bool = False) -> Link | None:
-    found = await request_with_order(session, request_id, for_update=lock)
+    found = await orders.request_with_order(session, request_id, for_update=lock)
     if found is None:
         return None
-    shop = await session.get(Shop, found[0].shop_id)
+    shop = await shops.find(session, found[0].shop_id)
     if shop is None or not shop.is_active:
         return None
     return Link(found[0], found[1], shop)
@@ -93,8 +90,8 @@ async def _first_look(
 
 async def reviewable(session: AsyncSession, link: Link) -> list[dict[str, object]]:
     """The products the form offers, each marked when it already has this order's review."""
-    done = await ReviewRepository(session, link.shop.shop_id).products_reviewed_for_order(
-        link.order.order_id, SOURCE
+    done = await review_service.products_reviewed_for_order(
+        session, link.shop.shop_id, link.order.order_id, SOURCE
     )
     products = link.order.products or [
         {"product_id": STORE_PRODUCT_ID, "title": link.shop.name or "the shop"}
@@ -114,12 +111,12 @@ class ReviewForm:
 
 
 async def submit_review(
+    ctx: AppContext,
     session: AsyncSession,
     link: Link,
     form: ReviewForm,
     *,
     user_agent: str,
-    now: datetime,
 ) -> str:
     """Create the review of one product of the order; returns the review id."""
     offered = {str(p["product_id"]): p for p in await reviewable(session, link)}
@@ -151,8 +148,10 @@ async def submit_review(
     except ApiError as exc:
         raise FormProblem(exc.message) from None
     # The shop's own review service: the same validation, aggregates and review/created event.
-    caller = Caller(shop_id=link.shop.shop_id, kind="hmac")
-    review = await review_service.create(session, caller, body, now=now)
+    review = await review_service.create(
+        ctx, session, link.shop.shop_id, body, collected_via="email_request"
+    )
+    now = ctx.now_datetime()
     # Evaluated from Scheduled, Sent or Opened (docs/intake.md §2.3). A Cancelled order stays
     # Cancelled: its email can be out when the cancellation came while it was being sent.
     if link.order.status in (OrderStatus.SCHEDULED, OrderStatus.SENT, OrderStatus.OPENED):
@@ -184,10 +183,7 @@ _FORM_MESSAGES = {
 
 async def unsubscribed_types(session: AsyncSession, link: Link) -> dict[str, str]:
     """email_type -> origin of every unsubscribe of the order's address."""
-    records = await CustomerRepository(session, link.shop.shop_id).unsubscribes_of(
-        link.order.customer_email
-    )
-    return {r.email_type: r.origin for r in records}
+    return await customers.unsubscribed_types(session, link.shop.shop_id, link.order.customer_email)
 
 
 async def unsubscribe(
@@ -197,18 +193,10 @@ async def unsubscribe(
     email = link.order.customer_email
     if not email or email_type not in UNSUBSCRIBE_TYPES:
         return
-    repo = CustomerRepository(session, link.shop.shop_id)
-    if await repo.unsubscribe(email, email_type) is not None:
-        return
-    record = EmailUnsubscribe(
-        shop_id=link.shop.shop_id,
-        email=email,
-        email_type=email_type,
-        origin=UnsubscribeOrigin.CUSTOMER,
-        created_at=now,
-    )
-    if not await repo.try_add(record):
-        return  # a concurrent request (a double click, the mail client's one-click) was first
+    if not await customers.unsubscribe_by_customer(
+        session, link.shop.shop_id, email, email_type, now=now
+    ):
+        return  # already unsubscribed, or a concurrent request was first
     await customer_events.record(
         session,
         link.shop.shop_id,
@@ -219,6 +207,4 @@ async def unsubscribe(
 
 async def resubscribe(session: AsyncSession, link: Link) -> None:
     """Remove the customer's own unsubscribes; a merchant's or platform's stay."""
-    await CustomerRepository(session, link.shop.shop_id).remove_customer_unsubscribes(
-        link.order.customer_email
-    )
+    await customers.resubscribe_customer(session, link.shop.shop_id, link.order.customer_email)

@@ -75,6 +75,11 @@ async def append(session: AsyncSession, event: DomainEvent, *, now: datetime) ->
     return event
 
 
+async def by_pk(session: AsyncSession, pk: int) -> DomainEvent | None:
+    """An event by its row id (a delivery's event_pk)."""
+    return await session.get(DomainEvent, pk)
+
+
 async def store(session: AsyncSession, event: DomainEvent) -> DomainEvent:
     """Store `event` without fanning it out (a sample event, a system event with one target)."""
     session.add(event)

@@ -25,6 +25,9 @@ class OAuthRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def chain(self, chain_id: int) -> TokenChain | None:
+        return await self.session.get(TokenChain, chain_id)
+
     async def add(self, row: Grant | TokenChain | AuthorizationCode | Token) -> None:
         self.session.add(row)
         await self.session.flush()

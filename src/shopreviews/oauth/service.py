@@ -227,7 +227,7 @@ async def _refresh(
 
 
 async def _chain_of(session: AsyncSession, token: Token) -> TokenChain:
-    chain = await session.get(TokenChain, token.chain_id)
+    chain = await OAuthRepository(session).chain(token.chain_id)
     assert chain is not None
     return chain
 

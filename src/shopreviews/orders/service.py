@@ -16,8 +16,11 @@ from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.pagination import PageRequest, fetch_page
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.kit.unit_of_work import jobs_queued
-from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
+from shopreviews.orders.models import Order as Order
+from shopreviews.orders.models import OrderStatus as OrderStatus
+from shopreviews.orders.models import ReviewRequest as ReviewRequest
 from shopreviews.orders.repository import DeliveryRepository, OrderFilter, OrderRepository
+from shopreviews.orders.repository import request_with_order as request_with_order
 from shopreviews.orders.schemas import OrderOut, OrderPage
 from shopreviews.shops import service as shops
 from shopreviews.shops.service import Shop
@@ -197,6 +200,21 @@ async def stop_reason(session: AsyncSession, shop_id: str, order: Order) -> str 
     if await customers.is_unsubscribed(session, shop_id, order.customer_email, "review_request"):
         return "unsubscribed"
     return None
+
+
+async def mark_request_sent(session: AsyncSession, shop_id: str, order: Order) -> None:
+    """Record the order's review request as already sent (the demo's older orders)."""
+    request = await OrderRepository(session, shop_id).request_of(order.id)
+    if request is not None:
+        request.status = JobStatus.SUCCEEDED
+    order.sent_at = order.scheduled_at
+
+
+async def cancel_request(
+    session: AsyncSession, shop_id: str, order: Order, reason: str, *, now: datetime
+) -> None:
+    """`cancel` for a caller outside orders (the review-request job)."""
+    await cancel(OrderRepository(session, shop_id), order, reason, now=now)
 
 
 async def cancel(

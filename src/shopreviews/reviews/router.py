@@ -156,13 +156,7 @@ async def create_review(
     body: ReviewCreate, caller: WriteReviews, session: WriteSession, ctx: Ctx
 ) -> CreateReviewEnvelope:
     """Create a review; its id is also given at the top level of the envelope."""
-    review = await review_service.create(
-        session,
-        caller,
-        body,
-        now=ctx.now_datetime(),
-        check_media=review_service.media_check(ctx, session),
-    )
+    review = await review_service.create(ctx, session, caller.shop_id, body)
     return CreateReviewEnvelope(id=review.id, data=review)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,19 +17,20 @@ from shopreviews.kit.read_cache import cached_service
 from shopreviews.kit.timefmt import display, rfc3339
 from shopreviews.media import service as media
 from shopreviews.reviews import cursor as review_cursor
-from shopreviews.reviews.models import STORE_PRODUCT_ID, Product, Review
+from shopreviews.reviews.models import STORE_PRODUCT_ID as STORE_PRODUCT_ID
+from shopreviews.reviews.models import Product, Review
 from shopreviews.reviews.query import ListRequest, RatingTarget, ReviewRequest
 from shopreviews.reviews.repository import AnyRow, ReviewRepository
 from shopreviews.reviews.schemas import (
     MediaOut,
     RatingOut,
     ReplyOut,
-    ReviewCreate,
     ReviewOut,
     ReviewPage,
     ReviewPagination,
     ReviewUpdate,
 )
+from shopreviews.reviews.schemas import ReviewCreate as ReviewCreate
 
 MAX_FUTURE = timedelta(hours=24)
 
@@ -115,37 +116,38 @@ def _cursor_after(sort_by: str, row: AnyRow) -> str:
     )
 
 
-# Checks media URLs on this server's storage (media.service.review_media_check).
-MediaCheck = Callable[[str, list[dict[str, Any]]], Awaitable[list[dict[str, Any]]]]
-
-
-def media_check(ctx: AppContext, session: AsyncSession) -> MediaCheck:
-    """The check of a new review's media items, against this server's uploads."""
-    return media.review_media_check(ctx, session)
+# How a review was collected (Review.collected_via): the partner API and everything else,
+# the review-request email form, the storefront's web review form, an import.
+COLLECTED_VIA = ("api", "email_request", "storefront", "import")
 
 
 async def create(
+    ctx: AppContext,
     session: AsyncSession,
-    caller: Caller,
+    shop_id: str,
     body: ReviewCreate,
     *,
-    now: datetime,
-    check_media: MediaCheck | None = None,
+    collected_via: str = "api",
 ) -> ReviewOut:
+    """Create a review of the shop: its media checked against this server's uploads, the
+    rating aggregates adjusted and `review/created` recorded, in the caller's transaction."""
+    if collected_via not in COLLECTED_VIA:
+        raise ValueError(f"unknown collection method {collected_via!r}")
+    now = ctx.now_datetime()
     commented_at: datetime = body.commented_at or now
     if commented_at > now + MAX_FUTURE:
         raise InvalidArgument("commented_at must not be more than 24 hours in the future")
     reply_content = body.reply.content if body.reply and body.reply.content else None
     reply_at = (body.reply.reply_at or now) if reply_content and body.reply else None
 
-    repo = ReviewRepository(session, caller.shop_id)
+    repo = ReviewRepository(session, shop_id)
     if body.product_id != STORE_PRODUCT_ID:
         await repo.upsert_product(
             body.product_id, handle=body.product_handle, title=body.product_title
         )
     review = await repo.add(
         Review(
-            shop_id=caller.shop_id,
+            shop_id=shop_id,
             product_id=body.product_id,
             order_id=body.order_id or "",
             rating=body.rating,
@@ -158,12 +160,13 @@ async def create(
             commented_at=commented_at,
             item_type=body.item_type or "",
             source=body.source or "Open API",
+            collected_via=collected_via,
             tag=body.tag or "",
             is_verified=body.is_verified,
             is_featured=body.is_featured,
             is_published=body.is_published,
             is_top=body.is_top,
-            media=await check_media(caller.shop_id, body.media) if check_media else body.media,
+            media=await media.review_media_check(ctx, session)(shop_id, body.media),
             reply_content=reply_content,
             reply_at=reply_at,
             created_at=now,
@@ -173,8 +176,15 @@ async def create(
     if review.is_published:
         await repo.adjust_rating(review.product_id, review.rating, +1)
     out = await _out(repo, review)
-    await events.record(session, caller.shop_id, "review/created", out.model_dump(), now=now)
+    await events.record(session, shop_id, "review/created", out.model_dump(), now=now)
     return out
+
+
+async def products_reviewed_for_order(
+    session: AsyncSession, shop_id: str, order_id: str, source: str
+) -> set[str]:
+    """Products that already have a live review of this order from this source."""
+    return await ReviewRepository(session, shop_id).products_reviewed_for_order(order_id, source)
 
 
 async def delete(session: AsyncSession, caller: Caller, review_id: int, *, now: datetime) -> None:

@@ -76,6 +76,11 @@ async def create(
     )
 
 
+async def every_shop(session: AsyncSession) -> list[Shop]:
+    """Every shop, by id (the operator's `shop list`)."""
+    return await ShopRepository(session).list()
+
+
 async def find(session: AsyncSession, shop_id: str) -> Shop | None:
     return await ShopRepository(session).get(shop_id)
 

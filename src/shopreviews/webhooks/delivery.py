@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy import ColumnElement, and_, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopreviews.kit import outbox
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import Cancelled, Dead, JobQueue, JobStatus, RetryAt, Succeeded
 from shopreviews.kit.jobs import Outcome as JobOutcome
@@ -40,8 +41,10 @@ from shopreviews.webhooks.models import (
 )
 from shopreviews.webhooks.repository import (
     DeliveryRepository,
+    delivery_by_id,
     delivery_targets,
     lock_for_attempt,
+    subscription_by_id,
 )
 from shopreviews.webhooks.schedule import next_attempt_at, parse_retry_after
 
@@ -174,14 +177,14 @@ class DeliveryHandler:
 
     async def _prepare(self, job_id: int, owner: str) -> Prepared | None:
         async with self.ctx.db.session(write=False) as session:
-            delivery = await session.get(WebhookDelivery, job_id)
+            delivery = await delivery_by_id(session, job_id)
             if (
                 delivery is None
                 or delivery.lease_owner != owner
                 or delivery.status != JobStatus.PENDING
             ):
                 return None
-            event = await session.get(DomainEvent, delivery.event_pk)
+            event = await outbox.by_pk(session, delivery.event_pk)
             shop = await shops.find(session, delivery.shop_id)
             target = await self._target(session, delivery)
             prepared = (
@@ -212,7 +215,7 @@ class DeliveryHandler:
                 trustoo_key=platforms.client_secret(self.ctx, platform),
                 secrets=[platforms.system_webhook_secret(self.ctx, platform)],
             )
-        sub = await session.get(WebhookSubscription, delivery.subscription_id)
+        sub = await subscription_by_id(session, delivery.subscription_id)
         if sub is None or sub.status != "enabled":
             return None
         secrets = [self.ctx.box.open(sub.secret_encrypted)]

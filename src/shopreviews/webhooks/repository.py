@@ -91,6 +91,18 @@ async def delivery_targets(
     return {delivery_id: (url, client_id) for delivery_id, url, client_id in rows}
 
 
+async def delivery_by_id(session: AsyncSession, delivery_id: int) -> WebhookDelivery | None:
+    """A delivery by id, whatever its shop: the worker's job id tells the shop."""
+    return await session.get(WebhookDelivery, delivery_id)
+
+
+async def subscription_by_id(
+    session: AsyncSession, subscription_id: int
+) -> WebhookSubscription | None:
+    """A delivery's subscription, read fresh at every attempt by the worker."""
+    return await session.get(WebhookSubscription, subscription_id)
+
+
 class DeliveryRepository:
     def __init__(self, session: AsyncSession, shop_id: str) -> None:
         self.session = session
