@@ -40,6 +40,7 @@ from shopreviews.reviews.router import merchant_router as review_moderation_rout
 from shopreviews.reviews.router import router as review_router
 from shopreviews.reviews.schemas import LegacyMediaIn, MediaItemIn
 from shopreviews.settings import Settings
+from shopreviews.web_reviews.router import router as web_review_router
 from shopreviews.webhooks.router import router as webhook_router
 from shopreviews.wiring import connect_domains
 from shopreviews.worker import embedded_worker
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.include_router(customer_router)
     app.include_router(customer_event_router)
     app.include_router(storefront_router)
+    app.include_router(web_review_router)
     app.include_router(email_pages)
     app.include_router(media_router)
     app.include_router(media_files)

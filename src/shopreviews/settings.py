@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     smtp_from: str = "ShopReviews <reviews@localhost>"
     smtp_timeout_seconds: float = 30.0
     storefront_events_per_minute: int = 60
+    # Web reviews and their photo upload policies, per shop and client IP (docs/storefront.md).
+    storefront_reviews_per_hour: int = 5
 
     log_json: bool = Field(default=False, description="JSON log lines (production)")
     log_level: str = "INFO"

@@ -1,5 +1,6 @@
 """Reading a storefront request (docs/intake.md §4): the CORS answer for its Origin, from the
-origins the shop allows, and the events of its body, checked one field at a time."""
+origins the shop allows (the rule itself is kit/storefront_cors.py), and the events of its
+body, checked one field at a time."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from urllib.parse import urlsplit
 from shopreviews.customer_events.os_types import OS_TYPES, os_type_from_user_agent
 from shopreviews.customer_events.schemas import StorefrontEventType
 from shopreviews.customer_events.service import STOREFRONT, NewEvent, StorefrontShop
+from shopreviews.kit import storefront_cors
 from shopreviews.kit.email_address import parse_email
-from shopreviews.kit.envelope import InvalidArgument, PermissionDenied
+from shopreviews.kit.envelope import InvalidArgument
 from shopreviews.kit.params import parse_external_id, parse_id
 from shopreviews.kit.schemas import unstorable_text
 
@@ -21,41 +23,15 @@ MAX_STOREFRONT_EVENTS = 20
 MAX_PAGE_URL = 2048
 
 
-def _origin_key(origin: str) -> str:
-    """An origin in comparable form: lower-case, no trailing slash, no default port."""
-    key = origin.strip().lower().rstrip("/")
-    for scheme, port in (("https://", ":443"), ("http://", ":80")):
-        if key.startswith(scheme) and key.endswith(port):
-            key = key.removesuffix(port)
-    return key
-
-
-def _allowed(shop: StorefrontShop, origin: str) -> bool:
-    """Whether the shop allows `origin`, however a browser or the merchant spelled either."""
-    return _origin_key(origin) in {_origin_key(o) for o in shop.allowed_origins}
-
-
 def cors_headers(shop: StorefrontShop, origin: str) -> dict[str, str]:
-    """Headers of answers to a request with this `Origin` ("" when none was sent); a
-    disallowed origin is code 7 (no headers: the browser then hides the answer)."""
-    if not origin:
-        return {}  # a server-side caller: no CORS involved
-    if not _allowed(shop, origin):
-        raise PermissionDenied("this Origin may not send events to this shop")
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    """Headers of answers to a request with this `Origin` (kit/storefront_cors.py)."""
+    refusal = "this Origin may not send events to this shop"
+    return storefront_cors.cors_headers(shop.allowed_origins, origin, refusal)
 
 
 def preflight_headers(shop: StorefrontShop, origin: str) -> dict[str, str]:
     """Headers of the OPTIONS answer: the CORS grant for an allowed origin, else none."""
-    if not origin or not _allowed(shop, origin):
-        return {}
-    return {
-        "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Methods": "POST",
-        "Access-Control-Allow-Headers": "Content-Type",
-        "Access-Control-Max-Age": "600",
-        "Vary": "Origin",
-    }
+    return storefront_cors.preflight_headers(shop.allowed_origins, origin)
 
 
 def parse_storefront_body(body: bytes, user_agent: str) -> list[NewEvent]:

@@ -125,3 +125,26 @@ async def record_storefront(
     for new in new_events:
         await record(session, shop_id, new, now=now)
     return len(new_events)
+
+
+async def record_storefront_submission(
+    session: AsyncSession,
+    shop_id: str,
+    *,
+    review_id: str,
+    product_id: str,
+    customer_email: str,
+    user_agent: str,
+    now: datetime,
+) -> None:
+    """The SUBMIT_REVIEW event of a review written on the storefront (docs/storefront.md §3),
+    with its webhook, in the caller's transaction."""
+    new = NewEvent(
+        event_type=SUBMIT_REVIEW,
+        event_source=STOREFRONT,
+        os_type=os_type_from_user_agent(user_agent),
+        customer_email=customer_email,
+        product_id=product_id,
+        review_id=review_id,
+    )
+    await record(session, shop_id, new, now=now)

@@ -44,6 +44,10 @@ class RateLimiter:
         self.storefront_events: RateLimitItem = RateLimitItemPerMinute(
             settings.storefront_events_per_minute
         )
+        # Web reviews and their photo upload policies, together, per shop and client IP.
+        self.storefront_reviews: RateLimitItem = parse(
+            f"{settings.storefront_reviews_per_hour}/hour"
+        )
 
     async def hit(self, item: RateLimitItem, key: str) -> None:
         """Count one request for `key`; code 8 / HTTP 429 with Retry-After when over.

@@ -16,20 +16,34 @@ FILENAME = "${filename}"
 
 
 def image_policy(ctx: AppContext, caller: Caller, content_type: str | None) -> ImagePolicyOut:
+    """get_image_upload_policy_token: a fresh key prefix of the caller's shop."""
+    settings = ctx.settings
+    return signed_image_policy(
+        ctx,
+        keys.new_dir(caller.shop_id, ctx.now_datetime()),
+        content_type,
+        max_bytes=settings.image_max_bytes,
+        lifetime=settings.upload_credential_seconds,
+    )
+
+
+def signed_image_policy(
+    ctx: AppContext, prefix: str, content_type: str | None, *, max_bytes: int, lifetime: int
+) -> ImagePolicyOut:
+    """Credentials for image uploads under `prefix`, each 1 to `max_bytes` bytes, valid
+    `lifetime` seconds, for the configured backend (the answer of get_image_upload_policy_token,
+    also given to storefronts: docs/storefront.md §3.1)."""
     content_type = (content_type or "image/jpeg").strip().lower()
     if content_type not in IMAGE_TYPES:
         raise InvalidArgument(f"content_type must be one of {', '.join(IMAGE_TYPES)}")
-    settings = ctx.settings
-    now = ctx.now_datetime()
-    expires = ctx.now() + settings.upload_credential_seconds
-    prefix = keys.new_dir(caller.shop_id, now)
+    expires = ctx.now() + lifetime
     storage = ctx.media_storage()
     if isinstance(storage, S3Storage):
         post = storage.presigned_post(
             prefix + FILENAME,
             content_type=content_type,
-            max_bytes=settings.image_max_bytes,
-            expires_in=settings.upload_credential_seconds,
+            max_bytes=max_bytes,
+            expires_in=lifetime,
         )
         fields = {str(k): str(v) for k, v in post["fields"].items()}
         return ImagePolicyOut(
@@ -44,7 +58,7 @@ def image_policy(ctx: AppContext, caller: Caller, content_type: str | None) -> I
             fields=fields,
         )
     signed, signature = policy.image_policy(
-        ctx.upload_key, prefix=prefix, max_bytes=settings.image_max_bytes, expires=expires
+        ctx.upload_key, prefix=prefix, max_bytes=max_bytes, expires=expires
     )
     callback = policy.callback()
     return ImagePolicyOut(

@@ -53,3 +53,20 @@ class MediaUpload(Base):
             thumbnail_key=thumbnail_key,
             created_at=created_at,
         )
+
+
+class UploadPolicy(Base):
+    """An image upload policy given to a shop's storefront (docs/storefront.md §3.1): its key
+    prefix (`dir`, its own for each policy) and how many files may be uploaded under it. The
+    partner API's policies are not recorded."""
+
+    __tablename__ = "upload_policies"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    shop_id: Mapped[str] = mapped_column(
+        ForeignKey("shops.shop_id", ondelete="CASCADE"), index=True
+    )
+    dir: Mapped[str] = mapped_column(String(512), unique=True)
+    max_files: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopreviews.kit import locks
 from shopreviews.kit.context import AppContext
-from shopreviews.kit.envelope import AlreadyExists, InvalidArgument, Unauthenticated
+from shopreviews.kit.envelope import AlreadyExists, InvalidArgument, Rejected, Unauthenticated
 from shopreviews.kit.storage import KeyTaken, LocalStorage
 from shopreviews.kit.storage.local import NAME_MAX
 from shopreviews.media import image_work, keys, policy
@@ -84,6 +86,7 @@ async def receive_image(ctx: AppContext, upload: ImageUpload) -> UploadedOut:
     thumbnail = keys.thumbnail_key(key)
     async with ctx.db.session(write=True) as session:
         uploads = UploadRepository(session)
+        await _within_policy_count(session, uploads, terms.prefix)
         if await uploads.by_key(key) is not None:
             raise AlreadyExists(f"an upload with key {key}")
         try:
@@ -101,6 +104,20 @@ async def receive_image(ctx: AppContext, upload: ImageUpload) -> UploadedOut:
         size=len(image.data),
         content_type=image.content_type,
     )
+
+
+async def _within_policy_count(
+    session: AsyncSession, uploads: UploadRepository, prefix: str
+) -> None:
+    """A storefront policy (docs/storefront.md §3.1) allows a few files under its prefix:
+    counted here, under a lock of the prefix, so concurrent uploads cannot pass it together.
+    The partner API's policies are not recorded and have no count."""
+    recorded = await uploads.policy(prefix)
+    if recorded is None:
+        return
+    await locks.hold(session, f"upload-policy:{prefix}")
+    if await uploads.count_under(prefix) >= recorded.max_files:
+        raise Rejected(f"this upload policy allows at most {recorded.max_files} files")
 
 
 def read_video_grant(ctx: AppContext, token: str) -> policy.VideoGrant:

@@ -111,6 +111,16 @@ class OrderRepository:
         )
         return (await self.session.execute(query)).scalars().all()
 
+    async def products_bought_by(self, email: str) -> list[list[dict[str, object]]]:
+        """The product lists of the live (not cancelled) orders placed with this address,
+        compared without case."""
+        query = select(Order.products).where(
+            Order.shop_id == self.shop_id,
+            func.lower(Order.customer_email) == email.lower(),
+            Order.cancelled_at.is_(None),
+        )
+        return [list(p or []) for p in (await self.session.execute(query)).scalars()]
+
     # Review requests ----------------------------------------------------------------------
 
     async def request_of(self, order_pk: int, *, for_update: bool = False) -> ReviewRequest | None:

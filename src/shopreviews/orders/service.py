@@ -272,3 +272,14 @@ async def on_review_delay_changed(session: AsyncSession, change: shops.ReviewDel
     shop = await shops.find(session, change.shop_id)
     assert shop is not None  # sent in the transaction that changed the shop
     await replan(session, shop, now=change.now)
+
+
+async def bought(session: AsyncSession, shop_id: str, email: str, product_id: str) -> bool:
+    """Whether `email` has a (not cancelled) order of the shop containing `product_id`; for the
+    store ("0"), any such order (web reviews, docs/storefront.md)."""
+    if not email:
+        return False
+    orders = await OrderRepository(session, shop_id).products_bought_by(email)
+    if product_id == "0":
+        return bool(orders)
+    return any(str(p.get("product_id")) == product_id for products in orders for p in products)

@@ -230,6 +230,15 @@ class ReviewRepository:
         )
         return set((await self.session.execute(query)).scalars())
 
+    async def author_reviewed(self, product_id: str, email: str) -> bool:
+        query = select(Review.id).where(
+            Review.shop_id == self.shop_id,
+            Review.product_id == product_id,
+            func.lower(Review.author_email) == email.lower(),
+            Review.deleted_at.is_(None),
+        )
+        return (await self.session.execute(query.limit(1))).first() is not None
+
     # Catalogue -------------------------------------------------------------------------
 
     async def products(self, product_ids: set[str]) -> dict[str, AnyRow]:

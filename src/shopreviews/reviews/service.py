@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
 from shopreviews.events import service as events
+from shopreviews.kit import locks
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import InvalidArgument, NotFound
 from shopreviews.kit.pagination import Pagination
@@ -185,6 +186,19 @@ async def products_reviewed_for_order(
 ) -> set[str]:
     """Products that already have a live review of this order from this source."""
     return await ReviewRepository(session, shop_id).products_reviewed_for_order(order_id, source)
+
+
+async def lock_author(session: AsyncSession, shop_id: str, email: str) -> None:
+    """Serialise, until commit, the review writes of one author's address in a shop, so that
+    "has this address reviewed it yet?" stays true until the new review is in (kit/locks.py:
+    no unique index can say it, older reviews may hold duplicates)."""
+    await locks.hold(session, f"review-author:{shop_id}:{email.lower()}")
+
+
+async def author_reviewed(session: AsyncSession, shop_id: str, product_id: str, email: str) -> bool:
+    """Whether a live review of `product_id` ("0": the store) has this author address,
+    published or not, compared without case."""
+    return await ReviewRepository(session, shop_id).author_reviewed(product_id, email)
 
 
 async def delete(session: AsyncSession, caller: Caller, review_id: int, *, now: datetime) -> None:

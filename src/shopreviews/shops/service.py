@@ -296,3 +296,41 @@ async def update_intake_settings(
     if delay_changed:
         await signals.send(session, ReviewDelayChanged(shop_id, now))
     return intake_settings(shop)
+
+
+# --- the storefront's view of a shop (docs/storefront.md) -----------------------------------
+
+# A myshopify domain can only be a host name; anything else cannot name a shop.
+_DOMAIN_CHARS = re.compile(r"^[A-Za-z0-9.-]{1,255}$")
+
+
+@dataclass(frozen=True)
+class StorefrontShop:
+    """What the storefront endpoints need of the shop a public request names."""
+
+    shop_id: str
+    myshopify_domain: str
+    name: str
+    # Origins allowed to post from the shop's pages: its storefront_origins, then
+    # https://<myshopify_domain>.
+    allowed_origins: tuple[str, ...]
+    web_reviews: str
+    auto_publish_min_rating: int
+
+
+async def storefront_shop(session: AsyncSession, domain: str) -> StorefrontShop:
+    """The active shop of a myshopify domain (case-insensitive); code 5 otherwise."""
+    found = None
+    if _DOMAIN_CHARS.match(domain):
+        found = await ShopRepository(session).by_domain(domain)
+    if found is None or not found.is_active:
+        raise NotFound("no active shop with this domain")
+    origins = [o for o in found.storefront_origins or [] if isinstance(o, str)]
+    return StorefrontShop(
+        shop_id=found.shop_id,
+        myshopify_domain=found.myshopify_domain,
+        name=found.name,
+        allowed_origins=(*origins, "https://" + found.myshopify_domain),
+        web_reviews=found.web_reviews,
+        auto_publish_min_rating=found.auto_publish_min_rating,
+    )
