@@ -5,9 +5,6 @@ tests. Nothing here is autouse, so other media tests are unaffected."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,8 +13,8 @@ import pytest
 
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.storage import LocalStorage
-from tests.media.helpers import LocalMedia, wait_for_moto
-from tests.support.programs import free_port
+from tests.media.helpers import LocalMedia
+from tests.support.moto import running_moto
 
 
 @pytest.fixture
@@ -42,27 +39,8 @@ def media_limits(ctx: AppContext) -> Iterator[Callable[..., None]]:
 
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL (http://127.0.0.1:<port>) of a real S3-compatible server for the tests of
-    the s3 storage backend: moto's standalone server (`python -m moto.server`) in a subprocess,
-    started once per session by the first test that needs it. It answers plain HTTP, keeps
-    every object in memory (nothing is left behind) and is killed at teardown."""
-    # Its request log goes to a file: a pipe nobody reads would fill up and stall the server.
-    log = tmp_path_factory.mktemp("moto") / "server.log"
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    # moto accepts any credentials; keep real ones of the environment away from it anyway.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        try:
-            wait_for_moto(process, endpoint, log)
-            yield endpoint
-        finally:
-            process.kill()
-            process.wait(timeout=10)
+    """The base URL of a real S3-compatible server for the tests of the s3 storage backend:
+    moto's standalone server (tests/support/moto.py), started once per session by the first
+    test that needs it."""
+    with running_moto(tmp_path_factory.mktemp("moto") / "server.log") as endpoint:
+        yield endpoint

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import io
 import struct
-import subprocess
-import time
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -308,25 +306,3 @@ class LocalMedia:
         assert self.shop_files(shop_id) == []
         assert self.temporary_files() == []
         assert await self.rows(shop_id) == []
-
-
-# --- the S3-compatible server ----------------------------------------------------------------
-
-# Seconds moto's server may take to answer after it started.
-MOTO_STARTUP_SECONDS = 30.0
-
-
-def wait_for_moto(process: subprocess.Popen[bytes], endpoint: str, log: Path) -> None:
-    """Until moto's server at `endpoint` answers (its output is in `log`)."""
-    deadline = time.monotonic() + MOTO_STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = log.read_text(errors="replace")
-            raise RuntimeError(f"moto server exited with {process.returncode}:\n{output}")
-        try:
-            if httpx.get(f"{endpoint}/moto-api/", timeout=1.0, trust_env=False).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"moto server did not answer at {endpoint} in {MOTO_STARTUP_SECONDS} s")

@@ -8,5 +8,6 @@ conftest.py files hold fixtures and hooks only):
 - the programs the tests run: the operator CLI in process or as the console script (cli) on
   fresh databases (databases), `shopreviews serve` in a subprocess (live_serve), the webhook
   receiver process (receiver), the app in uvicorn driven by Chromium (browser), an app with
-  rate limits on (limited_app), and what starting a program needs (programs).
+  rate limits on (limited_app), moto's S3-compatible server (moto), and what starting a
+  program needs (programs).
 """

@@ -3,20 +3,25 @@ settings and orders set directly in the database, and what a submission left beh
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from PIL import Image
 from sqlalchemy import select, update
 
 from shopreviews.customer_events.models import CustomerEvent
 from shopreviews.kit.context import AppContext
+from shopreviews.media.models import MediaUpload
 from shopreviews.orders.models import Order, OrderStatus
 from shopreviews.reviews.models import Review
 from shopreviews.shops.models import Shop
 
 PRODUCT = "9200305176832"
+# The web review limit of the `limited` app (reviews and policies an hour).
+LIMIT = 3
 EMAIL = "jane@example.com"
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
@@ -124,3 +129,29 @@ async def stored_events(ctx: AppContext, shop_id: str) -> list[CustomerEvent]:
             select(CustomerEvent).where(CustomerEvent.shop_id == shop_id).order_by(CustomerEvent.id)
         )
         return list((await session.execute(query)).scalars())
+
+
+def jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+async def upload_photo(
+    client: httpx.AsyncClient,
+    policy: dict[str, Any],
+    name: str = "photo.jpg",
+    data: bytes | None = None,
+) -> httpx.Response:
+    """The browser's form POST of one photo with the policy's fields, `file` last."""
+    return await client.post(
+        policy["upload_url"],
+        data=policy["fields"],
+        files={"file": (name, data if data is not None else jpeg(), "image/jpeg")},
+    )
+
+
+async def upload_rows(ctx: AppContext, prefix: str) -> list[MediaUpload]:
+    async with ctx.db.session(write=False) as session:
+        query = select(MediaUpload).where(MediaUpload.key.startswith(prefix, autoescape=True))
+        return list((await session.execute(query.order_by(MediaUpload.id))).scalars())

@@ -65,8 +65,7 @@ async def get_storefront_image_upload_policy(
     ctx: Ctx,
     query: Query,
 ) -> Envelope[service.ImagePolicyOut]:
-    """Credentials to upload up to 5 review photos of 10 MB, valid 15 minutes (public, CORS;
-    counted against the web review limit) [ext]."""
+    """Credentials to upload up to 5 photos of a web review (public, CORS) [ext]."""
     policy_request = service.PolicyRequest(
         _call(myshopify_domain, request), query.scalar("content_type")
     )
