@@ -556,6 +556,7 @@ def test_demo_then_serve_answers_the_printed_curl(console: ConsoleScript, tmp_pa
     assert demo["shop_id"] and demo["myshopify_domain"]
     assert TOKEN.match(demo["public_token"]) and TOKEN.match(demo["private_token"])
     assert demo["review_count"] == 200 and demo["product_count"] == 5
+    assert demo["storefront_url"] == f"{base}/demo/storefront"
     method, url, headers, _ = _curl_parts(demo["curl"])
     assert method == "GET" and url.startswith(f"{base}/api/v1/openapi/get_reviews?")
     assert headers["Public-Token"] == demo["public_token"]

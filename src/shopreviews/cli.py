@@ -1,5 +1,5 @@
 """The operator command line: `shopreviews serve | worker | migrate | demo | shop | merchant |
-platform | webhooks | sign`."""
+platform | webhooks | widget | sign`."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from shopreviews.orders.cli import orders_app
 from shopreviews.platforms.cli import platform_app
 from shopreviews.settings import Settings
 from shopreviews.webhooks.cli import webhooks_app
+from shopreviews.widget.cli import widget_app
 from shopreviews.wiring import connect_domains
 
 app = typer.Typer(
@@ -51,10 +52,13 @@ platform_app.command("disconnect")(platform_disconnect)
 connect_domains()
 app.add_typer(platform_app, name="platform")
 app.add_typer(orders_app, name="orders")
+app.add_typer(widget_app, name="widget")
 
 T = TypeVar("T")
 # The application factory `serve` runs (uvicorn imports it by name in each worker process).
 APP_FACTORY = "shopreviews.main:create_app"
+# `demo` serves the same app plus the demo product page (/demo/storefront).
+DEMO_FACTORY = "shopreviews.main:create_demo_app"
 
 
 @app.callback()
@@ -471,7 +475,11 @@ def demo(
         check_key_for_scale_out(settings)
     migrations.upgrade(settings)
     base = settings.base_url(host, port)
-    info = with_ctx(settings, lambda ctx: seed(ctx, progress=lambda m: typer.echo(m, err=True)))
+    info = with_ctx(
+        settings,
+        lambda ctx: seed(ctx, progress=lambda m: typer.echo(m, err=True), storefront_origin=base),
+    )
+    info["storefront_url"] = f"{base}/demo/storefront"
     url = f"{base}/api/v1/openapi/get_reviews?page=1&page_size=5"
     _, command = signed_curl(
         "GET", url, info["public_token"], info["private_token"], None, str(int(time.time()))
@@ -485,13 +493,14 @@ def demo(
             f"{info['review_count']} reviews over {info['product_count']} products\n"
             f"  public token:  {info['public_token']}\n"
             f"  private token: {info['private_token']}\n"
-            f"  merchant sign-in: {info['merchant_email']} / {info['merchant_password']}\n\n"
+            f"  merchant sign-in: {info['merchant_email']} / {info['merchant_password']}\n"
+            f"  storefront page with the review widget: {info['storefront_url']}\n\n"
             f"A signed request (valid for 15 minutes; `shopreviews sign` makes new ones):\n\n"
             f"{command}\n"
         )
     sys.stdout.flush()
     if serve_after:
-        serve_app(settings, host, port, 1)
+        serve_app(settings, host, port, 1, factory=DEMO_FACTORY)
 
 
 def _safe_url(url: str) -> str:

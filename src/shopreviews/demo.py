@@ -203,9 +203,14 @@ def _review(rng: random.Random, index: int, now: int) -> dict[str, Any]:
 
 
 async def seed(
-    ctx: AppContext, *, progress: Callable[[str], None] = lambda _m: None
+    ctx: AppContext,
+    *,
+    progress: Callable[[str], None] = lambda _m: None,
+    storefront_origin: str | None = None,
 ) -> dict[str, Any]:
-    """Create the demo shop once; later runs reuse it and print the same tokens."""
+    """Create the demo shop once; later runs reuse it and print the same tokens. A
+    `storefront_origin` (the demo page's, /demo/storefront) joins the shop's storefront origins,
+    so the widget there may send events and reviews."""
     async with ctx.db.session(write=True) as session:
         shop = await shop_service.find(session, DEMO_SHOP_ID)
         if shop is None:
@@ -232,6 +237,16 @@ async def seed(
         else:
             progress("the demo shop exists; reusing it")
             public_token, private_token = shop.public_token, shop_service.private_token(ctx, shop)
+        if storefront_origin is not None:
+            current = await shop_service.get_intake_settings(session, DEMO_SHOP_ID)
+            if storefront_origin not in current.storefront_origins:
+                await shop_service.update_intake_settings(
+                    ctx,
+                    session,
+                    DEMO_SHOP_ID,
+                    origins=[*current.storefront_origins, storefront_origin],
+                    now=ctx.now_datetime(),
+                )
     return {
         "shop_id": DEMO_SHOP_ID,
         "myshopify_domain": DEMO_DOMAIN,

@@ -42,6 +42,8 @@ from shopreviews.reviews.schemas import LegacyMediaIn, MediaItemIn
 from shopreviews.settings import Settings
 from shopreviews.web_reviews.router import router as web_review_router
 from shopreviews.webhooks.router import router as webhook_router
+from shopreviews.widget.router import demo_router
+from shopreviews.widget.router import router as widget_router
 from shopreviews.wiring import connect_domains
 from shopreviews.worker import embedded_worker
 
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.include_router(email_pages)
     app.include_router(media_router)
     app.include_router(media_files)
+    app.include_router(widget_router)
 
     @app.get("/", response_model=Envelope[EmptyData], tags=["probe"])
     async def probe() -> Envelope[EmptyData]:
@@ -120,6 +123,15 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         form_paths=form_paths(app.routes),
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def create_demo_app(settings: Settings | None = None) -> FastAPI:
+    """The app with the demo product page (/demo/storefront): what `shopreviews demo` serves."""
+    from shopreviews.demo import DEMO_DOMAIN, PRODUCTS
+
+    app = create_app(settings)
+    app.include_router(demo_router(DEMO_DOMAIN, [(p[0], p[2]) for p in PRODUCTS]))
     return app
 
 

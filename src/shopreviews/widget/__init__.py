@@ -1,0 +1,1 @@
+"""The storefront review widget: the served ES module and its demo page."""
