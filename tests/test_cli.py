@@ -284,6 +284,10 @@ def test_shop_configure(cli: Cli) -> None:
         "review_request_delay_days": 3,
         "storefront_origins": ["https://www.example-shop.com", "http://localhost:3000"],
         "shopify_app_secret_set": True,
+        "web_reviews": "enabled",
+        "auto_publish_min_rating": 1,
+        "author_display": "first_last_initial",
+        "reviews_disclosure": "",
     }
     assert secret not in piped.stdout + piped.stderr
 
@@ -294,6 +298,10 @@ def test_shop_configure(cli: Cli) -> None:
         "review_request_delay_days: 3",
         "storefront_origins: (none)",
         "shopify_app_secret_set: true",
+        "web_reviews: enabled",
+        "auto_publish_min_rating: 1",
+        "author_display: first_last_initial",
+        "reviews_disclosure: ",
     ]
 
     bad = cli.fails("shop", "configure", "--shop-id", "shop-cfg", "--review-delay-days", "366")
@@ -303,6 +311,43 @@ def test_shop_configure(cli: Cli) -> None:
     assert unknown.returncode == 1 and unknown.stdout == ""
     message = json.loads(unknown.stderr.strip().splitlines()[-1])["error"]
     assert "no-such-shop" in message and "not found" in message
+
+
+def test_shop_configure_storefront_settings(cli: Cli) -> None:
+    create_shop(cli, "shop-sf", "shop-sf.myshopify.com")
+    done = cli.run(
+        "shop", "configure", "--shop-id", "shop-sf", "--web-reviews", "verified_buyers_only",
+        "--auto-publish-min-rating", "4", "--author-display", "initials",
+        "--reviews-disclosure", "Reviews come from our customers <3", "--json",
+    )  # fmt: skip
+    data = json.loads(done.stdout)
+    assert {k: data[k] for k in ("web_reviews", "auto_publish_min_rating", "author_display")} == {
+        "web_reviews": "verified_buyers_only",
+        "auto_publish_min_rating": 4,
+        "author_display": "initials",
+    }
+    assert data["reviews_disclosure"] == "Reviews come from our customers <3"
+    # What is not given keeps its value; "" restores the default notice.
+    again = json.loads(
+        cli.run(
+            "shop", "configure", "--shop-id", "shop-sf", "--reviews-disclosure", "", "--json"
+        ).stdout
+    )  # fmt: skip
+    assert again["reviews_disclosure"] == "" and again["author_display"] == "initials"
+
+    for option, value, rule in (
+        ("--web-reviews", "sometimes", "enabled, verified_buyers_only, disabled"),
+        ("--auto-publish-min-rating", "6", "from 0"),
+        ("--auto-publish-min-rating", "four", "from 0"),
+        ("--author-display", "nickname", "first_last_initial, full, initials, anonymous"),
+        ("--reviews-disclosure", "x" * 1001, "at most 1000"),
+    ):
+        bad = cli.fails("shop", "configure", "--shop-id", "shop-sf", option, value)
+        assert bad.returncode == 1 and bad.stdout == "", (option, value)
+        assert option in bad.stderr and rule in bad.stderr, (option, bad.stderr)
+    unchanged = json.loads(cli.run("shop", "configure", "--shop-id", "shop-sf", "--json").stdout)
+    assert unchanged["web_reviews"] == "verified_buyers_only"
+    assert unchanged["auto_publish_min_rating"] == 4
 
 
 def _curl_parts(command: str) -> tuple[str, str, dict[str, str], str | None]:

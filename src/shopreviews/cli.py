@@ -249,6 +249,10 @@ _SETTING_OPTIONS = {
     "review_request_delay_days": "--review-delay-days",
     "storefront_origins": "--storefront-origin",
     "shopify_app_secret": "--shopify-app-secret-stdin",
+    "web_reviews": "--web-reviews",
+    "auto_publish_min_rating": "--auto-publish-min-rating",
+    "author_display": "--author-display",
+    "reviews_disclosure": "--reviews-disclosure",
 }
 
 
@@ -298,9 +302,42 @@ def shop_configure(
             help='replaces the list; once per origin, or once with "" to clear it',
         ),
     ] = None,
+    web_reviews: Annotated[
+        str | None,
+        typer.Option(
+            "--web-reviews",
+            metavar="MODE",
+            help="who may write reviews on the storefront: enabled, verified_buyers_only, disabled",
+        ),
+    ] = None,
+    auto_publish: Annotated[
+        str | None,
+        typer.Option(
+            "--auto-publish-min-rating",
+            metavar="N",
+            help="web reviews of at least N stars publish at once (0: none do)",
+        ),
+    ] = None,
+    author_display: Annotated[
+        str | None,
+        typer.Option(
+            "--author-display",
+            metavar="MODE",
+            help="how authors are shown: first_last_initial, full, initials, anonymous",
+        ),
+    ] = None,
+    disclosure: Annotated[
+        str | None,
+        typer.Option(
+            "--reviews-disclosure",
+            metavar="TEXT",
+            help='the notice on how reviews are collected ("" for the default one)',
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Set a shop's intake settings and print them (the secret only as whether it is set)."""
+    """Set a shop's intake and storefront settings and print them (the secret only as
+    whether it is set)."""
     from shopreviews.shops import service as shop_service
 
     delay: int | None = None
@@ -316,6 +353,15 @@ def shop_configure(
     secret = _read_secret() if secret_stdin else None
     # `--storefront-origin ""` is how a command line passes an empty list.
     origin_list = None if origins is None else [o for o in origins if o != ""]
+    storefront = shop_service.StorefrontSettings(
+        web_reviews=web_reviews,
+        # A number is checked as one; anything else is refused by the same rule.
+        auto_publish_min_rating=int(auto_publish)
+        if auto_publish is not None and re.fullmatch(r"[0-9]{1,9}", auto_publish.strip())
+        else auto_publish,
+        author_display=author_display,
+        reviews_disclosure=disclosure,
+    )
     settings = load_settings()
     migrations.upgrade(settings)
 
@@ -328,6 +374,7 @@ def shop_configure(
                 delay_days=delay,
                 origins=origin_list,
                 shopify_app_secret=secret,
+                storefront=storefront,
                 now=ctx.now_datetime(),
             )
         return {"shop_id": shop_id, **out.model_dump()}

@@ -40,6 +40,7 @@ from shopreviews.reviews.router import merchant_router as review_moderation_rout
 from shopreviews.reviews.router import router as review_router
 from shopreviews.reviews.schemas import LegacyMediaIn, MediaItemIn
 from shopreviews.settings import Settings
+from shopreviews.storefront.router import router as storefront_reads
 from shopreviews.web_reviews.router import router as web_review_router
 from shopreviews.webhooks.router import router as webhook_router
 from shopreviews.widget.router import demo_router
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     )
     install_exception_handlers(app)
     app.include_router(review_router)
+    app.include_router(storefront_reads)
     app.include_router(merchant_router)
     app.include_router(review_moderation_router)
     app.include_router(webhook_router)

@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     storefront_events_per_minute: int = 60
     # Web reviews and their photo upload policies, per shop and client IP (docs/storefront.md).
     storefront_reviews_per_hour: int = 5
+    # The storefront's public reads (docs/storefront.md), per shop and client IP.
+    storefront_reads_per_minute: int = Field(default=600, ge=1)
 
     log_json: bool = Field(default=False, description="JSON log lines (production)")
     log_level: str = "INFO"

@@ -32,6 +32,10 @@ DEFAULTS = {
     "review_request_delay_days": 7,
     "storefront_origins": [],
     "shopify_app_secret_set": False,
+    "web_reviews": "enabled",
+    "auto_publish_min_rating": 1,
+    "author_display": "first_last_initial",
+    "reviews_disclosure": "",
 }
 
 
@@ -87,6 +91,12 @@ async def reset(ctx: AppContext, shop_id: str) -> None:
             delay_days=7,
             origins=[],
             shopify_app_secret="",
+            storefront=shop_service.StorefrontSettings(
+                web_reviews="enabled",
+                auto_publish_min_rating=1,
+                author_display="first_last_initial",
+                reviews_disclosure="",
+            ),
             now=ctx.now_datetime(),
         )
 
@@ -155,6 +165,7 @@ async def test_a_partial_update_keeps_the_other_fields(
         "shopify_app_secret": SECRET,
     }
     full = {
+        **DEFAULTS,
         "review_request_delay_days": 3,
         "storefront_origins": ["https://shop.example.com"],
         "shopify_app_secret_set": True,
@@ -437,6 +448,7 @@ async def test_a_merchant_changes_only_its_own_shop(
     ok(await change(client, neighbour, mine))
     assert await read(client, owner) == DEFAULTS
     assert await read(client, neighbour) == {
+        **DEFAULTS,
         "review_request_delay_days": 1,
         "storefront_origins": ["https://mine.example.com"],
         "shopify_app_secret_set": True,
@@ -525,3 +537,61 @@ async def test_a_new_delay_replans_pending_requests(
 
 def test_the_response_model_has_no_secret_field() -> None:
     assert set(ShopSettingsOut.model_fields) == set(DEFAULTS)
+
+
+# --- storefront settings (docs/storefront.md) -------------------------------------------------
+
+
+async def test_storefront_settings_are_updated_and_read_back(
+    ctx: AppContext, client: httpx.AsyncClient, owner: Owner
+) -> None:
+    body = {
+        "web_reviews": " verified_buyers_only ",
+        "auto_publish_min_rating": 0,
+        "author_display": "anonymous",
+        "reviews_disclosure": "  We invite every buyer; <b>verified</b> means an order matched. ",
+    }
+    data = ok(await change(client, owner, body))
+    expected = {
+        **DEFAULTS,
+        "web_reviews": "verified_buyers_only",
+        "auto_publish_min_rating": 0,
+        "author_display": "anonymous",
+        # Text is stored exactly as sent (escaping is the renderer's job).
+        "reviews_disclosure": body["reviews_disclosure"],
+    }
+    assert data == expected
+    assert await read(client, owner) == expected
+    row = await shop_row(ctx, owner.shop_id)
+    assert (row.web_reviews, row.auto_publish_min_rating, row.author_display) == (
+        "verified_buyers_only",
+        0,
+        "anonymous",
+    )
+    # Fields left out keep their value; null is "not given".
+    data = ok(await change(client, owner, {"auto_publish_min_rating": 5, "web_reviews": None}))
+    assert data == {**expected, "auto_publish_min_rating": 5}
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        ({"web_reviews": "sometimes"}, "web_reviews", "enabled, verified_buyers_only, disabled"),
+        ({"web_reviews": 1}, "web_reviews", "one of"),
+        ({"auto_publish_min_rating": 6}, "auto_publish_min_rating", "from 0"),
+        ({"auto_publish_min_rating": -1}, "auto_publish_min_rating", "from 0"),
+        ({"auto_publish_min_rating": "3"}, "auto_publish_min_rating", "integer"),
+        ({"auto_publish_min_rating": True}, "auto_publish_min_rating", "integer"),
+        ({"author_display": "nickname"}, "author_display", "first_last_initial, full"),
+        ({"reviews_disclosure": "x" * 1001}, "reviews_disclosure", "at most 1000"),
+        ({"reviews_disclosure": 5}, "reviews_disclosure", "string"),
+    ],
+)
+async def test_bad_storefront_settings_are_code_3_naming_the_field(
+    client: httpx.AsyncClient, owner: Owner, body: dict[str, Any], field: str, rule: str
+) -> None:
+    before = await read(client, owner)
+    refused = error(await change(client, owner, {"author_display": "full", **body}), 3, 400)
+    assert field in refused["message"] and rule in refused["message"], refused["message"]
+    # Nothing is written when one value is refused.
+    assert await read(client, owner) == before

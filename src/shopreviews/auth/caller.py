@@ -15,10 +15,11 @@ INVALID_TOKEN = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 @dataclass(frozen=True)
 class Caller:
     """A shop-scoped caller. HMAC callers and merchants act as the shop's owner (every scope);
-    bearer callers (OAuth platforms) act for their grant with its scopes."""
+        bearer callers (OAuth platforms) act for their grant with its scopes; public callers (the
+    storefront's anonymous readers) have no scope and only reach the public reads."""
 
     shop_id: str
-    kind: Literal["hmac", "bearer", "merchant"]
+    kind: Literal["hmac", "bearer", "merchant", "public"]
     scopes: frozenset[str] = frozenset(MERCHANT_SCOPES)
     merchant_user_id: int | None = None
     session_id: str | None = None
@@ -34,6 +35,8 @@ class Caller:
             return f"merchant:{self.merchant_user_id}"
         if self.kind == "bearer":
             return f"platform:{self.client_id}"
+        if self.kind == "public":
+            return "storefront"
         return "shop:hmac"
 
     def require(self, scope: str | None) -> None:

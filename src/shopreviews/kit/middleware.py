@@ -10,7 +10,8 @@ One pure-ASGI layer (no BaseHTTPMiddleware, which buffers and slows responses) t
 - refuses API bodies that are not UTF-8 and API GET requests that carry a body (code 3), and
   marks POST bodies as JSON whatever their Content-Type says (spec README §3.1), but on the
   routes that also take form bodies (kit/routes.py);
-- adds Cache-Control: no-store and the UTF-8 charset to API responses;
+- adds Cache-Control: no-store and the UTF-8 charset to API responses (unless the route set a
+  Cache-Control of its own: the storefront's public reads are cacheable);
 - enforces the request processing budget (code 4);
 - writes the access log (client address, request, status, duration), with secret query values
   redacted; kit/logging.py escapes control characters in every logged value.
@@ -58,6 +59,8 @@ error_log = logging.getLogger("shopreviews.errors")
 # those no route serves: their 404 names the canonical path).
 API_PREFIX = "/api/v1/openapi/"
 LEGACY_PREFIX = "/api/v1/open_api/"
+# Answers streamed in batches as they are read (the Google product reviews feed).
+STREAMED_PREFIX = "/feeds/"
 SECRET_QUERY_KEYS = frozenset(
     {
         "client_secret",
@@ -156,14 +159,16 @@ class ConventionsMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                given = message.get("headers", [])
+                own_cache = any(k.lower() == b"cache-control" for k, _ in given)
                 headers = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if not (is_api and k.lower() in (b"content-type", b"cache-control"))
+                    (k, v) for k, v in given if not (is_api and k.lower() == b"content-type")
                 ]
                 if is_api:
-                    headers.append((b"content-type", b"application/json; charset=utf-8"))
-                    headers.append((b"cache-control", b"no-store"))
+                    if message["status"] != 304:  # a 304 has no body to describe
+                        headers.append((b"content-type", b"application/json; charset=utf-8"))
+                    if not own_cache:
+                        headers.append((b"cache-control", b"no-store"))
                 headers.append((b"x-request-id", request_id.encode()))
                 message = dict(message, headers=headers)
             await send(message)
@@ -235,8 +240,10 @@ class ConventionsMiddleware:
                             ] + [(b"content-type", b"application/json")]
                     receive = replay(body)
             # Media transfers (a 200 MiB upload on a slow line, a player streaming a video) are
-            # bounded by their size limits, not by the processing budget of API requests.
-            budget = asyncio.timeout(None if has_own_limit(path) else self.budget_seconds)
+            # bounded by their size limits, not by the processing budget of API requests; so
+            # are streamed feeds, by the size of the shop they list.
+            unbounded = has_own_limit(path) or path.startswith(STREAMED_PREFIX)
+            budget = asyncio.timeout(None if unbounded else self.budget_seconds)
             try:
                 async with budget:
                     await self.app(scope, receive, send_wrapper)

@@ -48,6 +48,10 @@ class RateLimiter:
         self.storefront_reviews: RateLimitItem = parse(
             f"{settings.storefront_reviews_per_hour}/hour"
         )
+        # The storefront's public reads, per shop and client IP (docs/storefront.md).
+        self.storefront_reads: RateLimitItem = RateLimitItemPerMinute(
+            settings.storefront_reads_per_minute
+        )
 
     async def hit(self, item: RateLimitItem, key: str) -> None:
         """Count one request for `key`; code 8 / HTTP 429 with Retry-After when over.

@@ -69,7 +69,7 @@ async def reset_private_token(
 
 @router.get("/api/v1/merchant/settings", response_model=Envelope[ShopSettingsOut])
 async def get_settings(caller: Merchant, session: ReadSession) -> Envelope[ShopSettingsOut]:
-    """The shop's intake settings; the Shopify app secret only as whether it is set [ext]."""
+    """The shop's intake and storefront settings (the app secret: whether set) [ext]."""
     return Envelope(data=await merchant_service.get_settings(session, caller))
 
 
@@ -77,7 +77,7 @@ async def get_settings(caller: Merchant, session: ReadSession) -> Envelope[ShopS
 async def update_settings(
     body: ShopSettingsIn, caller: Merchant, request: Request, ctx: Ctx, session: WriteSession
 ) -> Envelope[ShopSettingsOut]:
-    """Change intake settings; fields left out keep their value [ext]."""
+    """Change intake and storefront settings; fields left out keep their value [ext]."""
     return Envelope(
         data=await merchant_service.update_settings(
             ctx,
@@ -86,6 +86,7 @@ async def update_settings(
             delay_days=body.review_request_delay_days,
             origins=body.storefront_origins,
             shopify_app_secret=body.shopify_app_secret,
+            storefront=body.storefront(),
             ip=_ip(request),
         )
     )

@@ -61,7 +61,7 @@ def _setting(check: Callable[[Any], Any]) -> BeforeValidator:
 
 
 class ShopSettingsIn(In):
-    """Intake settings to change; a field left out (or null) keeps its value."""
+    """Intake and storefront settings to change; a field left out (or null) keeps its value."""
 
     review_request_delay_days: Annotated[
         int | None,
@@ -92,3 +92,37 @@ class ShopSettingsIn(In):
             }
         ),
     ] = Field(default=None)
+    web_reviews: Annotated[
+        str | None,
+        _setting(shop_service.check_web_reviews),
+        _nullable({"type": "string", "enum": list(shop_service.WEB_REVIEWS)}),
+    ] = Field(default=None, examples=["enabled"])
+    auto_publish_min_rating: Annotated[
+        int | None,
+        _setting(shop_service.check_auto_publish_min_rating),
+        _nullable({"type": "integer", "minimum": 0, "maximum": 5}),
+    ] = Field(default=None, examples=[1])
+    author_display: Annotated[
+        str | None,
+        _setting(shop_service.check_author_display),
+        _nullable({"type": "string", "enum": list(shop_service.AUTHOR_DISPLAYS)}),
+    ] = Field(default=None, examples=["first_last_initial"])
+    reviews_disclosure: Annotated[
+        str | None,
+        _setting(shop_service.check_reviews_disclosure),
+        _nullable(
+            {
+                "type": "string",
+                "maxLength": shop_service.MAX_DISCLOSURE,
+                "description": '"" for the default notice',
+            }
+        ),
+    ] = Field(default=None, examples=["Reviews are collected after each order."])
+
+    def storefront(self) -> shop_service.StorefrontSettings:
+        return shop_service.StorefrontSettings(
+            web_reviews=self.web_reviews,
+            auto_publish_min_rating=self.auto_publish_min_rating,
+            author_display=self.author_display,
+            reviews_disclosure=self.reviews_disclosure,
+        )

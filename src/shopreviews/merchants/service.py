@@ -191,6 +191,7 @@ async def update_settings(
     delay_days: int | None,
     origins: list[str] | None,
     shopify_app_secret: str | None,
+    storefront: shop_service.StorefrontSettings,
     ip: str,
 ) -> ShopSettingsOut:
     """Change the shop's intake settings; a change of the Shopify app secret is audit-logged
@@ -202,6 +203,7 @@ async def update_settings(
         delay_days=delay_days,
         origins=origins,
         shopify_app_secret=shopify_app_secret,
+        storefront=storefront,
         now=ctx.now_datetime(),
     )
     if shopify_app_secret is not None:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopreviews.kit.models import Base, BigId, Timestamps, UTCDateTime
@@ -24,6 +34,31 @@ class Review(Timestamps, Base):
         # Ratings filters in feed order. Keyword search has a trigram index per database
         # (migration 0005: FTS5 on SQLite, pg_trgm on PostgreSQL), not declared here.
         Index("ix_reviews_shop_rating", "shop_id", "is_published", "rating", "commented_at", "id"),
+        # The Google feed's Last-Modified (migration 0011).
+        Index("ix_reviews_shop_updated", "shop_id", "updated_at"),
+        # The storefront's featured order (pinned, featured, with media, newest), shop-wide and
+        # per product (migration 0011).
+        Index(
+            "ix_reviews_shop_featured",
+            "shop_id",
+            "is_published",
+            "is_top",
+            "is_featured",
+            "has_media",
+            "commented_at",
+            "id",
+        ),
+        Index(
+            "ix_reviews_product_featured",
+            "shop_id",
+            "product_id",
+            "is_published",
+            "is_top",
+            "is_featured",
+            "has_media",
+            "commented_at",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -50,6 +85,9 @@ class Review(Timestamps, Base):
     is_top: Mapped[bool] = mapped_column(Boolean, default=False)
     # Media items live on the row (list form, in order): a page of reviews needs no extra query.
     media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Whether any media item is published (set with the media, which never change afterwards):
+    # the storefront's featured order and "with photos" filter read it from an index.
+    has_media: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reply_content: Mapped[str | None] = mapped_column(Text, nullable=True)
     reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

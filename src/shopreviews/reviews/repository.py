@@ -5,9 +5,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Integer,
     Row,
@@ -23,9 +25,11 @@ from sqlalchemy import (
     text,
     true,
     tuple_,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import UnaryExpression
 
 from shopreviews.kit.models import UTCDateTime
 from shopreviews.reviews.cursor import Position
@@ -50,15 +54,28 @@ class ReviewFilter:
     sources: tuple[str, ...] = ()
     published: bool | None = True  # None: both
     sort_by: str = "created-descending"
+    # The storefront's "with photos": only reviews with at least one published media item.
+    with_media: bool = False
 
 
-_ORDER = {
+_ORDER: dict[str, tuple[UnaryExpression[Any], ...]] = {
     "created-descending": (Review.commented_at.desc(), Review.id.desc()),
     "created-ascending": (Review.commented_at.asc(), Review.id.asc()),
     "rating-descending": (Review.rating.desc(), Review.commented_at.desc(), Review.id.desc()),
     "rating-ascending": (Review.rating.asc(), Review.commented_at.desc(), Review.id.desc()),
 }
 SORTS = tuple(_ORDER)
+# The storefront's default order: pinned first, then featured, then with media, then newest
+# (the indexes ix_reviews_*_featured serve it). Not an order of the partner API.
+FEATURED = "featured"
+_ORDER[FEATURED] = (
+    Review.is_top.desc(),
+    Review.is_featured.desc(),
+    Review.has_media.desc(),
+    Review.commented_at.desc(),
+    Review.id.desc(),
+)
+PUBLIC_SORTS = (FEATURED, *SORTS)
 
 
 def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
@@ -146,6 +163,8 @@ class ReviewRepository:
                 conditions.append(Review.id.in_(_fts_matches(flt.keyword)))
         if flt.ratings:
             conditions.append(Review.rating.in_(flt.ratings))
+        if flt.with_media:
+            conditions.append(Review.has_media.is_(true()))
         if flt.sources:
             # lower() in SQL on both sides, as for keyword: Python's str.lower() also folds
             # non-ASCII letters while SQLite's lower() does not, so "Ünïcode" never matched
@@ -197,7 +216,7 @@ class ReviewRepository:
     async def _count_from_aggregates(self, flt: ReviewFilter) -> int | None:
         # The aggregates hold exactly the published, undeleted reviews per product, all
         # products and the whole shop, by star: the same set as these filters select.
-        if flt.published is not True or flt.keyword or flt.sources:
+        if flt.published is not True or flt.keyword or flt.sources or flt.with_media:
             return None
         scope, product_ids = "all", {""}
         if flt.product_ids or flt.product_handle is not None:
@@ -287,6 +306,31 @@ class ReviewRepository:
         )
         return list(result.scalars())
 
+    async def catalogue(self, product_ids: set[str]) -> dict[str, AnyRow]:
+        """Every catalogue field of each product (plain rows, by product id)."""
+        if not product_ids:
+            return {}
+        result = await self.session.execute(
+            select(*CATALOGUE_COLUMNS).where(
+                Product.shop_id == self.shop_id, Product.product_id.in_(product_ids)
+            )
+        )
+        return {p.product_id: p for p in result}
+
+    async def set_catalogue(self, product_id: str, fields: dict[str, str]) -> None:
+        """Create the catalogue entry if missing, then set the given fields (handle also sets
+        its lower-cased twin)."""
+        await self.upsert_product(product_id, handle=None, title=None)
+        values = dict(fields)
+        if "handle" in values:
+            values["handle_lower"] = values["handle"].lower()
+        if values:
+            await self.session.execute(
+                update(Product)
+                .where(Product.shop_id == self.shop_id, Product.product_id == product_id)
+                .values(**values)
+            )
+
     # Aggregates ------------------------------------------------------------------------
 
     async def adjust_rating(self, product_id: str, rating: int, delta: int) -> None:
@@ -320,6 +364,47 @@ class ReviewRepository:
         row = result.one()
         return [int(v) for v in row]
 
+    async def product_ratings(self, product_ids: Sequence[str]) -> dict[str, list[int]]:
+        """Star counts [1..5] of each product that has an aggregate row, in one statement."""
+        result = await self.session.execute(
+            _PRODUCT_RATINGS, {"shop_id": self.shop_id, "product_ids": list(product_ids)}
+        )
+        return {row[0]: [int(v) for v in row[1:]] for row in result}
+
+    async def handle_ratings(self, handles: Sequence[str]) -> dict[str, list[int]]:
+        """Star counts [1..5] per lower-cased handle, summed over the products sharing it, in
+        one statement (the catalogue joined to the product aggregates)."""
+        result = await self.session.execute(
+            _HANDLE_RATINGS,
+            {"shop_id": self.shop_id, "handles": sorted({h.lower() for h in handles})},
+        )
+        return {row[0]: [int(v) for v in row[1:]] for row in result}
+
+    async def collected_via_counts(self, product_id: str | None) -> dict[str, int]:
+        """Published, undeleted reviews per collection method, of one product ("0": the
+        store) or of the whole shop (None)."""
+        conditions = [
+            Review.shop_id == self.shop_id,
+            Review.is_published.is_(true()),
+            Review.deleted_at.is_(None),
+        ]
+        if product_id is not None:
+            conditions.append(Review.product_id == product_id)
+        result = await self.session.execute(
+            select(Review.collected_via, func.count(Review.id))
+            .where(*conditions)
+            .group_by(Review.collected_via)
+        )
+        return {method: int(n) for method, n in result}
+
+    async def last_change(self) -> datetime | None:
+        """When any review of the shop last changed (created, edited, hidden, deleted)."""
+        result = await self.session.execute(
+            select(func.max(Review.updated_at)).where(Review.shop_id == self.shop_id)
+        )
+        value: datetime | None = result.scalar_one_or_none()  # max() keeps the column's type
+        return value
+
 
 # get_rating's one statement, built once: it runs on every call of the most polled endpoint.
 _RATING = select(
@@ -328,6 +413,44 @@ _RATING = select(
     RatingAggregate.shop_id == bindparam("shop_id"),
     RatingAggregate.scope == bindparam("scope"),
     RatingAggregate.product_id.in_(bindparam("product_ids", expanding=True)),
+)
+
+
+_STARS = tuple(getattr(RatingAggregate, c) for c in STAR_COLUMNS)
+# The batch ratings of the storefront: every product's row in one statement.
+_PRODUCT_RATINGS = select(RatingAggregate.product_id, *_STARS).where(
+    RatingAggregate.shop_id == bindparam("shop_id"),
+    RatingAggregate.scope == "product",
+    RatingAggregate.product_id.in_(bindparam("product_ids", expanding=True)),
+)
+# get_products_rating: handles to the sum of their products' rows, in one statement.
+_HANDLE_RATINGS = (
+    select(Product.handle_lower, *(func.sum(star) for star in _STARS))
+    .join(
+        RatingAggregate,
+        and_(
+            RatingAggregate.shop_id == Product.shop_id,
+            RatingAggregate.scope == "product",
+            RatingAggregate.product_id == Product.product_id,
+        ),
+    )
+    .where(
+        Product.shop_id == bindparam("shop_id"),
+        Product.handle_lower.in_(bindparam("handles", expanding=True)),
+        Product.handle != "",
+    )
+    .group_by(Product.handle_lower)
+)
+CATALOGUE_COLUMNS = (
+    Product.product_id,
+    Product.handle,
+    Product.title,
+    Product.sku,
+    Product.gtin,
+    Product.mpn,
+    Product.brand,
+    Product.url,
+    Product.image_url,
 )
 
 
@@ -348,6 +471,10 @@ def _after(sort_by: str, at: Position) -> ColumnElement[bool]:
     unique); written as row-value comparisons the feed indexes serve."""
     created_id = tuple_(Review.commented_at, Review.id)
     here = tuple_(literal(at.commented_at, UTCDateTime()), literal(at.review_id))
+    if sort_by == FEATURED:
+        flags = (bool(at.rank & 4), bool(at.rank & 2), bool(at.rank & 1))
+        ranked = tuple_(Review.is_top, Review.is_featured, Review.has_media, *created_id.clauses)
+        return ranked < tuple_(*(literal(f, Boolean()) for f in flags), *here.clauses)
     if sort_by == "created-ascending":
         return created_id > here
     if sort_by == "created-descending":

@@ -434,3 +434,92 @@ class CreateReviewEnvelope(Envelope[ReviewOut]):
     """create_review also repeats the new id at the top level."""
 
     id: str = Field(examples=["1024"])
+
+
+# --- the storefront's public shapes (docs/storefront.md) ------------------------------------
+# Nothing merchant-only: no author_email, author_phone, order_id, tag, source, is_published or
+# unpublished media. tests/storefront/test_public_data.py walks every public answer for them.
+
+
+class PublicMediaOut(BaseModel):
+    url: str
+    thumbnail_url: str
+    type: int = Field(examples=[1], description="1 image, 2 video")
+
+
+class PublicReviewOut(BaseModel):
+    id: str = Field(examples=["1024"])
+    product_id: str = Field(examples=["9200305176832"])
+    product_handle: str = Field(examples=["linen-shirt"])
+    product_title: str = Field(examples=["Linen Shirt"])
+    rating: int = Field(examples=[5])
+    title: str
+    content: str
+    author: str = Field(
+        examples=["Jane D."], description="as the shop's author_display says; '' for anonymous"
+    )
+    author_country: str
+    item_type: str
+    is_verified: int
+    is_featured: int
+    is_top: int
+    commented_at: str = Field(examples=["2026-06-05 07:21:56"])
+    media: list[PublicMediaOut] = Field(description="published media items only")
+    reply: ReplyOut | None
+    collected_via: str = Field(
+        examples=["email_request"], description="email_request, storefront, import or api"
+    )
+
+
+class PublicReviewPage(BaseModel):
+    page: ReviewPagination
+    list: list[PublicReviewOut]
+
+
+class PublicRatingOut(RatingOut):
+    """The Rating object, with what the widget's transparency notice shows [ext]."""
+
+    reviews_disclosure: str = Field(
+        examples=[""], description="the shop's own notice; '' for the default one"
+    )
+    collected_via: dict[str, int] = Field(
+        examples=[{"email_request": 7, "storefront": 2, "import": 0, "api": 1}],
+        description="published reviews of the scope per collection method",
+    )
+
+
+class ProductRatingOut(BaseModel):
+    product_id: str = Field(examples=["9200305176832"])
+    rating_value: str = Field(examples=["4.7"])
+    review_count: int = Field(examples=[10])
+    star1_count: int
+    star2_count: int
+    star3_count: int
+    star4_count: int
+    star5_count: int
+
+
+class ProductRatingList(BaseModel):
+    list: list[ProductRatingOut]
+
+
+class HandleRatingOut(BaseModel):
+    """One entry of get_products_rating (Trustoo's storefront badge answer)."""
+
+    product_handle: str = Field(examples=["linen-shirt"])
+    rating: float = Field(examples=[4.7], description="one decimal; 0 without reviews")
+    total_reviews: int = Field(examples=[12])
+
+
+class CatalogueOut(BaseModel):
+    """A product's catalogue entry as search engines and shopping channels see it."""
+
+    product_id: str = Field(examples=["9200305176832"])
+    handle: str = Field(examples=["linen-shirt"])
+    title: str = Field(examples=["Linen Shirt"])
+    sku: str = Field(examples=["LS-001"])
+    gtin: str = Field(examples=["04006381333931"])
+    mpn: str = Field(examples=["LS-001-M"])
+    brand: str = Field(examples=["Acme"])
+    url: str = Field(examples=["https://www.example-shop.com/products/linen-shirt"])
+    image_url: str = Field(examples=["https://cdn.example.com/linen-shirt.jpg"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import RootModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
@@ -13,17 +15,25 @@ from shopreviews.events import service as events
 from shopreviews.kit import locks
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import InvalidArgument, NotFound
-from shopreviews.kit.pagination import Pagination
+from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.read_cache import cached_service
 from shopreviews.kit.timefmt import display, rfc3339
 from shopreviews.media import service as media
 from shopreviews.reviews import cursor as review_cursor
+from shopreviews.reviews import repository as review_repository
 from shopreviews.reviews.models import STORE_PRODUCT_ID as STORE_PRODUCT_ID
 from shopreviews.reviews.models import Product, Review
-from shopreviews.reviews.query import ListRequest, RatingTarget, ReviewRequest
-from shopreviews.reviews.repository import AnyRow, ReviewRepository
+from shopreviews.reviews.query import HandleRatingsRequest as HandleRatingsRequest
+from shopreviews.reviews.query import ListRequest, PublicListRequest, RatingTarget, ReviewRequest
+from shopreviews.reviews.query import ProductRatingsRequest as ProductRatingsRequest
+from shopreviews.reviews.query import PublicRatingRequest as PublicRatingRequest
+from shopreviews.reviews.repository import AnyRow, ReviewFilter, ReviewRepository
+from shopreviews.reviews.schemas import CatalogueOut as CatalogueOut
+from shopreviews.reviews.schemas import HandleRatingOut as HandleRatingOut
 from shopreviews.reviews.schemas import (
     MediaOut,
+    ProductRatingOut,
+    PublicMediaOut,
     RatingOut,
     ReplyOut,
     ReviewOut,
@@ -31,6 +41,10 @@ from shopreviews.reviews.schemas import (
     ReviewPagination,
     ReviewUpdate,
 )
+from shopreviews.reviews.schemas import ProductRatingList as ProductRatingList
+from shopreviews.reviews.schemas import PublicRatingOut as PublicRatingOut
+from shopreviews.reviews.schemas import PublicReviewOut as PublicReviewOut
+from shopreviews.reviews.schemas import PublicReviewPage as PublicReviewPage
 from shopreviews.reviews.schemas import ReviewCreate as ReviewCreate
 
 MAX_FUTURE = timedelta(hours=24)
@@ -112,8 +126,11 @@ async def list_reviews(session: AsyncSession, caller: Caller, request: ListReque
 
 def _cursor_after(sort_by: str, row: AnyRow) -> str:
     """The cursor of the page that starts after `row`."""
+    rank = 0
+    if sort_by == review_repository.FEATURED:
+        rank = 4 * bool(row.is_top) + 2 * bool(row.is_featured) + bool(row.has_media)
     return review_cursor.encode(
-        review_cursor.Position(sort_by, row.rating, row.commented_at, row.id)
+        review_cursor.Position(sort_by, row.rating, row.commented_at, row.id, rank)
     )
 
 
@@ -141,6 +158,7 @@ async def create(
     reply_content = body.reply.content if body.reply and body.reply.content else None
     reply_at = (body.reply.reply_at or now) if reply_content and body.reply else None
 
+    checked_media = await media.review_media_check(ctx, session)(shop_id, body.media)
     repo = ReviewRepository(session, shop_id)
     if body.product_id != STORE_PRODUCT_ID:
         await repo.upsert_product(
@@ -167,7 +185,8 @@ async def create(
             is_featured=body.is_featured,
             is_published=body.is_published,
             is_top=body.is_top,
-            media=await media.review_media_check(ctx, session)(shop_id, body.media),
+            media=checked_media,
+            has_media=any(item.get("is_published") for item in checked_media),
             reply_content=reply_content,
             reply_at=reply_at,
             created_at=now,
@@ -208,6 +227,7 @@ async def delete(session: AsyncSession, caller: Caller, review_id: int, *, now: 
         raise NotFound(f"review {review_id} not found", prefixed=False)
     out = await _out(repo, review)
     review.deleted_at = now
+    review.updated_at = now  # the Google feed's Last-Modified sees deletions too
     if review.is_published:
         await repo.adjust_rating(review.product_id, review.rating, -1)
     await session.flush()
@@ -294,3 +314,227 @@ async def rating(session: AsyncSession, caller: Caller, target: RatingTarget) ->
     else:
         stars = await repo.rating(target.scope, [target.product_id])
     return rating_value(stars)
+
+
+# --- the storefront's public reads (docs/storefront.md) ------------------------------------
+# The same repository and aggregates as the partner API; only published, undeleted reviews,
+# published media, and nothing merchant-only (the public shapes have no such field).
+
+COLLECTION_METHODS = ("email_request", "storefront", "import", "api")
+PUBLIC_SORTS = review_repository.PUBLIC_SORTS
+FEATURED = review_repository.FEATURED
+STORE = STORE_PRODUCT_ID
+
+
+def public_list_request(
+    *,
+    product_id: str | None,
+    ratings: tuple[int, ...],
+    with_media: bool,
+    sort_by: str,
+    page: int,
+    page_size: int,
+    cursor: str | None,
+    author_display: str,
+) -> PublicListRequest:
+    """The public list's request: published reviews of a product ("0": the store's) or of
+    the whole shop (None)."""
+    return PublicListRequest(
+        ReviewFilter(
+            product_ids=() if product_id is None else (product_id,),
+            ratings=ratings,
+            with_media=with_media,
+            published=True,
+            sort_by=sort_by,
+        ),
+        PageRequest(page, page_size),
+        cursor,
+        author_display,
+    )
+
+
+def display_author(name: str, mode: str) -> str:
+    """The author as the shop shows it: "Jane Doe" is "Jane D." (first_last_initial), "Jane
+    Doe" (full), "J. D." (initials) or "" (anonymous: the widget says it in its language).
+    Initials are taken of the first and the last word; one word stays as it is ("Jane",
+    "J.")."""
+    words = name.split()
+    if mode == "anonymous" or not words:
+        return ""
+    if mode == "full":
+        return " ".join(words)
+    if mode == "initials":
+        return " ".join(f"{w[0]}." for w in (words[0], words[-1])[: len(words)])
+    if len(words) == 1:
+        return words[0]
+    return f"{words[0]} {words[-1][0]}."
+
+
+def to_public(review: AnyRow, product: AnyRow | None, author_display: str) -> PublicReviewOut:
+    reply = None
+    if review.reply_content:
+        reply = ReplyOut(content=review.reply_content, reply_at=display(review.reply_at))
+    is_store = review.product_id == STORE_PRODUCT_ID
+    return PublicReviewOut(
+        id=str(review.id),
+        product_id=review.product_id,
+        product_handle="" if is_store or product is None else product.handle,
+        product_title="" if is_store or product is None else product.title,
+        rating=review.rating,
+        title=review.title,
+        content=review.content,
+        author=display_author(review.author, author_display),
+        author_country=review.author_country,
+        item_type=review.item_type,
+        is_verified=int(review.is_verified),
+        is_featured=int(review.is_featured),
+        is_top=int(review.is_top),
+        commented_at=display(review.commented_at),
+        media=[
+            PublicMediaOut(url=m["url"], thumbnail_url=m.get("thumbnail_url") or "", type=m["type"])
+            for m in review.media or []
+            if m.get("is_published")
+        ],
+        reply=reply,
+        collected_via=review.collected_via,
+    )
+
+
+@cached_service
+async def public_reviews(
+    session: AsyncSession, caller: Caller, request: PublicListRequest
+) -> PublicReviewPage:
+    """A page of published reviews (the filter is always published-only), as list_reviews
+    reads it: by number or after a cursor, with `next_cursor`."""
+    flt, page, cursor = request.filter, request.page, request.cursor
+    assert flt.published is True
+    repo = ReviewRepository(session, caller.shop_id)
+    count = await repo.count(flt)
+    after = review_cursor.decode(cursor, flt.sort_by) if cursor else None
+    rows: Sequence[AnyRow] = []
+    if after is not None or page.offset < count:
+        rows = await repo.page(flt, offset=page.offset, limit=page.page_size + 1, after=after)
+    more = len(rows) > page.page_size
+    rows = rows[: page.page_size]
+    products = await repo.products({r.product_id for r in rows if r.product_id != STORE_PRODUCT_ID})
+    return PublicReviewPage(
+        page=ReviewPagination(
+            **Pagination.of(page, count).model_dump(),
+            next_cursor=_cursor_after(flt.sort_by, rows[-1]) if more else "",
+        ),
+        list=[to_public(r, products.get(r.product_id), request.author_display) for r in rows],
+    )
+
+
+@cached_service
+async def public_rating(
+    session: AsyncSession, caller: Caller, request: PublicRatingRequest
+) -> PublicRatingOut:
+    """The Rating object of a product, the store ("0") or the whole shop (None), with the
+    transparency notice's disclosure text and counts per collection method."""
+    repo = ReviewRepository(session, caller.shop_id)
+    if request.product_id is None:
+        stars = await repo.rating("all")
+    else:
+        stars = await repo.rating("product", [request.product_id])
+    counts = await repo.collected_via_counts(request.product_id)
+    return PublicRatingOut(
+        **rating_value(stars).model_dump(),
+        reviews_disclosure=request.reviews_disclosure,
+        collected_via={method: counts.get(method, 0) for method in COLLECTION_METHODS},
+    )
+
+
+@cached_service
+async def product_ratings(
+    session: AsyncSession, caller: Caller, request: ProductRatingsRequest
+) -> ProductRatingList:
+    """Ratings of several products from their aggregate rows, read in one statement."""
+    found = await ReviewRepository(session, caller.shop_id).product_ratings(request.product_ids)
+    return ProductRatingList(
+        list=[
+            ProductRatingOut(product_id=pid, **rating_value(found.get(pid, [0] * 5)).model_dump())
+            for pid in request.product_ids
+        ]
+    )
+
+
+class HandleRatings(RootModel[list[HandleRatingOut]]):
+    """get_products_rating's `data`: an array, one entry per handle asked."""
+
+
+@cached_service
+async def handle_ratings(
+    session: AsyncSession, caller: Caller, request: HandleRatingsRequest
+) -> HandleRatings:
+    found = await ReviewRepository(session, caller.shop_id).handle_ratings(request.handles)
+    entries = []
+    for handle in request.handles:
+        rating = rating_value(found.get(handle.lower(), [0] * 5))
+        entries.append(
+            HandleRatingOut(
+                product_handle=handle,
+                rating=float(rating.rating_value),
+                total_reviews=rating.review_count,
+            )
+        )
+    return HandleRatings(entries)
+
+
+async def catalogue_entry(session: AsyncSession, shop_id: str, product_id: str) -> CatalogueOut:
+    """A product's catalogue fields ("" when unknown; every field "" but the id when the
+    shop has no entry)."""
+    found = await ReviewRepository(session, shop_id).catalogue({product_id})
+    return _catalogue(product_id, found.get(product_id))
+
+
+def _catalogue(product_id: str, row: AnyRow | None) -> CatalogueOut:
+    if row is None:
+        empty = dict.fromkeys(CatalogueOut.model_fields, "")
+        return CatalogueOut(**{**empty, "product_id": product_id})
+    return CatalogueOut(**row._asdict())
+
+
+@dataclass(frozen=True)
+class FeedReview:
+    """One published product review as the Google feed names it."""
+
+    review: PublicReviewOut
+    catalogue: CatalogueOut
+
+
+FEED_BATCH = 500
+
+
+async def feed_reviews(
+    session: AsyncSession, shop_id: str, author_display: str, *, batch: int = FEED_BATCH
+) -> AsyncIterator[list[FeedReview]]:
+    """Every published product review of the shop, oldest first, in keyset batches of
+    `batch` (memory stays that of one batch whatever the shop's size)."""
+    repo = ReviewRepository(session, shop_id)
+    flt = ReviewFilter(is_store_review=False, published=True, sort_by="created-ascending")
+    after: review_cursor.Position | None = None
+    while True:
+        rows = await repo.page(flt, offset=0, limit=batch, after=after)
+        if not rows:
+            return
+        catalogue = await repo.catalogue({r.product_id for r in rows})
+        items = []
+        for r in rows:
+            product = catalogue.get(r.product_id)
+            items.append(
+                FeedReview(
+                    to_public(r, product, author_display),
+                    _catalogue(r.product_id, product),
+                )
+            )
+        yield items
+        if len(rows) < batch:
+            return
+        last = rows[-1]
+        after = review_cursor.Position("created-ascending", last.rating, last.commented_at, last.id)
+
+
+async def last_change(session: AsyncSession, shop_id: str) -> datetime | None:
+    """When a review of the shop last changed (the Google feed's Last-Modified)."""
+    return await ReviewRepository(session, shop_id).last_change()

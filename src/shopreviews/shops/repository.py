@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select, update
@@ -33,6 +34,29 @@ _KEY_BY_PUBLIC_TOKEN = select(
 ).where(_shops.public_token == bindparam("token"))
 
 
+class PublicShopRow(NamedTuple):
+    shop_id: str
+    myshopify_domain: str
+    name: str
+    status: str
+    data_version: int
+    author_display: str
+    reviews_disclosure: str
+    updated_at: datetime
+
+
+_PUBLIC_BY_DOMAIN = select(
+    _shops.shop_id,
+    _shops.myshopify_domain,
+    _shops.name,
+    _shops.status,
+    _shops.data_version,
+    _shops.author_display,
+    _shops.reviews_disclosure,
+    _shops.updated_at,
+).where(_shops.myshopify_domain == bindparam("domain"))
+
+
 async def key_by_public_token(reader: PointReader, public_token: str) -> ShopKey | None:
     row = await reader.one(_KEY_BY_PUBLIC_TOKEN, {"token": public_token})
     return None if row is None else ShopKey(*row)
@@ -50,6 +74,13 @@ class ShopRepository:
             select(Shop).where(func.lower(Shop.myshopify_domain) == domain.lower())
         )
         return result.scalar_one_or_none()
+
+    async def public_by_domain(self, domain: str) -> PublicShopRow | None:
+        """What the storefront's public answers need of the shop of a myshopify domain (stored
+        in lower case: shops.service.create), by its unique index."""
+        row = await self.session.execute(_PUBLIC_BY_DOMAIN, {"domain": domain.lower()})
+        found = row.one_or_none()
+        return None if found is None else PublicShopRow(*found)
 
     async def add(self, shop: Shop) -> Shop:
         self.session.add(shop)

@@ -1,4 +1,5 @@
-"""Response shapes of a shop's intake settings (docs/intake.md §1)."""
+"""Response shapes of a shop's settings: intake (docs/intake.md §1) and storefront
+(docs/storefront.md)."""
 
 from __future__ import annotations
 
@@ -17,4 +18,21 @@ class ShopSettingsOut(BaseModel):
     )
     shopify_app_secret_set: bool = Field(
         examples=[True], description="whether a Shopify app secret is stored (never shown)"
+    )
+    web_reviews: str = Field(
+        examples=["enabled"],
+        description="who may write reviews on the storefront: enabled, verified_buyers_only, "
+        "disabled",
+    )
+    auto_publish_min_rating: int = Field(
+        examples=[1],
+        description="web reviews of at least this rating publish at once (0: none; the rest "
+        "wait for the merchant's decision)",
+    )
+    author_display: str = Field(
+        examples=["first_last_initial"],
+        description="how authors are shown: first_last_initial, full, initials, anonymous",
+    )
+    reviews_disclosure: str = Field(
+        examples=[""], description="the widget's notice on how reviews are collected ('' default)"
     )

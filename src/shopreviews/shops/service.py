@@ -19,6 +19,7 @@ from shopreviews.kit.crypto import new_shop_token
 from shopreviews.kit.envelope import AlreadyExists, InvalidArgument, NotFound
 from shopreviews.kit.models import utcnow
 from shopreviews.kit.params import SHOP_ID
+from shopreviews.kit.schemas import unstorable_text
 from shopreviews.shops import repository
 from shopreviews.shops.models import Shop as Shop
 from shopreviews.shops.repository import ShopKey as ShopKey
@@ -242,12 +243,125 @@ def check_secret(value: object) -> str:
     return value
 
 
+# --- storefront settings (docs/storefront.md) -------------------------------------------------
+
+WEB_REVIEWS_FIELD = "web_reviews"
+AUTO_PUBLISH_FIELD = "auto_publish_min_rating"
+AUTHOR_DISPLAY_FIELD = "author_display"
+DISCLOSURE_FIELD = "reviews_disclosure"
+WEB_REVIEWS = ("enabled", "verified_buyers_only", "disabled")
+AUTHOR_DISPLAYS = ("first_last_initial", "full", "initials", "anonymous")
+MAX_DISCLOSURE = 1000
+
+
+def _choice(field: str, value: object, allowed: tuple[str, ...]) -> str:
+    text = value.strip() if isinstance(value, str) else None
+    if text not in allowed:
+        raise InvalidSetting(field, f"must be one of {', '.join(allowed)}")
+    return text
+
+
+def check_web_reviews(value: object) -> str:
+    return _choice(WEB_REVIEWS_FIELD, value, WEB_REVIEWS)
+
+
+def check_author_display(value: object) -> str:
+    return _choice(AUTHOR_DISPLAY_FIELD, value, AUTHOR_DISPLAYS)
+
+
+def check_auto_publish_min_rating(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
+        raise InvalidSetting(
+            AUTO_PUBLISH_FIELD, "must be an integer from 0 (never publish automatically) to 5"
+        )
+    return value
+
+
+def check_reviews_disclosure(value: object) -> str:
+    """The shop's own transparency notice, stored as sent ("" for the default notice)."""
+    if not isinstance(value, str):
+        raise InvalidSetting(DISCLOSURE_FIELD, 'must be a string ("" for the default notice)')
+    if len(value) > MAX_DISCLOSURE:
+        raise InvalidSetting(DISCLOSURE_FIELD, f"must be at most {MAX_DISCLOSURE} characters")
+    problem = unstorable_text(value, "the text")
+    if problem is not None:
+        raise InvalidSetting(DISCLOSURE_FIELD, problem)
+    return value
+
+
+@dataclass(frozen=True)
+class StorefrontSettings:
+    """Storefront settings to change; None keeps a value."""
+
+    web_reviews: object = None
+    auto_publish_min_rating: object = None
+    author_display: object = None
+    reviews_disclosure: object = None
+
+    def checked(self) -> dict[str, object]:
+        """The given settings, each checked (code 3 naming the first bad one)."""
+        checks = {
+            WEB_REVIEWS_FIELD: check_web_reviews,
+            AUTO_PUBLISH_FIELD: check_auto_publish_min_rating,
+            AUTHOR_DISPLAY_FIELD: check_author_display,
+            DISCLOSURE_FIELD: check_reviews_disclosure,
+        }
+        return {
+            name: check(getattr(self, name))
+            for name, check in checks.items()
+            if getattr(self, name) is not None
+        }
+
+
+@dataclass(frozen=True)
+class PublicShop:
+    """What the storefront's public answers need of a shop: who it is, its data version (the
+    read cache's key and the ETag's) and its display settings."""
+
+    shop_id: str
+    myshopify_domain: str
+    name: str
+    data_version: int
+    author_display: str
+    reviews_disclosure: str
+    # When a setting last changed (the Google feed's Last-Modified counts it).
+    updated_at: datetime
+
+
+async def public_shop(session: AsyncSession, domain: str) -> PublicShop:
+    """The active shop of a myshopify domain (case-insensitive); code 5 otherwise."""
+    row = (
+        await ShopRepository(session).public_by_domain(domain)
+        if _PUBLIC_DOMAIN.match(domain)
+        else None
+    )
+    if row is None or row.status != "active":
+        raise NotFound("no active shop with this domain")
+    return PublicShop(
+        shop_id=row.shop_id,
+        myshopify_domain=row.myshopify_domain,
+        name=row.name,
+        data_version=row.data_version,
+        author_display=row.author_display,
+        reviews_disclosure=row.reviews_disclosure,
+        updated_at=row.updated_at,
+    )
+
+
+# A myshopify domain can only be a host name; anything else cannot name a shop.
+_PUBLIC_DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,255}$")
+
+
 def intake_settings(shop: Shop) -> ShopSettingsOut:
-    """The shop's intake settings; the secret only as whether it is set."""
+    """The shop's settings; the secret only as whether it is set."""
     return ShopSettingsOut(
         review_request_delay_days=shop.review_request_delay_days,
         storefront_origins=list(shop.storefront_origins or []),
         shopify_app_secret_set=shop.shopify_app_secret_encrypted is not None,
+        web_reviews=shop.web_reviews,
+        auto_publish_min_rating=shop.auto_publish_min_rating,
+        author_display=shop.author_display,
+        reviews_disclosure=shop.reviews_disclosure,
     )
 
 
@@ -266,13 +380,16 @@ async def update_intake_settings(
     delay_days: object = None,
     origins: object = None,
     shopify_app_secret: object = None,
+    storefront: StorefrontSettings = StorefrontSettings(),  # frozen: never changed
     now: datetime,
 ) -> ShopSettingsOut:
-    """Change the settings given (None keeps a value). Every value is checked before any is
-    written, so a refused call changes nothing. A new delay re-plans pending requests."""
+    """Change the settings given (None keeps a value): intake and storefront settings. Every
+    value is checked before any is written, so a refused call changes nothing. A new delay
+    re-plans pending requests."""
     delay = None if delay_days is None else check_delay_days(delay_days)
     new_origins = None if origins is None else check_origins(origins)
     secret = None if shopify_app_secret is None else check_secret(shopify_app_secret)
+    shown = storefront.checked()
     shop = await ShopRepository(session).get(shop_id)
     if shop is None:
         raise NotFound(f"shop {shop_id} not found", prefixed=False)
@@ -290,6 +407,10 @@ async def update_intake_settings(
         # Only the ciphertext is kept: the webhook HMAC check needs the secret back in clear.
         shop.shopify_app_secret_encrypted = ctx.box.seal(secret)
         changed = True
+    for name, value in shown.items():
+        if getattr(shop, name) != value:
+            setattr(shop, name, value)
+            changed = True
     if changed:
         shop.updated_at = now
     await session.flush()
