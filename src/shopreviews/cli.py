@@ -32,6 +32,7 @@ from shopreviews.kit.signing import sign_request
 from shopreviews.oauth.cli import disconnect as platform_disconnect
 from shopreviews.orders.cli import orders_app
 from shopreviews.platforms.cli import platform_app
+from shopreviews.reviews.cli import catalogue_app
 from shopreviews.settings import Settings
 from shopreviews.webhooks.cli import webhooks_app
 from shopreviews.widget.cli import widget_app
@@ -52,6 +53,7 @@ platform_app.command("disconnect")(platform_disconnect)
 connect_domains()
 app.add_typer(platform_app, name="platform")
 app.add_typer(orders_app, name="orders")
+app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(widget_app, name="widget")
 
 T = TypeVar("T")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from shopreviews.kit import outbox, signals
 from shopreviews.oauth import service as oauth
 from shopreviews.orders import service as orders
+from shopreviews.reviews import service as reviews
 from shopreviews.shops import service as shops
 from shopreviews.webhooks import service as webhooks
 
@@ -20,6 +21,8 @@ def connect_domains() -> None:
     outbox.connect_fan_out(webhooks.fan_out)
     # A new review-request delay re-plans the shop's waiting requests.
     signals.connect(shops.ReviewDelayChanged, orders.on_review_delay_changed)
+    # Products named by orders (Shopify line items, imports) fill the review catalogue (sku).
+    signals.connect(orders.OrderProductsSeen, reviews.on_order_products)
     # The grant lifecycle reaches the platform as system webhooks; an ended grant also takes
     # the platform's subscriptions for the shop with it.
     signals.connect(oauth.GrantApproved, webhooks.on_grant_approved)

@@ -62,13 +62,15 @@ def _products(value: Any) -> list[dict[str, Any]]:
     for i, item in enumerate(value):
         if not isinstance(item, dict) or item.get("product_id") is None:
             raise InvalidArgument(f"products[{i}] must be an object with a product_id")
-        products.append(
-            {
-                "product_id": parse_external_id(item["product_id"], f"products[{i}].product_id"),
-                "title": _text(item, "title", 255, label=f"products[{i}].title"),
-                "handle": _text(item, "handle", 255, label=f"products[{i}].handle"),
-            }
-        )
+        product = {
+            "product_id": parse_external_id(item["product_id"], f"products[{i}].product_id"),
+            "title": _text(item, "title", 255, label=f"products[{i}].title"),
+            "handle": _text(item, "handle", 255, label=f"products[{i}].handle"),
+        }
+        sku = _text(item, "sku", 64, label=f"products[{i}].sku")
+        if sku:
+            product["sku"] = sku
+        products.append(product)
     return products
 
 

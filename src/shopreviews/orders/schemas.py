@@ -49,6 +49,7 @@ class ShopifyLineItemIn(BaseModel):
 
     product_id: int | str | None = Field(default=None, examples=[9200305176832])
     title: str | None = Field(default=None, examples=["Linen shirt"])
+    sku: str | None = Field(default=None, examples=["LS-001-M"])
 
 
 class ShopifyFulfillmentIn(BaseModel):

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
 from shopreviews.customers import service as customers
+from shopreviews.kit import signals
 from shopreviews.kit.email_address import Unsendable, recipient
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.pagination import PageRequest, fetch_page
@@ -75,10 +76,30 @@ async def list_orders(
     return OrderPage(page=pagination, list=[to_out(o) for o in rows])
 
 
+@dataclass(frozen=True)
+class OrderProductsSeen(signals.Signal):
+    """An order named these products: (product_id, title, handle, sku) each, "" when unknown.
+    The catalogue fills what it does not know yet (docs/storefront.md)."""
+
+    shop_id: str
+    products: tuple[tuple[str, str, str, str], ...]
+
+
 async def receive(session: AsyncSession, shop: Shop, facts: OrderFacts, *, now: datetime) -> Order:
     """Create or update the order, then apply what happened to it (fulfilled, cancelled)."""
     repo = OrderRepository(session, shop.shop_id)
     order = await _upsert(repo, facts, now=now)
+    if facts.products:
+        seen = tuple(
+            (
+                str(p["product_id"]),
+                str(p.get("title") or ""),
+                str(p.get("handle") or ""),
+                str(p.get("sku") or ""),
+            )
+            for p in facts.products
+        )
+        await signals.send(session, OrderProductsSeen(shop.shop_id, seen))
     if facts.customer_id:
         await _remember_customer(session, shop.shop_id, facts, now=now)
     if facts.fulfilled_at is not None and order.fulfilled_at is None and facts.cancelled_at:

@@ -232,7 +232,9 @@ def _products(line_items: Any) -> list[dict[str, Any]]:
         if product_id in seen or len(products) >= MAX_PRODUCTS:
             continue
         seen.add(product_id)
-        products.append(
-            {"product_id": product_id, "title": _text(item.get("title"), 255), "handle": ""}
-        )
+        product = {"product_id": product_id, "title": _text(item.get("title"), 255), "handle": ""}
+        sku = _text(item.get("sku"), 64)
+        if sku:
+            product["sku"] = sku  # fills the catalogue's sku (docs/storefront.md)
+        products.append(product)
     return products

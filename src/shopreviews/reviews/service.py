@@ -19,6 +19,7 @@ from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.read_cache import cached_service
 from shopreviews.kit.timefmt import display, rfc3339
 from shopreviews.media import service as media
+from shopreviews.reviews import catalogue
 from shopreviews.reviews import cursor as review_cursor
 from shopreviews.reviews import repository as review_repository
 from shopreviews.reviews.models import STORE_PRODUCT_ID as STORE_PRODUCT_ID
@@ -46,6 +47,7 @@ from shopreviews.reviews.schemas import PublicRatingOut as PublicRatingOut
 from shopreviews.reviews.schemas import PublicReviewOut as PublicReviewOut
 from shopreviews.reviews.schemas import PublicReviewPage as PublicReviewPage
 from shopreviews.reviews.schemas import ReviewCreate as ReviewCreate
+from shopreviews.shops import service as shops
 
 MAX_FUTURE = timedelta(hours=24)
 
@@ -507,10 +509,11 @@ FEED_BATCH = 500
 
 
 async def feed_reviews(
-    session: AsyncSession, shop_id: str, author_display: str, *, batch: int = FEED_BATCH
+    session: AsyncSession, shop_id: str, author_display: str, *, batch: int | None = None
 ) -> AsyncIterator[list[FeedReview]]:
     """Every published product review of the shop, oldest first, in keyset batches of
-    `batch` (memory stays that of one batch whatever the shop's size)."""
+    `batch` (FEED_BATCH; memory stays that of one batch whatever the shop's size)."""
+    batch = batch or FEED_BATCH
     repo = ReviewRepository(session, shop_id)
     flt = ReviewFilter(is_store_review=False, published=True, sort_by="created-ascending")
     after: review_cursor.Position | None = None
@@ -533,6 +536,47 @@ async def feed_reviews(
             return
         last = rows[-1]
         after = review_cursor.Position("created-ascending", last.rating, last.commented_at, last.id)
+
+
+async def fill_catalogue(
+    session: AsyncSession, shop_id: str, products: Sequence[tuple[str, str, str, str]]
+) -> None:
+    """Products an order named, (product_id, title, handle, sku): each gets a catalogue entry,
+    and what the entry does not know yet is filled in. A known value is never overwritten (the
+    operator's and the partner API's win), and nothing is written when nothing is new."""
+    repo = ReviewRepository(session, shop_id)
+    known = await repo.catalogue({p[0] for p in products if p[0] != STORE_PRODUCT_ID})
+    for product_id, title, handle, sku in products:
+        if product_id == STORE_PRODUCT_ID:
+            continue
+        row = known.get(product_id)
+        given = {"title": title, "handle": handle, "sku": sku}
+        new = {k: v for k, v in given.items() if v and (row is None or not getattr(row, k))}
+        if row is None or new:
+            await repo.set_catalogue(product_id, new)
+
+
+async def set_catalogue(
+    session: AsyncSession, shop_id: str, product_id: str, fields: dict[str, str]
+) -> CatalogueOut:
+    """The operator's catalogue entry of a product: the given fields set ("" clears one), the
+    entry created when missing; answers the whole entry. Code 3 naming a bad field, code 5
+    for an unknown shop."""
+    try:
+        values = {name: catalogue.check(name, value) for name, value in fields.items()}
+    except catalogue.BadField as exc:
+        raise InvalidArgument(str(exc)) from None
+    if product_id == STORE_PRODUCT_ID:
+        raise InvalidArgument("product_id 0 names the store, which has no catalogue entry")
+    if await shops.find(session, shop_id) is None:
+        raise NotFound(f"shop {shop_id} not found", prefixed=False)
+    await ReviewRepository(session, shop_id).set_catalogue(product_id, values)
+    return await catalogue_entry(session, shop_id, product_id)
+
+
+async def on_order_products(session: AsyncSession, seen: Any) -> None:
+    """Receiver (wiring.py) of orders' OrderProductsSeen: fill the catalogue."""
+    await fill_catalogue(session, seen.shop_id, seen.products)
 
 
 async def last_change(session: AsyncSession, shop_id: str) -> datetime | None:

@@ -198,7 +198,9 @@ async def _rendered(
         page, rated, catalogue = await _product_view(session, shop, read.query.product_id)
         return render(shop, page, rated, catalogue)
 
-    return PublicAnswer(etag, await _kept(ctx, shop, (kind, read.query), compute), kind)
+    # The display settings shape these answers too: part of the key, as of the JSON requests.
+    key = (kind, read.query, shop.author_display, shop.reviews_disclosure, shop.name)
+    return PublicAnswer(etag, await _kept(ctx, shop, key, compute), kind)
 
 
 async def reviews_html(
