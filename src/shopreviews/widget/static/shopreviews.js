@@ -164,7 +164,7 @@ export const CSS = /*css*/`
 .row{display:flex;align-items:center;gap:.6em;width:100%;padding:.2em .3em;border:1px solid transparent;border-radius:4px;background:none;font:inherit;color:inherit;cursor:pointer;text-align:left}
 .row:hover{border-color:var(--line)}
 .row[aria-pressed=true]{border-color:var(--a);background:#eef3fb}
-.rl{width:2.6em;white-space:nowrap}
+.rl{min-width:4.6em;white-space:nowrap}
 .bar{flex:1;height:.6em;background:#e6e6e6;border-radius:.3em;overflow:hidden}
 .bar>span{display:block;height:100%;width:var(--p);background:var(--s)}
 .rc{min-width:2.5em;text-align:right;color:var(--m)}
@@ -462,13 +462,13 @@ class ShopreviewsReviews extends HTMLElement {
     this.shadowRoot.innerHTML = widgetHTML(this.w, rating, page, { sort: this.sort, filter: this.filter, withMedia: this.withMedia });
   }
 
-  async reload(eventType) {
+  async reload(eventType, init) {
     if (eventType) track(this, eventType);
     const all = this.shadowRoot.querySelector('[data-act="all"]');
     if (all) all.hidden = !(this.filter.size || this.withMedia);
     for (const b of this.shadowRoot.querySelectorAll(".row")) b.setAttribute("aria-pressed", this.filter.has(Number(b.dataset.star)));
     try {
-      const page = await call(`${shopPath(this)}/reviews?${this.listQuery()}`);
+      const page = await call(`${shopPath(this)}/reviews?${this.listQuery()}`, init);
       this.page = page.page; this.reviews = [...page.list];
       this.$("list").innerHTML = page.list.map((r) => reviewHTML(this.w, r)).join("");
       this.$("none")?.remove();
@@ -725,14 +725,16 @@ class ShopreviewsReviews extends HTMLElement {
     }
   }
 
-  // After a published review: the new rating and first page, the form's thanks kept.
+  // After a published review: the new rating and first page, the form's thanks kept. The
+  // browser may hold the earlier answers (cached for 60 s): revalidate them (ETag, 304).
   async refresh() {
+    const fresh = { cache: "no-cache" };
     try {
-      const rating = await call(`${shopPath(this)}/rating?${this.query()}`);
+      const rating = await call(`${shopPath(this)}/rating?${this.query()}`, fresh);
       this.rating = rating;
       this.$("sum").innerHTML = summaryHTML(this.w, rating, this.filter);
       for (const x of this.shadowRoot.querySelectorAll('[data-act="write"]')) x.hidden = true;
-      await this.reload();
+      await this.reload(undefined, fresh);
     } catch { /* the thanks stays */ }
   }
 
