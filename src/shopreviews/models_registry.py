@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shopreviews.customer_events import models as _customer_events  # noqa: F401
 from shopreviews.customers import models as _customers  # noqa: F401
+from shopreviews.emails import models as _emails  # noqa: F401
 from shopreviews.kit import outbox as _outbox  # noqa: F401
 from shopreviews.kit.models import Base
 from shopreviews.media import models as _media  # noqa: F401

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from shopreviews.emails.handler import ReviewRequestHandler
+from shopreviews.emails.handler import ReviewConfirmationHandler, ReviewRequestHandler
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import Worker
 from shopreviews.kit.jobs.worker import JobHandler
@@ -25,7 +25,9 @@ async def running_worker(ctx: AppContext) -> AsyncIterator[Worker]:
     async with new_http_client() as http:
         handlers: list[JobHandler] = [DeliveryHandler(ctx, http)]
         if ctx.settings.smtp_host:
-            handlers.append(ReviewRequestHandler(ctx, Mailer(ctx.settings)))
+            mailer = Mailer(ctx.settings)
+            handlers.append(ReviewRequestHandler(ctx, mailer))
+            handlers.append(ReviewConfirmationHandler(ctx, mailer))
         else:
             log.info("SHOPREVIEWS_SMTP_HOST is not set: review requests wait until it is")
         worker = Worker(ctx, handlers)

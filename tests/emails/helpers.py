@@ -1,6 +1,7 @@
 """Helpers of the email tests: the email app's settings and clock, the job queue emptied
 between tests, the SMTP server process and its maildir, shops that receive signed Shopify order
-webhooks, reading emails and their links, and the review-request rows.
+webhooks, reading emails and their links, the review-request rows, and web reviews with their
+confirmation emails.
 
 Signatures (Shopify's X-Shopify-Hmac-Sha256) are computed here from docs/intake.md, not with
 the code under test."""
@@ -30,6 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import select, update
 
+from shopreviews.emails.models import ReviewConfirmation
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.orders.models import Order, ReviewRequest
@@ -98,9 +100,10 @@ class Clock:
 
 
 async def cancel_pending_jobs(ctx: AppContext, why: str) -> None:
-    """Cancel every pending review request and webhook delivery (`why` is their last_error)."""
+    """Cancel every pending email job (review requests, web review confirmations) and webhook
+    delivery (`why` is their last_error)."""
     async with ctx.db.session(write=True) as session:
-        for model in (ReviewRequest, WebhookDelivery):
+        for model in (ReviewRequest, ReviewConfirmation, WebhookDelivery):
             await session.execute(
                 update(model)
                 .where(model.status == JobStatus.PENDING)
@@ -478,3 +481,88 @@ async def sent_request(
     await run_worker(ctx)
     [message] = smtp.messages(customer.email)
     return Sent(answer["order_id"], customer, message, links_of(message))
+
+
+# --- web reviews and their confirmation emails ------------------------------------------------
+
+CONFIRM_LINK = re.compile(r'href="([^"]+/email/confirm/[^"]+)"')
+
+
+async def web_review(
+    client: httpx.AsyncClient, shop: EmailShop, email: str, **changes: Any
+) -> dict[str, Any]:
+    """POST a web review of the default order product as the shop's own page does; its data."""
+    review: dict[str, Any] = {
+        "product_id": "9200305176832",
+        "rating": 5,
+        "title": "Great shirt",
+        "content": "Soft linen, true to size.",
+        "author": "Jane Doe",
+        "author_email": email,
+        **changes,
+    }
+    response = await client.post(
+        f"/api/v1/storefront/shops/{shop.myshopify_domain}/reviews",
+        json=review,
+        headers={"Origin": f"https://{shop.myshopify_domain}"},
+    )
+    data: dict[str, Any] = ok(response)
+    return data
+
+
+def confirm_link_of(message: EmailMessage) -> str:
+    """The one "confirm" link of a confirmation email, the same in its text and HTML parts."""
+    html_part = message.get_body(("html",))
+    text_part = message.get_body(("plain",))
+    assert html_part is not None and text_part is not None
+    html = cast(EmailMessage, html_part).get_content()
+    text = cast(EmailMessage, text_part).get_content()
+    found: set[str] = set(CONFIRM_LINK.findall(html))
+    assert len(found) == 1, html
+    [link] = found
+    assert link in text, text
+    return link
+
+
+@dataclass
+class ConfirmationRow:
+    id: int
+    review_id: int
+    email: str
+    status: str
+    attempts: int
+    send_started_at: datetime | None
+    message_id: str
+    lease_owner: str | None
+    last_error: str
+    confirmed_at: datetime | None
+
+
+async def confirmations(ctx: AppContext, shop_id: str) -> dict[int, ConfirmationRow]:
+    """The shop's confirmation rows by review id, read directly."""
+    async with ctx.db.session(write=False) as session:
+        rows = await session.execute(
+            select(ReviewConfirmation).where(ReviewConfirmation.shop_id == shop_id)
+        )
+        return {
+            r.review_id: ConfirmationRow(
+                id=r.id,
+                review_id=r.review_id,
+                email=r.email,
+                status=r.status,
+                attempts=r.attempts,
+                send_started_at=r.send_started_at,
+                message_id=r.message_id,
+                lease_owner=r.lease_owner,
+                last_error=r.last_error,
+                confirmed_at=r.confirmed_at,
+            )
+            for r in rows.scalars()
+        }
+
+
+async def disable_shop(ctx: AppContext, shop_id: str) -> None:
+    from shopreviews.shops.models import Shop
+
+    async with ctx.db.session(write=True) as session:
+        await session.execute(update(Shop).where(Shop.shop_id == shop_id).values(status="disabled"))

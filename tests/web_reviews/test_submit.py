@@ -298,3 +298,16 @@ async def test_origin_of_the_shop_gets_cors_headers(
     ok(response)
     assert response.headers["access-control-allow-origin"] == page_of(shop.myshopify_domain)
     assert response.headers["vary"] == "Origin"
+
+
+async def test_no_confirmation_email_from_a_server_without_smtp(
+    client: httpx.AsyncClient, shop: ShopApi, ctx: AppContext
+) -> None:
+    """A buyer's review asks for a confirmation only when the server can send email
+    (tests/emails/test_confirmation.py sends them through a real SMTP server)."""
+    assert ctx.settings.smtp_host is None
+    await add_order(ctx, shop.shop_id, EMAIL, PRODUCT)
+    answer = ok(await post_review(client, shop.myshopify_domain, body()))
+    assert answer == {"id": answer["id"], "status": "published", "confirmation_sent": False}
+    [review] = await stored_reviews(ctx, shop.shop_id)
+    assert (str(review.id), review.is_verified) == (answer["id"], False)

@@ -1,6 +1,10 @@
-"""The review-request job: re-check the order when due, then send the email at most once
-(emails/sender.py: `send_started_at` committed before the SMTP conversation; a request found
-with it set and no result was interrupted mid-send and is recorded as sent, never sent twice).
+"""The email jobs, each sent at most once by emails/sender.py (`send_started_at` committed
+before the SMTP conversation; a row found with it set and no result was interrupted mid-send
+and is recorded as sent, never sent twice):
+
+* the review request: the order re-checked when due, then the email;
+* the web review confirmation: the shop, the review and the address re-checked, then the
+  email with its "confirm" link.
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ from email.message import EmailMessage
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopreviews.customers import service as customers
 from shopreviews.emails import links, message
+from shopreviews.emails import repository as email_repository
+from shopreviews.emails.models import ReviewConfirmation
 from shopreviews.emails.sender import LEASE as LEASE
 from shopreviews.emails.sender import RETRY_AFTER as RETRY_AFTER
 from shopreviews.emails.sender import EmailJob, SendOnce
@@ -19,6 +26,7 @@ from shopreviews.kit.jobs import Cancelled, JobQueue
 from shopreviews.kit.mailer import Mailer
 from shopreviews.orders import service as order_service
 from shopreviews.orders.service import Order, OrderStatus, ReviewRequest
+from shopreviews.reviews import service as reviews
 from shopreviews.shops import service as shops
 from shopreviews.shops.service import Shop
 
@@ -80,3 +88,48 @@ class ReviewRequestHandler(SendOnce[Found]):
             order.status = OrderStatus.CANCELLED
             order.cancel_reason = "send_failed"
             order.updated_at = now
+
+
+Confirming = tuple[ReviewConfirmation, Shop]
+
+
+class ReviewConfirmationHandler(SendOnce[Confirming]):
+    name = "review_confirmations"
+    kind = "review confirmation"
+
+    def __init__(self, ctx: AppContext, mailer: Mailer) -> None:
+        self.queue: JobQueue[ReviewConfirmation] = JobQueue(ReviewConfirmation, lease=LEASE)
+        super().__init__(ctx, mailer, self.queue)
+
+    async def load(self, session: AsyncSession, job_id: int) -> Confirming | None:
+        row = await email_repository.confirmation(session, job_id, for_update=True)
+        shop = None if row is None else await shops.find(session, row.shop_id)
+        return None if row is None or shop is None else (row, shop)
+
+    def job(self, found: Confirming) -> EmailJob:
+        return found[0]
+
+    async def compose(
+        self, session: AsyncSession, found: Confirming, *, owner: str, now: datetime
+    ) -> EmailMessage | None:
+        row, shop = found
+        review = await reviews.find(session, shop.shop_id, row.review_id)
+        reason = None if shop.is_active else "shop_disabled"
+        if review is None:
+            reason = reason or "review_deleted"
+        if await customers.is_unsubscribed(session, shop.shop_id, row.email, "all"):
+            reason = reason or "unsubscribed"
+        if reason is not None or review is None:
+            await self.queue.finish(
+                session, row.id, owner=owner, outcome=Cancelled(f"cancelled: {reason}")
+            )
+            return None
+        return message.review_confirmation(
+            self.ctx.settings,
+            shop,
+            review,
+            row.email,
+            links.confirm_link(self.ctx, row.id),
+            public_url=self.ctx.public_url,
+            now=now,
+        )

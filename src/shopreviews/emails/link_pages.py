@@ -1,5 +1,5 @@
-"""What the pages behind review-request email links look like (docs/intake.md §3.2): their
-templates, the review form and the email preferences, and the pixel.
+"""What the pages behind email links look like (docs/intake.md §3.2): their templates, the
+review form, the email preferences and the web review confirmation, and the pixel.
 
 Pages are server-rendered HTML with the same protective headers as the consent pages, and never
 answer with the JSON envelope.
@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.emails import service as email_service
-from shopreviews.emails.service import Link
+from shopreviews.emails.service import Confirmed, Link
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.html_pages import PAGE_HEADERS
 
@@ -36,6 +36,11 @@ def html(template: str, status: int = 200, **context: object) -> HTMLResponse:
 
 def dead_link() -> HTMLResponse:
     return html("error.html", 404, message=DEAD_LINK)
+
+
+def confirmed_page(confirmed: Confirmed) -> HTMLResponse:
+    """A web review's confirmation link was followed: the review shows as verified."""
+    return html("confirmed.html", shop=confirmed.shop, product_title=confirmed.product_title)
 
 
 def review_form_csrf(ctx: AppContext, token: str) -> str:

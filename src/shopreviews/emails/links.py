@@ -1,9 +1,11 @@
-"""The signed links of review-request emails (docs/intake.md §3.2).
+"""The signed links of the emails: review requests (docs/intake.md §3.2) and web review
+confirmations (docs/storefront.md "Web reviews").
 
-token = <request id> "." base64url(HMAC-SHA256(K, purpose "\\n" request id))[:22]
+token = <id> "." base64url(HMAC-SHA256(K, purpose "\\n" id))[:22]
 
-One token per request and purpose, so a pixel URL cannot unsubscribe and an unsubscribe URL
-cannot post a review. 22 base64url characters keep 132 bits of the MAC.
+One token per row and purpose, so a pixel URL cannot unsubscribe, an unsubscribe URL cannot
+post a review, and a review request's id cannot confirm anything (the confirmation's id is
+another table's, signed for "confirm" only). 22 base64url characters keep 132 bits of the MAC.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 
 from shopreviews.kit.context import AppContext
 
-PURPOSES = ("open", "review", "unsubscribe")
+PURPOSES = ("open", "review", "unsubscribe", "confirm")
 _TOKEN = re.compile(r"^([1-9][0-9]{0,18})\.([A-Za-z0-9_-]{22})$")
 
 
@@ -47,3 +49,9 @@ def links(ctx: AppContext, request_id: int) -> dict[str, str]:
         "review": f"{base}/email/review/{make_token(ctx, 'review', request_id)}",
         "unsubscribe": f"{base}/email/unsubscribe/{make_token(ctx, 'unsubscribe', request_id)}",
     }
+
+
+def confirm_link(ctx: AppContext, confirmation_id: int) -> str:
+    """The link of a web review confirmation email."""
+    base = ctx.public_url.rstrip("/")
+    return f"{base}/email/confirm/{make_token(ctx, 'confirm', confirmation_id)}"

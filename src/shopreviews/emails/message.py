@@ -1,4 +1,6 @@
-"""The review-request email: text and HTML parts, unsubscribe headers (docs/intake.md §3.1)."""
+"""The emails the service sends, in the shop's name: the review request (text and HTML parts,
+unsubscribe headers; docs/intake.md §3.1) and the web review confirmation
+(docs/storefront.md "Web reviews")."""
 
 from __future__ import annotations
 
@@ -7,12 +9,14 @@ from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from shopreviews.kit.email_address import Unsendable, one_line, recipient
 from shopreviews.orders.service import Order
+from shopreviews.reviews.service import ReviewOut
 from shopreviews.settings import Settings
 from shopreviews.shops.service import Shop
 
@@ -20,6 +24,55 @@ templates = Environment(
     loader=PackageLoader("shopreviews.emails", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
 )
+
+
+def _shop_name(shop: Shop) -> str:
+    return one_line(shop.name or shop.myshopify_domain)
+
+
+def _addressed(
+    settings: Settings,
+    shop: Shop,
+    *,
+    subject: str,
+    to_email: str,
+    to_name: str,
+    kind: str,
+    public_url: str,
+    now: datetime,
+) -> EmailMessage:
+    """A message from the shop (by name, at the operator's address) to one recipient;
+    Unsendable when the address cannot be written as it is."""
+    message = EmailMessage()
+    message["Subject"] = one_line(subject)
+    _, from_address = parseaddr(settings.smtp_from)
+    message["From"] = Address(display_name=_shop_name(shop), addr_spec=from_address)
+    to = recipient(to_email, to_name)
+    try:
+        message["To"] = to
+        written = message["To"].addresses
+    except (ValueError, MessageError) as exc:
+        raise Unsendable(f"{to_email!r} cannot be written in a header: {exc}") from None
+    if [a.addr_spec for a in written] != [to.addr_spec]:
+        raise Unsendable(f"{to_email!r} would be written as {written!r}")
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(kind, domain=urlsplit(public_url).hostname)
+    return message
+
+
+def _bodies(message: EmailMessage, template: str, context: dict[str, Any]) -> EmailMessage:
+    """The text and HTML parts from `<template>.txt` and `<template>.html`; Unsendable when
+    the message cannot be written."""
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(templates.get_template(f"{template}.txt").render(context))
+    message.add_alternative(
+        templates.get_template(f"{template}.html").render(context), subtype="html"
+    )
+    try:
+        message.as_bytes()  # what the SMTP client will do: fail here, before anything is sent
+    except (ValueError, UnicodeError, MessageError) as exc:
+        raise Unsendable(f"the message cannot be written: {exc}") from None
+    return message
 
 
 def review_request(
@@ -31,32 +84,44 @@ def review_request(
     public_url: str,
     now: datetime,
 ) -> EmailMessage:
-    context = {"shop": shop, "order": order, "links": links, "products": order.products}
-    message = EmailMessage()
-    shop_name = one_line(shop.name or shop.myshopify_domain)
     name = f" {order.order_name}" if order.order_name else ""
-    message["Subject"] = one_line(f"How was your order{name} from {shop_name}?")
-    _, from_address = parseaddr(settings.smtp_from)
-    message["From"] = Address(display_name=shop_name, addr_spec=from_address)
-    to = recipient(order.customer_email, order.customer_name)
-    try:
-        message["To"] = to
-        written = message["To"].addresses
-    except (ValueError, MessageError) as exc:
-        raise Unsendable(f"{order.customer_email!r} cannot be written in a header: {exc}") from None
-    if [a.addr_spec for a in written] != [to.addr_spec]:
-        raise Unsendable(f"{order.customer_email!r} would be written as {written!r}")
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid("review-request", domain=urlsplit(public_url).hostname)
+    message = _addressed(
+        settings,
+        shop,
+        subject=f"How was your order{name} from {_shop_name(shop)}?",
+        to_email=order.customer_email,
+        to_name=order.customer_name,
+        kind="review-request",
+        public_url=public_url,
+        now=now,
+    )
     message["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(templates.get_template("review_request.txt").render(context))
-    message.add_alternative(
-        templates.get_template("review_request.html").render(context), subtype="html"
+    context = {"shop": shop, "order": order, "links": links, "products": order.products}
+    return _bodies(message, "review_request", context)
+
+
+def review_confirmation(
+    settings: Settings,
+    shop: Shop,
+    review: ReviewOut,
+    email: str,
+    confirm_url: str,
+    *,
+    public_url: str,
+    now: datetime,
+) -> EmailMessage:
+    """Asks the author of a web review to confirm it with the link: one email, answering the
+    author's own submission (no unsubscribe header: there is nothing to stop)."""
+    message = _addressed(
+        settings,
+        shop,
+        subject=f"Confirm your review for {_shop_name(shop)}",
+        to_email=email,
+        to_name=review.author,
+        kind="review-confirmation",
+        public_url=public_url,
+        now=now,
     )
-    try:
-        message.as_bytes()  # what the SMTP client will do: fail here, before anything is sent
-    except (ValueError, UnicodeError, MessageError) as exc:
-        raise Unsendable(f"the message cannot be written: {exc}") from None
-    return message
+    context = {"shop": shop, "review": review, "confirm_url": confirm_url}
+    return _bodies(message, "review_confirmation", context)

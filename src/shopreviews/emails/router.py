@@ -1,5 +1,6 @@
-"""The pages and pixel behind the links of review-request emails (docs/intake.md §3.2); how
-the pages look is emails/link_pages.py.
+"""The pages and pixel behind the links of review-request emails (docs/intake.md §3.2) and
+the confirmation link of web reviews (docs/storefront.md "Web reviews"); how the pages look is
+emails/link_pages.py.
 
 The signed token in the path is the credential.
 """
@@ -21,6 +22,7 @@ from shopreviews.emails import links
 from shopreviews.emails import service as email_service
 from shopreviews.emails.link_pages import (
     PIXEL,
+    confirmed_page,
     dead_link,
     html,
     preferences_page,
@@ -29,7 +31,7 @@ from shopreviews.emails.link_pages import (
 )
 from shopreviews.emails.service import FormProblem, Link, ReviewForm
 from shopreviews.kit.context import AppContext
-from shopreviews.kit.dependencies import Ctx
+from shopreviews.kit.dependencies import Ctx, WriteSession
 from shopreviews.kit.html_pages import PAGE_HEADERS
 
 router = APIRouter(include_in_schema=False)
@@ -180,3 +182,11 @@ async def change_preferences(token: str, request: Request, ctx: Ctx) -> Response
 
     page = await _with_link(ctx, "unsubscribe", token, work, write=True)
     return page or dead_link()
+
+
+@router.get("/email/confirm/{token}")
+async def confirm_review(token: str, ctx: Ctx, session: WriteSession) -> Response:
+    """A web review's confirmation link: the review becomes verified (once; a second visit
+    shows the same page and changes nothing)."""
+    confirmed = await email_service.confirm(ctx, session, token)
+    return dead_link() if confirmed is None else confirmed_page(confirmed)

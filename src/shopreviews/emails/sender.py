@@ -93,10 +93,10 @@ class SendOnce(ABC, Generic[F]):
         finished here (`queue.finish(..., Cancelled(...))`). Raises Unsendable when no SMTP
         server could ever take it."""
 
-    def sent(self, found: F, at: datetime) -> None:  # noqa: B027 (optional hook)
+    def sent(self, found: F, at: datetime) -> None:
         """The email went out at `at` (or was recorded as sent after an interrupted send)."""
 
-    def ended(self, found: F, now: datetime) -> None:  # noqa: B027 (optional hook)
+    def ended(self, found: F, now: datetime) -> None:
         """The job failed for good (Dead) and will not send anything."""
 
     # --- the send ----------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""What the links of a review-request email do (docs/intake.md §3.2-3.3)."""
+"""What the links of a review-request email do (docs/intake.md §3.2-3.3), and the web review
+confirmation email: queued with the review, its link marking the review verified
+(docs/storefront.md "Web reviews")."""
 
 from __future__ import annotations
 
@@ -11,8 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopreviews.customer_events import service as customer_events
 from shopreviews.customer_events.service import NewEvent, os_type_from_user_agent
 from shopreviews.customers import service as customers
+from shopreviews.emails import links
+from shopreviews.emails import repository as email_repository
+from shopreviews.emails.models import ReviewConfirmation
 from shopreviews.kit.context import AppContext
+from shopreviews.kit.email_address import Unsendable, recipient
 from shopreviews.kit.envelope import ApiError
+from shopreviews.kit.unit_of_work import jobs_queued
 from shopreviews.orders import service as orders
 from shopreviews.orders.service import Order, OrderStatus, ReviewRequest
 from shopreviews.reviews import service as review_service
@@ -208,3 +215,69 @@ async def unsubscribe(
 async def resubscribe(session: AsyncSession, link: Link) -> None:
     """Remove the customer's own unsubscribes; a merchant's or platform's stay."""
     await customers.resubscribe_customer(session, link.shop.shop_id, link.order.customer_email)
+
+
+# --- web review confirmations -----------------------------------------------------------------
+
+
+async def queue_confirmation(
+    ctx: AppContext,
+    session: AsyncSession,
+    shop_id: str,
+    *,
+    review_id: int,
+    email: str,
+    author: str,
+    now: datetime,
+) -> bool:
+    """Queue the confirmation email of a web review, in the review's transaction; the worker
+    sends it at most once (emails/handler.py). False, queuing nothing, when no email can go:
+    the server sends no email (no SMTP server configured), the address unsubscribed from all
+    of the shop's emails, or it cannot be written as a recipient."""
+    if not ctx.settings.smtp_host or not email:
+        return False
+    if await customers.is_unsubscribed(session, shop_id, email, "all"):
+        return False
+    try:
+        recipient(email, author)
+    except Unsendable:
+        return False
+    await email_repository.ConfirmationRepository(session, shop_id).add(
+        ReviewConfirmation(
+            shop_id=shop_id, review_id=review_id, email=email, run_at=now, created_at=now
+        )
+    )
+    jobs_queued(session)
+    return True
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """A followed confirmation link: the shop, and the title of the product reviewed."""
+
+    shop: Shop
+    product_title: str
+
+
+async def confirm(ctx: AppContext, session: AsyncSession, token: str) -> Confirmed | None:
+    """GET /email/confirm/{token}: the review of the confirmation becomes verified (the first
+    visit only: a second one changes nothing and records no event). None for a token that is
+    not genuine, or whose shop or review is gone."""
+    confirmation_id = links.read_token(ctx, "confirm", token)
+    if confirmation_id is None:
+        return None
+    row = await email_repository.confirmation(session, confirmation_id, for_update=True)
+    if row is None:
+        return None
+    shop = await shops.find(session, row.shop_id)
+    if shop is None or not shop.is_active:
+        return None
+    # The row's own shop scopes the review: a token names one confirmation, of one shop.
+    review = await review_service.find(session, row.shop_id, row.review_id)
+    if review is None:
+        return None
+    if row.confirmed_at is None:
+        now = ctx.now_datetime()
+        row.confirmed_at = now
+        await review_service.verify(session, row.shop_id, row.review_id, now=now)
+    return Confirmed(shop=shop, product_title=review.product_title)

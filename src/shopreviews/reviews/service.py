@@ -37,7 +37,6 @@ from shopreviews.reviews.schemas import (
     PublicMediaOut,
     RatingOut,
     ReplyOut,
-    ReviewOut,
     ReviewPage,
     ReviewPagination,
     ReviewUpdate,
@@ -47,6 +46,7 @@ from shopreviews.reviews.schemas import PublicRatingOut as PublicRatingOut
 from shopreviews.reviews.schemas import PublicReviewOut as PublicReviewOut
 from shopreviews.reviews.schemas import PublicReviewPage as PublicReviewPage
 from shopreviews.reviews.schemas import ReviewCreate as ReviewCreate
+from shopreviews.reviews.schemas import ReviewOut as ReviewOut
 from shopreviews.shops import service as shops
 
 MAX_FUTURE = timedelta(hours=24)
@@ -220,6 +220,32 @@ async def author_reviewed(session: AsyncSession, shop_id: str, product_id: str, 
     """Whether a live review of `product_id` ("0": the store) has this author address,
     published or not, compared without case."""
     return await ReviewRepository(session, shop_id).author_reviewed(product_id, email)
+
+
+async def find(session: AsyncSession, shop_id: str, review_id: int) -> ReviewOut | None:
+    """The shop's review `review_id` unless deleted, for a domain acting on the shop's behalf
+    (the web review confirmation email)."""
+    repo = ReviewRepository(session, shop_id)
+    review = await repo.get(review_id)
+    return None if review is None else await _out(repo, review)
+
+
+async def verify(session: AsyncSession, shop_id: str, review_id: int, *, now: datetime) -> bool:
+    """Mark the shop's review verified (its author confirmed the address of a matching order)
+    with a `review/updated` event; False when the review is gone. Already verified: nothing
+    changes and no event is recorded, so following the link again is harmless."""
+    repo = ReviewRepository(session, shop_id)
+    review = await repo.get(review_id, for_update=True)
+    if review is None:
+        return False
+    if review.is_verified:
+        return True
+    review.is_verified = True
+    review.updated_at = now
+    await session.flush()
+    out = await _out(repo, review)
+    await events.record(session, shop_id, "review/updated", out.model_dump(), now=now)
+    return True
 
 
 async def delete(session: AsyncSession, caller: Caller, review_id: int, *, now: datetime) -> None:

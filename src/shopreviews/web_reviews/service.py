@@ -5,7 +5,9 @@ A web review goes through the same review service as every other (aggregates, `r
 and records a SUBMIT_REVIEW customer event, in the request's one transaction. Refusals, in
 order: unknown shop (5), an Origin the shop does not allow (7), the per-IP limit (8), the body
 (3), web reviews off or not a verified buyer (7), the address already reviewed it (6), photos
-(3). A filled-in honeypot gets a normal-looking success and nothing else happens.
+(3). A filled-in honeypot gets a normal-looking success and nothing else happens. When the
+address has an order of the shop with the product, a confirmation email is queued in the same
+transaction (emails/service.py); its link marks the review verified.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.customer_events import service as customer_events
+from shopreviews.emails import service as emails
 from shopreviews.kit import storefront_cors
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import AlreadyExists, ApiError, PermissionDenied
@@ -163,7 +166,18 @@ async def _store(
         user_agent=call.user_agent,
         now=now,
     )
-    return WebReviewOut(id=created.id, status=status, confirmation_sent=False)
+    # An address with an order of the product gets an email whose link marks the review
+    # verified: queued in this transaction, sent at most once by the worker.
+    confirmation_sent = bought and await emails.queue_confirmation(
+        ctx,
+        session,
+        shop.shop_id,
+        review_id=int(created.id),
+        email=email,
+        author=body.author,
+        now=now,
+    )
+    return WebReviewOut(id=created.id, status=status, confirmation_sent=confirmation_sent)
 
 
 async def image_upload_policy(
