@@ -192,6 +192,22 @@ def canonical(path: str) -> str:
     return path.replace("/api/v1/open_api/", "/api/v1/openapi/")
 
 
+# The storefront's public reads are meant to be cached (by browsers and a CDN in front of the
+# service); their refusals, and every other API answer, are not.
+PUBLIC_CACHE = "public, max-age=60, stale-while-revalidate=600"
+PUBLIC_READS = re.compile(
+    r"^/api/v1/(storefront/shops/[^/]+/(reviews|rating|ratings)|reviews/get_products_rating)$"
+)
+
+
+def is_public_read(method: str, path: str, status: int) -> bool:
+    return (
+        method in ("GET", "HEAD")
+        and status in (200, 304)
+        and bool(PUBLIC_READS.match(canonical(path)))
+    )
+
+
 def envelope_problems(
     method: str, path: str, status: int, headers: Any, content: bytes
 ) -> list[str]:
@@ -203,7 +219,8 @@ def envelope_problems(
     if is_api:
         if headers.get("content-type") != "application/json; charset=utf-8":
             problems.append(f"content-type {headers.get('content-type')!r}")
-        if headers.get("cache-control") != "no-store":
+        cache = PUBLIC_CACHE if is_public_read(method, path, status) else "no-store"
+        if headers.get("cache-control") != cache:
             problems.append(f"cache-control {headers.get('cache-control')!r}")
     request_id = headers.get("x-request-id", "")
     if not REQUEST_ID.match(request_id):
