@@ -99,6 +99,7 @@ COLUMNS = (
     "is_published",
     "is_top",
     "media",
+    "has_media",
     "reply_content",
     "reply_at",
     "deleted_at",
@@ -249,6 +250,7 @@ def review_rows(
             to_bool(published),
             to_bool(review.is_top),
             json.dumps(review.media),  # SQLAlchemy's JSON type writes json.dumps' text
+            to_bool(any(m.get("is_published") for m in review.media)),
             review.reply_content,
             to_time(reply_at),
             to_time(deleted),
