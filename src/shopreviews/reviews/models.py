@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,6 +35,9 @@ class Review(Timestamps, Base):
         # Ratings filters in feed order. Keyword search has a trigram index per database
         # (migration 0005: FTS5 on SQLite, pg_trgm on PostgreSQL), not declared here.
         Index("ix_reviews_shop_rating", "shop_id", "is_published", "rating", "commented_at", "id"),
+        # "Has this address reviewed this product yet?" of a web review, case-insensitive
+        # (migration 0010).
+        Index("ix_reviews_shop_author", "shop_id", text("lower(author_email)")),
         # The Google feed's Last-Modified (migration 0011).
         Index("ix_reviews_shop_updated", "shop_id", "updated_at"),
         # The storefront's featured order (pinned, featured, with media, newest), shop-wide and

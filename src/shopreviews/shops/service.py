@@ -313,6 +313,16 @@ class StorefrontSettings:
         }
 
 
+# The storefront names a shop by its myshopify domain, case-insensitive: an unknown or disabled
+# one is code 5 on every storefront endpoint, and only a host name can name one at all.
+NO_SHOP = "no active shop with this domain"
+_DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,255}$")
+
+
+def _names_a_shop(domain: str) -> bool:
+    return bool(_DOMAIN.match(domain))
+
+
 @dataclass(frozen=True)
 class PublicShop:
     """What the storefront's public answers need of a shop: who it is, its data version (the
@@ -330,13 +340,9 @@ class PublicShop:
 
 async def public_shop(session: AsyncSession, domain: str) -> PublicShop:
     """The active shop of a myshopify domain (case-insensitive); code 5 otherwise."""
-    row = (
-        await ShopRepository(session).public_by_domain(domain)
-        if _PUBLIC_DOMAIN.match(domain)
-        else None
-    )
+    row = await ShopRepository(session).public_by_domain(domain) if _names_a_shop(domain) else None
     if row is None or row.status != "active":
-        raise NotFound("no active shop with this domain")
+        raise NotFound(NO_SHOP)
     return PublicShop(
         shop_id=row.shop_id,
         myshopify_domain=row.myshopify_domain,
@@ -346,10 +352,6 @@ async def public_shop(session: AsyncSession, domain: str) -> PublicShop:
         reviews_disclosure=row.reviews_disclosure,
         updated_at=row.updated_at,
     )
-
-
-# A myshopify domain can only be a host name; anything else cannot name a shop.
-_PUBLIC_DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,255}$")
 
 
 def intake_settings(shop: Shop) -> ShopSettingsOut:
@@ -421,9 +423,6 @@ async def update_intake_settings(
 
 # --- the storefront's view of a shop (docs/storefront.md) -----------------------------------
 
-# A myshopify domain can only be a host name; anything else cannot name a shop.
-_DOMAIN_CHARS = re.compile(r"^[A-Za-z0-9.-]{1,255}$")
-
 
 @dataclass(frozen=True)
 class StorefrontShop:
@@ -441,11 +440,9 @@ class StorefrontShop:
 
 async def storefront_shop(session: AsyncSession, domain: str) -> StorefrontShop:
     """The active shop of a myshopify domain (case-insensitive); code 5 otherwise."""
-    found = None
-    if _DOMAIN_CHARS.match(domain):
-        found = await ShopRepository(session).by_domain(domain)
+    found = await ShopRepository(session).by_domain(domain) if _names_a_shop(domain) else None
     if found is None or not found.is_active:
-        raise NotFound("no active shop with this domain")
+        raise NotFound(NO_SHOP)
     origins = [o for o in found.storefront_origins or [] if isinstance(o, str)]
     return StorefrontShop(
         shop_id=found.shop_id,
