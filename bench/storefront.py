@@ -46,6 +46,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from load import cpu_seconds, free_port, machine, stop, wait_for_port  # noqa: E402
+from routes import CEILING_PATH  # noqa: E402
 
 DATA = BENCH / ".data"
 BIG = "bench-big"
@@ -220,6 +221,25 @@ def feed_memory(document: dict[str, Any], domain: str, workdir: Path) -> dict[st
     }
 
 
+async def ceiling_run(
+    base: str,
+    when: str,
+    pool: list[tuple[str, dict[str, str]]],
+    args: argparse.Namespace,
+    server_pid: int,
+) -> Result:
+    result = await load(
+        base,
+        f"server ceiling, {when} (GET {CEILING_PATH})",
+        pool,
+        duration=args.duration,
+        concurrency=args.concurrency,
+        server_pid=server_pid,
+    )
+    print(result.row(), flush=True)
+    return result
+
+
 async def run(args: argparse.Namespace) -> str:
     document = json.loads((DATA / f"{args.database}-shops.json").read_text())
     big = document["shops"][BIG]
@@ -246,11 +266,15 @@ async def run(args: argparse.Namespace) -> str:
             shop_pages = [(f"{api}/reviews?page={n}", {}) for n in range(1, 51)]
             sets = [",".join(rng.sample(products, 100)) for _ in range(20)]
             ratings = [(f"{api}/ratings?product_ids={s}", {}) for s in sets]
+            ceiling = [(CEILING_PATH, {})]
             scenarios: list[tuple[str, list[tuple[str, dict[str, str]]]]] = [
                 ("/reviews, a product's first page", product_pages),
                 ("/reviews, the shop's pages 1-50", shop_pages),
                 ("/ratings, 100 products", ratings),
             ]
+            # The server's ceiling first and last: a pre-serialised 20-review page through the
+            # same server, middleware and driver, so each read shows what of it is left.
+            lines.append((await ceiling_run(base, "start", ceiling, args, proc.pid)).row())
             for name, requests in scenarios:
                 for label, pool in ((name, requests), (name + ", If-None-Match (304)", None)):
                     if pool is None:
@@ -265,6 +289,7 @@ async def run(args: argparse.Namespace) -> str:
                     )
                     print(result.row(), flush=True)
                     lines.append(result.row())
+            lines.append((await ceiling_run(base, "end", ceiling, args, proc.pid)).row())
             # Cold: queries no one asked yet (other products, sets, pages, orders).
             unused = products[200:] or products
             cold_runs: list[tuple[str, list[str]]] = [
