@@ -108,7 +108,23 @@ async def list_reviews(session: AsyncSession, caller: Caller, request: ListReque
     """A page by number, or (with a cursor) the page after the one that gave the cursor; either
     way `next_cursor` names the next page. One row more than the page is read to know."""
     flt, page, cursor = request.filter, request.page, request.cursor
-    repo = ReviewRepository(session, caller.shop_id)
+    found = await _read_page(ReviewRepository(session, caller.shop_id), flt, page, cursor)
+    return ReviewPage(
+        page=found.pagination,
+        list=[to_out(r, found.products.get(r.product_id)) for r in found.rows],
+    )
+
+
+@dataclass(frozen=True)
+class _FoundPage:
+    pagination: ReviewPagination
+    rows: Sequence[AnyRow]
+    products: dict[str, AnyRow]
+
+
+async def _read_page(repo: ReviewRepository, flt: Any, page: Any, cursor: str | None) -> _FoundPage:
+    """The rows of a page by number, or after a cursor, with the catalogue rows they name; one
+    row more than the page is read to know whether `next_cursor` names a next page."""
     count = await repo.count(flt)
     after = review_cursor.decode(cursor, flt.sort_by) if cursor else None
     rows: Sequence[AnyRow] = []
@@ -117,13 +133,11 @@ async def list_reviews(session: AsyncSession, caller: Caller, request: ListReque
     more = len(rows) > page.page_size
     rows = rows[: page.page_size]
     products = await repo.products({r.product_id for r in rows if r.product_id != STORE_PRODUCT_ID})
-    return ReviewPage(
-        page=ReviewPagination(
-            **Pagination.of(page, count).model_dump(),
-            next_cursor=_cursor_after(flt.sort_by, rows[-1]) if more else "",
-        ),
-        list=[to_out(r, products.get(r.product_id)) for r in rows],
+    pagination = ReviewPagination(
+        **Pagination.of(page, count).model_dump(),
+        next_cursor=_cursor_after(flt.sort_by, rows[-1]) if more else "",
     )
+    return _FoundPage(pagination, rows, products)
 
 
 def _cursor_after(sort_by: str, row: AnyRow) -> str:
@@ -436,21 +450,13 @@ async def public_reviews(
     reads it: by number or after a cursor, with `next_cursor`."""
     flt, page, cursor = request.filter, request.page, request.cursor
     assert flt.published is True
-    repo = ReviewRepository(session, caller.shop_id)
-    count = await repo.count(flt)
-    after = review_cursor.decode(cursor, flt.sort_by) if cursor else None
-    rows: Sequence[AnyRow] = []
-    if after is not None or page.offset < count:
-        rows = await repo.page(flt, offset=page.offset, limit=page.page_size + 1, after=after)
-    more = len(rows) > page.page_size
-    rows = rows[: page.page_size]
-    products = await repo.products({r.product_id for r in rows if r.product_id != STORE_PRODUCT_ID})
+    found = await _read_page(ReviewRepository(session, caller.shop_id), flt, page, cursor)
     return PublicReviewPage(
-        page=ReviewPagination(
-            **Pagination.of(page, count).model_dump(),
-            next_cursor=_cursor_after(flt.sort_by, rows[-1]) if more else "",
-        ),
-        list=[to_public(r, products.get(r.product_id), request.author_display) for r in rows],
+        page=found.pagination,
+        list=[
+            to_public(r, found.products.get(r.product_id), request.author_display)
+            for r in found.rows
+        ],
     )
 
 
