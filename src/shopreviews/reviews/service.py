@@ -52,17 +52,27 @@ from shopreviews.shops import service as shops
 MAX_FUTURE = timedelta(hours=24)
 
 
+def _product_names(review: Review | AnyRow, product: Product | AnyRow | None) -> tuple[str, str]:
+    """(handle, title) of the review's product; empty for a store review or an unknown one."""
+    if review.product_id == STORE_PRODUCT_ID or product is None:
+        return "", ""
+    return product.handle, product.title
+
+
+def _reply(review: Review | AnyRow) -> ReplyOut | None:
+    if not review.reply_content:
+        return None
+    return ReplyOut(content=review.reply_content, reply_at=display(review.reply_at))
+
+
 def to_out(review: Review | AnyRow, product: Product | AnyRow | None) -> ReviewOut:
     """The API form of a review: from an ORM object (writes) or a plain row (reads)."""
-    reply = None
-    if review.reply_content:
-        reply = ReplyOut(content=review.reply_content, reply_at=display(review.reply_at))
-    is_store = review.product_id == STORE_PRODUCT_ID
+    handle, title = _product_names(review, product)
     return ReviewOut(
         id=str(review.id),
         product_id=review.product_id,
-        product_handle="" if is_store or product is None else product.handle,
-        product_title="" if is_store or product is None else product.title,
+        product_handle=handle,
+        product_title=title,
         order_id=review.order_id,
         rating=review.rating,
         author=review.author,
@@ -80,7 +90,7 @@ def to_out(review: Review | AnyRow, product: Product | AnyRow | None) -> ReviewO
         is_published=int(review.is_published),
         is_top=int(review.is_top),
         media=[MediaOut(**m) for m in review.media or []],
-        reply=reply,
+        reply=_reply(review),
         created_at=rfc3339(review.created_at),
         updated_at=rfc3339(review.updated_at),
     )
@@ -413,15 +423,12 @@ def display_author(name: str, mode: str) -> str:
 
 
 def to_public(review: AnyRow, product: AnyRow | None, author_display: str) -> PublicReviewOut:
-    reply = None
-    if review.reply_content:
-        reply = ReplyOut(content=review.reply_content, reply_at=display(review.reply_at))
-    is_store = review.product_id == STORE_PRODUCT_ID
+    handle, title = _product_names(review, product)
     return PublicReviewOut(
         id=str(review.id),
         product_id=review.product_id,
-        product_handle="" if is_store or product is None else product.handle,
-        product_title="" if is_store or product is None else product.title,
+        product_handle=handle,
+        product_title=title,
         rating=review.rating,
         title=review.title,
         content=review.content,
@@ -437,7 +444,7 @@ def to_public(review: AnyRow, product: AnyRow | None, author_display: str) -> Pu
             for m in review.media or []
             if m.get("is_published")
         ],
-        reply=reply,
+        reply=_reply(review),
         collected_via=review.collected_via,
     )
 
