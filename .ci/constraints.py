@@ -10,6 +10,7 @@ project's own tree counts: whatever else a developer installed in the environmen
 from __future__ import annotations
 
 import sys
+import tomllib
 from importlib import metadata
 from pathlib import Path
 
@@ -34,10 +35,19 @@ def _applies(requirement: Requirement, extras: set[str]) -> bool:
     )
 
 
-def installed_tree(project: str = "shopreviews", extras: frozenset[str] = frozenset({"test"})):
-    """{name: version} of every distribution the project needs, with the given extras."""
+def _project_requirements() -> list[Requirement]:
+    # Read from pyproject.toml, not from the installed package's metadata: that is written at
+    # install time and misses a dependency added since.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return [Requirement(line) for line in project["dependencies"]] + [
+        Requirement(line) for line in project["optional-dependencies"]["test"]
+    ]
+
+
+def installed_tree() -> dict[str, str]:
+    """{name: version} of every distribution shopreviews[test] needs, all the way down."""
     found: dict[str, str] = {}
-    pending: list[tuple[str, set[str]]] = [(project, set(extras))]
+    pending = [(r.name, set(r.extras)) for r in _project_requirements() if _applies(r, set())]
     seen: set[tuple[str, frozenset[str]]] = set()
     while pending:
         name, wanted = pending.pop()
@@ -49,8 +59,7 @@ def installed_tree(project: str = "shopreviews", extras: frozenset[str] = frozen
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
             sys.exit(f"{name} is required but not installed: pip install -e '.[test]'")
-        if canonicalize_name(name) != canonicalize_name(project):
-            found[canonicalize_name(name)] = dist.version
+        found[canonicalize_name(name)] = dist.version
         for line in dist.requires or []:
             requirement = Requirement(line)
             if _applies(requirement, wanted):
