@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from shopreviews.emails.handler import ReviewConfirmationHandler, ReviewRequestHandler
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import Worker
+from shopreviews.kit.jobs.wakeups import JobWakeups
 from shopreviews.kit.jobs.worker import JobHandler
 from shopreviews.kit.mailer import Mailer
 from shopreviews.webhooks.delivery import DeliveryHandler, new_http_client
@@ -33,7 +34,14 @@ async def running_worker(ctx: AppContext) -> AsyncIterator[Worker]:
         worker = Worker(ctx, handlers)
         ctx.db.on_jobs_committed.append(worker.wake)
         try:
-            yield worker
+            if ctx.db.is_sqlite:
+                yield worker
+            else:
+                # Other processes' commits wake it too; it then polls far less often.
+                wakeups = JobWakeups(ctx.db, worker.wake, name=worker.owner)
+                worker.woken_by_commits = lambda: wakeups.listening
+                async with wakeups.running():
+                    yield worker
         finally:
             ctx.db.on_jobs_committed.remove(worker.wake)
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -24,6 +24,10 @@ from shopreviews.settings import Settings
 
 # Connections a PostgreSQL pool may open beyond its size in a burst, closed again when returned.
 POOL_OVERFLOW = 10
+# The PostgreSQL channel on which a commit that queued jobs wakes the workers of every process
+# (kit/jobs/wakeups.py listens on it).
+JOBS_CHANNEL = "shopreviews_jobs"
+NOTIFY_JOBS = text(f"NOTIFY {JOBS_CHANNEL}")
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -140,6 +144,10 @@ class Database:
         # Statements still pending are flushed first: a lost connection during the flush
         # leaves nothing stored, and the request may run again. From COMMIT on it may not.
         await session.flush()
+        if unit.queued_jobs and not self.is_sqlite:
+            # Wakes the workers of every process (kit/jobs/wakeups.py). Sent inside the
+            # transaction, PostgreSQL delivers it at COMMIT, and never after a rollback.
+            await session.execute(NOTIFY_JOBS)
         commit_starting()
         await session.commit()
         unit.committed()

@@ -25,6 +25,8 @@ class UnitOfWork:
         self._wake_workers = wake_workers
         self._after_commit: list[Callable[[], None]] = []
         self._commit_despite: BaseException | None = None
+        # Jobs were queued: the commit also tells other processes' workers (kit/db.py).
+        self.queued_jobs = False
         # Set by the SQLite writer (kit/sqlite_writer.py) once this session holds the
         # process's writer lock.
         self.holds_writer_lock = False
@@ -64,6 +66,7 @@ def jobs_queued(session: AsyncSession) -> None:
     """The transaction queued jobs (webhook deliveries, emails): wake the workers after commit,
     so they start at once instead of at their next poll."""
     unit = UnitOfWork.of(session)
+    unit.queued_jobs = True
     unit.after_commit(unit._wake_workers)
 
 

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Index, Integer, String, Text, or_, select, update
+from sqlalchemy import ColumnElement, Index, Integer, String, Text, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -163,6 +163,20 @@ class JobQueue(Generic[J]):
             row.lease_until = now + self.lease
         await session.flush()
         return rows
+
+    def next_due(self, now: datetime) -> Any:
+        """A scalar subquery: when the earliest pending, unleased row of this table is due
+        (NULL: none is). Rows leased to a worker that died come back when their lease runs out,
+        which the worker's poll interval bounds."""
+        m: Any = self.model
+        return (
+            select(func.min(m.run_at))
+            .where(
+                m.status == JobStatus.PENDING,
+                or_(m.lease_until.is_(None), m.lease_until <= now),
+            )
+            .scalar_subquery()
+        )
 
     async def finish(
         self,

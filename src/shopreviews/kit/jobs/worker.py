@@ -18,9 +18,11 @@ import os
 import socket
 import uuid
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from sqlalchemy import select
 
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs.queue import Destination, JobQueue
@@ -47,6 +49,7 @@ class Worker:
         concurrency: int | None = None,
         per_destination: int | None = None,
         poll_seconds: float = 1.0,
+        idle_poll_seconds: float = 10.0,
         stop_seconds: float = 20.0,
     ) -> None:
         self.ctx = ctx
@@ -54,7 +57,13 @@ class Worker:
         self.batch = batch
         self.concurrency = concurrency or ctx.settings.worker_concurrency
         self.per_destination = per_destination or ctx.settings.worker_slots_per_destination
+        # How often an idle worker looks for due jobs: every poll_seconds, or every
+        # idle_poll_seconds while other processes' commits wake it (kit/jobs/wakeups.py says
+        # so through `woken_by_commits`). Jobs that come due later (retries) are waited for
+        # until they are due, within the same bound.
         self.poll_seconds = poll_seconds
+        self.idle_poll_seconds = idle_poll_seconds
+        self.woken_by_commits: Callable[[], bool] = lambda: False
         # On stop, how long running jobs may take to finish before they are cancelled (their
         # leases then run out and the jobs come back). Above the 15 s webhook timeout.
         self.stop_seconds = stop_seconds
@@ -89,38 +98,76 @@ class Worker:
         """Run jobs until `stop` is set, then let the running ones finish (up to stop_seconds)."""
         log.info("worker %s started", self.owner)
         running: set[asyncio.Task[None]] = set()
+        wait = 0.0  # how long the next wait may last; 0: claim at once
         try:
             while not stop.is_set():
                 self._wake.clear()  # before looking, so a wake-up during the look is not lost
-                # Claim again at once while a claim passed over jobs of a full destination: they
-                # took the places of jobs due behind them, and the next claim leaves them out.
-                passed_over = True
-                while passed_over and (free := self.concurrency - len(running)) > 0:
-                    claimed, passed_over = await self._claim_round(free)
-                    for handler, job_id, place in claimed:
-                        task = asyncio.create_task(self._run(handler, job_id))
-                        if place is not None:
-                            task.add_done_callback(functools.partial(self._leave, place))
-                        running.add(task)
+                if wait == 0.0:
+                    running |= await self._claim_into(self.concurrency - len(running))
+                    # Nothing to run: wait until the next job is due (a retry), within the
+                    # poll interval. Not at once, even if one is due: another worker holds it.
+                    wait = self._interval() if running else max(await self._until_next_due(), 0.05)
                 # Wait for a free slot, new work or stop; the poll notices jobs that became due
                 # (retries) without a wake-up.
                 waiters = [
                     asyncio.ensure_future(self._wake.wait()),
                     asyncio.ensure_future(stop.wait()),
                 ]
-                await asyncio.wait(
-                    [*running, *waiters],
-                    timeout=self.poll_seconds,
-                    return_when=asyncio.FIRST_COMPLETED,
+                done, _ = await asyncio.wait(
+                    [*running, *waiters], timeout=wait, return_when=asyncio.FIRST_COMPLETED
                 )
                 for waiter in waiters:
                     waiter.cancel()
                 running = {task for task in running if not task.done()}
+                if done or running:
+                    # A wake-up, a finished job, or the poll while jobs run: claim at once.
+                    wait = 0.0
+                else:
+                    # The poll of an idle worker: one query says when the next job is due, and
+                    # the claims run only once one is.
+                    wait = await self._until_next_due()
             await self._finish(running)
         finally:
             for task in running:  # only if run_forever itself was cancelled
                 task.cancel()
         log.info("worker %s stopped", self.owner)
+
+    async def _claim_into(self, free: int) -> set[asyncio.Task[None]]:
+        """Claim due jobs for `free` slots and start them."""
+        started: set[asyncio.Task[None]] = set()
+        # Claim again at once while a claim passed over jobs of a full destination: they took
+        # the places of jobs due behind them, and the next claim leaves them out.
+        passed_over = True
+        while passed_over and free - len(started) > 0:
+            claimed, passed_over = await self._claim_round(free - len(started))
+            for handler, job_id, place in claimed:
+                task = asyncio.create_task(self._run(handler, job_id))
+                if place is not None:
+                    task.add_done_callback(functools.partial(self._leave, place))
+                started.add(task)
+        return started
+
+    def _interval(self) -> float:
+        return self.idle_poll_seconds if self.woken_by_commits() else self.poll_seconds
+
+    async def _until_next_due(self) -> float:
+        """Seconds until the earliest pending job of any handler is due (0.0: one is due
+        now), within the poll interval."""
+        now = datetime.fromtimestamp(self.ctx.now(), UTC)
+        try:
+            async with self.ctx.db.session(write=False) as session:
+                due = (
+                    await session.execute(
+                        select(*(handler.queue.next_due(now) for handler in self.handlers))
+                    )
+                ).one()
+        except Exception:
+            log.exception("looking for due jobs failed; trying again at the next poll")
+            return self._interval()
+        soonest: datetime | None = min((when for when in due if when is not None), default=None)
+        if soonest is None:
+            return self._interval()
+        return min(max((soonest - now).total_seconds(), 0.0), self._interval())
 
     async def _claim_round(
         self, slots: int
