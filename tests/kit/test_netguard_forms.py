@@ -30,6 +30,8 @@ FORMS: dict[str, Callable[[ipaddress.IPv4Address], str]] = {
 NOT_PUBLIC = ["127.0.0.1", "169.254.169.254", "10.0.0.1"]
 PUBLIC = "93.184.216.34"
 JUDGED_BY_EMBEDDED = {"mapped", "nat64", "6to4"}  # the other forms are refused outright
+# What every refusal of a private address says next: the setting that would allow it.
+ALLOW = "set SHOPREVIEWS_WEBHOOK_ALLOW_PRIVATE_TARGETS=true to allow private targets"
 
 
 def embedded(form: str, v4: str) -> str:
@@ -56,7 +58,7 @@ async def test_literal_url_with_embedded_private_ipv4_is_refused(form: str, v4: 
     with pytest.raises(UrlRejected) as refused:
         await check_url(f"https://[{address}]:8080/x", allow_private=False)
     assert str(refused.value) == (
-        f"url host {address} resolves to {address}, which is not a public address"
+        f"url host {address} resolves to {address}, which is not a public address; {ALLOW}"
     )
 
 
@@ -102,7 +104,7 @@ async def test_dns_answer_with_embedded_private_ipv4_is_refused(
     with pytest.raises(UrlRejected) as refused:
         await check_url("https://hooks.example.net/x", allow_private=False)
     assert str(refused.value) == (
-        f"url host hooks.example.net resolves to {address}, which is not a public address"
+        f"url host hooks.example.net resolves to {address}, which is not a public address; " + ALLOW
     )
 
 
@@ -157,14 +159,23 @@ def test_ports_1_to_65535_and_the_default_are_taken(port: tuple[str, int]) -> No
     [
         (
             "https://[::127.0.0.1]:8080/x",
-            "url host ::127.0.0.1 resolves to ::127.0.0.1, which is not a public address",
+            "url host ::127.0.0.1 resolves to ::127.0.0.1, which is not a public address; " + ALLOW,
         ),
         (
             "https://[::ffff:0:169.254.169.254]/x",
             "url host ::ffff:0:169.254.169.254 resolves to ::ffff:0:169.254.169.254, which is "
-            "not a public address",
+            "not a public address; " + ALLOW,
         ),
         ("https://hooks.example.net:0/x", "url port must be 1 to 65535"),
+        (
+            "http://127.0.0.1:8080/x",
+            "url must use https; set SHOPREVIEWS_WEBHOOK_ALLOW_PRIVATE_TARGETS=true to allow "
+            "http to loopback hosts",
+        ),
+        (
+            "http://hooks.example.net/x",
+            "url must use https (http is allowed only for loopback hosts)",
+        ),
     ],
 )
 async def test_webhook_registration_refuses_them(
@@ -180,3 +191,22 @@ async def test_webhook_registration_refuses_them(
     assert body["message"] == f"invalid argument: url: {message}"
     listed = ok(await shop.get("get_shop_webhooks"))
     assert url not in str(listed)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/x", "http://localhost/x", "http://[::1]/x"])
+def test_http_to_loopback_names_the_setting_that_allows_it(url: str) -> None:
+    with pytest.raises(UrlRejected) as refused:
+        check_static(url, allow_private=False)
+    assert str(refused.value) == (
+        "url must use https; set SHOPREVIEWS_WEBHOOK_ALLOW_PRIVATE_TARGETS=true to allow http "
+        "to loopback hosts"
+    )
+    assert check_static(url, allow_private=True)[0] == "http"
+
+
+def test_http_elsewhere_is_refused_whatever_the_setting() -> None:
+    """The setting cannot allow it, so the refusal does not send the reader to it."""
+    for allow_private in (False, True):
+        with pytest.raises(UrlRejected) as refused:
+            check_static("http://hooks.example.net/x", allow_private=allow_private)
+        assert str(refused.value) == "url must use https (http is allowed only for loopback hosts)"

@@ -1,4 +1,4 @@
-"""Outbound URL rules and the SSRF guard (spec webhooks.md "URL rules").
+"""Outbound URL rules and the SSRF guard (docs/api.md, "Webhook URLs").
 
 Used when a webhook URL is registered and again before every delivery attempt; the delivery then
 connects to an address checked here, so a DNS answer cannot change between check and connect.
@@ -31,8 +31,13 @@ _NEVER_PUBLIC = (_LOCAL_NAT64, _IPV4_COMPATIBLE, _IPV4_TRANSLATED)
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+# The setting that lifts the private-address rule, named in the refusals it would allow.
+ALLOW_PRIVATE = "SHOPREVIEWS_WEBHOOK_ALLOW_PRIVATE_TARGETS"
+
+
 class UrlRejected(ValueError):
-    """The URL breaks a rule; the message names the rule."""
+    """The URL breaks a rule; the message names the rule, and the setting that would allow it
+    when there is one."""
 
 
 @dataclass(frozen=True)
@@ -95,13 +100,13 @@ def check_static(url: str, *, allow_private: bool) -> tuple[str, str, int]:
     if any(c.isspace() for c in url):
         raise UrlRejected("url must not contain whitespace")
     scheme = parts.scheme.lower()
-    if scheme == "http":
-        if not (allow_private and is_loopback_host(host)):
+    if scheme == "http" and not (allow_private and is_loopback_host(host)):
+        if is_loopback_host(host):
             raise UrlRejected(
-                "url must use https (http is allowed only for loopback hosts when "
-                "private targets are enabled)"
+                f"url must use https; set {ALLOW_PRIVATE}=true to allow http to loopback hosts"
             )
-    elif scheme != "https":
+        raise UrlRejected("url must use https (http is allowed only for loopback hosts)")
+    if scheme not in ("http", "https"):
         raise UrlRejected("url must use https")
     return scheme, host, port or (443 if scheme == "https" else 80)
 
@@ -135,6 +140,7 @@ async def check_url(url: str, *, allow_private: bool) -> Target:
         for address in addresses:
             if not is_public(ipaddress.ip_address(address)):
                 raise UrlRejected(
-                    f"url host {host} resolves to {address}, which is not a public address"
+                    f"url host {host} resolves to {address}, which is not a public address; "
+                    f"set {ALLOW_PRIVATE}=true to allow private targets"
                 )
     return Target(url=url, scheme=scheme, host=host, port=port, addresses=tuple(addresses))
