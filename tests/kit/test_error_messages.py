@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from shopreviews.kit.envelope import (
     CATEGORY,
@@ -24,7 +24,7 @@ from shopreviews.kit.envelope import (
     Rejected,
     Unauthenticated,
 )
-from shopreviews.kit.schemas import error_text
+from shopreviews.kit.schemas import describe_validation_error, error_text
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "shopreviews"
 NAMED = {
@@ -100,10 +100,68 @@ def test_pydantic_error_text_is_the_validators_own() -> None:
         def _in_range(cls, value: int) -> int:
             raise ValueError("must be 1 to 5")
 
-    for given, text in (({"rating": 9}, "must be 1 to 5"), ({}, "Field required")):
+    for given, text in (({"rating": 9}, "must be 1 to 5"), ({}, "is required")):
         with pytest.raises(ValidationError) as caught:
             Body.model_validate(given)
         assert [error_text(e) for e in caught.value.errors()] == [text]
+
+
+class _Typed(BaseModel):
+    """Fields with Pydantic's own rules, whose errors must read as the API's."""
+
+    text: str = Field(default="", max_length=3)
+    name: str = Field(default="x", min_length=1)
+    code: str = Field(default="abc", min_length=3)
+    count: int = Field(default=0, ge=0, le=5)
+    ratio: float = 0.0
+    items: list[int] = Field(default_factory=list, max_length=2)
+    nested: list[dict[str, int]] = Field(default_factory=list)
+    required: bool
+
+
+# Pydantic's English that must never reach a client (every API answer and the CLI).
+PYDANTIC_WORDS = ("should", "Input", "Field required", "valid dictionary", "Value error")
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"text": 5}, "text: must be a string"),
+        ({"text": "abcd"}, "text: must be at most 3 characters"),
+        ({"name": ""}, "name: must not be empty"),
+        ({"code": "ab"}, "code: must be at least 3 characters"),
+        ({"count": "many"}, "count: must be an integer"),
+        ({"count": 1.5}, "count: must be an integer"),
+        ({"count": 9}, "count: must be at most 5"),
+        ({"count": -1}, "count: must be at least 0"),
+        ({"ratio": "half"}, "ratio: must be a number"),
+        ({"items": "1"}, "items: must be an array"),
+        ({"items": [1, 2, 3]}, "items: must have at most 2 items"),
+        ({"items": [1, "x"]}, "items[1]: must be an integer"),
+        ({"nested": [{"a": 1}, 5]}, "nested[1]: must be an object"),
+        ({"nested": [{"a": "x"}]}, "nested[0].a: must be an integer"),
+        ({"required": "maybe"}, "required: must be true or false"),
+    ],
+)
+def test_pydantic_errors_read_as_the_apis_own(given: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _Typed.model_validate({"required": True, **given})
+    described = [describe_validation_error(dict(e)) for e in caught.value.errors()]
+    assert described == [message]
+    assert not any(word in message for word in PYDANTIC_WORDS)
+
+
+def test_a_missing_field_is_required() -> None:
+    with pytest.raises(ValidationError) as caught:
+        _Typed.model_validate({})
+    assert [describe_validation_error(dict(e)) for e in caught.value.errors()] == [
+        "required is required"
+    ]
+
+
+def test_an_unknown_pydantic_error_never_shows_pydantics_words() -> None:
+    error = {"type": "uuid_parsing", "loc": ("id",), "msg": "Input should be a valid UUID"}
+    assert describe_validation_error(error) == "id: has an invalid value"
 
 
 def _leading_text(node: ast.expr) -> str | None:

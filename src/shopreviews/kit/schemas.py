@@ -1,9 +1,9 @@
 """Base classes and field types for request bodies, and the words of their validation errors
-(spec README §3.1, §3.6, §3.7)."""
+(docs/api.md, "Requests" and "Errors")."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -21,35 +21,100 @@ from shopreviews.kit.params import parse_external_id, parse_flag, parse_id
 T = TypeVar("T")
 
 
+# Pydantic's own errors in the API's words ("must be ..."), by error type; `{name}` takes the
+# error's context. Its English ("String should have at most 300 characters", "Input should be a
+# valid integer") would otherwise reach clients beside the API's own messages.
+_PROBLEMS = {
+    "string_type": "must be a string",
+    "string_too_short": "must be at least {min_length} characters",
+    "string_too_long": "must be at most {max_length} characters",
+    "string_pattern_mismatch": "must match {pattern}",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be an array",
+    "tuple_type": "must be an array",
+    "set_type": "must be an array",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dataclass_type": "must be an object",
+    "too_short": "must have at least {min_length} items",
+    "too_long": "must have at most {max_length} items",
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+    "literal_error": "must be {expected}",
+    "enum": "must be {expected}",
+    "missing": "is required",
+    "extra_forbidden": "is not accepted",
+    "url_type": "must be a URL",
+    "url_parsing": "must be a URL",
+    "url_scheme": "must be a URL with the scheme {expected_schemes}",
+}
+# An emptiness rule reads better as such than as a count of one.
+_EMPTY = {"string_too_short": "min_length", "too_short": "min_length"}
+UNKNOWN_PROBLEM = "has an invalid value"
+
+
 def error_text(error: Mapping[str, Any]) -> str:
-    """A Pydantic error in words: a validator's ValueError as it was raised (Pydantic's message
-    puts "Value error, " before it), Pydantic's own message otherwise."""
-    if error.get("type") == "value_error" and "error" in error.get("ctx", {}):
-        return str(error["ctx"]["error"])
-    return str(error["msg"])
+    """A Pydantic error in the API's words: a validator's ValueError as it was raised
+    (Pydantic's message puts "Value error, " before it), a known error type as the API says it
+    (_PROBLEMS), anything else as UNKNOWN_PROBLEM, never Pydantic's own English."""
+    kind = error.get("type")
+    ctx = error.get("ctx") or {}
+    if kind in ("value_error", "assertion_error") and "error" in ctx:
+        return str(ctx["error"])
+    if kind in _EMPTY and ctx.get(_EMPTY[kind]) == 1:
+        return "must not be empty"
+    template = _PROBLEMS.get(str(kind))
+    if template is None:
+        return UNKNOWN_PROBLEM
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):  # a context without the value: the rule without it
+        return template.split(" {", 1)[0]
+
+
+def field_name(loc: Iterable[Any]) -> str:
+    """The field an error's location names, as the client wrote it: `media[0].url`. FastAPI's
+    `body`/`query` and the parts Pydantic adds for validators and types (`function-before[...]`,
+    `list[...]`) are dropped."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+            continue
+        text = str(part)
+        if text in ("body", "query") or text.startswith("function-") or "[" in text:
+            continue
+        name += f".{text}" if name else text
+    return name
 
 
 def describe_validation_error(err: Mapping[str, Any]) -> str:
     """One error of Pydantic/FastAPI as 'field: problem', naming the field as the client sent it."""
-    loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query")]
-    # Pydantic adds the validator name for tagged/function validators; drop those parts.
-    loc = [p for p in loc if not p.startswith("function-") and "[" not in p]
-    field = ".".join(loc)
-    msg = error_text(err) if "msg" in err else "invalid value"
+    field = field_name(err.get("loc", ()))
+    msg = error_text(err)
     if err.get("type") == "json_invalid":
         return "body is not valid JSON"
     if err.get("type") == "missing":
         # No field: the body itself is missing (an empty POST body where one is required).
         return f"{field} is required" if field else "request body is required (a JSON object)"
-    if err.get("type") == "model_attributes_type" or (err.get("type") == "dict_type" and not field):
+    if err.get("type") in ("model_attributes_type", "model_type", "dict_type") and not field:
         return "body must be a JSON object"
     return f"{field}: {msg}" if field else msg
 
 
 def unstorable_text(value: Any, subject: str = "text") -> str | None:
     """Why a body's text cannot be stored ("<subject> must not ..."), or None: U+0000 (refused
-    by the contract and by PostgreSQL) or a lone surrogate escape such as "\\ud800" (valid
-    JSON, no UTF-8 form)."""
+    by the API, docs/api.md "Requests", and by PostgreSQL) or a lone surrogate escape such as
+    "\\ud800" (valid JSON, no UTF-8 form)."""
     # Iterative: a body may nest arrays hundreds deep (within the JSON parser's own limit), and
     # a recursive walk would hit Python's recursion limit and answer 500 instead of a result.
     pending = [value]
