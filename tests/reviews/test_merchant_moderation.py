@@ -212,25 +212,27 @@ async def test_feature_pin_and_reply(
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
+    ("field", "value", "why"),
     [
-        ("content", "Edited by the shop"),
-        ("title", ""),
-        ("rating", 5),
-        ("author", "Someone else"),
-        ("is_verified", 1),
-        ("media", []),
-        ("commented_at", "2026-01-01 00:00:00"),
+        ("content", "Edited by the shop", "the customer's words stay as written"),
+        ("title", "", "the customer's words stay as written"),
+        ("rating", 5, "the rating is the customer's own"),
+        ("author", "Someone else", "the author's details are the customer's own"),
+        ("is_verified", 1, "only the shop's integration marks a purchase verified"),
+        ("media", [], "a review keeps the photos and videos it was written with"),
+        ("commented_at", "2026-01-01 00:00:00", "a review keeps the date it was written"),
     ],
 )
 async def test_customer_fields_are_refused(
-    ctx: AppContext, client: httpx.AsyncClient, shop: ShopApi, field: str, value: Any
+    ctx: AppContext, client: httpx.AsyncClient, shop: ShopApi, field: str, value: Any, why: str
 ) -> None:
     review = await create(shop, rating=2, content="Too small")
     merchant = await sign_in(ctx, client, shop)
     body = {"id": review["id"], "is_published": 0, field: value}
     refused = error(await moderate(client, merchant.token, body), 3, 400)
-    assert refused["message"] == f"invalid argument: {field} cannot be changed by moderation"
+    assert refused["message"] == (
+        f"invalid argument: {field} cannot be changed by moderation: {why}"
+    )
     assert refused["data"] is None
     assert await hmac_review(shop, review["id"]) == review
     assert [t for t, _ in await events(ctx, shop.shop_id)] == ["review/created"]

@@ -1,5 +1,5 @@
-"""The merchant's moderation of a review (spec reviews.md "Merchant moderation"): what it may
-change, and the customer's fields it refuses."""
+"""The merchant's moderation of a review (docs/api.md, "Reviews"): what it may change, and the
+customer's fields it refuses."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from shopreviews.kit.schemas import Flag
-from shopreviews.reviews.schemas import ReplyChange, ReviewIdIn, ReviewOut, ReviewUpdate
+from shopreviews.reviews.schemas import (
+    SERVER_FIELDS,
+    WHY_FIXED,
+    ReplyChange,
+    ReviewIdIn,
+    ReviewOut,
+    ReviewUpdate,
+    refuse_fixed,
+)
 
 
 class ReviewModeration(ReviewIdIn):
@@ -22,10 +30,7 @@ class ReviewModeration(ReviewIdIn):
     @model_validator(mode="before")
     @classmethod
     def _not_the_customers(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name in NOT_MODERATED:
-                if data.get(name) is not None:  # null means not given (README §3.1)
-                    raise ValueError(f"{name} cannot be changed by moderation")
+        refuse_fixed(data, NOT_MODERATED, "cannot be changed by moderation")
         return data
 
     @model_validator(mode="after")
@@ -43,13 +48,19 @@ class ReviewModeration(ReviewIdIn):
         return ReviewUpdate.model_construct(_fields_set={"id", *given}, id=self.review, **values)
 
 
-# Fields of the Review object that moderation never changes: the customer's words and details,
-# and facts about the purchase (every field but the moderated ones and the server's own time
-# stamps, so a field the Review gains is refused here until moderation is meant to change it).
-# Sent anyway, they are refused (code 3), not ignored: a client that sends `content` means to
-# change it and must not be told it succeeded.
-NOT_MODERATED = tuple(
-    name
+# Why moderation leaves alone the fields update_review may change.
+WHY_NOT_MODERATED = {
+    "title": "the customer's words stay as written",
+    "content": "the customer's words stay as written",
+    "is_verified": "only the shop's integration marks a purchase verified",
+}
+# Fields of the Review object that moderation never changes, with the reason it gives: the
+# customer's words and details, and facts about the purchase (every field but the moderated ones
+# and the server's own, so a field the Review gains is refused here until moderation is meant
+# to change it; importing fails until it has a reason). Sent anyway, they are refused (code 3),
+# not ignored: a client that sends `content` means to change it and must not be told it did.
+NOT_MODERATED = {
+    name: {**WHY_FIXED, **WHY_NOT_MODERATED}[name]
     for name in ReviewOut.model_fields
-    if name not in ReviewModeration.model_fields and name not in ("created_at", "updated_at")
-)
+    if name not in ReviewModeration.model_fields and name not in SERVER_FIELDS
+}

@@ -1,4 +1,4 @@
-"""Request and response shapes of reviews and ratings (spec reviews.md)."""
+"""Request and response shapes of reviews and ratings (docs/api.md, "Reviews")."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     Field,
+    TypeAdapter,
+    ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -75,7 +77,8 @@ Rating = Annotated[
 
 
 def _trimmed(value: Any) -> Any:
-    """Identifiers and emails lose surrounding whitespace *before* validation (README §3.1),
+    """Identifiers and emails lose surrounding whitespace *before* validation (docs/api.md,
+    "Requests"),
     so a length limit applies to the trimmed text; a JSON integer id becomes its string."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -99,7 +102,7 @@ class ReviewIn(In):
 
 class CreateIn(ReviewIn):
     """A create body: JSON null for a field means "not given", so its default applies
-    (README §3.1). Without this, `"is_published": null` failed the flag check."""
+    (docs/api.md, "Requests"). Without this, `"is_published": null` failed the flag check."""
 
     @model_validator(mode="before")
     @classmethod
@@ -109,12 +112,24 @@ class CreateIn(ReviewIn):
         return data
 
 
-def _absolute_url(value: str, field: str) -> str:
+def _absolute_url(value: str) -> str:
     value = value.strip()
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 2048:
-        raise ValueError(f"{field} must be an absolute http(s) URL of at most 2048 characters")
+        raise ValueError("must be an absolute http(s) URL of at most 2048 characters")
     return value
+
+
+def _url_at(value: str, *loc: str | int) -> str:
+    """`value` as an absolute URL; otherwise a validation error located at `loc` inside the
+    field being validated, so the message names it (`media.images[0]: must be ...`)."""
+    try:
+        return _absolute_url(value)
+    except ValueError as exc:
+        raise ValidationError.from_exception_data(
+            "media",
+            [{"type": "value_error", "loc": loc, "input": value, "ctx": {"error": exc}}],
+        ) from None
 
 
 class MediaItemIn(CreateIn):
@@ -150,14 +165,14 @@ class MediaItemIn(CreateIn):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return _absolute_url(value, "url")
+        return _absolute_url(value)
 
     @field_validator("thumbnail_url")
     @classmethod
     def _thumbnail(cls, value: str | None) -> str | None:
         if value is None or value.strip() == "":
             return None if value is None else ""
-        return _absolute_url(value, "thumbnail_url")
+        return _absolute_url(value)
 
     def normalised(self) -> dict[str, Any]:
         kind = self.type
@@ -189,8 +204,10 @@ class LegacyMediaIn(CreateIn):
             thumb = thumbs[i] if i < len(thumbs) and thumbs[i] and str(thumbs[i]).strip() else image
             items.append(
                 {
-                    "url": _absolute_url(image, f"media.images[{i}]"),
-                    "thumbnail_url": _absolute_url(str(thumb), f"media.thumbnails[{i}]"),
+                    "url": _url_at(image, "images", i),
+                    "thumbnail_url": _url_at(
+                        str(thumb), "thumbnails" if thumb != image else "images", i
+                    ),
                     "type": 1,
                     "is_published": 1,
                 }
@@ -199,8 +216,8 @@ class LegacyMediaIn(CreateIn):
             thumb = (self.video_thumbnail or "").strip()
             items.append(
                 {
-                    "url": _absolute_url(self.video, "media.video"),
-                    "thumbnail_url": _absolute_url(thumb, "media.video_thumbnail") if thumb else "",
+                    "url": _url_at(self.video, "video"),
+                    "thumbnail_url": _url_at(thumb, "video_thumbnail") if thumb else "",
                     "type": 2,
                     "is_published": 1,
                 }
@@ -213,11 +230,15 @@ class ReplyIn(CreateIn):
     reply_at: TimeInput = None
 
 
+# Validated as one list, so an error names its item: media[2].url.
+_MEDIA_LIST = TypeAdapter(list[MediaItemIn])
+
+
 def normalise_media(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
     if isinstance(value, list):
-        items = [MediaItemIn.model_validate(v).normalised() for v in value]
+        items = [item.normalised() for item in _MEDIA_LIST.validate_python(value)]
     elif isinstance(value, dict):
         items = LegacyMediaIn.model_validate(value).normalised()
     else:
@@ -225,9 +246,9 @@ def normalise_media(value: Any) -> list[dict[str, Any]]:
             "must be a list of media items or the object {images, thumbnails, video, ...}"
         )
     if sum(1 for m in items if m["type"] == 1) > MAX_IMAGES:
-        raise ValueError(f"at most {MAX_IMAGES} images")
+        raise ValueError(f"must have at most {MAX_IMAGES} images")
     if sum(1 for m in items if m["type"] == 2) > MAX_VIDEOS:
-        raise ValueError(f"at most {MAX_VIDEOS} video")
+        raise ValueError(f"must have at most {MAX_VIDEOS} video")
     return items
 
 
@@ -359,13 +380,31 @@ class ReviewUpdate(ReviewIdIn):
         default=None, description="an object sets the reply; null removes it"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _not_fixed(cls, data: Any) -> Any:
+        refuse_fixed(data, UPDATE_FIXED, "cannot be changed")
+        return data
+
     @model_validator(mode="after")
     def _something(self) -> ReviewUpdate:
         given = self.model_fields_set - {"id", "review_id"}
         # JSON null is "not given" except for reply, where it removes the reply.
         if not any(getattr(self, f) is not None or f == "reply" for f in given):
-            raise ValueError("give at least one field to change besides id")
+            raise ValueError(
+                "give at least one of is_verified, is_featured, is_published, is_top, title, "
+                "content or reply"
+            )
         return self
+
+
+def refuse_fixed(data: Any, fixed: dict[str, str], verb: str) -> None:
+    """Refuse the first field of `fixed` a body gives (JSON null is "not given"), with its
+    reason: "<field> <verb>: <why>"."""
+    if isinstance(data, dict):
+        for name, why in fixed.items():
+            if data.get(name) is not None:
+                raise ValueError(f"{name} {verb}: {why}")
 
 
 class MediaOut(BaseModel):
@@ -405,6 +444,37 @@ class ReviewOut(BaseModel):
     reply: ReplyOut | None
     created_at: str = Field(examples=["2026-06-05T07:21:56Z"])
     updated_at: str = Field(examples=["2026-06-05T07:21:56Z"])
+
+
+# Fields of the Review object only the server writes: a change never refuses them, so a client
+# may send a review back as it read it, with these in it.
+SERVER_FIELDS = ("id", "created_at", "updated_at")
+# Why a change never touches a field of the Review object. Sent anyway (not null), such a field
+# is refused with code 3 naming it and the reason rather than ignored: a client that sends
+# `rating` means to change it and must not be told it did.
+WHY_FIXED = {
+    "product_id": "a review stays on its product",
+    "product_handle": "it comes from the shop's product catalogue",
+    "product_title": "it comes from the shop's product catalogue",
+    "order_id": "a review stays linked to its order",
+    "rating": "the rating is the customer's own",
+    "author": "the author's details are the customer's own",
+    "author_email": "the author's details are the customer's own",
+    "author_phone": "the author's details are the customer's own",
+    "author_country": "the author's details are the customer's own",
+    "commented_at": "a review keeps the date it was written",
+    "item_type": "it names the item the customer reviewed",
+    "source": "it records where the review came from",
+    "tag": "it is set when the review is created",
+    "media": "a review keeps the photos and videos it was written with",
+}
+# What update_review refuses: every field of the Review object it does not change. A field the
+# Review gains has no reason here until one is written, and importing this module fails.
+UPDATE_FIXED = {
+    name: WHY_FIXED[name]
+    for name in ReviewOut.model_fields
+    if name not in ReviewUpdate.model_fields and name not in SERVER_FIELDS
+}
 
 
 class ReviewPagination(Pagination):
