@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from shopreviews.auth.scopes import ALL_SCOPES
 from shopreviews.kit.context import AppContext
 from shopreviews.platforms import service as platform_service
 from shopreviews.platforms.schemas import CreatePlatformIn
@@ -594,9 +595,17 @@ async def test_authorization_server_metadata(client: httpx.AsyncClient) -> None:
             "read_customer_events",
             "read_customers",
             "write_customers",
+            "read_shop_install_status",
         ],
         "authorization_response_iss_parameter_supported": True,
     }
+
+
+async def test_metadata_lists_every_scope(client: httpx.AsyncClient) -> None:
+    """The operator's scope too: a platform may be allowed it, though no merchant grants it."""
+    metadata = (await client.get("/.well-known/oauth-authorization-server")).json()
+    assert metadata["scopes_supported"] == list(ALL_SCOPES)
+    assert "read_shop_install_status" in metadata["scopes_supported"]
 
 
 # --- get_oauth_authorize_url ----------------------------------------------------------------

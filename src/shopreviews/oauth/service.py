@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.auth.caller import Caller
 from shopreviews.auth.scopes import (
-    MERCHANT_SCOPES,
+    ALL_SCOPES,
     OPERATOR_SCOPE,
     common_scopes,
     join_scopes,
@@ -471,7 +471,9 @@ def metadata(ctx: AppContext) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": ["client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_post"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_post"],
-        "scopes_supported": list(MERCHANT_SCOPES),
+        # Every scope, the operator's too: a platform may be allowed read_shop_install_status,
+        # though no merchant grants it (docs/api.md, "Scopes").
+        "scopes_supported": list(ALL_SCOPES),
         "authorization_response_iss_parameter_supported": True,
     }
 
