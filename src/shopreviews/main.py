@@ -49,13 +49,25 @@ from shopreviews.wiring import connect_domains
 from shopreviews.worker import embedded_worker
 
 DESCRIPTION = """\
-The ShopReviews partner API, wire-compatible with the Trustoo Reviews Data API.
+The ShopReviews partner API, wire-compatible with the Trustoo Reviews Data API; operations and
+fields marked [ext] are extensions beyond that compatible surface.
 
 Every `/api/v1/...` answer is the envelope `{code, message, time, request_id, data}`; clients
-branch on `code`. Shop integrations sign each request with HMAC-SHA256 (headers `Public-Token`,
-`Timestamp`, `Sign`); see the signing rules in the contract or run `shopreviews sign`. Partner
-platforms use OAuth 2.0 access tokens (`Authorization: Bearer <access_token>`); the authorization
-server metadata is at `/.well-known/oauth-authorization-server`.
+branch on `code`: 0 success, 3 invalid argument, 4 deadline exceeded, 5 not found, 6 already
+exists, 7 permission denied, 8 rejected or rate limited, 13 internal error, 16 unauthenticated.
+
+Shop integrations sign each request with HMAC-SHA256 and three headers: `Public-Token` (the
+shop's public token), `Timestamp` (Unix seconds, within 15 minutes of the server's clock) and
+`Sign`. To compute `Sign`, take the query parameters as plain-text `key=value` pairs in the order
+sent, add `timestamp=<Timestamp>`, sort the pairs by key (equal keys keep their order), join them
+with `&`, append `|` and the body exactly as sent when there is one, and write the HMAC-SHA256
+of that text, keyed with the shop's private token, as 64 lowercase hex characters.
+`shopreviews sign` prints a signed `curl` command to check an implementation against.
+
+Partner platforms use OAuth 2.0 access tokens (`Authorization: Bearer <access_token>`); the
+authorization server metadata is at `/.well-known/oauth-authorization-server`. The API guide,
+docs/api.md in the ShopReviews repository, covers conventions, every error code, scopes and
+webhooks.
 """
 
 
@@ -172,7 +184,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schemas["Error"] = {
         "title": "Error",
         "type": "object",
-        "description": "An error envelope; `code` is a code of the contract (README §3.3)",
+        "description": "An error envelope: `code` says what went wrong (3 invalid argument, "
+        "4 deadline exceeded, 5 not found, 6 already exists, 7 permission denied, 8 rejected, "
+        "13 internal error, 16 unauthenticated) and `message` says it in words",
         "properties": {
             "code": {"type": "integer", "examples": [3]},
             "message": {

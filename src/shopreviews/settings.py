@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     # Of a worker's slots, how many deliveries to one destination (scheme, host and port of the
     # URL) may hold at once: a receiver that hangs holds these and leaves the rest to others.
     worker_slots_per_destination: int = Field(default=2, ge=1)
-    # Media uploads (spec media.md): where files live and the limits of uploads.
+    # Media uploads (docs/api.md, "Media uploads"): where files live and the limits of uploads.
     storage_backend: Literal["local", "s3"] = "local"
     media_dir: Path = Path("media")
     media_public_url: str | None = None  # default <public URL>/media; required with s3

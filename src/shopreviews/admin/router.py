@@ -1,4 +1,4 @@
-"""Operator administration endpoints [ext] (spec oauth.md "Operator administration")."""
+"""Operator administration endpoints [ext] (docs/oauth.md, "Register a platform")."""
 
 from __future__ import annotations
 

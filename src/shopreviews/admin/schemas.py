@@ -1,5 +1,5 @@
-"""Shapes of the operator administration endpoints [ext] (spec oauth.md "Operator
-administration"); the platform requests are the platforms' own (platforms/schemas.py).
+"""Shapes of the operator administration endpoints [ext] (docs/oauth.md,
+"Register a platform"); the platform requests are the platforms' own (platforms/schemas.py).
 
 The models' docstrings would show in the API document: notes on them are comments."""
 

@@ -48,8 +48,9 @@ HMAC_SECURITY_SCHEMES: dict[str, dict[str, str]] = {
         "type": "apiKey",
         "in": "header",
         "name": "Sign",
-        "description": "Lowercase hex HMAC-SHA256 of the canonical message, keyed "
-        "with the private token (README §4.3)",
+        "description": "64 lowercase hex characters: HMAC-SHA256, keyed with the shop's "
+        "private token, of the query's key=value pairs plus timestamp=<Timestamp>, sorted by "
+        "key and joined with &, then | and the body when there is one",
     },
 }
 _merchant_bearer = HTTPBearer(
@@ -78,12 +79,14 @@ def authenticators(request: Request) -> Authenticators:
 
 
 def api_caller(scope: str | None) -> Callable[..., Awaitable[Caller]]:
-    """Authenticate an API endpoint (HMAC or bearer, README §4.2) and check `scope`."""
+    """Authenticate an API endpoint (HMAC or bearer, docs/api.md "Authentication") and check
+    `scope`."""
 
     async def dependency(request: Request) -> Caller:
         return await authenticate_api(request, await get_ctx(request), scope)
 
     dependency.hmac_signed = True  # type: ignore[attr-defined]  # read by main._openapi
+    dependency.scope = scope  # type: ignore[attr-defined]  # docs/api.md's endpoint table
     return dependency
 
 
@@ -121,15 +124,17 @@ def cached_read(scope: str) -> Callable[..., Awaitable[CachedRead]]:
         return CachedRead(ctx, caller, await query_params(request))
 
     dependency.hmac_signed = True  # type: ignore[attr-defined]  # read by main._openapi
+    dependency.scope = scope  # type: ignore[attr-defined]  # docs/api.md's endpoint table
     return dependency
 
 
 async def authenticate_api(request: Request, ctx: AppContext, scope: str | None) -> Caller:
-    """The caller of a partner API request: bearer token or HMAC signature (README §4.2)."""
+    """The caller of a partner API request: bearer token or HMAC signature (docs/api.md,
+    "Authentication")."""
     headers = request.headers
     authorization = headers.get("authorization", "").strip()
     if authorization:
-        # A bearer request, with no fallback to HMAC (README §4.2 rule 1).
+        # A bearer request, with no fallback to HMAC, even beside HMAC headers.
         async with ctx.db.session(write=False) as session:
             caller = await _bearer(request, ctx, session, authorization)
         caller.require(scope)

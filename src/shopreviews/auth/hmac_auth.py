@@ -1,4 +1,4 @@
-"""HMAC-signed shop requests (spec README §4.2-4.4)."""
+"""HMAC-signed shop requests (docs/api.md, "Authentication")."""
 
 from __future__ import annotations
 
@@ -55,10 +55,10 @@ async def _issued_for_delivery(
     """Whether `message` is the signed message of a delivery of one of the shop's events.
 
     Deliveries of shop-owned subscriptions are signed with the private token over the request
-    message of a query-less request (spec webhooks.md "Signatures"), so every receiver holds a
-    signature that would verify as an API request with the delivered body. That message is
-    `timestamp=<ts>|<the event's stored body>`, the same bytes at every attempt, so comparing
-    with the stored body refuses exactly those, with no record of issued signatures.
+    message of a query-less request (docs/api.md, "Delivery headers and signatures"), so every
+    receiver holds a signature that would verify as an API request with the delivered body. That
+    message is `timestamp=<ts>|<the event's stored body>`, the same bytes at every attempt, so
+    comparing with the stored body refuses exactly those, with no record of issued signatures.
     """
     found = signing.parse_delivery_message(timestamp, message)
     if found is None:

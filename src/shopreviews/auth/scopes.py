@@ -1,4 +1,4 @@
-"""Scope names, their order and their plain-language meaning (spec README §5)."""
+"""Scope names, their order and their plain-language meaning (docs/api.md, "Scopes")."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from shopreviews.kit.envelope import InvalidArgument
 
-# The order of the contract's table: scope lists are always written in this order.
+# The order of docs/api.md's table ("Scopes"): scope lists are always written in this order.
 SCOPE_DESCRIPTIONS = {
     "read_reviews": "Read your reviews and ratings",
     "write_reviews": "Create, change and delete reviews, and upload review photos and videos",
@@ -51,6 +51,7 @@ def split_scopes(stored: str) -> frozenset[str]:
 
 def common_scopes(*stored: str) -> frozenset[str]:
     """The scopes every one of these stored lists holds: what a credential may do now is its own
-    scopes narrowed by its grant's and its platform's current ones (README §4.6)."""
+    scopes narrowed by its grant's and its platform's current ones (docs/api.md, "Bearer
+    tokens")."""
     sets = [split_scopes(value) for value in stored]
     return frozenset.intersection(*sets)

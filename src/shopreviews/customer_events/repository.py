@@ -50,7 +50,7 @@ class CustomerEventRepository:
     async def page(
         self, flt: CustomerEventFilter, *, offset: int, limit: int
     ) -> Sequence[CustomerEvent]:
-        # Ties on created_at are broken by id in the same direction (spec README §3.10).
+        # Ties on created_at are broken by id in the same direction (docs/api.md, "Sorting").
         order_by = (
             (CustomerEvent.created_at.asc(), CustomerEvent.id.asc())
             if flt.ascending

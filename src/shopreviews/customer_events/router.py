@@ -1,4 +1,5 @@
-"""Routes of customer events (spec orders-events-customers.md): the partner API's list, and the
+"""Routes of customer events (docs/api.md, "Orders, customer events and
+customers"): the partner API's list, and the
 public storefront collection endpoint with CORS (docs/intake.md §4)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Response models of customer events (spec orders-events-customers.md)."""
+"""Response models of customer events (docs/api.md, "Orders, customer events and customers")."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class CustomerEventPage(BaseModel):
     list: list[CustomerEventOut]
 
 
-# The storefront widget's event types (spec orders-events-customers.md, docs/intake.md §4).
+# The storefront widget's event types (docs/intake.md §4).
 StorefrontEventType = Literal[
     "VIEW_REVIEW",
     "EXPAND_CONTENT",

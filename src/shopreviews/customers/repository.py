@@ -21,7 +21,7 @@ class ExclusionFilter:
 
 
 _EXCLUSION_ORDER = {
-    # Ties on created_at are broken by id in the same direction (README §3.10).
+    # Ties on created_at are broken by id in the same direction (docs/api.md, "Sorting").
     "created-descending": (CustomerExclusion.created_at.desc(), CustomerExclusion.id.desc()),
     "created-ascending": (CustomerExclusion.created_at.asc(), CustomerExclusion.id.asc()),
 }

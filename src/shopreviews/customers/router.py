@@ -1,4 +1,5 @@
-"""Partner API routes of unsubscribes and exclusions (spec orders-events-customers.md)."""
+"""Partner API routes of unsubscribes and exclusions (docs/api.md, "Orders, customer
+events and customers")."""
 
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from shopreviews.kit.envelope import InvalidValue
 
-# email_unsubscribe's 17 types (spec orders-events-customers.md); "all" stops every type.
+# email_unsubscribe's 17 types (docs/api.md, "Orders, customer events and
+# customers"); "all" stops every type.
 EMAIL_TYPES = (
     "all",
     "review_request",

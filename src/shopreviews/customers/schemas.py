@@ -1,4 +1,5 @@
-"""Request and response shapes of unsubscribes and exclusions (spec orders-events-customers.md)."""
+"""Request and response shapes of unsubscribes and exclusions (docs/api.md, "Orders, customer
+events and customers")."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ EmailType = Annotated[
 
 
 class CustomerIn(In):
-    """A body where JSON null, "" and blank strings mean "not given" (README §3.1, and the
-    spec's "non-empty" for exclusions), so a required field left empty reads as missing."""
+    """A body where JSON null, "" and blank strings mean "not given" (docs/api.md, "Bodies",
+    and an exclusion's "non-empty" fields), so a required field left empty reads as missing."""
 
     @model_validator(mode="before")
     @classmethod

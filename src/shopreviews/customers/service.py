@@ -1,4 +1,5 @@
-"""Unsubscribe and exclusion rules (spec orders-events-customers.md, "Suppression rules").
+"""Unsubscribe and exclusion rules (docs/api.md, "Orders, customer events and
+customers").
 
 Both creates are idempotent and race-safe: the unique indexes decide between concurrent
 requests, and the loser answers the winner's record instead of failing.
@@ -88,7 +89,8 @@ async def unsubscribe(
 async def _existing_exclusion(
     repo: CustomerRepository, customer_id: str | None, email: str | None
 ) -> CustomerExclusion | None:
-    """The spec's idempotency rule: the exclusion of the given customer_id, else of the email."""
+    """The idempotency rule of create_customer_exclude: the exclusion of the given customer_id,
+    else of the email."""
     if customer_id is not None:
         found = await repo.exclusion_by_customer(customer_id)
         if found is not None:

@@ -16,9 +16,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # Methods whose body a route may read; the middleware reads it first, within the limit.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Methods that take no body on the API (README §3.1: GET parameters are in the query string).
+# Methods that take no body on the API (docs/api.md, "Bodies": GET parameters are in
+# the query string).
 BODYLESS_METHODS = frozenset({"GET", "HEAD"})
-# Media uploads are read by their own routes under their own documented limits (media.md).
+# Media uploads are read by their own routes under their own documented limits (docs/api.md,
+# "Media uploads").
 OWN_LIMIT_PREFIX = "/media"
 
 

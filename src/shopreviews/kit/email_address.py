@@ -26,7 +26,7 @@ def email_problem(value: str) -> str | None:
 def parse_email(value: Any, field: str = "email") -> str:
     """A valid address, trimmed and lower-cased (how every address is stored and compared).
 
-    Surrounding whitespace goes before validation (README §3.1), so the limit counts the
+    Surrounding whitespace goes before validation (docs/api.md, "Bodies"), so the limit counts the
     trimmed text."""
     if not isinstance(value, str):
         raise InvalidValue(field, "must be a string")

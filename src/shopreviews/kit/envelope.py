@@ -35,7 +35,7 @@ HTTP_STATUS = {
     INTERNAL: 500,
     UNAUTHENTICATED: 401,
 }
-# The words an error's message starts with: "<category>: <detail>" (README §3.3).
+# The words an error's message starts with: "<category>: <detail>" (docs/api.md, "Errors").
 CATEGORY = {
     CANCELLED: "cancelled",
     INVALID_ARGUMENT: "invalid argument",

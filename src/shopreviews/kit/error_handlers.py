@@ -43,8 +43,8 @@ def http_error(request: Request, exc: HTTPException) -> ApiError:
         # FastAPI's words for a body json.loads refused with something other than a
         # JSONDecodeError: nesting beyond the parser's depth, an integer of > 4300 digits.
         detail = "body is not valid JSON (nested too deeply or a number too long)"
-    # The status follows the code (README §3.3); only a rate limit keeps its 429. Starlette's
-    # words are the whole message of a code other than 3 ("Unauthorized").
+    # The status follows the code (docs/api.md, "Errors"); only a rate limit keeps its 429.
+    # Starlette's words are the whole message of a code other than 3 ("Unauthorized").
     return ApiError(
         code,
         detail,

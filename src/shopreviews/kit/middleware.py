@@ -8,7 +8,7 @@ One pure-ASGI layer (no BaseHTTPMiddleware, which buffers and slows responses) t
   when Content-Length announces it): code 3 on the API, 413 on the pages; /media uploads keep
   their own limits (kit/bodies.py);
 - refuses API bodies that are not UTF-8 and API GET requests that carry a body (code 3), and
-  marks POST bodies as JSON whatever their Content-Type says (spec README §3.1), but on the
+  marks POST bodies as JSON whatever their Content-Type says (docs/api.md, "Bodies"), but on the
   routes that also take form bodies (kit/routes.py);
 - adds Cache-Control: no-store and the UTF-8 charset to API responses (unless the route set a
   Cache-Control of its own: the storefront's public reads are cacheable);

@@ -1,4 +1,4 @@
-"""page/page_size parsing and the pagination object (spec README §3.9)."""
+"""page/page_size parsing and the pagination object (docs/api.md, "Pagination")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Query strings and values as the contract reads them (spec README §3.6-3.8).
+"""Query strings and values as the contract reads them (docs/api.md, "Requests").
 
 FastAPI's own query parsing cannot express "empty means unset", the four array forms or
 last-non-empty-wins, so API routes read the raw query through `QueryParams`.
@@ -37,7 +37,8 @@ def decode_component(raw: str) -> str:
 
 
 def parse_query(raw: str) -> list[tuple[str, str]]:
-    """Raw query string -> decoded (key, value) pairs in order (spec README §4.4 step 4)."""
+    """Raw query string -> decoded (key, value) pairs in order (docs/api.md, "Signing a
+    request", step 2)."""
     pairs: list[tuple[str, str]] = []
     for segment in raw.split("&"):
         if not segment:
@@ -69,7 +70,7 @@ def agreeing(*named: tuple[str, T | None]) -> T | None:
 
 def _no_nul(name: str, value: str) -> None:
     # PostgreSQL text cannot hold U+0000 (asyncpg raises), and no parameter has a use for it;
-    # bodies get the same rule from kit.schemas.In (spec README §3.1).
+    # bodies get the same rule from kit.schemas.In (docs/api.md, "Bodies").
     if "\x00" in value:
         raise InvalidArgument(f"{name} must not contain the U+0000 character")
 

@@ -1,4 +1,4 @@
-"""The canonical HMAC message of the partner API (spec README §4.3-4.4).
+"""The canonical HMAC message of the partner API (docs/api.md, "Signing a request").
 
 Used to verify signed requests, by `shopreviews sign`, and (with no query) to sign webhook
 deliveries, whose signatures must then never pass for a request's (`parse_delivery_message`).
@@ -16,7 +16,7 @@ from shopreviews.kit.params import parse_query
 def base_string(pairs: list[tuple[str, str]], timestamp: str) -> str:
     """Sorted `key=value` pairs plus timestamp (unless present), joined with '&'.
 
-    Python's sort is stable and compares str by code point, as the contract requires.
+    Python's sort is stable and compares str by code point, as signing requires.
     """
     if not any(key == "timestamp" for key, _ in pairs):
         pairs = [*pairs, ("timestamp", timestamp)]
@@ -78,8 +78,8 @@ def verify(private_token: str, sign: str, messages: list[bytes]) -> bool:
 
 def parse_delivery_message(timestamp: str, message: bytes) -> tuple[str, bytes] | None:
     """(event_id, body) when `message` has the form of a webhook delivery's signed message
-    (spec webhooks.md "Signatures": `timestamp=<ts>|<body>`, the body a JSON object with the
-    envelope's string `topic` and `event_id`); None otherwise.
+    (docs/api.md, "Delivery headers and signatures": `timestamp=<ts>|<body>`, the body a JSON
+    object with the envelope's string `topic` and `event_id`); None otherwise.
 
     Bytes are checked before any parse, so other requests cost a prefix check and two searches:
     delivery bodies are compact JSON with plain keys, so a message without those bytes is not one.

@@ -1,4 +1,4 @@
-"""Time input forms and output formats of the contract (spec README §3.5)."""
+"""Time input forms and output formats of the contract (docs/api.md, "Times")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Webhook signatures (spec webhooks.md "Signatures"): the Standard Webhooks secrets and
+"""Webhook signatures (docs/api.md, "Delivery headers and
+signatures"): the Standard Webhooks secrets and
 signatures of subscriptions and platforms, and the Trustoo delivery signature."""
 
 from __future__ import annotations

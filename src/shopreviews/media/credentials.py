@@ -1,5 +1,5 @@
 """get_image_upload_policy_token and get_video_upload_url: short-lived upload credentials for
-the configured backend (spec media.md)."""
+the configured backend (docs/api.md, "Media uploads")."""
 
 from __future__ import annotations
 

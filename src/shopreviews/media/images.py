@@ -1,4 +1,4 @@
-"""Image processing for uploads (spec media.md, "Image processing").
+"""Image processing for uploads (docs/api.md, "Media uploads").
 
 An uploaded image is checked and prepared in two steps, so that a caller can hold back the
 second until there is memory for it (media/image_work.py):

@@ -1,4 +1,5 @@
-"""Object keys of uploads: `<shop_id>/<yyyy>/<m>/<d>/<16 hex>/<file name>` (spec media.md)."""
+"""Object keys of uploads: `<shop_id>/<yyyy>/<m>/<d>/<16 hex>/<file name>` (docs/api.md,
+"Media uploads")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lossless metadata removal from uploaded images (spec media.md, "Image processing"):
+"""Lossless metadata removal from uploaded images (docs/api.md, "Media uploads"):
 containers are rewritten, never re-encoded. Every kept byte (the compressed image data above
 all) is copied as it was; the same parse reads the pixel size the header states. Each stripper
 returns None when the container is malformed."""

@@ -1,4 +1,5 @@
-"""The local backend's upload credentials (spec media.md): the image POST policy and the video
+"""The local backend's upload credentials (docs/api.md, "Media
+uploads"): the image POST policy and the video
 PUT token, both signed with the upload signing key. Both formats are those of the contract,
 and its examples verify against them."""
 

@@ -1,5 +1,5 @@
-"""Media URLs of create_review that point at this server's storage (spec media.md "Using
-uploads in reviews"): they must name an upload of the caller's shop, of the item's type and
+"""Media URLs of create_review that point at this server's storage (docs/api.md,
+"Media uploads"): they must name an upload of the caller's shop, of the item's type and
 within the limits. On the s3 backend the object is checked (and an image processed) on its
 first use, then recorded, so later uses need no storage request."""
 

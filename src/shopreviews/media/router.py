@@ -1,7 +1,7 @@
-"""Routes of media uploads (spec media.md): the partner API's upload credentials, and the local
-backend's own endpoints: the image POST, the video PUT, their CORS preflights, and serving files
-under /media/{key}. Errors of the local endpoints are envelopes; every answer of the upload
-endpoints carries the open CORS headers, so browsers can read them."""
+"""Routes of media uploads (docs/api.md, "Media uploads"): the partner API's upload credentials,
+and the local backend's own endpoints: the image POST, the video PUT, their CORS preflights, and
+serving files under /media/{key}. Errors of the local endpoints are envelopes; every answer of
+the upload endpoints carries the open CORS headers, so browsers can read them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Response models of the media endpoints (spec media.md)."""
+"""Response models of the media endpoints (docs/api.md, "Media uploads")."""
 
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ async def storefront_image_policy(
 
 
 def policy_dir(key: str) -> str:
-    """The `dir` a key was issued under: its first five segments (media.md's key shape)."""
+    """The `dir` a key was issued under: its first five segments (media/keys.py)."""
     segments = key.split("/")
     return "/".join(segments[:5]) + "/" if len(segments) > 5 else ""
 

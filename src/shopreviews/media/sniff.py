@@ -1,5 +1,5 @@
-"""Media file types: detection by leading bytes and by file extension (spec media.md, "Storage
-backends and limits").
+"""Media file types: detection by leading bytes and by file extension (docs/api.md,
+"Media uploads").
 
 Pure functions; no I/O. Content decides the type of an upload, the extension only has to agree.
 """

@@ -1,5 +1,5 @@
-"""Receiving uploads on the local backend: the image POST and the video PUT (spec media.md),
-with the contract's checks in the contract's order."""
+"""Receiving uploads on the local backend: the image POST and the video PUT (docs/api.md, "Media
+uploads"), with the contract's checks in the contract's order."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Merchant sign-in and the merchant's token endpoints (spec oauth.md)."""
+"""Merchant sign-in and the merchant's token endpoints (docs/api.md, "Merchant sessions and
+the operator token")."""
 
 from __future__ import annotations
 

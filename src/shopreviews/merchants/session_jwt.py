@@ -1,4 +1,5 @@
-"""Merchant session JWTs (HS256; spec oauth.md "Merchant login")."""
+"""Merchant session JWTs (HS256; docs/api.md, "Merchant sessions and the
+operator token")."""
 
 from __future__ import annotations
 

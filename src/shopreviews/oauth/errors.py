@@ -1,5 +1,5 @@
 """OAuth errors: the envelope's `data` is {error, error_description} and its message
-"<error>: <description>" (spec oauth.md "OAuth errors"), and the route class that gives them to
+"<error>: <description>" (docs/api.md, "OAuth endpoints"), and the route class that gives them to
 the OAuth endpoints."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Grants, token chains, authorization codes and tokens (spec oauth.md "Records").
+"""Grants, token chains, authorization codes and tokens (docs/oauth.md).
 
 Codes and tokens are stored as the SHA-256 hex of the presented string: a database leak yields
 nothing usable.

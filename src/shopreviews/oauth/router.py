@@ -1,5 +1,5 @@
-"""OAuth endpoints of the API (spec oauth.md), the merchant's platform management and the
-authorization server metadata. The consent pages are in oauth/pages/router.py."""
+"""OAuth endpoints of the API (docs/api.md, "OAuth endpoints"), the merchant's platform
+management and the authorization server metadata. The consent pages are in oauth/pages/router.py."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from shopreviews.oauth.schemas import (
     TokenRequest,
 )
 
-# Endpoints whose errors carry {error, error_description} (spec oauth.md "OAuth errors").
+# Endpoints whose errors carry {error, error_description} (docs/api.md, "OAuth endpoints").
 oauth_errors = APIRouter(tags=["oauth"], route_class=OAuthRoute)
 router = APIRouter(tags=["oauth"], route_class=DocumentedRoute)
 

@@ -1,4 +1,4 @@
-"""Request and response shapes of the OAuth endpoints (spec oauth.md)."""
+"""Request and response shapes of the OAuth endpoints (docs/api.md, "OAuth endpoints")."""
 
 from __future__ import annotations
 

@@ -161,7 +161,8 @@ async def _authorization_code(
         await _code_reused(session, platform, code, now)
     chain = await tokens.start_chain(ctx, session, grant, "authorization_code")
     await repo.set_code_chain(code_hash, chain.id)
-    # The code's scopes, limited by the grant and platform as they are now (README §4.6): a
+    # The code's scopes, limited by the grant and platform as they are now (docs/api.md,
+    # "Bearer tokens"): a
     # re-approval or an operator change since the code was issued shows in the answer.
     scopes = common_scopes(code.scopes, grant.scopes, platform.allowed_scopes)
     issued = await tokens.issue(
@@ -212,7 +213,7 @@ async def _refresh(
     if current.retired_at is not None or not await repo.retire(token_hash, now):
         await _refresh_reused(ctx, session, grant, platform)
     # A subset of what the presented token may do now: its scopes as limited by the grant's
-    # current scopes and the platform's allowed ones (README §4.6).
+    # current scopes and the platform's allowed ones (docs/api.md, "Bearer tokens").
     available = tokens.effective_scopes(current, grant, platform.allowed_scopes)
     scopes = _narrowed(request.scope.get(), available)
     issued = await tokens.issue(

@@ -1,4 +1,5 @@
-"""Issuing authorization codes and tokens, and reading bearer tokens (README §4.6).
+"""Issuing authorization codes and tokens, and reading bearer tokens (docs/api.md,
+"Bearer tokens").
 
 Every credential is `<prefix>_` + base64url of 32 random bytes; only its SHA-256 is stored.
 """

@@ -14,7 +14,8 @@ from shopreviews.kit.models import Base, BigId, UTCDateTime, utcnow
 
 
 class OrderStatus(IntEnum):
-    """The review-request status of an order (spec orders-events-customers.md)."""
+    """The review-request status of an order (docs/api.md, "Orders, customer events and
+    customers")."""
 
     WAITING = 1
     SCHEDULED = 2

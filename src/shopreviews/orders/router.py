@@ -1,4 +1,4 @@
-"""get_orders and the Shopify order-webhook intake (spec + docs/intake.md §2)."""
+"""get_orders and the Shopify order-webhook intake (docs/api.md and docs/intake.md §2)."""
 
 from __future__ import annotations
 

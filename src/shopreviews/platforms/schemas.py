@@ -1,5 +1,5 @@
 """What the operator sends to register or change a platform (the admin endpoints and the
-`shopreviews platform` commands; spec oauth.md "Operator administration").
+`shopreviews platform` commands; docs/oauth.md, "Register a platform").
 
 Each model checks its fields in the contract's order and refuses the first bad one with the
 contract's message (code 3), before the service looks anything up. A webhook URL's target is

@@ -44,7 +44,7 @@ class PlatformCreated:
 
 
 async def _webhook_url(ctx: AppContext, value: str | None) -> str:
-    """The URL once its target passes the URL rules (spec webhooks.md), or "" for none."""
+    """The URL once its target passes the rules of docs/api.md, "Webhook URLs"; "" for none."""
     if not value:
         return ""
     try:

@@ -1,4 +1,4 @@
-"""What get_review, get_reviews and get_rating ask for (spec reviews.md): frozen, as the read
+"""What get_review, get_reviews and get_rating ask for (docs/api.md, "Reviews"): frozen, as the read
 cache keys answers by them (kit/read_cache.py). The router reads them from the query."""
 
 from __future__ import annotations

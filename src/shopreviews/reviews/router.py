@@ -1,4 +1,4 @@
-"""Routes of reviews and ratings (spec reviews.md): the partner API, and the merchant's
+"""Routes of reviews and ratings (docs/api.md, "Reviews"): the partner API, and the merchant's
 moderation with the merchant session ("Merchant moderation")."""
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ async def fan_out(session: AsyncSession, event: DomainEvent, now: datetime) -> N
 async def _platform_targets(session: AsyncSession, shop_id: str, topic: str) -> list[int]:
     """Platform-owned subscriptions that may receive `topic` now: an active platform, an
     active grant, and a grant scope (narrowed by the platform's allowed scopes) that fits.
-    Others simply receive nothing (spec webhooks.md "Topics and scopes")."""
+    Others simply receive nothing (docs/api.md, "Subscriptions")."""
     candidates = await DeliveryRepository(session, shop_id).platform_subscriptions(topic)
     if not candidates:
         return []

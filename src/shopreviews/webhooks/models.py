@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shopreviews.kit.jobs import JobMixin
 from shopreviews.kit.models import Base, BigId, Timestamps, UTCDateTime, utcnow
 
-SHOP_OWNER = ""  # owner_client_id of shop-owned subscriptions (the spec's "platform id 0")
+SHOP_OWNER = ""  # owner_client_id of shop-owned subscriptions (Trustoo's "platform id 0")
 
 
 class WebhookSubscription(Timestamps, Base):
@@ -48,7 +48,7 @@ class WebhookDelivery(JobMixin, Base):
     )
     event_pk: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     # A subscription's delivery, or (subscription_id None) a system webhook to the platform
-    # `system_client_id` (spec oauth.md "System webhooks").
+    # `system_client_id` (docs/oauth.md, "System webhooks").
     subscription_id: Mapped[int | None] = mapped_column(
         ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True, nullable=True
     )

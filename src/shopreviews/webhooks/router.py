@@ -1,4 +1,5 @@
-"""Webhook subscription endpoints (spec webhooks.md) and the owner-only delivery tools [ext]."""
+"""Webhook subscription endpoints (docs/api.md, "Webhooks") and the owner-only delivery tools
+[ext]."""
 
 from __future__ import annotations
 

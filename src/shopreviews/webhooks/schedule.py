@@ -1,4 +1,4 @@
-"""The retry schedule of webhook deliveries (spec webhooks.md "Retry schedule")."""
+"""The retry schedule of webhook deliveries (docs/api.md, "Retries and disabling")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """System webhooks: a platform's lifecycle events, sent to its `webhook_url` through the same
-outbox as shop webhooks (spec oauth.md "System webhooks"). The grant lifecycle announces itself
+outbox as shop webhooks (docs/oauth.md, "System
+webhooks"). The grant lifecycle announces itself
 by signals (oauth.service); the receivers here, connected by wiring.py, turn them into system
 webhooks in the sender's transaction."""
 

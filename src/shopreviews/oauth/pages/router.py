@@ -1,5 +1,5 @@
-"""The consent and sign-in pages: server-rendered HTML for the merchant's browser (spec oauth.md
-"Consent page"). They never answer with the JSON envelope; how they look is
+"""The consent and sign-in pages: server-rendered HTML for the merchant's browser (docs/oauth.md,
+"Connect a shop"). They never answer with the JSON envelope; how they look is
 oauth/pages/rendering.py."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 async def _checked(
     ctx: AppContext, session: AsyncSession, params: AuthorizeParams
 ) -> AuthorizeRequest | Response:
-    """The request's checks in the spec's order: a bad client or redirect_uri shows an error
+    """The request's checks in the contract's order: a bad client or redirect_uri shows an error
     page (never a redirect); anything else goes back to the redirect_uri as an error."""
     try:
         platform = await authorize.check_client(session, params.client_id, params.redirect_uri)
