@@ -1,5 +1,6 @@
 """docs/api.md's endpoint tables, written from the app itself: every operation of the OpenAPI
-document (method, path, who may call it, the scope it needs, its older spellings, its summary),
+document (method, path, who may call it, the scope it needs, its older spellings, its parameters
+and body fields, its summary),
 then every route the document leaves out (pages, files, feeds, CORS preflights, legacy methods).
 
 tests/test_docs.py fails when the tables in docs/api.md differ from what this renders; rewrite
@@ -153,6 +154,23 @@ def _operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]
                 yield method, path, item[method]
 
 
+def _inputs(doc: dict[str, Any], operation: dict[str, Any]) -> str:
+    """The query parameters and body fields of an operation, required ones marked with *."""
+    names = [
+        f"`{p['name']}`" + ("*" if p.get("required") else "")
+        for p in operation.get("parameters", [])
+        if p.get("in") == "query"
+    ]
+    body = operation.get("requestBody", {}).get("content", {})
+    if "application/json" in body:
+        schema = body["application/json"]["schema"]
+        named = next(b for b in schema.get("anyOf", [schema]) if b.get("type") != "null")
+        model = doc["components"]["schemas"][named["$ref"].rsplit("/", 1)[1]]
+        required = set(model.get("required", []))
+        names += [f"`{n}`" + ("*" if n in required else "") for n in model.get("properties", {})]
+    return ", ".join(names)
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -167,8 +185,8 @@ def render(app: FastAPI) -> str:
     lines = [
         BEGIN,
         "",
-        "| Method | Path | Auth | Scope | Also at | What it does |",
-        "|---|---|---|---|---|---|",
+        "| Method | Path | Auth | Scope | Also at | Parameters (* required) | What it does |",
+        "|---|---|---|---|---|---|---|",
     ]
     documented = set()
     for method, path, operation in _operations(doc):
@@ -178,7 +196,7 @@ def render(app: FastAPI) -> str:
         also = ", ".join(f"`{name}`" for name in sorted(older.get(path, [])))
         lines.append(
             f"| {method.upper()} | `{path}` | {_auth(key, operation)} | {scope} | {also} | "
-            f"{_cell(operation.get('summary', ''))} |"
+            f"{_inputs(doc, operation)} | {_cell(operation.get('summary', ''))} |"
         )
     lines += [
         "",
