@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from shopreviews import __version__
 from shopreviews.admin.router import router as admin_router
+from shopreviews.api_reference.router import router as api_reference_router
 from shopreviews.auth.dependencies import HMAC_SECURITY_SCHEMES, Authenticators
 from shopreviews.customer_events.router import router as customer_event_router
 from shopreviews.customer_events.router import storefront_router
@@ -88,6 +89,9 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Our own page at /docs (api_reference/), whose files come from this server, not a CDN.
+        docs_url=None,
+        redoc_url=None,
         redirect_slashes=False,
         strict_content_type=False,
     )
@@ -116,6 +120,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.include_router(media_router)
     app.include_router(media_files)
     app.include_router(widget_router)
+    app.include_router(api_reference_router)
 
     @app.get("/", response_model=Envelope[EmptyData], tags=["probe"])
     async def probe() -> Envelope[EmptyData]:
