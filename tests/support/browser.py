@@ -1,6 +1,6 @@
 """Helpers for the browser tests: the app in a real uvicorn server, a local page server (a
-storefront, or the platform's redirect receiver), and the consent-page steps a merchant takes
-in Chromium."""
+storefront, or the platform's redirect receiver), the consent-page steps a merchant takes
+in Chromium, and axe-core's accessibility check."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import uvicorn
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, Response, expect
 
 from shopreviews.kit.context import AppContext
@@ -174,3 +175,19 @@ async def decide(page: Page, receiver: Receiver, button: str) -> dict[str, str]:
     raw = urlsplit(page.url).query
     assert receiver.callbacks()[-1] == raw  # the receiver really got what the browser shows
     return single_values(raw)
+
+
+# --- accessibility ------------------------------------------------------------------------
+
+# What the pages must meet: WCAG 2.1 A and AA.
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+async def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.1 AA violations on the page as it is now: rule, help and targets."""
+    results = await Axe().run(page, options=WCAG_21_AA)
+    violations: list[dict[str, Any]] = results.response["violations"]
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in violations
+    ]

@@ -19,7 +19,8 @@ function operationPattern(path) {
   return new RegExp(`^${escaped}$`);
 }
 
-// [method, path pattern] of every operation whose security asks for the shop signature.
+// [method, path pattern] of every operation whose security asks for the shop signature, read
+// from the document once it has loaded.
 let signedOperations = null;
 
 function signedOperationsOf(spec) {
@@ -107,9 +108,7 @@ function setUpPanel() {
     privateInput.value = "";
     privateInput.placeholder = "Kept in this tab's memory";
     forget.disabled = false;
-    status.textContent =
-      `Signing shop requests with public token ${publicToken}. ` +
-      "Use \u201cTry it out\u201d on any operation marked with the lock.";
+    status.textContent = `Signing shop requests with public token ${publicToken}.`;
   });
   forget.addEventListener("click", () => {
     tokens = null;
@@ -139,8 +138,22 @@ function completeMarkup(root) {
   for (const button of root.querySelectorAll("button.close-modal:not([aria-label])")) {
     button.setAttribute("aria-label", "Close");
   }
+  // The Authorize dialog's forms label their inputs "Value:", and give the API key inputs one
+  // shared id (so all their labels point at the first) and the bearer input the name
+  // "auth-bearer-value": each input gets an id of its own and its scheme's name.
+  for (const form of root.querySelectorAll(".auth-container")) {
+    const input = form.querySelector("input#api_key_value, input#auth-bearer-value");
+    const scheme = form.querySelector("h4 code");
+    if (input && scheme && !input.id.startsWith("auth-value-")) {
+      const name = scheme.textContent.trim();
+      const id = `auth-value-${name}`;
+      form.querySelector(`label[for="${input.id}"]`)?.setAttribute("for", id);
+      input.id = id;
+      input.setAttribute("aria-label", `${name} value`);
+    }
+  }
   // Code samples scroll sideways: a keyboard user has to be able to reach them to scroll.
-  for (const sample of root.querySelectorAll(".highlight-code > pre:not([tabindex])")) {
+  for (const sample of root.querySelectorAll("pre.microlight:not([tabindex])")) {
     sample.tabIndex = 0;
   }
 }
@@ -160,11 +173,8 @@ ui = SwaggerUIBundle({
   deepLinking: false,
   // The default sends the document to a public validator: nothing here leaves this server.
   validatorUrl: null,
-  // The one of Swagger UI's themes whose colours reach 4.5:1 on its background (but one, which
-  // api-reference.css lightens); the default's numbers and keys fall short.
+  // Of Swagger UI's code themes, the one whose colours reach 4.5:1 on its background, all but
+  // one that api-reference.css lightens; the default theme's numbers fall short.
   syntaxHighlight: { activated: true, theme: "tomorrow-night" },
   requestInterceptor: signRequest,
-  onComplete: () => {
-    signedOperations = null;
-  },
 });
