@@ -65,9 +65,10 @@ SCOPE = {
 # The routes the OpenAPI document leaves out, in words.
 OTHER_ROUTES = {
     ("get", "/openapi.json"): "this API's OpenAPI 3.1 document",
-    ("get", "/docs"): "the API reference, for a browser",
-    ("get", "/docs/oauth2-redirect"): "part of the API reference page",
-    ("get", "/redoc"): "the API reference, another layout",
+    ("get", "/docs"): "the API reference, for a browser, with a panel that signs shop requests",
+    ("get", "/docs/assets/{version}/{name}"): (
+        "the API reference page's scripts and stylesheets (immutable)"
+    ),
     ("head", "/"): "the probe, without a body",
     ("put", "/api/v1/openapi/update_shop_webhook"): "older method of `update_shop_webhook`",
     ("delete", "/api/v1/openapi/delete_shop_webhook"): (
