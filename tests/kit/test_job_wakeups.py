@@ -25,9 +25,15 @@ from shopreviews.kit.jobs import JobStatus, Worker
 from shopreviews.kit.unit_of_work import jobs_queued
 from shopreviews.webhooks.models import WebhookDelivery
 from shopreviews.worker import running_worker
-from tests.kit.test_worker_slots import loopback_receiver, record_events
 from tests.support.api import ShopApi
-from tests.support.webhooks import Receiver, cancel_pending_deliveries, deliveries, subscribe
+from tests.support.webhooks import (
+    Receiver,
+    cancel_pending_deliveries,
+    deliveries,
+    loopback_receiver,
+    record_events,
+    subscribe,
+)
 
 HOUR = 3600.0
 

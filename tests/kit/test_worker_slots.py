@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from shopreviews.events import service as events
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus, Worker
 from shopreviews.kit.jobs.worker import JobHandler
@@ -32,24 +31,13 @@ from tests.support.api import Clock, ShopApi
 from tests.support.webhooks import (
     Receiver,
     deliveries,
+    loopback_receiver,
+    record_events,
     run_until_idle,
-    start_receiver,
-    stop_receiver,
     subscribe,
 )
 
 SLOW = 12.0  # seconds the slow receiver takes: below the 15 s delivery timeout, far above the rest
-
-
-@contextlib.asynccontextmanager
-async def loopback_receiver() -> AsyncIterator[Receiver]:
-    """A receiver process of its own on a free loopback port (so a destination of its own)."""
-    proc, port = start_receiver("127.0.0.1")
-    try:
-        async with Receiver(f"http://127.0.0.1:{port}") as running:
-            yield running
-    finally:
-        stop_receiver(proc)
 
 
 @pytest.fixture(scope="module")
@@ -115,16 +103,6 @@ async def wait_for(what: str, check: Callable[[], Awaitable[bool]], seconds: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         await asyncio.sleep(0.05)
-
-
-async def record_events(ctx: AppContext, shop_id: str, count: int) -> None:
-    """`count` review/created events, fanned out to the shop's subscriptions, in one commit
-    (at the app clock, in whole seconds as the API records them: due at once)."""
-    now = ctx.now_datetime()
-    async with ctx.db.session(write=True) as session:
-        for n in range(count):
-            item = {**events.sample_item("review/created", now), "id": str(n + 1)}
-            await events.record(session, shop_id, "review/created", item, now=now)
 
 
 async def statuses(ctx: AppContext, shop_id: str) -> Counter[str]:

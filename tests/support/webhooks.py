@@ -6,12 +6,14 @@ from the code under test)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import subprocess
 import sys
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
+from shopreviews.events import service as events
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.outbox import DomainEvent
@@ -343,3 +346,24 @@ def check_headers(
     assert headers["webhook-signature"] == standard_signature(
         secret, payload["event_id"], stamp, body
     )
+
+
+@contextlib.asynccontextmanager
+async def loopback_receiver() -> AsyncIterator[Receiver]:
+    """A receiver process of its own on a free loopback port (so a destination of its own)."""
+    proc, port = start_receiver("127.0.0.1")
+    try:
+        async with Receiver(f"http://127.0.0.1:{port}") as running:
+            yield running
+    finally:
+        stop_receiver(proc)
+
+
+async def record_events(ctx: AppContext, shop_id: str, count: int) -> None:
+    """`count` review/created events, fanned out to the shop's subscriptions, in one commit
+    (at the app clock, in whole seconds as the API records them: due at once)."""
+    now = ctx.now_datetime()
+    async with ctx.db.session(write=True) as session:
+        for n in range(count):
+            item = {**events.sample_item("review/created", now), "id": str(n + 1)}
+            await events.record(session, shop_id, "review/created", item, now=now)
