@@ -108,8 +108,13 @@ class Settings(BaseSettings):
     # The storefront's public reads (docs/storefront.md), per shop and client IP.
     storefront_reads_per_minute: int = Field(default=600, ge=1)
 
-    log_json: bool = Field(default=False, description="JSON log lines (production)")
+    # Log lines: readable text, or one JSON object per line for log shippers. SHOPREVIEWS_LOG_JSON
+    # is the older spelling of json; an explicit SHOPREVIEWS_LOG_FORMAT wins over it.
+    log_format: Literal["text", "json"] | None = None
+    log_json: bool = False
     log_level: str = "INFO"
+    # When set, GET /metrics answers only requests carrying `Authorization: Bearer <token>`.
+    metrics_token: SecretStr | None = None
 
     @field_validator("secret_key")
     @classmethod
@@ -120,6 +125,12 @@ class Settings(BaseSettings):
         if len(value.encode()) < 32:
             raise ValueError("must be at least 32 bytes")
         return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_set(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty value means unset: /metrics must not accept an empty bearer token.
+        return value if value is not None and value.get_secret_value() else None
 
     @field_validator("forwarded_allow_ips")
     @classmethod
@@ -164,6 +175,11 @@ class Settings(BaseSettings):
                 "SHOPREVIEWS_SIGNIN_FAILURES_PER_15MIN (else one address locks the account out)"
             )
         return self
+
+    @property
+    def logs_json(self) -> bool:
+        """Whether log lines are JSON: SHOPREVIEWS_LOG_FORMAT, else SHOPREVIEWS_LOG_JSON."""
+        return self.log_format == "json" if self.log_format else self.log_json
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,4 +1,9 @@
-"""Log configuration: readable lines in development, JSON lines in production.
+"""Log configuration: readable lines by default, JSON lines for log shippers
+(SHOPREVIEWS_LOG_FORMAT=json).
+
+Every line names its time, level, logger and event, and the request it was written for
+(`request_id`) when it was written while answering one. The HTTP server's own few lines (its
+warnings and errors) go through the same handler, so a JSON log holds nothing but JSON lines.
 
 Every record is exactly one line. Logged values carry what clients sent (paths, queries, header
 values, email addresses), so a control character in them must never reach the output raw: a
@@ -16,6 +21,7 @@ from typing import Any
 
 import structlog
 
+from shopreviews.kit.envelope import request_id_var
 from shopreviews.settings import Settings
 
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
@@ -51,11 +57,22 @@ def _escape_values(
     return event_dict
 
 
+def _add_request_id(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    # Any line written while a request is answered names it, not only the access line.
+    request_id = request_id_var.get()
+    if request_id and "request_id" not in event_dict:
+        event_dict["request_id"] = request_id
+    return event_dict
+
+
 def build_formatter(settings: Settings) -> logging.Formatter:
     processors: list[structlog.typing.Processor] = [
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
+        _add_request_id,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     final: list[structlog.typing.Processor] = [
@@ -64,7 +81,7 @@ def build_formatter(settings: Settings) -> logging.Formatter:
     # Plain tracebacks only: "rich" ones print local variables, which can hold secrets
     # (request bodies, tokens) and take minutes to render for large values.
     renderer: structlog.typing.Processor
-    if settings.log_json:
+    if settings.logs_json:
         final.append(structlog.processors.format_exc_info)
         renderer = structlog.processors.JSONRenderer()
     else:
@@ -84,3 +101,9 @@ def configure_logging(settings: Settings) -> None:
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
     root.propagate = True
+    # The HTTP server's lines: kit/serving.py has uvicorn install no handler of its own, and
+    # uvicorn sets its loggers' levels itself (warnings and errors; its access log is off: the
+    # access line is the request layer's).
+    server = logging.getLogger("uvicorn")
+    server.handlers[:] = [handler]
+    server.propagate = False
