@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
-from shopreviews import __version__
+from shopreviews import __version__, migrate
 from shopreviews.admin.router import router as admin_router
 from shopreviews.api_reference.router import router as api_reference_router
 from shopreviews.auth.dependencies import HMAC_SECURITY_SCHEMES, Authenticators
@@ -26,6 +26,10 @@ from shopreviews.kit.envelope import EmptyData, Envelope
 from shopreviews.kit.error_handlers import install_exception_handlers
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.middleware import ConventionsMiddleware
+from shopreviews.kit.observability import metrics
+from shopreviews.kit.observability.exchange import RecordRoute
+from shopreviews.kit.observability.readiness import Readiness, database_check
+from shopreviews.kit.observability.router import probe_router
 from shopreviews.kit.routes import documented_bodies, form_paths, legacy_paths
 from shopreviews.media.router import files_router as media_files
 from shopreviews.media.router import router as media_router
@@ -43,6 +47,7 @@ from shopreviews.reviews.schemas import LegacyMediaIn, MediaItemIn
 from shopreviews.settings import Settings
 from shopreviews.storefront.router import router as storefront_reads
 from shopreviews.web_reviews.router import router as web_review_router
+from shopreviews.webhooks import service as webhook_service
 from shopreviews.webhooks.router import router as webhook_router
 from shopreviews.widget.router import demo_router
 from shopreviews.widget.router import router as widget_router
@@ -83,6 +88,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         async with embedded_worker(ctx, enabled=settings.run_worker):
             yield
         await ctx.db.dispose()
+        metrics.process_stopping()
 
     app = FastAPI(
         title="ShopReviews API",
@@ -121,6 +127,11 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.include_router(media_files)
     app.include_router(widget_router)
     app.include_router(api_reference_router)
+    # The operator's probes and metrics (docs/operations.md "Health and metrics").
+    readiness = Readiness([database_check(ctx.db.engine, migrate.revisions())])
+    app.include_router(
+        probe_router(readiness, queues={"webhook_deliveries": webhook_service.delivery_backlog})
+    )
 
     @app.get("/", response_model=Envelope[EmptyData], tags=["probe"])
     async def probe() -> Envelope[EmptyData]:
@@ -131,6 +142,8 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     async def probe_head() -> Response:
         return Response(status_code=200)
 
+    # Innermost: the route the router chose, for the access line and the metrics.
+    app.add_middleware(RecordRoute)
     # Inside the conventions layer: it sees a lost connection before that becomes code 13.
     app.add_middleware(DisconnectRetry, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(

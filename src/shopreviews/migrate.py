@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from shopreviews.settings import Settings
 
@@ -18,6 +21,24 @@ def alembic_config(settings: Settings) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
     return config
+
+
+@dataclass(frozen=True)
+class Revisions:
+    head: str  # the revision this code's schema is at
+    known: frozenset[str]  # every revision this code has a migration for
+
+
+@functools.cache
+def revisions() -> Revisions:
+    """The migrations this code ships, read once per process (readiness compares the
+    database's revision with the head)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    head = script.get_current_head()
+    assert head is not None, "the migrations have no head"
+    return Revisions(head, frozenset(rev.revision for rev in script.walk_revisions()))
 
 
 def _in_thread(fn, *args) -> None:  # type: ignore[no-untyped-def]

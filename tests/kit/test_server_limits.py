@@ -153,7 +153,11 @@ def test_a_request_body_that_stalls_gets_408_while_other_connections_are_answere
         assert head.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer[:200]
         assert b"connection: close" in head.lower()
         assert body == TIMEOUT_TEXT
-        served.wait_for_log("POST /api/v1/openapi/create_review request body idle for 1s: 408")
+        # One access line for the request, with the status the client got and why.
+        lines = served.wait_for_log("POST /api/v1/openapi/create_review 408")
+        request_lines = [line for line in lines if "/api/v1/openapi/create_review" in line]
+        assert len(request_lines) == 1, request_lines
+        assert "reason='request body idle for 1s'" in request_lines[0]
 
 
 def test_a_request_body_trickled_with_short_pauses_is_answered(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from shopreviews.kit.context import AppContext
 from shopreviews.kit.email_address import Unsendable
 from shopreviews.kit.jobs import Dead, JobQueue, JobStatus, RetryAt, Succeeded
 from shopreviews.kit.mailer import Mailer, SendFailed
+from shopreviews.kit.observability.metrics import email_kind_counted, emails
 
 log = logging.getLogger("shopreviews.emails")
 # Above the SMTP timeout, so a live worker never loses its lease mid-send.
@@ -74,6 +75,12 @@ class SendOnce(ABC, Generic[F]):
         self.ctx = ctx
         self.mailer = mailer
         self.queue = queue
+        # The kind's label in the metrics: "review_request".
+        self.label = self.kind.replace(" ", "_")
+        email_kind_counted(self.label)
+
+    def _count(self, outcome: str) -> None:
+        emails.labels(self.label, outcome).inc()
 
     # --- the hooks of a kind of email ---------------------------------------------------------
 
@@ -130,15 +137,18 @@ class SendOnce(ABC, Generic[F]):
             except Unsendable as exc:
                 # Refused for good before any SMTP server saw it (as a 5xx would be); raising
                 # instead would leave the job to come back every lease, forever.
-                await self._end(session, found, owner, f"unsendable: {exc}", now=now)
+                ended = await self._end(session, found, owner, f"unsendable: {exc}", now=now)
                 log.warning("%s %s cannot be sent: %s", self.kind, job.id, exc)
-                return None
-            if email is None:
-                return None
-            job.send_started_at = now
-            job.message_id = str(email["Message-ID"])
-            job.attempts += 1
-        return Outgoing(job_id=job_id, owner=owner, started_at=now, email=email)
+                email, counted = None, "failed" if ended else ""
+            else:
+                counted = "" if email is not None else "skipped"  # compose finished the job
+            if email is not None:
+                job.send_started_at = now
+                job.message_id = str(email["Message-ID"])
+                job.attempts += 1
+        if counted:  # once committed
+            self._count(counted)
+        return None if email is None else Outgoing(job_id, owner, now, email)
 
     async def _interrupted(self, session: AsyncSession, found: F, owner: str) -> None:
         """A previous attempt died between starting to send and recording the result."""
@@ -153,6 +163,7 @@ class SendOnce(ABC, Generic[F]):
         )
         if await self.queue.finish(session, job.id, owner=owner, outcome=Succeeded(INTERRUPTED)):
             self.sent(found, started)
+            self._count("interrupted")
 
     async def _end(
         self,
@@ -192,6 +203,7 @@ class SendOnce(ABC, Generic[F]):
             if not sent:
                 return
             self.sent(found, now)
+        self._count("sent")
         log.info("%s %s sent", self.kind, outgoing.job_id)
 
     async def _failed(self, outgoing: Outgoing, exc: SendFailed) -> None:
@@ -206,6 +218,7 @@ class SendOnce(ABC, Generic[F]):
             if exc.permanent or job.attempts > len(RETRY_AFTER):
                 if await self._end(session, found, outgoing.owner, str(exc), now=now, also=unsent):
                     log.warning("%s %s failed for good: %s", self.kind, job.id, exc)
+                    self._count("failed")
                     return
             else:
                 at = now + RETRY_AFTER[job.attempts - 1]
@@ -214,6 +227,7 @@ class SendOnce(ABC, Generic[F]):
                     session, job.id, owner=outgoing.owner, outcome=outcome, also=unsent
                 ):
                     log.info("%s %s will be retried at %s: %s", self.kind, job.id, at, exc)
+                    self._count("retry")
                     return
             # Not finished: cancelled meanwhile, and that outcome stands; or taken over by a
             # worker after this one's lease ran out, which records the outcome itself.

@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from shopreviews.kit.db_retry import commit_starting, is_disconnect
+from shopreviews.kit.observability.metrics import watch_pool
 from shopreviews.kit.point_reads import PointReader
 from shopreviews.kit.sqlite_writer import UNIT_OF_WORK_OPTION, SqliteWriter
 from shopreviews.kit.unit_of_work import UnitOfWork
 from shopreviews.settings import Settings
 
-# Connections a PostgreSQL pool may open beyond its size in a burst, closed again when returned.
+# Connections a pool may open beyond its size in a burst, closed again when returned (also
+# SQLAlchemy's default, written out for the pool metrics).
 POOL_OVERFLOW = 10
 # The PostgreSQL channel on which a commit that queued jobs wakes the workers of every process
 # (kit/jobs/wakeups.py listens on it).
@@ -32,7 +34,9 @@ NOTIFY_JOBS = text(f"NOTIFY {JOBS_CHANNEL}")
 
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
-        engine = create_async_engine(settings.database_url, pool_size=settings.db_pool_size)
+        engine = create_async_engine(
+            settings.database_url, pool_size=settings.db_pool_size, max_overflow=POOL_OVERFLOW
+        )
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine
     # Connections idle in autocommit; Database.session gives write sessions a READ COMMITTED
@@ -94,6 +98,9 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = create_engine(settings)
+        self._unwatch_pool = watch_pool(
+            self.engine, size=settings.db_pool_size, overflow=POOL_OVERFLOW
+        )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # The credentials lookup of every signed request, on the driver directly.
         self.point_reads = PointReader(self.engine)
@@ -159,3 +166,4 @@ class Database:
     async def dispose(self) -> None:
         await self.point_reads.close()
         await self.engine.dispose()
+        self._unwatch_pool()

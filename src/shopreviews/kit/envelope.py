@@ -12,6 +12,8 @@ import pydantic_core
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from shopreviews.kit.observability import exchange
+
 OK = 0
 CANCELLED = 1
 INVALID_ARGUMENT = 3
@@ -193,6 +195,8 @@ class Unauthenticated(NamedError):
 
 
 def error_body(error: ApiError) -> bytes:
+    # Every error envelope is written here: the access line names the refusal it answered.
+    exchange.refused(error.code, error.message)
     return envelope_bytes(error.code, error.message, pydantic_core.to_json(error.data))
 
 

@@ -13,8 +13,10 @@ One pure-ASGI layer (no BaseHTTPMiddleware, which buffers and slows responses) t
 - adds Cache-Control: no-store and the UTF-8 charset to API responses (unless the route set a
   Cache-Control of its own: the storefront's public reads are cacheable);
 - enforces the request processing budget (code 4);
-- writes the access log (client address, request, status, duration), with secret query values
-  redacted; kit/logging.py escapes control characters in every logged value.
+- writes the access log, one line per request (client address, request, status, duration, and
+  for a refusal its envelope code and message), with secret query values redacted;
+  kit/logging.py escapes control characters in every logged value;
+- counts the request in the metrics by its route's template (kit/observability).
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ from shopreviews.kit.envelope import (
     new_request_id,
     request_id_var,
 )
+from shopreviews.kit.observability import exchange as exchanges
+from shopreviews.kit.observability.metrics import observe_request
 
 access_log = logging.getLogger("shopreviews.access")
 error_log = logging.getLogger("shopreviews.errors")
@@ -154,6 +158,7 @@ class ConventionsMiddleware:
         scope = dict(scope, path=path, raw_path=path.encode())
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        exchange, exchange_token = exchanges.begin(state)
         status_holder = {"status": 0}
 
         async def send_wrapper(message: Message) -> None:
@@ -262,25 +267,47 @@ class ConventionsMiddleware:
                     error_log.exception("unexpected failure", extra={"request_id": request_id})
                     await reply(ApiError(INTERNAL))
         finally:
-            duration_ms = (time.perf_counter() - started) * 1000
-            # The TCP peer, or the client named by a trusted proxy (serve --forwarded-allow-ips).
-            client = scope.get("client")
-            client_host = client[0] if client else "-"
-            access_log.info(
-                "%s %s %s%s %s %.1fms",
-                client_host,
-                scope["method"],
-                redact_path(original_path),
-                "?" + redact_query(scope.get("query_string", b"").decode("latin-1"))
-                if scope.get("query_string")
-                else "",
-                status_holder["status"] or 499,
-                duration_ms,
-                extra={
-                    "request_id": request_id,
-                    "client": client_host,
-                    "status": status_holder["status"],
-                    "duration_ms": round(duration_ms, 1),
-                },
-            )
+            duration = time.perf_counter() - started
+            # 499: the client went away before any answer; a status the server sent beside
+            # the app (408 for a body that stopped arriving) is the one the client saw.
+            status = exchange.status or status_holder["status"] or 499
+            observe_request(exchange.route, scope["method"], status, duration)
+            self._log_access(scope, original_path, request_id, status, duration, exchange)
+            exchanges.end(exchange_token)
             request_id_var.reset(token)
+
+    @staticmethod
+    def _log_access(
+        scope: Scope,
+        original_path: str,
+        request_id: str,
+        status: int,
+        duration: float,
+        exchange: exchanges.Exchange,
+    ) -> None:
+        # The TCP peer, or the client named by a trusted proxy (serve --forwarded-allow-ips).
+        client = scope.get("client")
+        client_host = client[0] if client else "-"
+        query = scope.get("query_string", b"").decode("latin-1")
+        extra: dict[str, object] = {
+            "request_id": request_id,
+            "client": client_host,
+            "status": status,
+            "duration_ms": round(duration * 1000, 1),
+        }
+        # Why the request was refused (the envelope's code and message, never the request's
+        # body), or why the server cut it short.
+        if exchange.code is not None and status >= 400:
+            extra["code"], extra["reason"] = exchange.code, exchange.reason
+        if exchange.cut:
+            extra["reason"] = exchange.cut
+        access_log.info(
+            "%s %s %s%s %s %.1fms",
+            client_host,
+            scope["method"],
+            redact_path(original_path),
+            "?" + redact_query(query) if query else "",
+            status,
+            duration * 1000,
+            extra=extra,
+        )

@@ -34,6 +34,7 @@ from fastapi import Response
 from pydantic import BaseModel
 
 from shopreviews.kit.envelope import success_json
+from shopreviews.kit.observability.metrics import read_cache_hit, read_cache_miss
 
 Session = TypeVar("Session")
 Caller = TypeVar("Caller")
@@ -61,8 +62,10 @@ class ReadCache:
         data = self._entries.get(key)
         if data is None:
             self.misses += 1
+            read_cache_miss.inc()
             return None
         self.hits += 1
+        read_cache_hit.inc()
         self._entries.move_to_end(key)
         return data
 

@@ -29,7 +29,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from shopreviews.kit.middleware import redact_path
+from shopreviews.kit.observability import exchange as exchanges
 from shopreviews.settings import Settings
 
 access_log = logging.getLogger("shopreviews.access")
@@ -209,16 +209,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             # or not asked for yet (the client awaits 100 Continue until the app reads).
             self._start_clock(self.body_idle_timeout)
             return
-        request = (
-            f"{self._client_host()} {cycle.scope['method']} {redact_path(cycle.scope['path'])}"
-        )
+        # Told to the request's access line, which the request layer writes once the app
+        # lets go of the request: one line per request.
+        exchange = exchanges.of_scope(cycle.scope)
+        cut = f"request body idle for {self.body_idle_timeout:g}s"
         if cycle.response_started:  # no room for a 408 in an answer already begun
-            access_log.info(
-                "%s request body idle for %gs: connection closed", request, self.body_idle_timeout
-            )
+            if exchange is not None:
+                exchange.cut = f"{cut}: connection closed"
             self.transport.close()
             return
-        access_log.info("%s request body idle for %gs: 408", request, self.body_idle_timeout)
+        if exchange is not None:
+            exchange.cut, exchange.status = cut, 408
         # As when the client disconnects: the app stops waiting for the body, and what it may
         # still send is dropped instead of following the 408.
         cycle.disconnected = True

@@ -12,6 +12,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from shopreviews.kit import server
+from shopreviews.kit.observability import metrics
 from shopreviews.settings import Settings
 
 
@@ -39,6 +40,9 @@ def run(settings: Settings, factory: str, *, host: str, port: int, workers: int)
         host=host,
         port=port,
         workers=workers,
+        # uvicorn's warnings and errors go through the application's log handler, in its
+        # format (kit/logging.py); the access line is the request layer's, so uvicorn's is off.
+        log_config=None,
         log_level="warning",
         access_log=False,
         # httptools' parser with a head size limit and a head timeout (kit/server.py).
@@ -53,7 +57,9 @@ def run(settings: Settings, factory: str, *, host: str, port: int, workers: int)
     served = uvicorn.Server(config)
     try:
         if workers > 1:
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
+            # The processes' metrics are added up from files of one fresh directory.
+            with metrics.shared_directory():
+                Multiprocess(config, sockets=[config.bind_socket()]).run()
             return
         served.run()
     except KeyboardInterrupt:  # Ctrl-C, re-raised by uvicorn once it has shut down

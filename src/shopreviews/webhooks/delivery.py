@@ -26,6 +26,7 @@ from shopreviews.kit.jobs import Outcome as JobOutcome
 from shopreviews.kit.jobs.queue import Destination
 from shopreviews.kit.netguard import Target as CheckedUrl
 from shopreviews.kit.netguard import UrlRejected, check_url
+from shopreviews.kit.observability.metrics import webhook_outcomes, webhook_subscriptions_disabled
 from shopreviews.kit.outbox import DomainEvent
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.kit.webhook_signatures import standard_signatures, trustoo_sign
@@ -94,6 +95,12 @@ class Prepared:
     url: str
     body: bytes
     headers: dict[str, str]
+    # What the operator's log line names: the delivery's owner, shop and event.
+    shop_id: str
+    subscription_id: int | None
+    platform: str | None  # a system webhook's platform (client_id)
+    topic: str
+    event_id: str
 
 
 def destination_key(url: str) -> str:
@@ -194,12 +201,14 @@ class DeliveryHandler:
             )
         if prepared is None:
             async with self.ctx.db.session(write=True) as session:
-                await self.queue.finish(
+                cancelled = await self.queue.finish(
                     session,
                     job_id,
                     owner=owner,
                     outcome=Cancelled("subscription disabled or removed, or platform disabled"),
                 )
+            if cancelled:
+                webhook_outcomes.labels("cancelled").inc()
         return prepared
 
     async def _target(self, session: AsyncSession, delivery: WebhookDelivery) -> Target | None:
@@ -256,7 +265,18 @@ class DeliveryHandler:
             "webhook-timestamp": stamp,
             "webhook-signature": standard_signatures(target.secrets, event.event_id, stamp, body),
         }
-        return Prepared(delivery.id, attempt, target.url, body, headers)
+        return Prepared(
+            delivery.id,
+            attempt,
+            target.url,
+            body,
+            headers,
+            shop_id=delivery.shop_id,
+            subscription_id=delivery.subscription_id,
+            platform=delivery.system_client_id,
+            topic=event.topic,
+            event_id=event.event_id,
+        )
 
     async def _send(self, prepared: Prepared) -> Outcome:
         try:
@@ -302,11 +322,26 @@ class DeliveryHandler:
     async def _record(
         self, prepared: Prepared, owner: str, started: datetime, duration_ms: int, outcome: Outcome
     ) -> None:
+        recorded = await self._write_attempt(prepared, owner, started, duration_ms, outcome)
+        if recorded is not None:  # committed: counted and, when it failed, logged
+            result, disabled = recorded
+            webhook_outcomes.labels(_OUTCOME_LABELS[type(result)]).inc()
+            if disabled:
+                webhook_subscriptions_disabled.labels(disabled).inc()
+            if not outcome.succeeded:
+                _log_failure(prepared, outcome, result, disabled)
+
+    async def _write_attempt(
+        self, prepared: Prepared, owner: str, started: datetime, duration_ms: int, outcome: Outcome
+    ) -> tuple[JobOutcome, str] | None:
+        """The attempt, and the delivery's outcome after it; the outcome and why the
+        subscription was disabled ("" when it was not), or None when this worker no longer
+        records the delivery's outcome."""
         now = self.ctx.now_datetime()
         async with self.ctx.db.session(write=True) as session:
             locked = await lock_for_attempt(session, prepared.delivery_id)
             if locked is None:
-                return  # removed with its subscription
+                return None  # removed with its subscription
             sub, delivery = locked
             # Cancelled while the request was in flight (subscription disabled, topic changed):
             # the request went out all the same, so it is logged; the delivery stays cancelled.
@@ -314,7 +349,7 @@ class DeliveryHandler:
                 delivery.status == JobStatus.CANCELLED and delivery.lease_owner is None
             )
             if delivery.lease_owner != owner and not cancelled_meanwhile:
-                return  # taken over after a lost lease
+                return None  # taken over after a lost lease
             session.add(
                 WebhookAttempt(
                     delivery_id=delivery.id,
@@ -332,18 +367,10 @@ class DeliveryHandler:
             if cancelled_meanwhile:
                 delivery.attempts, delivery.first_attempt_at = prepared.attempt, first
                 delivery.last_status_code = outcome.status_code
-                return
+                return None
             result, disable = _result(prepared.attempt, first, started, now, outcome, sub)
-            if isinstance(result, Dead) and delivery.system_client_id is not None:
-                # A platform's webhook_url is never disabled: the event is dropped.
-                log.warning(
-                    "system webhook %s to platform %s failed after %d attempts",
-                    delivery.id,
-                    delivery.system_client_id,
-                    prepared.attempt,
-                )
             await session.flush()
-            await self.queue.finish(
+            finished = await self.queue.finish(
                 session,
                 delivery.id,
                 owner=owner,
@@ -355,9 +382,14 @@ class DeliveryHandler:
                     "updated_at": now,
                 },
             )
+            if not finished:
+                return None
             if disable and sub is not None and sub.status == "enabled":
                 # After finishing: disabling cancels the subscription's *other* pending deliveries.
                 await self._disable(session, sub, disable)
+            else:
+                disable = ""
+        return result, disable
 
     async def _disable(self, session: AsyncSession, sub: WebhookSubscription, reason: str) -> None:
         sub.status, sub.disabled_reason = "disabled", reason
@@ -389,6 +421,67 @@ class DeliveryHandler:
             },
             now=self.ctx.now_datetime(),
         )
+
+
+_OUTCOME_LABELS: dict[type, str] = {
+    Succeeded: "delivered",
+    RetryAt: "retry",
+    Dead: "dead",
+    Cancelled: "cancelled",
+}
+
+
+def _log_failure(prepared: Prepared, outcome: Outcome, result: JobOutcome, disabled: str) -> None:
+    """One warning per failed attempt: whose delivery, what happened, what comes next."""
+    error = outcome.error or f"HTTP {outcome.status_code}"
+    owner = (
+        f"subscription {prepared.subscription_id}"
+        if prepared.subscription_id is not None
+        else f"system webhook to platform {prepared.platform}"
+    )
+    if isinstance(result, RetryAt):
+        next_attempt: str | None = rfc3339(result.at)
+        then = f"next attempt at {next_attempt}"
+    else:
+        next_attempt = None
+        then = "it was the last attempt" + (
+            f" (subscription disabled: {_DISABLED[disabled]})" if disabled else ""
+        )
+    log.warning(
+        "webhook delivery %s (%s, shop %s, %s event %s) failed on attempt %d: %s; %s",
+        prepared.delivery_id,
+        owner,
+        prepared.shop_id,
+        prepared.topic,
+        prepared.event_id,
+        prepared.attempt,
+        error,
+        then,
+        extra=_present(
+            delivery_id=prepared.delivery_id,
+            subscription_id=prepared.subscription_id,
+            platform=prepared.platform,
+            shop_id=prepared.shop_id,
+            topic=prepared.topic,
+            event_id=prepared.event_id,
+            attempt=prepared.attempt,
+            status_code=outcome.status_code,
+            error=error,
+            next_attempt_at=next_attempt,
+            last_attempt=next_attempt is None,
+        ),
+    )
+
+
+def _present(**fields: object) -> dict[str, object]:
+    """The fields that have a value (a system webhook has no subscription, and so on)."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+_DISABLED = {
+    "gone": "the receiver answered 410 Gone",
+    "failing": f"every attempt failed for {FAILING_LIMIT.days} days",
+}
 
 
 def _result(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.kit.jobs import JobStatus
+from shopreviews.kit.jobs import Backlog, JobStatus, backlog
 from shopreviews.kit.models import UTCDateTime
 from shopreviews.kit.outbox import DomainEvent
 from shopreviews.webhooks.models import (
@@ -89,6 +89,11 @@ async def delivery_targets(
         .where(WebhookDelivery.id.in_(delivery_ids))
     )
     return {delivery_id: (url, client_id) for delivery_id, url, client_id in rows}
+
+
+async def delivery_backlog(session: AsyncSession, now: datetime) -> Backlog:
+    """The deliveries waiting to go out, across shops: for the operator's metrics."""
+    return await backlog(session, WebhookDelivery, now)
 
 
 async def delivery_by_id(session: AsyncSession, delivery_id: int) -> WebhookDelivery | None:

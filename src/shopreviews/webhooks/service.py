@@ -33,6 +33,7 @@ from shopreviews.webhooks.models import (
     WebhookSubscription,
 )
 from shopreviews.webhooks.repository import DeliveryRepository, SubscriptionRepository
+from shopreviews.webhooks.repository import delivery_backlog as delivery_backlog
 from shopreviews.webhooks.schemas import (
     TOPIC_SCOPES,
     AttemptOut,

@@ -1,6 +1,7 @@
 """Durable jobs: rows claimed with a lease, retried on a schedule, never lost on a crash."""
 
 from shopreviews.kit.jobs.queue import (
+    Backlog,
     Cancelled,
     Dead,
     JobMixin,
@@ -9,10 +10,12 @@ from shopreviews.kit.jobs.queue import (
     Outcome,
     RetryAt,
     Succeeded,
+    backlog,
 )
 from shopreviews.kit.jobs.worker import Worker
 
 __all__ = [
+    "Backlog",
     "Cancelled",
     "Dead",
     "JobMixin",
@@ -22,4 +25,5 @@ __all__ = [
     "RetryAt",
     "Succeeded",
     "Worker",
+    "backlog",
 ]

@@ -106,6 +106,16 @@ class Destination:
     group: Hashable
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """A queue's pending jobs at `now`: how many, how many of them are due (waiting for a
+    worker, or running), and how long the oldest due one has been due."""
+
+    pending: int
+    due: int
+    oldest_due_seconds: float
+
+
 class Destinations(Protocol):
     """Where the jobs of a queue go, for a worker that bounds the slots one destination holds."""
 
@@ -203,3 +213,19 @@ class JobQueue(Generic[J]):
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def backlog(session: AsyncSession, model: type[JobMixin], now: datetime) -> Backlog:
+    """The pending jobs of a job table at `now`, in one query over the claim's index
+    (status, run_at)."""
+    m: Any = model
+    pending, due, oldest = (
+        await session.execute(
+            select(func.count(), func.count().filter(m.run_at <= now), func.min(m.run_at))
+            .select_from(m)
+            .where(m.status == JobStatus.PENDING)
+        )
+    ).one()
+    # The oldest pending job is the oldest due one, when any is due.
+    waited = (now - oldest).total_seconds() if due else 0.0
+    return Backlog(pending=int(pending), due=int(due), oldest_due_seconds=max(waited, 0.0))
