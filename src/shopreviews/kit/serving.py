@@ -15,6 +15,8 @@ from shopreviews.kit import server
 from shopreviews.kit.observability import metrics
 from shopreviews.settings import Settings
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
 
 class SettingsConfig(uvicorn.Config):
     """uvicorn's configuration, carrying the settings to the application factory.
@@ -45,6 +47,11 @@ def run(settings: Settings, factory: str, *, host: str, port: int, workers: int)
         log_config=None,
         log_level="warning",
         access_log=False,
+        # How long the supervisor of `--workers` processes waits for one to answer its health
+        # check before it kills and replaces it. A new process answers only once it has
+        # imported the app, which took 7 to 9 s on a busy 2-CPU machine: at uvicorn's 5 s the
+        # processes were killed and replaced over and over, never serving.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         # httptools' parser with a head size limit and a head timeout (kit/server.py).
         http=server.protocol(settings),
         ws="none",  # no WebSocket route: an Upgrade header is an ordinary request

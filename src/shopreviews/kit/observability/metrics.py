@@ -11,12 +11,13 @@ counters and histograms of processes that have ended included, gauges of live pr
 kit/serving.py makes the directory, empty, before it starts the processes and removes it once
 they have stopped. A single process keeps its values in memory.
 
-Gauges read from the database (the webhook queue) are read when scraped, by the process that
-answers, and are never added up across processes.
+Gauges read from the database (readiness, the webhook queue) are read when scraped, by the
+process that answers, and are never added up across processes.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -48,6 +49,9 @@ MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 MULTIPROCESS = bool(os.environ.get(MULTIPROCESS_DIR))
 
 REGISTRY = CollectorRegistry()
+# Prometheus's classic text format, which every Prometheus version reads (the names and labels
+# here need nothing newer).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # No `_created` series beside each counter: they double the series for a start time that
 # Prometheus does not need (multiprocess mode never writes them either).
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -188,6 +192,15 @@ def watch_pool(engine: AsyncEngine, *, size: int, overflow: int) -> Callable[[],
 # --- the scrape ----------------------------------------------------------------------------
 
 
+def readiness_family(ready: bool) -> Metric:
+    """Whether this process would answer GET /readyz with 200, checked for this scrape."""
+    return GaugeMetricFamily(
+        "shopreviews_ready",
+        "1 when the process can serve (GET /readyz answers 200), else 0.",
+        value=1 if ready else 0,
+    )
+
+
 def backlog_families(backlogs: Mapping[str, Backlog]) -> list[Metric]:
     """The gauges of job queues, read from the database for this scrape."""
     pending = GaugeMetricFamily(
@@ -225,6 +238,7 @@ class _Read(Collector):
 def exposition(read: Sequence[Metric]) -> bytes:
     """The text of every metric: the processes' own (added up across processes) and `read`."""
     if MULTIPROCESS:
+        _forget_ended_processes(os.environ[MULTIPROCESS_DIR])
         processes = CollectorRegistry()
         multiprocess.MultiProcessCollector(processes)  # type: ignore[no-untyped-call]
         own = generate_latest(processes)
@@ -233,6 +247,19 @@ def exposition(read: Sequence[Metric]) -> bytes:
     scraped = CollectorRegistry()
     scraped.register(_Read(read))
     return own + generate_latest(scraped)
+
+
+def _forget_ended_processes(directory: str) -> None:
+    """Gauges of processes that ended without saying so (killed, or replaced by the supervisor
+    for not answering its health check) leave the sum. The processes share one host and one
+    directory, so a process id that no longer runs is one that ended."""
+    for path in glob.glob(os.path.join(directory, "gauge_live*_*.db")):
+        pid = int(path.rsplit("_", 1)[1].removesuffix(".db"))
+        try:
+            os.kill(pid, 0)
+        except (ProcessLookupError, PermissionError):
+            # No such process, or another user's under a reused id: ours run as this user.
+            multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
 
 
 @contextmanager

@@ -16,7 +16,6 @@ from datetime import datetime
 
 import pydantic_core
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.kit.context import AppContext
@@ -68,10 +67,14 @@ def probe_router(readiness: Readiness, queues: Mapping[str, BacklogReader]) -> A
                 media_type="text/plain; charset=utf-8",
                 headers={**NO_STORE, "WWW-Authenticate": 'Bearer realm="metrics"'},
             )
-        read = metrics.backlog_families(await _backlogs(ctx, queues))
+        verdict = await readiness.verdict()
+        read = [
+            metrics.readiness_family(verdict.ready),
+            *metrics.backlog_families(await _backlogs(ctx, queues)),
+        ]
         # Adding up the processes' files reads them from disk: off the event loop.
         text = await asyncio.to_thread(metrics.exposition, read)
-        return Response(text, media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
+        return Response(text, media_type=metrics.CONTENT_TYPE, headers=NO_STORE)
 
     return router
 
