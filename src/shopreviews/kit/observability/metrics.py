@@ -80,10 +80,20 @@ _durations = Histogram(
 )
 
 
+# The series of each (route, method, status) seen, found again without prometheus_client's
+# label lookup, which took three times as long as counting and timing the request together.
+# Bounded as the labels are.
+_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
-    labels = (route, method if method in METHODS else "other", str(status))
-    _requests.labels(*labels).inc()
-    _durations.labels(*labels).observe(seconds)
+    key = (route, method if method in METHODS else "other", status)
+    series = _series.get(key)
+    if series is None:
+        labels = (key[0], key[1], str(status))
+        series = _series[key] = (_requests.labels(*labels), _durations.labels(*labels))
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 # --- jobs ----------------------------------------------------------------------------------
