@@ -70,6 +70,13 @@ OTHER_ROUTES = {
         "the API reference page's scripts and stylesheets (immutable)"
     ),
     ("head", "/"): "the probe, without a body",
+    ("get", "/healthz"): "liveness probe: the process answers (plain JSON; also HEAD)",
+    ("get", "/readyz"): (
+        "readiness probe: the database answers with the expected schema, else 503 (also HEAD)"
+    ),
+    ("get", "/metrics"): (
+        "Prometheus metrics (bearer token when `SHOPREVIEWS_METRICS_TOKEN` is set)"
+    ),
     ("put", "/api/v1/openapi/update_shop_webhook"): "older method of `update_shop_webhook`",
     ("delete", "/api/v1/openapi/delete_shop_webhook"): (
         "older method of `delete_shop_webhook` (the body, or `id` in the query)"

@@ -192,7 +192,7 @@ async def test_a_target_the_ssrf_guard_blocks_is_named(
     await create_review(shop)
     await run_once(strict_ctx)
     (record,) = _failures(webhook_log)
-    assert record["error"] == (
+    assert record["error"].startswith(
         "url refused: url host 127.0.0.1 resolves to 127.0.0.1, which is not a public address"
     )
     assert await receiver.log(path) == []

@@ -1,7 +1,7 @@
 """The operator's endpoints: GET /healthz, GET /readyz and GET /metrics.
 
 They answer plain JSON (the probes) and Prometheus text, not the API's envelope: their readers
-are load balancers and Prometheus, and they stay out of the OpenAPI document (decision 139).
+are load balancers and Prometheus, and they stay out of the OpenAPI document (decision 145).
 No authentication and no rate limit on the probes; /metrics asks for a bearer token when
 SHOPREVIEWS_METRICS_TOKEN is set.
 """
