@@ -183,12 +183,15 @@ class _SqliteConnections:
         self._local = threading.local()
 
 
+def asyncpg_arguments(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine's connection arguments (`connect_arguments`) as asyncpg.connect names them."""
+    return {_ADAPTER_OPTIONS.get(k, k): v for k, v in kwargs.items() if k not in _ADAPTER_ONLY}
+
+
 class _PostgresPool:
     def __init__(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
         self.args = list(args)
-        self.kwargs = {
-            _ADAPTER_OPTIONS.get(k, k): v for k, v in kwargs.items() if k not in _ADAPTER_ONLY
-        }
+        self.kwargs = asyncpg_arguments(kwargs)
         self._pool: asyncpg.Pool | None = None
         self._creating = asyncio.Lock()  # bound to the event loop at its first use
 

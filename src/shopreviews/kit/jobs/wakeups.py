@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 
 from shopreviews.kit.db import JOBS_CHANNEL, Database
+from shopreviews.kit.point_reads import asyncpg_arguments, connect_arguments
 
 log = logging.getLogger("shopreviews.worker")
 
@@ -78,15 +79,14 @@ class JobWakeups:
     async def _connect(self) -> Any:
         # The engine's own connection arguments, so the listener reaches the same server with
         # the same credentials and TLS settings as the pool.
-        engine = self._db.engine
-        _, params = engine.dialect.create_connect_args(engine.url)
-        params.pop("prepared_statement_cache_size", None)
-        params.pop("async_creator_fn", None)
-        return await asyncpg.connect(
-            **params,
-            timeout=CONNECT_TIMEOUT_SECONDS,
-            server_settings={"application_name": self.application_name},
-        )
+        args, kwargs = connect_arguments(self._db.engine)
+        options = asyncpg_arguments(kwargs)
+        options["timeout"] = CONNECT_TIMEOUT_SECONDS
+        options["server_settings"] = {
+            **options.get("server_settings", {}),
+            "application_name": self.application_name,
+        }
+        return await asyncpg.connect(*args, **options)
 
     def _notified(self, *_: Any) -> None:
         self._wake()
