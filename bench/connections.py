@@ -57,7 +57,11 @@ class Sampler:
     """Samples the database's connections (other than its own) every 50 ms, in a thread."""
 
     def __init__(self, url: str) -> None:
-        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.dsn = (
+            make_url(url)
+            .set(drivername="postgresql", query={})
+            .render_as_string(hide_password=False)
+        )
         self.peak = 0
         self.peak_active = 0
         self.last = 0
@@ -76,7 +80,7 @@ class Sampler:
         self.peak = self.peak_active = 0
 
     async def _run(self) -> None:
-        conn = await asyncpg.connect(self.dsn)
+        conn = await asyncpg.connect(self.dsn, statement_cache_size=0)
         try:
             while not self._stop.is_set():
                 total, active = await conn.fetchrow(
@@ -154,7 +158,11 @@ def main() -> None:
     receiver = Receiver()
     with database(args.pg_url) as url, Sampler(url) as sampler:
         env = environment(url)
-        subprocess.run(["shopreviews", "migrate"], env=env, check=True, capture_output=True)
+        migrated = subprocess.run(
+            ["shopreviews", "migrate"], env=env, capture_output=True, text=True
+        )
+        if migrated.returncode:
+            sys.exit(f"shopreviews migrate failed: {migrated.stderr}")
         pool = os.environ.get("SHOPREVIEWS_DB_POOL_SIZE", "20")
         print(json.dumps({"db_pool_size": pool}), flush=True)
         shop = create_shop(env, f"conn{uuid.uuid4().hex[:6]}")

@@ -90,10 +90,14 @@ class Receiver:
 @contextlib.contextmanager
 def database(pg_url: str) -> Iterator[str]:
     name = f"bench_wake_{uuid.uuid4().hex[:8]}"
-    admin = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = (
+        make_url(pg_url)
+        .set(drivername="postgresql", query={})
+        .render_as_string(hide_password=False)
+    )
 
     async def run(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
+        conn = await asyncpg.connect(admin, statement_cache_size=0)
         try:
             await conn.execute(sql)
         finally:
@@ -199,8 +203,8 @@ def create_shop(env: dict[str, str], shop_id: str) -> dict[str, str]:
 
 
 async def transactions(url: str) -> int:
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn)
+    dsn = make_url(url).set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn, statement_cache_size=0)
     try:
         await conn.execute("SELECT pg_stat_clear_snapshot()")
         value = await conn.fetchval(
@@ -214,8 +218,8 @@ async def transactions(url: str) -> int:
 
 async def wait_for_listener(url: str) -> None:
     """Until a worker listens for wake-ups (kit/jobs/wakeups.py names its connection)."""
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn)
+    dsn = make_url(url).set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn, statement_cache_size=0)
     try:
         for _ in range(600):
             if await conn.fetchval(
@@ -251,7 +255,11 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     with database(args.pg_url) as url:
         env = environment(url)
-        subprocess.run(["shopreviews", "migrate"], env=env, check=True, capture_output=True)
+        migrated = subprocess.run(
+            ["shopreviews", "migrate"], env=env, capture_output=True, text=True
+        )
+        if migrated.returncode:
+            sys.exit(f"shopreviews migrate failed: {migrated.stderr}")
         for name, serve_args, separate in (
             ("embedded worker", [], False),
             ("separate worker", ["--no-worker"], True),
