@@ -16,20 +16,29 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 
 from shopreviews.settings import Settings
-from tests.merchants.test_sign_in_limits import (
-    WRONG,
-    SignInApp,
-    assert_rate_limited,
-    assert_wrong_password,
-    create_user,
-    new_email,
-)
-from tests.support.api import ShopApi, ok
+from tests.support.api import ShopApi, error, ok
+from tests.support.limited_app import LimitedApp
+from tests.support.merchants import create_user, login, new_email
 
 FAILURES = 3  # wrong passwords allowed per account and address in 15 minutes
+WRONG = "wrong horse battery staple"
+
+
+class SignInApp(LimitedApp):
+    async def login(self, address: str, email: str, password: str) -> httpx.Response:
+        return await login(self.at(address), email=email, password=password)
+
+
+def assert_wrong_password(response: httpx.Response) -> None:
+    assert error(response, 16, 401)["message"] == "unauthenticated: wrong email or password"
+
+
+def assert_rate_limited(response: httpx.Response) -> None:
+    assert error(response, 8, 429)["message"].startswith("rate limit exceeded; retry after ")
 
 
 class RedisServer:
