@@ -28,7 +28,7 @@ from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.middleware import ConventionsMiddleware
 from shopreviews.kit.observability import metrics
 from shopreviews.kit.observability.exchange import RecordRoute
-from shopreviews.kit.observability.readiness import Readiness, database_check
+from shopreviews.kit.observability.readiness import Readiness, database_check, redis_check
 from shopreviews.kit.observability.router import probe_router
 from shopreviews.kit.routes import documented_bodies, form_paths, legacy_paths
 from shopreviews.media.router import files_router as media_files
@@ -128,7 +128,9 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.include_router(widget_router)
     app.include_router(api_reference_router)
     # The operator's probes and metrics (docs/operations.md "Health and metrics").
-    readiness = Readiness([database_check(ctx.db.engine, migrate.revisions())])
+    readiness = Readiness(
+        [database_check(ctx.db.engine, migrate.revisions()), redis_check(ctx.limiter.counters)]
+    )
     app.include_router(
         probe_router(readiness, queues={"webhook_deliveries": webhook_service.delivery_backlog})
     )

@@ -154,6 +154,14 @@ async def test_limits_fall_back_per_process_and_come_back_shared(
         counters = app.ctx.limiter.counters
         assert not counters.redis_reachable
         assert counters.fallback_decisions > 10
+    # The process still says it is ready, and why its limits are per process now.
+    ready = await first.at("10.0.0.9").get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"]["redis"]["status"] == "failing"
+    assert ready.json()["checks"]["database"]["status"] == "ok"
+    scraped = (await first.at("10.0.0.9").get("/metrics")).text
+    assert "\nshopreviews_redis_up 0.0\n" in scraped
+    assert _fallbacks(scraped) >= first.ctx.limiter.counters.fallback_decisions
     # One warning per process for the loss, not one per request.
     lost = [r for r in caplog.records if "Redis is unreachable" in r.getMessage()]
     assert len(lost) == 2, [r.getMessage() for r in lost]
@@ -163,6 +171,9 @@ async def test_limits_fall_back_per_process_and_come_back_shared(
         await until("Redis back", lambda app=app: app.ctx.limiter.counters.redis_reachable)
     back = [r for r in caplog.records if "Redis answers again" in r.getMessage()]
     assert len(back) == 2
+    ready = await first.at("10.0.0.9").get("/readyz")
+    assert ready.json()["checks"]["redis"] == {"status": "ok", "detail": "answered"}
+    assert "\nshopreviews_redis_up 1.0\n" in (await first.at("10.0.0.9").get("/metrics")).text
     # Shared again: failures at both processes add up to one count.
     after_email = new_email()
     await create_user(ctx, shop.shop_id, after_email)  # type: ignore[arg-type]
@@ -171,3 +182,12 @@ async def test_limits_fall_back_per_process_and_come_back_shared(
     assert_rate_limited(await first.login("203.0.113.7", after_email, WRONG))
     # Nothing else was logged about Redis on the way.
     assert len([r for r in caplog.records if r.name == "shopreviews.ratelimit"]) == 4
+
+
+def _fallbacks(scraped: str) -> float:
+    (line,) = [
+        line
+        for line in scraped.splitlines()
+        if line.startswith("shopreviews_ratelimit_fallback_decisions_total ")
+    ]
+    return float(line.split()[1])

@@ -22,6 +22,7 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from shopreviews.kit.envelope import RateLimited
+from shopreviews.kit.observability import metrics
 from shopreviews.settings import Settings
 
 log = logging.getLogger("shopreviews.ratelimit")
@@ -62,15 +63,32 @@ class CounterStore:
         if self.shared is not None and self.redis_reachable:
             return self.shared
         if self.shared is not None:
-            self.fallback_decisions += 1
+            self._fell_back()
         return self.local
+
+    async def probe(self) -> bool:
+        """Whether Redis answers a ping now (for GET /readyz); a silence counts as a loss."""
+        if self._redis is None or not self.redis_reachable:
+            return self.redis_reachable
+        try:
+            async with asyncio.timeout(REDIS_TIMEOUT_SECONDS * 2):
+                answered = await self._redis.check()
+        except TimeoutError:
+            answered = False
+        if not answered:
+            self.lost(ConnectionError("no answer to PING"))
+        return answered
+
+    def _fell_back(self) -> None:
+        self.fallback_decisions += 1
+        metrics.ratelimit_fallbacks.inc()
 
     def lost(self, error: Exception) -> None:
         """A Redis command failed: count in memory until a ping answers again."""
         if not self.redis_reachable:
             return
         self.redis_reachable = False
-        self.fallback_decisions += 1
+        self._fell_back()
         log.warning(
             "Redis is unreachable (%s): rate limits count in this process's memory until it "
             "answers again",

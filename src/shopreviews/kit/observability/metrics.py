@@ -146,6 +146,15 @@ _read_cache = Counter(
 read_cache_hit = _read_cache.labels("hit")
 read_cache_miss = _read_cache.labels("miss")
 
+# --- rate limits ---------------------------------------------------------------------------
+
+ratelimit_fallbacks = Counter(
+    "shopreviews_ratelimit_fallback_decisions",
+    "Rate-limit decisions a process took in its own memory because Redis "
+    "(SHOPREVIEWS_REDIS_URL) was unreachable.",
+    registry=REGISTRY,
+)
+
 # --- database pool -------------------------------------------------------------------------
 
 # Per process (a `pid` label with several processes): each process has its own pool.
@@ -209,6 +218,20 @@ def readiness_family(ready: bool) -> Metric:
         "1 when the process can serve (GET /readyz answers 200), else 0.",
         value=1 if ready else 0,
     )
+
+
+def redis_family(reachable: bool | None) -> list[Metric]:
+    """Whether this process reaches Redis for its rate-limit counts (nothing without Redis)."""
+    if reachable is None:
+        return []
+    return [
+        GaugeMetricFamily(
+            "shopreviews_redis_up",
+            "1 while the process counts rate limits in Redis, 0 while Redis is unreachable and "
+            "it counts in its own memory.",
+            value=1 if reachable else 0,
+        )
+    ]
 
 
 def backlog_families(backlogs: Mapping[str, Backlog]) -> list[Metric]:

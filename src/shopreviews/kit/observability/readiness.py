@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shopreviews.kit.ratelimit import CounterStore
 from shopreviews.migrate import Revisions
 
 log = logging.getLogger("shopreviews.readiness")
@@ -54,6 +55,22 @@ def database_check(engine: AsyncEngine, revisions: Revisions) -> Check:
         except Exception as exc:
             return _unreachable(f"unreachable ({_kind(exc)})", str(exc))
         return [Finding("database", True, "answered"), _schema(found, revisions)]
+
+    return check
+
+
+def redis_check(counters: CounterStore) -> Check:
+    """Whether the rate limits reach Redis. Never required: without it every process counts
+    in its own memory and still serves, so taking every process out of the load balancer
+    would turn a Redis outage into a full one."""
+
+    async def check() -> Sequence[Finding]:
+        if not counters.uses_redis:
+            return []
+        if await counters.probe():
+            return [Finding("redis", True, "answered", required=False)]
+        detail = "unreachable: rate limits are counted per process until it answers again"
+        return [Finding("redis", False, detail, required=False)]
 
     return check
 

@@ -68,8 +68,10 @@ def probe_router(readiness: Readiness, queues: Mapping[str, BacklogReader]) -> A
                 headers={**NO_STORE, "WWW-Authenticate": 'Bearer realm="metrics"'},
             )
         verdict = await readiness.verdict()
+        counters = ctx.limiter.counters
         read = [
             metrics.readiness_family(verdict.ready),
+            *metrics.redis_family(counters.redis_reachable if counters.uses_redis else None),
             *metrics.backlog_families(await _backlogs(ctx, queues)),
         ]
         # Adding up the processes' files reads them from disk: off the event loop.
