@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from shopreviews.kit.context import AppContext
+from shopreviews.reviews import service as review_service
 from tests.reviews.helpers import NO_RATING, aggregate_rows, events, rating, raw_post
 from tests.support.api import Clock, ShopApi, error, ok
 from tests.support.reviews import assert_review_shape, create, list_data
@@ -604,6 +605,34 @@ async def test_catalogue_upsert_shows_on_other_reviews(shop: ShopApi) -> None:
     store = await create(shop, product_handle="store-handle", product_title="Store")
     assert (store["product_handle"], store["product_title"]) == ("", "")
     assert (await list_data(shop, {"product_handle": "store-handle"}))["list"] == []
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        {"product_handle": "", "product_title": ""},
+        {"product_handle": None, "product_title": None},
+        {"product_handle": "   ", "product_title": "   "},
+        {"product_handle": "", "product_title": None},
+    ],
+)
+async def test_empty_handle_or_title_leaves_the_catalogue(
+    shop: ShopApi, ctx: AppContext, blank: dict[str, Any]
+) -> None:
+    named = {"product_handle": "Linen-Shirt", "product_title": "Linen"}
+    first = await create(shop, product_id="333", **named)
+    later = await create(shop, product_id="333", **blank)
+    names = ("Linen-Shirt", "Linen")
+    assert (later["product_handle"], later["product_title"]) == names
+    for review in (first, later):
+        got = ok(await shop.get("get_review", {"id": review["id"]}))
+        assert (got["product_handle"], got["product_title"]) == names
+    listed = (await list_data(shop, {"product_handle": "linen-shirt"}))["list"]
+    assert [r["id"] for r in listed] == [later["id"], first["id"]]
+    assert {(r["product_handle"], r["product_title"]) for r in listed} == {names}
+    async with ctx.db.session(write=False) as session:
+        entry = await review_service.catalogue_entry(session, shop.shop_id, "333")
+    assert (entry.handle, entry.title) == names
 
 
 async def test_product_handle_rules(shop: ShopApi) -> None:

@@ -286,8 +286,18 @@ class ReviewCreate(CreateIn):
         description='product id; absent, 0, "0" or "" make a store review',
         examples=["9200305176832"],
     )
-    product_handle: Annotated[str | None, Trimmed] = Field(default=None, max_length=255)
-    product_title: str | None = Field(default=None, max_length=255)
+    product_handle: Annotated[str | None, Trimmed] = Field(
+        default=None,
+        max_length=255,
+        description="with a product_id, sets the product's catalogue handle; "
+        '"" or null leaves it as it is',
+    )
+    product_title: str | None = Field(
+        default=None,
+        max_length=255,
+        description="with a product_id, sets the product's catalogue title; "
+        '"" or null leaves it as it is',
+    )
     order_id: Annotated[str | None, Trimmed] = Field(default=None, max_length=64)
     rating: Rating
     author: str = Field(examples=["Jane D."])

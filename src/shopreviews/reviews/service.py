@@ -187,8 +187,12 @@ async def create(
     checked_media = await media.review_media_check(ctx, session)(shop_id, body.media)
     repo = ReviewRepository(session, shop_id)
     if body.product_id != STORE_PRODUCT_ID:
+        # An empty handle or title is "not given", like null: it never blanks the catalogue
+        # entry, which every earlier review of the product shows.
         await repo.upsert_product(
-            body.product_id, handle=body.product_handle, title=body.product_title
+            body.product_id,
+            handle=body.product_handle or None,
+            title=body.product_title if body.product_title and body.product_title.strip() else None,
         )
     review = await repo.add(
         Review(
