@@ -30,7 +30,14 @@ from shopreviews.kit.observability import metrics
 from shopreviews.kit.observability.exchange import RecordRoute
 from shopreviews.kit.observability.readiness import Readiness, database_check, redis_check
 from shopreviews.kit.observability.router import probe_router
-from shopreviews.kit.routes import documented_bodies, form_paths, legacy_paths
+from shopreviews.kit.openapi_errors import (
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    NOT_MODIFIED_RESPONSE,
+    error_responses,
+    error_statuses,
+)
+from shopreviews.kit.routes import documented_bodies, form_paths, legacy_paths, refusals
 from shopreviews.media.router import files_router as media_files
 from shopreviews.media.router import router as media_router
 from shopreviews.merchants import service as merchant_service
@@ -236,31 +243,42 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             },
         },
     }
-    oauth_paths = _oauth_error_paths()
-    for path, path_item in schema.get("paths", {}).items():
-        name = "OAuthError" if path in oauth_paths else "Error"
-        error_response = {
-            "description": "Error envelope",
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
-        }
+    for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
             # A route's one-line docstring is its summary (FastAPI would title-case its name).
             description = operation.get("description", "").strip()
             if description and "\n" not in description:
                 operation["summary"] = operation.pop("description").strip()
-            responses = operation.setdefault("responses", {})
-            responses.pop("422", None)
-            responses["default"] = error_response
+            operation.setdefault("responses", {}).pop("422", None)
     # One requirement made of the three HMAC headers (all required together), on every route
     # that authenticates with api_caller.
     components.setdefault("securitySchemes", {}).update(HMAC_SECURITY_SCHEMES)
     hmac_requirement: dict[str, list[str]] = {name: [] for name in HMAC_SECURITY_SCHEMES}
+    oauth_paths = _oauth_error_paths()
     for route in iter_route_contexts(app.routes):
-        api_route = route.original_route
-        if isinstance(api_route, APIRoute) and _is_hmac_signed(api_route.dependant):
-            for method in route.methods or ():
-                operation = schema["paths"].get(route.path_format, {}).get(method.lower())
-                if operation is not None:
-                    operation["security"] = [hmac_requirement]
+        api_route, path = route.original_route, route.path_format
+        if not isinstance(api_route, APIRoute) or path is None:
+            continue
+        for method in route.methods or ():
+            operation = schema["paths"].get(path, {}).get(method.lower())
+            if operation is None:
+                continue
+            error_schema = "OAuthError" if path in oauth_paths else "Error"
+            _document_answers(operation, path, api_route, error_schema)
+            if _is_hmac_signed(api_route.dependant):
+                operation["security"] = [hmac_requirement]
     app.openapi_schema = schema
     return schema
+
+
+def _document_answers(
+    operation: dict[str, Any], path: str, route: APIRoute, error_schema: str
+) -> None:
+    """Every status the route answers, each error with its envelope (kit/openapi_errors.py);
+    no catch-all `default`, so a status the route answers undocumented is a finding."""
+    responses = operation["responses"]
+    responses.update(error_responses(error_statuses(path, refusals(route.dependant)), error_schema))
+    if getattr(route.endpoint, "revalidated", False):
+        responses[str(NOT_MODIFIED)] = NOT_MODIFIED_RESPONSE
+        operation["parameters"] = [*operation.get("parameters", []), IF_NONE_MATCH]
+    operation["responses"] = dict(sorted(responses.items()))

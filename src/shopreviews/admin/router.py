@@ -20,10 +20,10 @@ from shopreviews.admin.schemas import (
 from shopreviews.admin.service import CreatePlatformIn, RotatePlatformSecretIn, UpdatePlatformIn
 from shopreviews.auth.dependencies import Admin
 from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
-from shopreviews.kit.envelope import EmptyData, Envelope
+from shopreviews.kit.envelope import AlreadyExists, EmptyData, Envelope, NotFound
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, query_doc
 from shopreviews.kit.pagination import PageRequest
-from shopreviews.kit.routes import DocumentedRoute, validated_body
+from shopreviews.kit.routes import DocumentedRoute, refuses, validated_body
 
 router = APIRouter(tags=["admin"], dependencies=[Admin], route_class=DocumentedRoute)
 
@@ -35,6 +35,7 @@ MerchantUser = Annotated[MerchantUserIn, validated_body(MerchantUserIn)]
 
 
 @router.post("/api/v1/admin/create_platform", response_model=Envelope[PlatformCreatedOut])
+@refuses(AlreadyExists)
 async def create_platform(ctx: Ctx, session: WriteSession, body: CreatePlatform) -> Envelope[Any]:
     """Register a platform; its two secrets are shown only in this answer."""
     return Envelope(data=await admin_service.create_platform(ctx, session, body))
@@ -51,12 +52,14 @@ async def get_platforms(query: Query, session: ReadSession) -> Envelope[Any]:
 
 
 @router.post("/api/v1/admin/update_platform", response_model=Envelope[PlatformOut])
+@refuses(NotFound)
 async def update_platform(ctx: Ctx, session: WriteSession, body: UpdatePlatform) -> Envelope[Any]:
     """Change a platform; narrowing allowed_scopes narrows its tokens at once."""
     return Envelope(data=await admin_service.update_platform(ctx, session, body))
 
 
 @router.post("/api/v1/admin/rotate_platform_secret", response_model=Envelope[dict[str, str]])
+@refuses(NotFound)
 async def rotate_platform_secret(
     ctx: Ctx,
     session: WriteSession,
@@ -67,6 +70,7 @@ async def rotate_platform_secret(
 
 
 @router.post("/api/v1/admin/create_shop", response_model=Envelope[ShopCreatedOut])
+@refuses(AlreadyExists)
 async def create_shop(ctx: Ctx, session: WriteSession, body: CreateShop) -> Envelope[Any]:
     """Create a shop with fresh tokens."""
     return Envelope(data=await admin_service.create_shop(ctx, session, body))
@@ -83,12 +87,14 @@ async def get_shops(query: Query, session: ReadSession) -> Envelope[Any]:
 
 
 @router.post("/api/v1/admin/create_merchant_user", response_model=Envelope[MerchantUserOut])
+@refuses(NotFound, AlreadyExists)
 async def create_merchant_user(session: WriteSession, body: MerchantUser) -> Envelope[Any]:
     """Create a merchant user who can sign in for a shop."""
     return Envelope(data=await admin_service.create_merchant_user(session, body))
 
 
 @router.post("/api/v1/admin/set_merchant_password", response_model=Envelope[EmptyData])
+@refuses(NotFound)
 async def set_merchant_password(
     ctx: Ctx, session: WriteSession, body: MerchantUser
 ) -> Envelope[Any]:

@@ -20,13 +20,18 @@ from shopreviews.auth.caller import INVALID_TOKEN, Caller
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import same
 from shopreviews.kit.dependencies import Ctx, get_ctx, query_params
-from shopreviews.kit.envelope import NotFound, Unauthenticated
+from shopreviews.kit.envelope import NotFound, PermissionDenied, RateLimited, Unauthenticated
 from shopreviews.kit.params import QueryParams
 from shopreviews.kit.read_cache import CachedService
+from shopreviews.kit.routes import refuses
 
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
 A = TypeVar("A", bound=BaseModel)
+
+# A partner API caller: a wrong signature or token (16), a bearer token without the scope or of
+# a disabled platform (7), the shop's or grant's rate limit (8, HTTP 429).
+API_REFUSALS = (Unauthenticated, PermissionDenied, RateLimited)
 
 # The OpenAPI security schemes of partner API routes (main._openapi puts them on every route
 # that depends on api_caller). They are not FastAPI dependencies: each would cost a dependency
@@ -60,6 +65,13 @@ _merchant_bearer = HTTPBearer(
     description="Merchant session JWT from /api/v1/merchant/login",
 )
 
+# Documents the admin endpoints' credential; admin_caller compares the header itself.
+_admin_bearer = HTTPBearer(
+    scheme_name="AdminToken",
+    auto_error=False,
+    description="The operator's SHOPREVIEWS_ADMIN_TOKEN",
+)
+
 
 CredentialCheck = Callable[[AppContext, AsyncSession, str], Awaitable[Caller]]
 
@@ -82,6 +94,7 @@ def api_caller(scope: str | None) -> Callable[..., Awaitable[Caller]]:
     """Authenticate an API endpoint (HMAC or bearer, docs/api.md "Authentication") and check
     `scope`."""
 
+    @refuses(*API_REFUSALS)
     async def dependency(request: Request) -> Caller:
         return await authenticate_api(request, await get_ctx(request), scope)
 
@@ -118,6 +131,7 @@ def cached_read(scope: str) -> Callable[..., Awaitable[CachedRead]]:
     Session: resolving four dependencies (one a generator, closed under a shielded scope) cost
     more CPU than a cached answer itself (docs/benchmarks.md)."""
 
+    @refuses(*API_REFUSALS)
     async def dependency(request: Request) -> CachedRead:
         ctx = await get_ctx(request)
         caller = await authenticate_api(request, ctx, scope)
@@ -167,6 +181,7 @@ async def _bearer(
     return caller
 
 
+@refuses(*API_REFUSALS)
 async def bearer_caller(request: Request, ctx: Ctx) -> Caller:
     """Endpoints for bearer tokens only (oauth/disconnect)."""
     authorization = request.headers.get("authorization", "").strip()
@@ -191,6 +206,7 @@ def merchant_token(request: Request) -> str:
     return rest.strip() if scheme.lower() == "bearer" else value
 
 
+@refuses(Unauthenticated)
 async def merchant_caller(
     request: Request,
     ctx: Ctx,
@@ -203,7 +219,10 @@ async def merchant_caller(
         return await authenticate_merchant(request, session, merchant_token(request))
 
 
-async def admin_caller(request: Request, ctx: Ctx) -> None:
+@refuses(Unauthenticated, NotFound)
+async def admin_caller(
+    request: Request, ctx: Ctx, _b: Annotated[object, Depends(_admin_bearer)] = None
+) -> None:
     """The operator: `Authorization: Bearer <SHOPREVIEWS_ADMIN_TOKEN>`; code 5 when no admin
     token is configured (the endpoints do not exist), code 16 for a wrong one."""
     expected = ctx.settings.admin_token

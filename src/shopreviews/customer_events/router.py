@@ -20,7 +20,14 @@ from shopreviews.customer_events.schemas import (
     StorefrontEventsIn,
 )
 from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
-from shopreviews.kit.envelope import ApiError, Envelope, InvalidArgument
+from shopreviews.kit.envelope import (
+    ApiError,
+    Envelope,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.params import (
@@ -29,7 +36,7 @@ from shopreviews.kit.params import (
     created_sort_ascending,
     time_bounds,
 )
-from shopreviews.kit.routes import DocumentedRoute, legacy_path, raw_body
+from shopreviews.kit.routes import DocumentedRoute, legacy_path, raw_body, refuses
 
 router = APIRouter(tags=["customer events"])
 storefront_router = APIRouter(tags=["storefront"], route_class=DocumentedRoute)
@@ -93,6 +100,7 @@ def _origin(request: Request) -> str:
     "/api/v1/storefront/shops/{myshopify_domain}/events",
     response_model=Envelope[StorefrontAccepted],
 )
+@refuses(NotFound, PermissionDenied, RateLimited)
 async def post_storefront_events(
     myshopify_domain: Domain,
     request: Request,

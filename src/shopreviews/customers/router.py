@@ -21,11 +21,11 @@ from shopreviews.customers.schemas import (
 )
 from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
 from shopreviews.kit.email_address import parse_email
-from shopreviews.kit.envelope import Envelope, InvalidArgument
+from shopreviews.kit.envelope import Envelope, InvalidArgument, NotFound
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.params import QueryParams, parse_external_id
-from shopreviews.kit.routes import legacy_path
+from shopreviews.kit.routes import legacy_path, refuses
 
 router = APIRouter(tags=["customers"])
 
@@ -56,6 +56,7 @@ async def create_customer_exclude(
 @router.post(
     "/api/v1/openapi/delete_customer_exclude", response_model=Envelope[CustomerExclusionOut]
 )
+@refuses(NotFound)
 async def delete_customer_exclude(
     body: ExclusionKeyIn, caller: WriteCustomers, session: WriteSession
 ) -> Envelope[CustomerExclusionOut]:

@@ -7,6 +7,9 @@
   as sent (kit/middleware.py).
 - Older spellings of a route's path (`legacy_path`) are declared on the route itself; the
   conventions middleware rewrites them onto the route's path before routing.
+- The refusals a route answers with (`refuses`) are declared where they are raised: on the
+  route for what its service refuses, on a dependency for what it checks (auth's callers);
+  `revalidated` routes answer 304 to a current ETag. main._openapi documents each status.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel
 from starlette.routing import BaseRoute
 
+from shopreviews.kit.envelope import HTTP_STATUS, NamedError, RateLimited
 from shopreviews.kit.forms import Fields, read_fields, validated
 from shopreviews.kit.openapi_params import body_doc
 
@@ -98,6 +102,38 @@ def legacy_path(*paths: str) -> Callable[[F], F]:
         return endpoint
 
     return declare
+
+
+def refuses(*errors: type[NamedError]) -> Callable[[F], F]:
+    """The refusals a route, or a dependency, answers with (the errors it raises), beyond the
+    request layer's code 3 and an unexpected failure; declared on the function itself."""
+
+    def declare(function: F) -> F:
+        function.refusals = (*getattr(function, "refusals", ()), *errors)  # type: ignore[attr-defined]
+        return function
+
+    return declare
+
+
+def revalidated(endpoint: F) -> F:
+    """The route answers 304 Not Modified, with no body, to an If-None-Match naming its current
+    ETag."""
+    endpoint.revalidated = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def refusal_status(error: type[NamedError]) -> int:
+    """The HTTP status of a refusal: its code's, but a rate limit's 429."""
+    return 429 if issubclass(error, RateLimited) else HTTP_STATUS[error.code]
+
+
+def refusals(dependant: Dependant) -> set[type[NamedError]]:
+    """What a route (its dependant's call is the endpoint) and each of its dependencies, its
+    router's included, declare."""
+    found = set(getattr(dependant.call, "refusals", ()))
+    for sub in dependant.dependencies:
+        found |= refusals(sub)
+    return found
 
 
 def _api_routes(routes: Sequence[BaseRoute | RouteContext]) -> Iterator[tuple[str, APIRoute]]:

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Request
 
 from shopreviews.auth.dependencies import Merchant
 from shopreviews.kit.dependencies import Ctx, ReadSession, WriteSession
-from shopreviews.kit.envelope import EmptyData, Envelope
+from shopreviews.kit.envelope import EmptyData, Envelope, RateLimited, Unauthenticated
+from shopreviews.kit.routes import refuses
 from shopreviews.merchants import service as merchant_service
 from shopreviews.merchants.schemas import (
     LoginIn,
@@ -26,6 +27,7 @@ def _ip(request: Request) -> str:
 
 
 @router.post("/api/v1/merchant/login", response_model=Envelope[LoginOut])
+@refuses(Unauthenticated, RateLimited)
 async def login(
     body: LoginIn, request: Request, ctx: Ctx, session: WriteSession
 ) -> Envelope[LoginOut]:

@@ -11,10 +11,17 @@ from fastapi.responses import JSONResponse
 from shopreviews.auth.dependencies import Bearer, Merchant, authenticate_merchant, merchant_token
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
-from shopreviews.kit.envelope import EmptyData, Envelope, Unauthenticated
+from shopreviews.kit.envelope import (
+    EmptyData,
+    Envelope,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+)
 from shopreviews.kit.forms import Fields
 from shopreviews.kit.openapi_params import param, query_doc
-from shopreviews.kit.routes import DocumentedRoute, fields_body
+from shopreviews.kit.routes import DocumentedRoute, fields_body, refuses
 from shopreviews.oauth import authorize, reading
 from shopreviews.oauth import service as oauth_service
 from shopreviews.oauth.errors import OAuthError, OAuthRoute
@@ -42,6 +49,9 @@ TokenForm = Annotated[Fields, fields_body(TokenRequest, form=True)]
 TokenHandleForm = Annotated[Fields, fields_body(TokenIn, form=True)]
 ShopRefForm = Annotated[Fields, fields_body(ShopRefIn, form=True)]
 
+# The client endpoints' own refusals: unknown client or wrong secret (16), a disabled platform
+# or one not allowed the operation (7), the client's failure and call limits (8, HTTP 429).
+CLIENT_REFUSALS = (Unauthenticated, PermissionDenied, RateLimited)
 CLIENT_PARAMS = (
     param("client_id", "the platform's client id", required=True),
     param("client_secret", "the platform's client secret", required=True),
@@ -72,6 +82,7 @@ def _body_limit(ctx: AppContext) -> int:
     response_model=Envelope[AuthorizeUrlOut],
     openapi_extra=query_doc(*AUTHORIZE_PARAMS),
 )
+@refuses(PermissionDenied)
 async def get_oauth_authorize_url(
     query: Query, ctx: Ctx, session: ReadSession
 ) -> Envelope[AuthorizeUrlOut]:
@@ -85,6 +96,7 @@ async def get_oauth_authorize_url(
     response_model=Envelope[CodeOut],
     openapi_extra=query_doc(param("response_type", "code", enum=["code"]), *AUTHORIZE_PARAMS),
 )
+@refuses(Unauthenticated, PermissionDenied)
 async def oauth_authorize_json(
     request: Request, query: Query, ctx: Ctx, session: WriteSession
 ) -> Envelope[CodeOut]:
@@ -107,6 +119,7 @@ async def oauth_authorize_json(
 
 
 @oauth_errors.post("/api/v1/openapi/oauth/token", response_model=Envelope[TokenOut])
+@refuses(*CLIENT_REFUSALS, NotFound)
 async def oauth_token(
     request: Request, ctx: Ctx, session: WriteSession, fields: TokenForm
 ) -> Envelope[TokenOut]:
@@ -116,6 +129,7 @@ async def oauth_token(
 
 
 @oauth_errors.post("/api/v1/openapi/oauth_revoke_token", response_model=Envelope[EmptyData])
+@refuses(*CLIENT_REFUSALS)
 async def oauth_revoke_token(
     request: Request, ctx: Ctx, session: WriteSession, fields: TokenHandleForm
 ) -> Envelope[EmptyData]:
@@ -126,6 +140,7 @@ async def oauth_revoke_token(
 
 
 @oauth_errors.post("/api/v1/openapi/oauth/introspect", response_model=Envelope[IntrospectionOut])
+@refuses(*CLIENT_REFUSALS)
 async def oauth_introspect(
     request: Request, ctx: Ctx, session: WriteSession, fields: TokenHandleForm
 ) -> Envelope[IntrospectionOut]:
@@ -143,6 +158,7 @@ async def oauth_disconnect(caller: Bearer, ctx: Ctx, session: WriteSession) -> E
 
 
 @router.post("/api/v1/openapi/oauth/cancel", response_model=Envelope[EmptyData])
+@refuses(*CLIENT_REFUSALS, NotFound)
 async def oauth_cancel(
     request: Request, ctx: Ctx, session: WriteSession, fields: ShopRefForm
 ) -> Envelope[EmptyData]:
@@ -157,6 +173,7 @@ async def oauth_cancel(
     response_model=Envelope[AuthorizationInfo],
     openapi_extra=query_doc(*CLIENT_PARAMS),
 )
+@refuses(*CLIENT_REFUSALS)
 async def get_shop_authorization_info(
     request: Request, query: Query, ctx: Ctx, session: ReadSession
 ) -> Envelope[AuthorizationInfo]:
@@ -173,6 +190,7 @@ async def get_shop_authorization_info(
     response_model=Envelope[InstallStatus],
     openapi_extra=query_doc(*CLIENT_PARAMS),
 )
+@refuses(*CLIENT_REFUSALS)
 async def get_shop_install_status(
     request: Request, query: Query, ctx: Ctx, session: ReadSession
 ) -> Envelope[InstallStatus]:
@@ -195,6 +213,7 @@ async def get_authorized_platforms(
 
 
 @router.post("/api/v1/merchant/disconnect_platform", response_model=Envelope[EmptyData])
+@refuses(NotFound)
 async def disconnect_platform(
     body: DisconnectPlatformIn, caller: Merchant, ctx: Ctx, session: WriteSession
 ) -> Envelope[EmptyData]:

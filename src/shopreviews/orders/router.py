@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from shopreviews.auth.caller import Caller
 from shopreviews.auth.dependencies import api_caller
 from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
-from shopreviews.kit.envelope import Envelope, InvalidArgument
+from shopreviews.kit.envelope import Envelope, InvalidArgument, Unauthenticated
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.params import CREATED_SORTS, created_sort_ascending, time_bounds
-from shopreviews.kit.routes import DocumentedRoute, legacy_path, raw_body
+from shopreviews.kit.routes import DocumentedRoute, legacy_path, raw_body, refuses
 from shopreviews.orders import service as order_service
 from shopreviews.orders import shopify
 from shopreviews.orders.models import OrderStatus
@@ -84,6 +84,7 @@ async def get_orders(caller: ReadOrders, session: ReadSession, query: Query) -> 
         ],
     },
 )
+@refuses(Unauthenticated)
 async def shopify_order_webhook(
     request: Request,
     ctx: Ctx,

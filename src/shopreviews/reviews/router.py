@@ -10,11 +10,17 @@ from fastapi import APIRouter, Depends, Response
 from shopreviews.auth.caller import Caller
 from shopreviews.auth.dependencies import CachedRead, Merchant, api_caller, cached_read
 from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
-from shopreviews.kit.envelope import EmptyData, Envelope, InvalidArgument, success_response
+from shopreviews.kit.envelope import (
+    EmptyData,
+    Envelope,
+    InvalidArgument,
+    NotFound,
+    success_response,
+)
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest
 from shopreviews.kit.params import QueryParams, parse_external_id, parse_flag, parse_id
-from shopreviews.kit.routes import legacy_path
+from shopreviews.kit.routes import legacy_path, refuses
 from shopreviews.reviews import service as review_service
 from shopreviews.reviews.moderation import ReviewModeration
 from shopreviews.reviews.query import ListRequest, RatingTarget, ReviewRequest
@@ -120,6 +126,7 @@ def rating_target(query: QueryParams) -> RatingTarget:
         param("id", "review id (alias review_id)", required=True), param("review_id", "alias of id")
     ),
 )
+@refuses(NotFound)
 async def get_review(read: ReadReviews) -> Response:
     """Get one review, published or not."""
     return await read.answer(review_service.get, review_request(read.query))
@@ -161,6 +168,7 @@ async def create_review(
 
 
 @router.post("/api/v1/openapi/delete_review", response_model=Envelope[EmptyData])
+@refuses(NotFound)
 async def delete_review(
     body: ReviewIdIn, caller: WriteReviews, session: WriteSession, ctx: Ctx
 ) -> Envelope[EmptyData]:
@@ -170,6 +178,7 @@ async def delete_review(
 
 
 @router.post("/api/v1/openapi/update_review", response_model=Envelope[ReviewOut])
+@refuses(NotFound)
 async def update_review(
     body: ReviewUpdate, caller: WriteReviews, session: WriteSession, ctx: Ctx
 ) -> Envelope[ReviewOut]:
@@ -209,6 +218,7 @@ async def merchant_get_reviews(caller: Merchant, query: Query, session: ReadSess
 
 
 @merchant_router.post("/api/v1/merchant/moderate_review", response_model=Envelope[ReviewOut])
+@refuses(NotFound)
 async def moderate_review(
     body: ReviewModeration, caller: Merchant, session: WriteSession, ctx: Ctx
 ) -> Envelope[ReviewOut]:

@@ -142,7 +142,11 @@ class MediaItemIn(CreateIn):
                 "oneOf": [
                     {"type": "integer", "enum": [1, 2]},
                     {"type": "string", "enum": ["1", "2", "image", "video"]},
-                ]
+                    # The field's default: the document's default must be one of its values.
+                    {"type": "null"},
+                ],
+                "description": "1 image, 2 video; absent or null: a video when the URL ends "
+                "in .mp4, .mov or .webm, an image otherwise",
             }
         ),
     ] = None
@@ -154,13 +158,12 @@ class MediaItemIn(CreateIn):
         if value is None:
             return None
         mapping = {1: 1, 2: 2, "1": 1, "2": 2, "image": 1, "video": 2}
-        if (
-            isinstance(value, bool)
-            or (isinstance(value, str) and value.strip() not in mapping)
-            or (not isinstance(value, str) and value not in mapping)
-        ):
+        # Only an integer or a string is looked up: an object or an array cannot be a dict
+        # key (TypeError, a 500), and `true == 1` would pass for an image.
+        key = value.strip() if isinstance(value, str) else value
+        if isinstance(value, bool) or not isinstance(value, int | str) or key not in mapping:
             raise ValueError("must be 1 (image) or 2 (video)")
-        return mapping[value.strip() if isinstance(value, str) else value]
+        return mapping[key]
 
     @field_validator("url")
     @classmethod

@@ -13,9 +13,17 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
 from shopreviews.kit.dependencies import Ctx, Query, ReadSession
-from shopreviews.kit.envelope import ApiError, Envelope, InvalidArgument, success_json
+from shopreviews.kit.envelope import (
+    ApiError,
+    Envelope,
+    InvalidArgument,
+    NotFound,
+    RateLimited,
+    success_json,
+)
 from shopreviews.kit.openapi_params import PAGE, param, query_doc
 from shopreviews.kit.params import QueryParams, parse_external_id, parse_flag, parse_positive_int
+from shopreviews.kit.routes import refuses, revalidated
 from shopreviews.storefront import service as storefront_service
 from shopreviews.storefront.schemas import (
     CORS,
@@ -161,6 +169,8 @@ LIST_DOC = query_doc(
     response_model=Envelope[PublicReviewPage],
     openapi_extra=LIST_DOC,
 )
+@revalidated
+@refuses(NotFound, RateLimited)
 async def storefront_reviews(
     myshopify_domain: Domain, request: Request, query: Query, session: ReadSession, ctx: Ctx
 ) -> Response:
@@ -180,6 +190,8 @@ async def storefront_reviews(
         param("is_store_review", "1: the store reviews", enum=["0", "1"]),
     ),
 )
+@revalidated
+@refuses(NotFound, RateLimited)
 async def storefront_rating(
     myshopify_domain: Domain, request: Request, query: Query, session: ReadSession, ctx: Ctx
 ) -> Response:
@@ -198,6 +210,8 @@ async def storefront_rating(
         param("product_ids", f"1 to {MAX_PRODUCTS} product ids (any array form)", array=True)
     ),
 )
+@revalidated
+@refuses(NotFound, RateLimited)
 async def storefront_ratings(
     myshopify_domain: Domain, request: Request, query: Query, session: ReadSession, ctx: Ctx
 ) -> Response:
@@ -217,6 +231,8 @@ async def storefront_ratings(
         param("product_handle", "1 to 100 handles, comma-separated", required=True),
     ),
 )
+@revalidated
+@refuses(NotFound, RateLimited)
 async def get_products_rating(
     request: Request, query: Query, session: ReadSession, ctx: Ctx
 ) -> Response:

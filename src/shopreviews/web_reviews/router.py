@@ -9,9 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
-from shopreviews.kit.envelope import Envelope
+from shopreviews.kit.envelope import (
+    AlreadyExists,
+    Envelope,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
 from shopreviews.kit.openapi_params import param, query_doc
-from shopreviews.kit.routes import DocumentedRoute, raw_body
+from shopreviews.kit.routes import DocumentedRoute, raw_body, refuses
 from shopreviews.web_reviews import service
 from shopreviews.web_reviews.schemas import WebReviewIn, WebReviewOut
 
@@ -34,6 +40,7 @@ def _call(domain: str, request: Request) -> service.StorefrontCall:
     "/api/v1/storefront/shops/{myshopify_domain}/reviews",
     response_model=Envelope[WebReviewOut],
 )
+@refuses(NotFound, PermissionDenied, AlreadyExists, RateLimited)
 async def post_web_review(
     myshopify_domain: Domain,
     request: Request,
@@ -57,6 +64,7 @@ async def post_web_review(
         param("content_type", "the image type (default image/jpeg)"),
     ),
 )
+@refuses(NotFound, PermissionDenied, RateLimited)
 async def get_storefront_image_upload_policy(
     myshopify_domain: Domain,
     request: Request,

@@ -11,10 +11,18 @@ from pydantic import BaseModel
 from shopreviews.auth.caller import Caller
 from shopreviews.auth.dependencies import api_caller
 from shopreviews.kit.dependencies import Ctx, Query, ReadSession, WriteSession
-from shopreviews.kit.envelope import EmptyData, Envelope, InvalidArgument
+from shopreviews.kit.envelope import (
+    AlreadyExists,
+    EmptyData,
+    Envelope,
+    InvalidArgument,
+    NotFound,
+    Rejected,
+)
 from shopreviews.kit.openapi_params import PAGE, PAGE_SIZE, param, query_doc
 from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.params import agreeing, parse_id
+from shopreviews.kit.routes import refuses
 from shopreviews.webhooks import service as webhook_service
 from shopreviews.webhooks.schemas import (
     TOPICS,
@@ -40,6 +48,8 @@ class DeliveryPage(BaseModel):
 
 
 @router.post("/api/v1/openapi/create_shop_webhook", response_model=Envelope[WebhookCreated])
+# Rejected: the owner has as many subscriptions as the limit allows (code 8, HTTP 403).
+@refuses(AlreadyExists, Rejected)
 async def create_shop_webhook(
     body: WebhookIn, caller: AnyCaller, session: WriteSession, ctx: Ctx
 ) -> Envelope[WebhookCreated]:
@@ -48,6 +58,7 @@ async def create_shop_webhook(
 
 
 @router.post("/api/v1/openapi/update_shop_webhook", response_model=Envelope[WebhookOut])
+@refuses(NotFound, AlreadyExists)
 async def update_shop_webhook(
     body: WebhookUpdate, caller: AnyCaller, session: WriteSession, ctx: Ctx
 ) -> Envelope[WebhookOut]:
@@ -69,6 +80,7 @@ router.add_api_route(
     response_model=Envelope[EmptyData],
     openapi_extra=query_doc(param("id", "with DELETE: the subscription id, instead of a body")),
 )
+@refuses(NotFound)
 async def delete_shop_webhook(
     caller: AnyCaller, session: WriteSession, query: Query, body: WebhookIdIn | None = None
 ) -> Envelope[EmptyData]:
@@ -121,6 +133,7 @@ async def get_shop_webhooks(
         PAGE_SIZE,
     ),
 )
+@refuses(NotFound)
 async def get_webhook_deliveries(
     caller: AnyCaller, session: ReadSession, query: Query
 ) -> Envelope[DeliveryPage]:
@@ -136,6 +149,7 @@ async def get_webhook_deliveries(
 
 
 @router.post("/api/v1/openapi/redeliver_webhook_event", response_model=Envelope[list[DeliveryOut]])
+@refuses(NotFound)
 async def redeliver_webhook_event(
     body: RedeliverIn, caller: AnyCaller, session: WriteSession, ctx: Ctx
 ) -> Envelope[list[DeliveryOut]]:
@@ -148,6 +162,7 @@ async def redeliver_webhook_event(
 
 
 @router.post("/api/v1/openapi/send_test_webhook", response_model=Envelope[DeliveryOut])
+@refuses(NotFound)
 async def send_test_webhook(
     body: WebhookIdIn, caller: AnyCaller, session: WriteSession, ctx: Ctx
 ) -> Envelope[DeliveryOut]:
@@ -156,6 +171,7 @@ async def send_test_webhook(
 
 
 @router.post("/api/v1/openapi/rotate_webhook_secret", response_model=Envelope[SecretRotated])
+@refuses(NotFound)
 async def rotate_webhook_secret(
     body: WebhookIdIn, caller: AnyCaller, session: WriteSession, ctx: Ctx
 ) -> Envelope[SecretRotated]:
