@@ -2,12 +2,15 @@
 
 The app under test runs in uvicorn on a free 127.0.0.1 port in a background thread (its own
 event loop and engine, the same database as the rest of the suite), so schemathesis and plain
-HTTP clients drive it exactly as a real client would. Requests are HMAC-signed over the final
-query string and body (or carry a merchant session), so they get past authentication.
+HTTP clients drive it exactly as a real client would. Each request carries the credential its
+operation takes, so it gets past authentication: an HMAC signature over the final query string
+and body (partner API), a merchant session, the admin token, a platform's client credentials
+(OAuth client endpoints) or access token, or a Shopify webhook signature.
 
 Two parts:
 - schemathesis generates schema-valid and schema-invalid requests for every documented
-  operation and checks the responses against the document (status, content type, schema);
+  operation and checks the responses against the document: no server error, every status
+  documented (the document has no catch-all), content type, headers and schema;
 - a hypothesis fuzzer sends hostile raw requests (any method, legacy paths, broken
   percent-encoding, huge numbers, deep nesting, non-JSON bodies) to every API path.
 Both are derandomized, so CI sees the same examples on every run.
@@ -15,6 +18,9 @@ Both are derandomized, so CI sees the same examples on every run.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import random
 import re
@@ -34,7 +40,7 @@ import requests
 import schemathesis
 import uvicorn
 from fastapi.routing import APIRoute
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -50,9 +56,12 @@ from shopreviews.main import create_app
 from shopreviews.merchants import service as merchant_service
 from shopreviews.settings import Settings
 from tests.support import signer
-from tests.support.api import create_shop
+from tests.support.admin import ADMIN_TOKEN
+from tests.support.api import create_shop, ok
+from tests.support.oauth import client_credentials, create_platform
 
 PASSWORD = "fuzz password 123"
+SHOPIFY_SECRET = "fuzz-shopify-app-secret-0123"
 REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
 ENVELOPE_KEYS = {"code", "message", "time", "request_id", "data"}
 # README §3.3: code -> HTTP status (8 is 429 when rate limited, otherwise 403).
@@ -68,11 +77,17 @@ STATUS_FOR_CODE: dict[int, set[int]] = {
     13: {500},
     16: {401},
 }
-# Totals shared by all operations, so the run stays bounded (well under a minute) as
-# endpoints are added; each operation still gets a floor of cases.
+# Totals shared by all operations, so the run stays bounded (the whole file within about a
+# minute on 2 CPUs) as endpoints are added; each operation still gets a floor of cases.
 SCHEMATHESIS_BUDGET = 360  # cases over all operations and both generation modes
 SCHEMATHESIS_FLOOR = 5
-SLOW_EXAMPLES = 3  # login verifies an argon2 hash per request
+SLOW_EXAMPLES = 3  # sign-in and the admin's password endpoints hash with argon2 per request
+SLOW_PATHS = ("/login", "/create_merchant_user", "/set_merchant_password")
+# Operations whose credential the document cannot name: the platform access token of
+# oauth/disconnect, and the merchant session the JSON authorize endpoint reads itself.
+BEARER_PATHS = {"/api/v1/openapi/oauth/disconnect"}
+MERCHANT_PATHS = {"/api/v1/openapi/oauth/authorize"}
+SHOPIFY_PATHS = {"/api/v1/integrations/shopify/orders"}
 
 
 # --- the live server ------------------------------------------------------------------------
@@ -87,6 +102,13 @@ class Credentials:
     domain: str
     merchant_token: str = ""
     logout_token: str = ""  # a session of its own: logging out must not end the main one
+    client_id: str = ""  # a platform that may use client_credentials for the shop
+    client_secret: str = ""
+    access_token: str = ""  # the platform's, for the shop
+    shopify_secret: str = SHOPIFY_SECRET
+
+    def client(self) -> dict[str, str]:
+        return {"client_id": self.client_id, "client_secret": self.client_secret}
 
 
 @dataclass
@@ -106,15 +128,49 @@ async def fuzz_credentials(ctx: AppContext, client: httpx.AsyncClient) -> Creden
         await merchant_service.create_user(
             session, shop_id=shop.shop_id, email=email, password=PASSWORD
         )
-    return Credentials(
-        shop.shop_id, shop.public_token, shop.private_token, email, shop.myshopify_domain
+    platform = await create_platform(
+        ctx,
+        skip_shop_oauth=1,
+        allowed_scopes="read_reviews,write_reviews,read_shop_install_status",
     )
+    token = ok(await client_credentials(client, platform, shop_id=shop.shop_id))
+    return Credentials(
+        shop.shop_id,
+        shop.public_token,
+        shop.private_token,
+        email,
+        shop.myshopify_domain,
+        client_id=platform.client_id,
+        client_secret=platform.client_secret,
+        access_token=token["access_token"],
+    )
+
+
+def credential_kind(doc: dict[str, Any], path: str, operation: dict[str, Any]) -> str:
+    """The credential an operation takes, as its document says."""
+    schemes = {name for requirement in operation.get("security", []) for name in requirement}
+    query, body = operation_fields(doc, operation)
+    if "PublicToken" in schemes:
+        return "hmac"
+    if "AdminToken" in schemes:
+        return "admin"
+    if "MerchantSession" in schemes or path in MERCHANT_PATHS:
+        return "merchant"
+    if "client_secret" in query or "client_secret" in body:
+        return "client"
+    if path in BEARER_PATHS:
+        return "bearer"
+    if path in SHOPIFY_PATHS:
+        return "shopify"
+    return "public"
 
 
 @pytest.fixture(scope="module")
 def live(settings: Settings, fuzz_credentials: Credentials) -> Iterator[Live]:
-    live_ctx = AppContext.build(settings, public_url="http://testserver")
-    app = create_app(settings, ctx=live_ctx)
+    # With an admin token, so the admin endpoints exist and are fuzzed signed.
+    live_settings = settings.model_copy(update={"admin_token": ADMIN_TOKEN})
+    live_ctx = AppContext.build(live_settings, public_url="http://testserver")
+    app = create_app(live_settings, ctx=live_ctx)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -134,14 +190,15 @@ def live(settings: Settings, fuzz_credentials: Credentials) -> Iterator[Live]:
             "token"
         ]
         creds.logout_token = http.post("/api/v1/merchant/login", json=body).json()["data"]["token"]
+        secret = {"shopify_app_secret": SHOPIFY_SECRET}
+        headers = {"Authorization": f"Bearer {creds.merchant_token}"}
+        assert http.post("/api/v1/merchant/settings", json=secret, headers=headers).is_success
     doc = app.openapi()
     routes = [r for r in app.routes if isinstance(r, APIRoute)]
     live = Live(base_url, doc, routes, creds)
     for path, item in doc["paths"].items():
         for method, operation in item.items():
-            kinds = {name for req in operation.get("security", []) for name in req}
-            kind = "hmac" if "PublicToken" in kinds else "merchant" if kinds else "public"
-            live.security[(method.upper(), path)] = kind
+            live.security[(method.upper(), path)] = credential_kind(doc, path, operation)
     try:
         yield live
     finally:
@@ -163,28 +220,61 @@ def sign_headers(creds: Credentials, raw_query: str, body: bytes) -> dict[str, s
     }
 
 
+def credential_headers(
+    creds: Credentials, kind: str, path: str, raw_query: str, body: bytes
+) -> dict[str, str]:
+    """The headers that carry the credential of `kind` for this request as it is sent (client
+    credentials travel in the query or body: with_client_credentials)."""
+    if kind == "hmac":
+        return sign_headers(creds, raw_query, body)
+    if kind == "merchant":
+        # Logging out ends a session of its own, never the one the other requests use.
+        token = creds.logout_token if path.endswith("/logout") else creds.merchant_token
+        return {"Authorization": f"Bearer {token}"}
+    if kind == "admin":
+        return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    if kind == "bearer":
+        return {"Authorization": f"Bearer {creds.access_token}"}
+    if kind == "shopify":
+        mac = hmac.new(creds.shopify_secret.encode(), body, hashlib.sha256).digest()
+        return {
+            "X-Shopify-Shop-Domain": creds.domain,
+            "X-Shopify-Hmac-Sha256": base64.b64encode(mac).decode(),
+        }
+    return {}
+
+
 class SignedAuth(requests.auth.AuthBase):
-    """Signs the prepared request: the final query string and body, as they go on the wire."""
+    """Adds the credential to the prepared request, signed over the final query string and
+    body as they go on the wire."""
 
     def __init__(self, creds: Credentials, kind: str, path: str) -> None:
         self.creds, self.kind, self.path = creds, kind, path
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers.pop("Authorization", None)
-        if self.kind == "hmac":
-            body = request.body or b""
-            raw = body.encode() if isinstance(body, str) else body
-            assert isinstance(raw, bytes)
-            query = urlsplit(request.url or "").query
-            request.headers.update(sign_headers(self.creds, query, raw))
-        elif self.kind == "merchant":
-            token = (
-                self.creds.logout_token
-                if self.path.endswith("/logout")
-                else self.creds.merchant_token
-            )
-            request.headers["Authorization"] = f"Bearer {token}"
+        body = request.body or b""
+        raw = body.encode() if isinstance(body, str) else body
+        assert isinstance(raw, bytes)
+        query = urlsplit(request.url or "").query
+        request.headers.update(credential_headers(self.creds, self.kind, self.path, query, raw))
         return request
+
+
+def with_client_credentials(case: Any, creds: Credentials, query_names: list[str]) -> None:
+    """The platform's client credentials, and the fuzz shop where the case names a shop, in
+    the query or body the case sends (a body that is no object is left as generated)."""
+    values = creds.client()
+    if "client_secret" in query_names:
+        shop = {k: v for k, v in shop_fields(creds).items() if k in (case.query or {})}
+        case.query = {**(case.query or {}), **values, **shop}
+    elif isinstance(case.body, dict):
+        shop = {k: v for k, v in shop_fields(creds).items() if k in case.body}
+        case.body = {**case.body, **values, **shop}
+
+
+def shop_fields(creds: Credentials) -> dict[str, str]:
+    return {"shop_id": creds.shop_id, "myshopify_domain": creds.domain}
 
 
 def canonical(path: str) -> str:
@@ -216,6 +306,13 @@ def envelope_problems(
     if status >= 500:
         problems.append(f"HTTP {status}")
     is_api = (path + "/").startswith("/api/")
+    if status == 304:
+        # A cacheable read whose If-None-Match is current: no body, the same cache headers.
+        if not is_public_read(method, path, status) or not headers.get("etag"):
+            problems.append("304 outside the storefront's reads, or without ETag")
+        if headers.get("cache-control") != PUBLIC_CACHE:
+            problems.append(f"cache-control {headers.get('cache-control')!r}")
+        return problems if content == b"" else [*problems, "304 with a body"]
     if is_api:
         if headers.get("content-type") != "application/json; charset=utf-8":
             problems.append(f"content-type {headers.get('content-type')!r}")
@@ -290,6 +387,11 @@ def test_every_endpoint_is_documented_for_the_fuzzer(live: Live) -> None:
     assert live.security[("POST", "/api/v1/openapi/create_review")] == "hmac"
     assert live.security[("GET", "/api/v1/openapi/get_open_api_private_token")] == "merchant"
     assert live.security[("POST", "/api/v1/merchant/login")] == "public"
+    assert live.security[("GET", "/api/v1/admin/get_shops")] == "admin"
+    assert live.security[("POST", "/api/v1/openapi/oauth/token")] == "client"
+    assert live.security[("GET", "/api/v1/openapi/get_shop_install_status")] == "client"
+    assert live.security[("POST", "/api/v1/openapi/oauth/disconnect")] == "bearer"
+    assert live.security[("POST", "/api/v1/integrations/shopify/orders")] == "shopify"
 
 
 SCHEMATHESIS_CHECKS = [
@@ -301,19 +403,35 @@ SCHEMATHESIS_CHECKS = [
 ]
 
 
+@dataclass
+class Outcome:
+    """What the cases of one operation got: envelope codes, and how many were sent."""
+
+    codes: set[int] = field(default_factory=set)
+    sent: int = 0
+
+
 def fuzz_operation(
-    live: Live, operation: Any, mode: GenerationMode, failures: list[str], codes: set[int]
+    live: Live, operation: Any, mode: GenerationMode, failures: list[str], outcome: Outcome
 ) -> None:
     """Run schemathesis cases of one operation in one mode; collect problems and codes."""
     method, path = operation.method.upper(), operation.path
-    auth = SignedAuth(live.creds, live.security[(method, path)], path)
+    kind = live.security[(method, path)]
+    auth = SignedAuth(live.creds, kind, path)
+    query_names, _ = operation_fields(live.doc, live.doc["paths"][path][method.lower()])
     per_operation = SCHEMATHESIS_BUDGET // (2 * len(live.security))
-    examples = SLOW_EXAMPLES if path.endswith("/login") else max(SCHEMATHESIS_FLOOR, per_operation)
+    examples = (
+        SLOW_EXAMPLES if path.endswith(SLOW_PATHS) else max(SCHEMATHESIS_FLOOR, per_operation)
+    )
 
-    @fuzz_settings(examples)
-    @given(case=operation.as_strategy(generation_mode=mode))
-    def run(case: Any) -> None:
+    def check(case: Any) -> None:
+        if kind == "client":
+            with_client_credentials(case, live.creds, query_names)
+        if "myshopify_domain" in (case.path_parameters or {}):
+            # The storefront's pages call for their own shop; a made-up one is only a 404.
+            case.path_parameters = {**case.path_parameters, "myshopify_domain": live.creds.domain}
         response = case.call(auth=auth, timeout=30)
+        outcome.sent += 1
         # schemathesis gives each header as a list of values
         headers = {k.lower(): ", ".join(v) for k, v in response.headers.items()}
         problems = envelope_problems(method, path, response.status_code, headers, response.content)
@@ -326,11 +444,24 @@ def fuzz_operation(
                 f"{operation.label} [{mode.value}] {problems} <- {case.as_curl_command()}"
             )
             return
+        if response.status_code == 304:
+            return  # a current ETag: no body
         body = response.json()
-        codes.add(body.get("code", 0))  # the RFC 8414 document has no envelope
+        outcome.codes.add(body.get("code", 0))  # the RFC 8414 document has no envelope
         if path.endswith("/reset_private_token") and body["code"] == 0:
             live.creds.private_token = body["data"]["private_token"]
+        if path == "/api/v1/merchant/settings" and body["code"] == 0:
+            # The fuzzer may have set a new Shopify app secret: the webhooks sign with it.
+            sent = case.body.get("shopify_app_secret") if isinstance(case.body, dict) else None
+            if isinstance(sent, str) and sent.strip():
+                live.creds.shopify_secret = sent.strip()
 
+    if mode is GenerationMode.POSITIVE:
+        # First the request the document's examples make, as a client reading it would send.
+        for strategy in operation.get_strategies_from_examples():
+            check(find(strategy, lambda _: True, settings=fuzz_settings(1)))
+    # derandomize: a fixed seed, so every run sends the same cases.
+    run = fuzz_settings(examples)(given(case=operation.as_strategy(generation_mode=mode))(check))
     try:
         run()
     except Unsatisfiable:
@@ -344,22 +475,32 @@ def test_schemathesis_every_operation(live: Live) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     assert len(operations) == len(live.security)
     failures: list[str] = []
-    seen: dict[str, set[int]] = {}
+    seen: dict[str, Outcome] = {}
     for operation in operations:
-        codes = seen.setdefault(operation.label, set())
+        outcome = seen.setdefault(operation.label, Outcome())
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            fuzz_operation(live, operation, mode, failures, codes)
+            fuzz_operation(live, operation, mode, failures, outcome)
     assert not failures, "\n".join(failures[:30])
-    # The signing got requests past authentication: every HMAC and merchant endpoint saw
-    # something other than code 16, and the data endpoints answered successes.
+    # Each operation was called (one without parameters or body has a single distinct case).
+    assert all(outcome.sent for outcome in seen.values()), seen
+    # The credentials got requests past authentication: every signed endpoint saw something
+    # other than code 16, and the data endpoints answered successes.
     for operation in operations:
         kind = live.security[(operation.method.upper(), operation.path)]
-        codes = seen[operation.label]
-        if kind in ("hmac", "merchant") and not operation.path.endswith("/logout"):
+        codes = seen[operation.label].codes
+        if kind != "public" and not operation.path.endswith("/logout"):
             assert codes - {16}, (operation.label, codes)
-    for name in ("get_reviews", "create_review", "get_rating", "get_open_api_information"):
+    for name in (
+        "get_reviews",
+        "create_review",
+        "get_rating",
+        "get_open_api_information",
+        "get_shops",
+        "get_shop_install_status",
+        "disconnect",
+    ):
         label = next(o.label for o in operations if o.path.endswith("/" + name))
-        assert 0 in seen[label], (label, seen[label])
+        assert 0 in seen[label].codes, (label, seen[label])
 
 
 # --- seeded mutation fuzzing ---------------------------------------------------------------
@@ -371,7 +512,7 @@ def test_schemathesis_every_operation(live: Live) -> None:
 
 MUTATION_BUDGET = 900  # requests over all operations
 MUTATION_FLOOR = 40
-SLOW_MUTATION_REQUESTS = 8  # login verifies an argon2 hash per request
+SLOW_MUTATION_REQUESTS = 8  # argon2 per request (SLOW_PATHS)
 DEPTHS = [3, 50, 400, 700, 900, 950, 980, 990, 1000, 1100, 5000]
 
 PLAUSIBLE: dict[str, list[Any]] = {
@@ -452,9 +593,8 @@ def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def operation_fields(doc: dict[str, Any], method: str, path: str) -> tuple[list[str], list[str]]:
+def operation_fields(doc: dict[str, Any], operation: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(query parameter names, body property names) documented for one operation."""
-    operation = doc["paths"][path][method.lower()]
     query = [p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"]
     body: list[str] = []
     if "requestBody" in operation:
@@ -470,6 +610,9 @@ class MutationFuzzer:
         self.plausible["email"] = [live.creds.email, live.creds.email.upper()]
         self.plausible["password"] = [PASSWORD]
         self.plausible["shop_id"] = [live.creds.shop_id]
+        self.plausible["myshopify_domain"] = [live.creds.domain]
+        self.plausible["client_id"] = [live.creds.client_id]
+        self.plausible["client_secret"] = [live.creds.client_secret]
         self.raw = RawSender(live, http)
 
     def value(self, name: str, rng: random.Random) -> Any:
@@ -526,7 +669,8 @@ class MutationFuzzer:
 
     def run(self, method: str, path: str, kind: str, count: int) -> None:
         rng = random.Random(zlib.crc32(f"{method} {path}".encode()))
-        query_names, body_names = operation_fields(self.live.doc, method, path)
+        operation = self.live.doc["paths"][path][method.lower()]
+        query_names, body_names = operation_fields(self.live.doc, operation)
         for _ in range(count):
             # The storefront endpoint names its shop in the path: the fuzz shop, so requests
             # get past the shop lookup.
@@ -536,7 +680,9 @@ class MutationFuzzer:
             query = self.query(query_names, rng)
             body = self.body(body_names, rng) if method != "GET" else b""
             auth = (
-                kind if rng.random() < 0.85 else rng.choice(["none", "garbage", "hmac", "merchant"])
+                kind
+                if rng.random() < 0.85
+                else rng.choice(["none", "garbage", "hmac", "merchant", "admin"])
             )
             content_type = rng.choice(
                 [None, "application/json", "text/plain", "application/x-www-form-urlencoded"]
@@ -566,14 +712,15 @@ class RawSender:
         if content_type:
             request.headers["Content-Type"] = content_type
         creds = self.live.creds
-        if auth == "hmac":
-            sent_query = request.url.query.decode("ascii")
-            request.headers.update(sign_headers(creds, sent_query, body))
-        elif auth == "merchant":
-            token = creds.logout_token if "logout" in path else creds.merchant_token
-            request.headers["Authorization"] = f"Bearer {token}"
-        elif auth == "garbage":
+        if auth == "garbage":
             request.headers.update({"Authorization": "Bearer x", "Sign": "zz"})
+        else:
+            sent_query = request.url.query.decode("ascii")
+            request.headers.update(
+                credential_headers(creds, auth, canonical(path), sent_query, body)
+            )
+        if auth == "shopify":
+            request.headers["X-Shopify-Topic"] = "orders/create"
         try:
             response = self.http.send(request)
         except httpx.TransportError as exc:  # the server dropped the connection: no answer at all
@@ -611,7 +758,8 @@ def test_mutated_requests_per_operation(live: Live, review_ids: list[str]) -> No
         order = sorted(live.security.items(), key=lambda item: ("delete" in item[0][1], item[0]))
         for (method, path), kind in order:
             count = max(MUTATION_FLOOR, MUTATION_BUDGET // len(order))
-            fuzzer.run(method, path, kind, SLOW_MUTATION_REQUESTS if "/login" in path else count)
+            slow = path.endswith(SLOW_PATHS)
+            fuzzer.run(method, path, kind, SLOW_MUTATION_REQUESTS if slow else count)
     failures, codes = fuzzer.raw.failures, fuzzer.raw.codes
     assert not failures, "\n".join(failures[:40])
     # The requests got past signing and validation, not only into error paths.
