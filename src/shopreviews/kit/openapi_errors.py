@@ -4,8 +4,8 @@ fuzzer checking the document) knows every status to expect.
 
 Which statuses: what the route and its dependencies declare they refuse (kit/routes.py), code 3
 on the API (the request layer refuses a GET with a body, a body that is not UTF-8 or is over the
-size limit, a malformed query, kit/middleware.py), and on every operation an unexpected failure
-(code 13) and the processing budget (code 4)."""
+size limit, kit/middleware.py; the routes read every query and body), and on every operation an
+unexpected failure (code 13) and the processing budget (code 4)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ DESCRIPTIONS = {
     400: "code 3, invalid argument: a parameter or the body is missing, malformed or out of "
     "range (the message names it), or the body is larger than the server's limit",
     401: "code 16, unauthenticated: missing or wrong credentials",
-    403: "code 7, permission denied (a token without the scope, a disabled platform), or code 8, "
-    "rejected by a policy (a limit reached, a shop setting)",
+    403: "code 7, permission denied (a token without the scope, a disabled platform, an origin "
+    "or a shop setting that does not allow it), or code 8, rejected by a policy (a limit reached)",
     404: "code 5, not found",
     409: "code 6, already exists",
     429: "code 8, rate limited: Retry-After says how many seconds to wait",
@@ -35,6 +35,9 @@ DESCRIPTIONS = {
     504: "code 4, deadline exceeded: the request took longer than the processing budget",
 }
 ALWAYS = (HTTP_STATUS[INTERNAL], HTTP_STATUS[DEADLINE_EXCEEDED])
+NOT_MODIFIED_RESPONSE = {
+    "description": "Not Modified: the If-None-Match ETag is still current; no body",
+}
 IF_NONE_MATCH = {
     "name": "If-None-Match",
     "in": "header",
@@ -72,8 +75,3 @@ def error_responses(statuses: Iterable[int], schema: str) -> dict[str, Any]:
             }
         responses[str(status)] = response
     return responses
-
-
-NOT_MODIFIED_RESPONSE = {
-    "description": "Not Modified: the If-None-Match ETag is still current; no body",
-}
