@@ -9,9 +9,10 @@ On a throwaway PostgreSQL database (`bench_wake_<random>`, dropped afterwards):
    arriving at the receiver (one clock: both are this process). Two deployments, one after the
    other: `serve` with its embedded worker, then `serve --no-worker` beside a
    `shopreviews worker` process (the scaled-out deployment). p50, p90 and max per deployment.
-2. **Idle worker.** The `shopreviews worker` alone on the database (the API stopped), for
-   `--idle-seconds`: transactions it ran, from `pg_stat_database` (a statement outside a
-   transaction counts as one), per 10 s.
+2. **Idle worker.** A `shopreviews worker` alone on a second, fresh database (no load before,
+   so autovacuum stays out of the count), for `--idle-seconds` once its listener is connected:
+   transactions it ran, from `pg_stat_database` (a statement outside a transaction counts as
+   one), per 10 s.
 
 Usage (from the repository root, with the package installed):
 
@@ -119,6 +120,12 @@ def environment(url: str) -> dict[str, str]:
         "SHOPREVIEWS_RATE_LIMITS_ENABLED": "false",
         "SHOPREVIEWS_LOG_LEVEL": "WARNING",
     }
+
+
+def migrate(env: dict[str, str]) -> None:
+    migrated = subprocess.run(["shopreviews", "migrate"], env=env, capture_output=True, text=True)
+    if migrated.returncode:
+        sys.exit(f"shopreviews migrate failed: {migrated.stderr}")
 
 
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -278,29 +285,34 @@ def main() -> None:
                 print(json.dumps(results[-1]), flush=True)
             finally:
                 stop(api)
-                if worker is not None and name != "separate worker":
+                if worker is not None:
                     stop(worker)
-            if worker is not None:
-                try:
-                    time.sleep(5)  # settled: the API is gone, the worker idles
-                    before = asyncio.run(transactions(url))
-                    time.sleep(args.idle_seconds)
-                    after = asyncio.run(transactions(url))
-                finally:
-                    stop(worker)
-                # This measurement's own two connections count one transaction each.
-                idle = max(0, after - before - 2)
-                per_10s = round(idle * 10 / args.idle_seconds, 2)
-                print(
-                    json.dumps(
-                        {
-                            "idle_worker_seconds": args.idle_seconds,
-                            "transactions": idle,
-                            "per_10_seconds": per_10s,
-                        }
-                    ),
-                    flush=True,
-                )
+    # The idle worker, on a database of its own that no other process has written to (after
+    # a load, autovacuum's ANALYZE transactions would count too).
+    with database(args.pg_url) as url:
+        env = environment(url)
+        migrate(env)
+        worker = start(["worker"], env)
+        try:
+            asyncio.run(wait_for_listener(url))
+            time.sleep(5)  # past the claims made at start and when the listener connected
+            before = asyncio.run(transactions(url))
+            time.sleep(args.idle_seconds)
+            after = asyncio.run(transactions(url))
+        finally:
+            stop(worker)
+    # This measurement's own two statements count one transaction each.
+    idle = max(0, after - before - 2)
+    print(
+        json.dumps(
+            {
+                "idle_worker_seconds": args.idle_seconds,
+                "transactions": idle,
+                "per_10_seconds": round(idle * 10 / args.idle_seconds, 2),
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
