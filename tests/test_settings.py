@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from shopreviews import server_key
-from shopreviews.settings import Settings
+from shopreviews.settings import Settings, shown_database_url
 
 
 def test_the_s3_backend_needs_a_bucket_and_a_public_url() -> None:
@@ -88,3 +88,53 @@ def test_the_key_file_is_created_0600_once_then_read(
     explicit = Settings(_env_file=None, secret_key="k" * 32, key_file=tmp_path / "other.key")
     assert server_key.load_or_create(explicit) == "k" * 32
     assert not explicit.key_file.exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        # The plain forms of the database tools get the driver ShopReviews connects with.
+        ("postgresql://shop:pa%40ss@db:5432/reviews", "postgresql+asyncpg://shop:pa%40ss@db:5432/reviews"),
+        ("postgres://shop@db/reviews", "postgresql+asyncpg://shop@db/reviews"),
+        ("postgresql+asyncpg://shop@db/reviews", "postgresql+asyncpg://shop@db/reviews"),
+        ("sqlite:///shopreviews.db", "sqlite+aiosqlite:///shopreviews.db"),
+        ("sqlite:////var/lib/shopreviews/shopreviews.db", "sqlite+aiosqlite:////var/lib/shopreviews/shopreviews.db"),
+        ("SQLite:///./x.db", "sqlite+aiosqlite:///./x.db"),
+        ("  sqlite+aiosqlite:///./x.db\n", "sqlite+aiosqlite:///./x.db"),
+    ],
+)  # fmt: skip
+def test_the_database_url_gets_its_driver(given: str, used: str) -> None:
+    settings = Settings(database_url=given, secret_key="k" * 40)
+    assert settings.database_url == used
+    assert settings.is_sqlite == used.startswith("sqlite")
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ("mysql://shop:secret-pw@db/reviews", "mysql databases are not supported; use sqlite:///PATH"),
+        ("shopreviews.db", "not a database URL; use sqlite:///PATH"),
+        ("", "not a database URL"),
+        ("postgresql+psycopg2://shop:secret-pw@db/reviews",
+         "the psycopg2 driver is not supported: write postgresql://"),
+        ("sqlite+pysqlite:///x.db", "the pysqlite driver is not supported: write sqlite://"),
+        ("sqlite:///", "a SQLite URL names its file after the third slash: sqlite:///./shopreviews.db"),
+        ("sqlite://", "a SQLite URL names its file after the third slash"),
+        ("sqlite:///:memory:", "an in-memory SQLite database ends with each command; name a file"),
+    ],
+)  # fmt: skip
+def test_a_database_url_that_cannot_work_is_refused_saying_what_does(
+    given: str, problem: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(database_url=given, secret_key="k" * 40)
+    (error,) = refused.value.errors()
+    assert error["loc"] == ("database_url",)
+    assert str(error["ctx"]["error"]).startswith(problem), error
+    assert "secret-pw" not in str(error["ctx"]["error"])
+
+
+def test_the_database_url_is_shown_without_its_password() -> None:
+    url = "postgresql+asyncpg://shop:pa%40ss-w0rd@db.example.com:5432/reviews"
+    assert shown_database_url(url) == "postgresql+asyncpg://shop:***@db.example.com:5432/reviews"
+    assert shown_database_url("sqlite+aiosqlite:///./x.db") == "sqlite+aiosqlite:///./x.db"

@@ -3,14 +3,70 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./shopreviews.db"
 KEY_FILE = Path("shopreviews.key")
+DATABASE_URL_FORMS = (
+    "use sqlite:///PATH (sqlite:///./shopreviews.db, or for an absolute path "
+    "sqlite:////var/lib/shopreviews/shopreviews.db) or postgresql://USER:PASSWORD@HOST:5432/DB"
+)
+# The scheme of a URL, and the drivers each database is reached with (the async ones).
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9.+-]*)://")
+_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_BACKENDS = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
+
+
+def normalise_database_url(value: str) -> str:
+    """The URL with the driver ShopReviews connects with: `postgresql://` and `postgres://`
+    become `postgresql+asyncpg://`, `sqlite://` becomes `sqlite+aiosqlite://`. The rest of the
+    URL is kept as written (a percent-encoded password stays encoded). A URL that cannot work
+    is refused here, saying which forms do."""
+    value = value.strip()
+    match = _SCHEME.match(value)
+    if match is None:
+        raise ValueError(f"not a database URL; {DATABASE_URL_FORMS}")
+    backend, _, driver = match.group(1).lower().partition("+")
+    database = _BACKENDS.get(backend)
+    if database is None:
+        raise ValueError(f"{backend} databases are not supported; {DATABASE_URL_FORMS}")
+    wanted = _DRIVERS[database]
+    if driver and f"{database}+{driver}" != wanted:
+        raise ValueError(
+            f"the {driver} driver is not supported: write {database}:// "
+            f"(ShopReviews connects through {wanted.partition('+')[2]})"
+        )
+    url = wanted + value[match.end(1) :]
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"not a database URL; {DATABASE_URL_FORMS}") from None
+    if database == "sqlite" and not parsed.database:
+        raise ValueError(
+            "a SQLite URL names its file after the third slash: sqlite:///./shopreviews.db "
+            "(in the working directory) or sqlite:////var/lib/shopreviews/shopreviews.db"
+        )
+    if database == "sqlite" and parsed.database == ":memory:":
+        raise ValueError(
+            "an in-memory SQLite database ends with each command; name a file, "
+            "e.g. sqlite:///./shopreviews.db"
+        )
+    return url
+
+
+def shown_database_url(url: str) -> str:
+    """The database URL as output and logs may show it: the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
 
 
 class Settings(BaseSettings):
@@ -115,6 +171,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # When set, GET /metrics answers only requests carrying `Authorization: Bearer <token>`.
     metrics_token: SecretStr | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalise_database_url(value)
 
     @field_validator("secret_key")
     @classmethod
