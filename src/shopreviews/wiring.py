@@ -9,6 +9,7 @@ assembled (main.create_app, the worker, the CLI); calling it again changes nothi
 from __future__ import annotations
 
 from shopreviews.kit import outbox, signals
+from shopreviews.merchants import service as merchants
 from shopreviews.oauth import service as oauth
 from shopreviews.orders import service as orders
 from shopreviews.reviews import service as reviews
@@ -21,6 +22,8 @@ def connect_domains() -> None:
     outbox.connect_fan_out(webhooks.fan_out)
     # A new review-request delay re-plans the shop's waiting requests.
     signals.connect(shops.ReviewDelayChanged, orders.on_review_delay_changed)
+    # A disabled shop's merchants are signed out.
+    signals.connect(shops.ShopDisabled, merchants.on_shop_disabled)
     # Products named by orders (Shopify line items, imports) fill the review catalogue (sku).
     signals.connect(orders.OrderProductsSeen, reviews.on_order_products)
     # The grant lifecycle reaches the platform as system webhooks; an ended grant also takes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopreviews.merchants.models import AuditEntry, MerchantSession, MerchantUser
@@ -30,6 +30,21 @@ class MerchantRepository:
         )
         return result.scalar_one_or_none()
 
+    async def users(self, shop_id: str | None) -> list[MerchantUser]:
+        """Every user (of one shop, when given), by shop then email."""
+        query = select(MerchantUser).order_by(MerchantUser.shop_id, MerchantUser.email)
+        if shop_id is not None:
+            query = query.where(MerchantUser.shop_id == shop_id)
+        return list((await self.session.execute(query)).scalars())
+
+    async def remove_user(self, user: MerchantUser) -> None:
+        """The user and, with it, every session of theirs (so none can be used again)."""
+        await self.session.execute(
+            delete(MerchantSession).where(MerchantSession.user_id == user.id)
+        )
+        await self.session.delete(user)
+        await self.session.flush()
+
     async def get_session(self, sid: str) -> MerchantSession | None:
         return await self.session.get(MerchantSession, sid)
 
@@ -44,3 +59,13 @@ class MerchantRepository:
             .values(ended_at=now)
             .execution_options(synchronize_session=False)
         )
+
+    async def end_shop_sessions(self, shop_id: str, now: datetime) -> int:
+        """End every live session of the shop's users; how many there were."""
+        result = await self.session.execute(
+            update(MerchantSession)
+            .where(MerchantSession.shop_id == shop_id, MerchantSession.ended_at.is_(None))
+            .values(ended_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from shopreviews.merchants.schemas import LoginIn as LoginIn
 from shopreviews.merchants.schemas import LoginOut as LoginOut
 from shopreviews.merchants.schemas import OpenApiInformation, PrivateTokenOut
 from shopreviews.shops import service as shop_service
-from shopreviews.shops.service import Shop
+from shopreviews.shops.service import Shop, ShopDisabled
 from shopreviews.shops.service import ShopSettingsOut as ShopSettingsOut
 
 MIN_PASSWORD_LENGTH = 10
@@ -77,6 +77,42 @@ async def set_password(
     user.password_hash = await hash_password(password)
     user.updated_at = ctx.now_datetime()
     await repo.end_sessions(user.id, ctx.now_datetime())
+
+
+@dataclass(frozen=True)
+class MerchantUserRow:
+    """A merchant user as the operator lists them (never the password hash)."""
+
+    id: int
+    shop_id: str
+    email: str
+    created_at: datetime
+
+
+async def list_users(session: AsyncSession, shop_id: str | None = None) -> list[MerchantUserRow]:
+    """Every merchant user, or those of one shop (code 5 for an unknown shop)."""
+    if shop_id is not None and await shop_service.find(session, shop_id) is None:
+        raise NotFound(f"shop {shop_id} not found", prefixed=False)
+    return [
+        MerchantUserRow(user.id, user.shop_id, user.email, user.created_at)
+        for user in await MerchantRepository(session).users(shop_id)
+    ]
+
+
+async def remove_user(session: AsyncSession, *, shop_id: str, email: str) -> None:
+    """Remove a user from a shop; their sessions end with them (their JWTs answer code 16)."""
+    repo = MerchantRepository(session)
+    user = await repo.user_in_shop(shop_id, email.strip().lower())
+    if user is None:
+        raise NotFound(f"no user {email} in shop {shop_id}")
+    await repo.remove_user(user)
+
+
+async def on_shop_disabled(session: AsyncSession, disabled: ShopDisabled) -> None:
+    """Receiver (wiring.py) of shops' ShopDisabled: the shop's merchants are signed out. Sign-in
+    already refuses a disabled shop; ending the sessions once here spares every merchant
+    request a look at the shop's status."""
+    await MerchantRepository(session).end_shop_sessions(disabled.shop_id, disabled.now)
 
 
 async def _count_sign_in(ctx: AppContext, email: str, ip: str) -> str:

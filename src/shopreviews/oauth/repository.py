@@ -51,6 +51,13 @@ class OAuthRepository:
         )
         return rows.scalars().all()
 
+    async def platform_grants(self, client_id: str, *, lock: bool = False) -> Sequence[Grant]:
+        """The platform's active grants, in every shop."""
+        query = select(Grant).where(Grant.client_id == client_id, Grant.status == ACTIVE)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.execute(query.order_by(Grant.id))).scalars().all()
+
     async def grant(self, grant_id: int) -> Grant | None:
         return await self.session.get(Grant, grant_id)
 

@@ -493,6 +493,25 @@ async def operator_disconnect(
     return True
 
 
+async def active_authorizations(session: AsyncSession, client_id: str) -> int:
+    """How many shops have an active grant of the platform (code 5 for an unknown platform)."""
+    await platforms.get(session, client_id)
+    return len(await OAuthRepository(session).platform_grants(client_id))
+
+
+async def delete_platform(ctx: AppContext, session: AsyncSession, client_id: str) -> int:
+    """The operator removes a platform (CLI): it is disabled first, so from this transaction on
+    its tokens fail and nothing more is sent to it; every active grant ends (tokens revoked,
+    its webhook subscriptions for that shop removed), then the platform and its records go.
+    Returns how many grants ended."""
+    await platforms.disable(ctx, session, client_id)  # code 5 for an unknown platform
+    ended = await OAuthRepository(session).platform_grants(client_id, lock=True)
+    for grant in ended:
+        await grants.end(ctx, session, grant, reason="disconnected", initiated_by="operator")
+    await platforms.delete(session, client_id)
+    return len(ended)
+
+
 async def current_scopes(
     session: AsyncSession, shop_id: str, client_ids: Collection[str]
 ) -> dict[str, frozenset[str]]:

@@ -30,6 +30,12 @@ class PlatformRepository:
         await self.session.flush()
         return platform
 
+    async def delete(self, platform: Platform) -> None:
+        """The platform's row; its grants, tokens and system webhook deliveries go with it
+        (ON DELETE CASCADE)."""
+        await self.session.delete(platform)
+        await self.session.flush()
+
     async def page(self, offset: int, limit: int) -> tuple[int, Sequence[Platform]]:
         total = int(
             (await self.session.execute(select(func.count(Platform.client_id)))).scalar_one()

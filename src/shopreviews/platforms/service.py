@@ -113,6 +113,26 @@ async def update(ctx: AppContext, session: AsyncSession, change: UpdatePlatformI
     return platform
 
 
+async def disable(ctx: AppContext, session: AsyncSession, client_id: str) -> Platform:
+    """Mark the platform disabled in this transaction: its tokens stop working and it receives
+    no more system webhooks (code 5 for an unknown platform)."""
+    platform = await get(session, client_id)
+    platform.status = "disabled"
+    platform.updated_at = ctx.now_datetime()
+    await session.flush()
+    return platform
+
+
+async def delete(session: AsyncSession, client_id: str) -> None:
+    """Remove the platform: its grants, tokens and pending system webhooks go with it. Its
+    webhook subscriptions are the webhooks domain's: end its grants first (oauth.service)."""
+    repo = PlatformRepository(session)
+    platform = await repo.get(client_id)
+    if platform is None:
+        raise NotFound(f"platform {client_id}")
+    await repo.delete(platform)
+
+
 async def rotate_secret(
     ctx: AppContext, session: AsyncSession, client_id: str, which: str
 ) -> dict[str, str]:

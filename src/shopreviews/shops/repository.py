@@ -66,8 +66,8 @@ class ShopRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, shop_id: str) -> Shop | None:
-        return await self.session.get(Shop, shop_id)
+    async def get(self, shop_id: str, *, lock: bool = False) -> Shop | None:
+        return await self.session.get(Shop, shop_id, with_for_update=lock)
 
     async def by_domain(self, domain: str) -> Shop | None:
         result = await self.session.execute(

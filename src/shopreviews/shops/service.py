@@ -40,6 +40,19 @@ class ReviewDelayChanged(signals.Signal):
 
 
 @dataclass(frozen=True)
+class ShopDisabled(signals.Signal):
+    """The operator disabled a shop (sent in the transaction that disabled it): what the
+    domains above hold for it, such as merchant sessions, ends."""
+
+    shop_id: str
+    now: datetime
+
+
+ACTIVE = "active"
+DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
 class ShopCredentials:
     shop_id: str
     myshopify_domain: str
@@ -121,6 +134,28 @@ async def reset_private_token(ctx: AppContext, session: AsyncSession, shop_id: s
     shop.updated_at = utcnow()
     await session.flush()
     return token
+
+
+async def set_active(
+    session: AsyncSession, shop_id: str, *, active: bool, now: datetime
+) -> tuple[Shop, bool]:
+    """Enable or disable a shop: the shop, and whether its status changed. A disabled shop's
+    API calls are refused from the next request on (signed requests and bearer tokens code 16,
+    sign-in, the storefront code 5) and `ShopDisabled` ends its merchant sessions; nothing of
+    its data is touched, so enabling it again restores every credential but those sessions."""
+    repo = ShopRepository(session)
+    shop = await repo.get(shop_id, lock=True)
+    if shop is None:
+        raise NotFound(f"shop {shop_id} not found", prefixed=False)
+    status = ACTIVE if active else DISABLED
+    if shop.status == status:
+        return shop, False
+    shop.status = status
+    shop.updated_at = now
+    await session.flush()
+    if not active:
+        await signals.send(session, ShopDisabled(shop_id, now))
+    return shop, True
 
 
 # --- intake settings (docs/intake.md §1) ----------------------------------------------------

@@ -101,6 +101,40 @@ async def delivery_by_id(session: AsyncSession, delivery_id: int) -> WebhookDeli
     return await session.get(WebhookDelivery, delivery_id)
 
 
+async def delivery_statuses(session: AsyncSession, delivery_ids: Sequence[int]) -> dict[int, str]:
+    """The status of each delivery named that exists, whatever its shop (the operator's)."""
+    rows = await session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.status).where(
+            WebhookDelivery.id.in_(delivery_ids)
+        )
+    )
+    return {delivery_id: status for delivery_id, status in rows}
+
+
+async def requeue_dead(
+    session: AsyncSession, delivery_ids: Sequence[int] | None, now: datetime
+) -> list[int]:
+    """Make dead deliveries (those named, or every one) due now with a fresh schedule; their
+    ids. Earlier attempts stay in the log."""
+    stmt = update(WebhookDelivery).where(WebhookDelivery.status == JobStatus.DEAD)
+    if delivery_ids is not None:
+        stmt = stmt.where(WebhookDelivery.id.in_(delivery_ids))
+    result = await session.execute(
+        stmt.values(
+            status=JobStatus.PENDING,
+            run_at=now,
+            first_attempt_at=None,
+            attempts=0,
+            lease_owner=None,
+            lease_until=None,
+            updated_at=now,
+        )
+        .returning(WebhookDelivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(int(delivery_id) for delivery_id in result.scalars())
+
+
 async def subscription_by_id(
     session: AsyncSession, subscription_id: int
 ) -> WebhookSubscription | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.kit.unit_of_work import jobs_queued
 from shopreviews.kit.webhook_signatures import new_secret
+from shopreviews.webhooks import repository
 from shopreviews.webhooks.fan_out import fan_out as fan_out
 from shopreviews.webhooks.models import (
     SHOP_OWNER,
@@ -277,3 +279,31 @@ async def rotate_secret(
         secret=secret,
         previous_secret_expires_at=rfc3339(sub.previous_secret_until),
     )
+
+
+@dataclass(frozen=True)
+class Requeued:
+    """What `requeue_dead` did: the deliveries made due again, and those named that were not
+    dead (left alone), with their status."""
+
+    requeued: list[int]
+    not_dead: dict[int, str]
+
+
+async def requeue_dead(
+    session: AsyncSession, delivery_ids: Sequence[int] | None, now: datetime
+) -> Requeued:
+    """The operator's requeue: dead deliveries due again with a fresh retry horizon, the ones
+    named or (None) every one. An unknown id is code 5 naming it, and nothing is requeued."""
+    not_dead: dict[int, str] = {}
+    if delivery_ids is not None:
+        statuses = await repository.delivery_statuses(session, delivery_ids)
+        unknown = sorted(set(delivery_ids) - set(statuses))
+        if unknown:
+            listed = ", ".join(str(delivery_id) for delivery_id in unknown)
+            raise NotFound(f"no delivery {listed}: nothing was requeued", prefixed=False)
+        not_dead = {i: status for i, status in sorted(statuses.items()) if status != "dead"}
+    requeued = await repository.requeue_dead(session, delivery_ids, now)
+    if requeued:
+        jobs_queued(session)
+    return Requeued(requeued, not_dead)
