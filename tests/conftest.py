@@ -198,6 +198,17 @@ def cli(workdir: Path, tmp_path: Path, fresh_databases: FreshDatabases) -> Cli:
 
 
 @pytest.fixture
+def session_cli(workdir: Path, settings: Settings) -> Cli:
+    """Operator commands on the session's database, with its key: for the tests whose command
+    acts on a shop, platform or delivery the session's app then serves."""
+    return Cli(
+        cwd=workdir,
+        database_url=settings.database_url,
+        extra_env={"SHOPREVIEWS_SECRET_KEY": TEST_SECRET_KEY},
+    )
+
+
+@pytest.fixture
 def cli_on_empty_database(workdir: Path, tmp_path: Path, fresh_databases: FreshDatabases) -> Cli:
     """Operator commands on a database no migration has run on yet."""
     return Cli(cwd=workdir, database_url=fresh_databases.empty(tmp_path))

@@ -25,6 +25,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from shopreviews import __version__
+from shopreviews.migrate import MIGRATIONS
+from shopreviews.settings import shown_database_url
 from tests.support import signer
 from tests.support.cli import Cli, ConsoleScript, create_shop
 from tests.support.databases import configured_url, on_postgres, sqlite_url
@@ -72,44 +75,30 @@ def test_shop_create_rejects_bad_input(cli: Cli) -> None:
     assert "shop_id" in bad_id.stderr
 
 
+PASSWORD = "correct-horse-battery"
+
+
 def test_merchant_create(cli: Cli) -> None:
     create_shop(cli, "shop-m", "shop-m.myshopify.com")
     user = cli.json(
-        "merchant",
-        "create",
-        "--shop-id",
-        "shop-m",
-        "--email",
-        "owner@example.com",
-        "--password",
-        "correct-horse-battery",
-    )
+        "merchant", "create", "--shop-id", "shop-m", "--email", "owner@example.com",
+        "--password-stdin", input=PASSWORD + "\n",
+    )  # fmt: skip
     assert user["shop_id"] == "shop-m" and user["email"] == "owner@example.com"
     assert user["id"]
 
     text = cli.run(
-        "merchant",
-        "create",
-        "--shop-id",
-        "shop-m",
-        "--email",
-        "second@example.com",
-        "--password",
-        "correct-horse-battery",
-    )
-    assert "second@example.com" in text.stdout
+        "merchant", "create", "--shop-id", "shop-m", "--email", "second@example.com",
+        "--password-stdin", input=PASSWORD,
+    )  # fmt: skip
+    assert text.stdout == "merchant user second@example.com created for shop shop-m\n"
+    assert PASSWORD not in text.stdout + text.stderr
 
-    unknown = cli.fails(
-        "merchant",
-        "create",
-        "--shop-id",
-        "no-such-shop",
-        "--email",
-        "x@example.com",
-        "--password",
-        "correct-horse-battery",
-    )
-    assert "no-such-shop" in unknown.stderr and "not found" in unknown.stderr
+    unknown = cli.error(
+        "merchant", "create", "--shop-id", "no-such-shop", "--email", "x@example.com",
+        "--password-stdin", input=PASSWORD,
+    )  # fmt: skip
+    assert unknown == "error: shop no-such-shop not found"
 
 
 CLIENT_SECRET = re.compile(r"^cs_[A-Za-z0-9_-]{43}$")
@@ -229,23 +218,23 @@ def test_merchant_set_password(cli: Cli) -> None:
     create_shop(cli, "shop-pw", "shop-pw.myshopify.com")
     cli.json(
         "merchant", "create", "--shop-id", "shop-pw", "--email", "owner@example.com",
-        "--password", "first password 1",
+        "--password-stdin", input="first password 1\n",
     )  # fmt: skip
     done = cli.json(
         "merchant", "set-password", "--shop-id", "shop-pw", "--email", "Owner@Example.com",
-        "--password", "second password 2",
+        "--password-stdin", input="second password 2\n",
     )  # fmt: skip
     assert done == {"shop_id": "shop-pw", "email": "owner@example.com", "sessions_ended": True}
-    short = cli.fails(
+    short = cli.error(
         "merchant", "set-password", "--shop-id", "shop-pw", "--email", "owner@example.com",
-        "--password", "short",
+        "--password-stdin", input="short\n",
     )  # fmt: skip
-    assert "10 to 128 characters" in short.stderr
-    unknown = cli.fails(
+    assert short == "error: password must be 10 to 128 characters"
+    unknown = cli.json_error(
         "merchant", "set-password", "--shop-id", "shop-pw", "--email", "nobody@example.com",
-        "--password", "third password 3",
+        "--password-stdin", input="third password 3\n",
     )  # fmt: skip
-    assert "nobody@example.com" in unknown.stderr
+    assert unknown == "not found: no user nobody@example.com in shop shop-pw"
 
 
 def test_shop_list(cli: Cli) -> None:
@@ -488,15 +477,29 @@ def test_explicit_secret_key_writes_no_key_file(cli: Cli) -> None:
     assert "SHOPREVIEWS_SECRET_KEY" in short.stderr and "at least 32 bytes" in short.stderr
 
 
-def test_migrate_is_idempotent(cli_on_empty_database: Cli) -> None:
+def test_migrate_says_which_revisions_it_applied(cli_on_empty_database: Cli) -> None:
     cli = cli_on_empty_database
-    assert cli.json("migrate")["migrated"] is True
+    revisions = sorted(path.stem for path in (MIGRATIONS / "versions").glob("[0-9]*.py"))
+    database = shown_database_url(cli.database_url)  # its password hidden (test_settings.py)
+    first = cli.json("migrate")
+    assert first == {"database": database, "current": revisions[-1], "applied": revisions}
     second = cli.json("migrate")
-    assert second["migrated"] is True
-    assert "database" in second
-    text = cli.run("migrate")
-    assert "up to date" in text.stdout
+    assert second == {"database": database, "current": revisions[-1], "applied": []}
+    text = cli.run("migrate").stdout
+    assert text.startswith(f"already at {revisions[-1]}, nothing to apply ({database}); ")
     create_shop(cli, "after-migrate", "after-migrate.myshopify.com")
+
+
+def test_migrate_names_the_revisions_it_applies_in_text(cli_on_empty_database: Cli) -> None:
+    cli = cli_on_empty_database
+    revisions = sorted(path.stem for path in (MIGRATIONS / "versions").glob("[0-9]*.py"))
+    text = cli.run("migrate").stdout
+    assert text.startswith(f"applied {', '.join(revisions)} to "), text
+
+
+def test_version(offline_cli: Cli) -> None:
+    assert offline_cli.run("--version").stdout == f"shopreviews {__version__}\n"
+    assert not list(offline_cli.cwd.glob("*.db"))  # asks nothing of the database
 
 
 def test_the_console_script_starts_and_names_every_command(tmp_path: Path) -> None:
@@ -649,6 +652,49 @@ def test_demo_then_serve_answers_the_printed_curl(console: ConsoleScript, tmp_pa
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
-    served = json.loads(announced.read_text().strip())
-    assert served["listen"] == base and served["public_url"] == base
+    # Before serving, serve said what it serves: one JSON object on stdout.
+    revisions = sorted(path.stem for path in (MIGRATIONS / "versions").glob("[0-9]*.py"))
+    assert json.loads(announced.read_text()) == {
+        "version": __version__,
+        "listen": base,
+        "public_url": base,
+        "database": shown_database_url(cli.database_url),
+        "schema": {"current": revisions[-1], "applied": []},
+        "key": "SHOPREVIEWS_SECRET_KEY from the environment"
+        if ON_POSTGRES
+        else str((cli.cwd / "shopreviews.key").resolve()),
+        "workers": 1,
+        "worker_in_process": True,
+    }
     assert "GET /api/v1/openapi/get_reviews?page=1&page_size=5 200" in log.read_text()
+
+
+UNKNOWN = [
+    (("shop", "configure", "--shop-id", "nope", "--review-delay-days", "3"), "shop nope not found"),
+    (("shop", "disable", "--shop-id", "nope"), "shop nope not found"),
+    (("shop", "enable", "--shop-id", "nope"), "shop nope not found"),
+    (("merchant", "create", "--shop-id", "nope", "--email", "a@example.com", "--password-stdin"),
+     "shop nope not found"),
+    (("merchant", "set-password", "--shop-id", "known", "--email", "b@example.com",
+      "--password-stdin"), "not found: no user b@example.com in shop known"),
+    (("merchant", "list", "--shop-id", "nope"), "shop nope not found"),
+    (("merchant", "remove", "--shop-id", "known", "--email", "b@example.com"),
+     "not found: no user b@example.com in shop known"),
+    (("platform", "update", "--client-id", "nobody", "--name", "N"), "not found: platform nobody"),
+    (("platform", "rotate-secret", "--client-id", "nobody"), "not found: platform nobody"),
+    (("platform", "disconnect", "--client-id", "nobody", "--shop-id", "known"),
+     "not found: platform nobody"),
+    (("platform", "delete", "--client-id", "nobody", "--yes"), "not found: platform nobody"),
+    (("webhooks", "requeue", "--delivery", "41"), "no delivery 41: nothing was requeued"),
+    (("orders", "import", "-", "--shop-id", "nope"), "shop nope not found"),
+    (("catalogue", "set", "--shop-id", "nope", "--product-id", "7", "--sku", "S"),
+     "shop nope not found"),
+]  # fmt: skip
+
+
+def test_every_command_naming_something_unknown_says_so(cli: Cli) -> None:
+    create_shop(cli, "known", "known.myshopify.com")
+    given = {"merchant": "a long enough password\n", "orders": '{"order_id": 1, "created_at": 1}\n'}
+    for command, answer in UNKNOWN:
+        assert cli.error(*command, input=given.get(command[0])) == f"error: {answer}", command
+        assert cli.json_error(*command, input=given.get(command[0])) == answer, command

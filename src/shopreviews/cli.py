@@ -1,24 +1,26 @@
 """The operator command line: `shopreviews serve | worker | migrate | demo | shop | merchant |
-platform | webhooks | widget | sign`."""
+platform | webhooks | orders | catalogue | widget | sign`."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 import shlex
 import signal
+import socket
 import sys
 import time
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
 
+from shopreviews import __version__, server_key
 from shopreviews import migrate as migrations
-from shopreviews import server_key
+from shopreviews.kit import serving, startup
 from shopreviews.kit.cli import (
     JsonOpt,
+    OperatorCommands,
     check_key_for_scale_out,
     emit,
     fail,
@@ -26,29 +28,34 @@ from shopreviews.kit.cli import (
     with_ctx,
 )
 from shopreviews.kit.context import AppContext
-from shopreviews.kit.envelope import ApiError
 from shopreviews.kit.logging import configure_logging
 from shopreviews.kit.signing import sign_request
+from shopreviews.merchants.cli import merchant_app
+from shopreviews.oauth.cli import delete as platform_delete
 from shopreviews.oauth.cli import disconnect as platform_disconnect
 from shopreviews.orders.cli import orders_app
 from shopreviews.platforms.cli import platform_app
 from shopreviews.reviews.cli import catalogue_app
-from shopreviews.settings import Settings
+from shopreviews.settings import Settings, shown_database_url
+from shopreviews.shops.cli import shop_app
 from shopreviews.webhooks.cli import webhooks_app
 from shopreviews.widget.cli import widget_app
 from shopreviews.wiring import connect_domains
 
 app = typer.Typer(
+    cls=OperatorCommands,
     help="ShopReviews: product reviews with a Trustoo-compatible partner API.",
     no_args_is_help=True,
     add_completion=False,
+    # Plain help: flags without a type beside them, help texts wrapped as paragraphs.
+    rich_markup_mode=None,
 )
-shop_app = typer.Typer(help="Manage shops (tenants).", no_args_is_help=True)
-merchant_app = typer.Typer(help="Manage merchant users.", no_args_is_help=True)
 app.add_typer(shop_app, name="shop")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(webhooks_app, name="webhooks")
+# Grants are oauth's, so the commands that end them live there, listed with the platforms.
 platform_app.command("disconnect")(platform_disconnect)
+platform_app.command("delete")(platform_delete)
 # Commands call the services in process: the domains are connected as in the API process.
 connect_domains()
 app.add_typer(platform_app, name="platform")
@@ -56,24 +63,52 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(widget_app, name="widget")
 
-T = TypeVar("T")
 # The application factory `serve` runs (uvicorn imports it by name in each worker process).
 APP_FACTORY = "shopreviews.main:create_app"
 # `demo` serves the same app plus the demo product page (/demo/storefront).
 DEMO_FACTORY = "shopreviews.main:create_demo_app"
 
+HostOpt = Annotated[
+    str, typer.Option("--host", metavar="ADDRESS", help="The address to listen on.")
+]
+PortOpt = Annotated[int, typer.Option("--port", metavar="PORT", help="The port to listen on.")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"shopreviews {__version__}")
+        raise typer.Exit()
+
 
 @app.callback()
-def _setup() -> None:
+def _setup(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
     # Before any command builds a context: the key-file notice (server_key) and other log lines
     # go to stderr in the configured format, never to stdout where --json output goes.
     configure_logging(load_settings())
 
 
+def _schema(upgrade: migrations.Upgrade) -> dict[str, Any]:
+    return {"current": upgrade.current, "applied": upgrade.applied}
+
+
 @app.command()
 def worker(
     as_json: Annotated[
-        bool, typer.Option("--json", help="print one JSON line when stopping")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print JSON lines on stdout: the startup facts, then one when stopping.",
+        ),
     ] = False,
 ) -> None:
     """Deliver webhooks and run jobs (no API); stop with SIGTERM or Ctrl-C."""
@@ -81,7 +116,7 @@ def worker(
 
     settings = load_settings()
     check_key_for_scale_out(settings)
-    migrations.upgrade(settings)
+    schema = _schema(migrations.upgrade(settings))
 
     async def run() -> None:
         ctx = AppContext.build(settings)
@@ -89,7 +124,12 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        typer.echo("worker running; stop with Ctrl-C", err=True)
+        facts = startup.worker_facts(settings, schema=schema)
+        if as_json:
+            typer.echo(json.dumps(facts))
+            sys.stdout.flush()
+        else:
+            typer.echo(startup.worker_text(facts), err=True)
         try:
             await run_standalone(ctx, stop)
         finally:
@@ -102,37 +142,51 @@ def worker(
 
 @app.command()
 def migrate(as_json: JsonOpt = False) -> None:
-    """Apply database migrations."""
+    """Apply the database migrations that are not applied yet, and say which."""
     settings = load_settings()
     started = time.perf_counter()
-    migrations.upgrade(settings)
+    upgrade = migrations.upgrade(settings)
+    database = shown_database_url(settings.database_url)
+    if upgrade.applied:
+        text = f"applied {', '.join(upgrade.applied)} to {database}"
+    else:
+        text = f"already at {upgrade.current}, nothing to apply ({database})"
     emit(
         as_json,
-        {"migrated": True, "database": _safe_url(settings.database_url)},
-        f"database is up to date ({_safe_url(settings.database_url)}, "
-        f"{time.perf_counter() - started:.1f} s)",
+        {"database": database, **_schema(upgrade)},
+        f"{text}; {time.perf_counter() - started:.1f} s",
     )
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to bind")] = 8000,
-    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", metavar="N", help="How many API processes to start."),
+    ] = 1,
     run_worker: Annotated[
-        bool, typer.Option("--worker/--no-worker", help="deliver webhooks in this process too")
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Deliver webhooks and run jobs in the API processes too (the default).",
+        ),
     ] = True,
     forwarded_allow_ips: Annotated[
         str | None,
         typer.Option(
             "--forwarded-allow-ips",
             metavar="ADDRESSES",
-            help="reverse proxies (comma-separated addresses or networks) whose "
-            "X-Forwarded-For and X-Forwarded-Proto are believed; default: "
-            "SHOPREVIEWS_FORWARDED_ALLOW_IPS, else nobody's",
+            help="Reverse proxies (comma-separated addresses or networks) whose "
+            "X-Forwarded-For and X-Forwarded-Proto are believed. Default: "
+            "SHOPREVIEWS_FORWARDED_ALLOW_IPS, else nobody's.",
         ),
     ] = None,
-    as_json: JsonOpt = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the startup facts as one JSON object on stdout."),
+    ] = False,
 ) -> None:
     """Migrate if needed and serve the API (with the job worker inside unless --no-worker)."""
     # The options override the environment's settings (and are checked with them).
@@ -146,6 +200,14 @@ def serve(
     serve_app(settings, host, port, workers, as_json=as_json)
 
 
+def listen_or_fail(host: str, port: int, as_json: bool) -> socket.socket:
+    """The listening socket, taken before anything starts; a busy port is one clear line."""
+    try:
+        return serving.bind(host, port)
+    except serving.PortUnavailable as exc:
+        fail(as_json, str(exc))
+
+
 def serve_app(
     settings: Settings,
     host: str,
@@ -154,307 +216,50 @@ def serve_app(
     *,
     as_json: bool = False,
     factory: str = APP_FACTORY,
+    sock: socket.socket | None = None,
+    announce: dict[str, Any] | None = None,
 ) -> None:
-    """Migrate, then serve `factory(settings)` (`serve`, `demo`, and bench/serve.py with the
-    benchmark routes) in `workers` processes, which all receive these settings."""
-    from shopreviews.kit import serving
-
-    migrations.upgrade(settings)
+    """Take the port, migrate, then serve `factory(settings)` (`serve`, `demo`, and
+    bench/serve.py with the benchmark routes) in `workers` processes, which all receive these
+    settings. Says what it serves first: on stderr, or as one JSON object on stdout (with
+    `announce`'s keys, the demo's, beside the facts)."""
+    sock = sock if sock is not None else listen_or_fail(host, port, as_json)
+    schema = _schema(migrations.upgrade(settings))
     server_key.load_or_create(settings)  # the key file once, before any worker process starts
+    listen = startup.listen_url(host, sock)
     if not settings.public_url:
-        settings = settings.model_copy(update={"public_url": settings.base_url(host, port)})
-    listen = f"http://{host}:{port}"
+        settings = settings.model_copy(update={"public_url": listen})
+    facts = startup.server_facts(settings, listen=listen, workers=workers, schema=schema)
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "listen": listen,
-                    "public_url": settings.base_url(host, port),
-                    "workers": workers,
-                    "database": _safe_url(settings.database_url),
-                }
-            )
-        )
+        announced = facts if announce is None else {**announce, "server": facts}
+        typer.echo(json.dumps(announced, ensure_ascii=False))
         sys.stdout.flush()
     else:
-        typer.echo(f"serving on {listen} (API reference: {listen}/docs)", err=True)
-    serving.run(settings, factory, host=host, port=port, workers=workers)
-
-
-@shop_app.command("create")
-def shop_create(
-    shop_id: Annotated[str, typer.Option("--shop-id", help="the store platform's shop id")],
-    domain: Annotated[str, typer.Option("--domain", help="NAME.myshopify.com")],
-    name: Annotated[str, typer.Option(help="display name")] = "",
-    as_json: JsonOpt = False,
-) -> None:
-    """Create a shop and print its API tokens."""
-    from shopreviews.shops import service as shop_service
-
-    settings = load_settings()
-    migrations.upgrade(settings)
-
-    async def work(ctx: AppContext) -> dict[str, Any]:
-        async with ctx.db.session(write=True) as session:
-            creds = await shop_service.create(
-                ctx, session, shop_id=shop_id, domain=domain, name=name
-            )
-        return {
-            "shop_id": creds.shop_id,
-            "myshopify_domain": creds.myshopify_domain,
-            "name": creds.name,
-            "public_token": creds.public_token,
-            "private_token": creds.private_token,
-        }
-
-    try:
-        data = with_ctx(settings, work)
-    except ApiError as exc:
-        fail(as_json, exc.message)
-    emit(as_json, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
-
-
-@shop_app.command("list")
-def shop_list(as_json: JsonOpt = False) -> None:
-    """List shops."""
-    from shopreviews.shops import service as shop_service
-
-    settings = load_settings()
-    migrations.upgrade(settings)
-
-    async def work(ctx: AppContext) -> list[dict[str, Any]]:
-        # Read inside the session: a read-only session ends with a rollback, which expires
-        # every loaded object.
-        async with ctx.db.session(write=False) as session:
-            return [
-                {
-                    "shop_id": s.shop_id,
-                    "myshopify_domain": s.myshopify_domain,
-                    "name": s.name,
-                    "public_token": s.public_token,
-                    "status": s.status,
-                }
-                for s in await shop_service.every_shop(session)
-            ]
-
-    rows = with_ctx(settings, work)
-    if as_json:
-        typer.echo(json.dumps({"shops": rows}, ensure_ascii=False))
-    else:
-        for row in rows:
-            typer.echo(
-                f"{row['shop_id']}\t{row['myshopify_domain']}\t{row['status']}\t{row['name']}"
-            )
-
-
-_SETTING_OPTIONS = {
-    "review_request_delay_days": "--review-delay-days",
-    "storefront_origins": "--storefront-origin",
-    "shopify_app_secret": "--shopify-app-secret-stdin",
-    "web_reviews": "--web-reviews",
-    "auto_publish_min_rating": "--auto-publish-min-rating",
-    "author_display": "--author-display",
-    "reviews_disclosure": "--reviews-disclosure",
-}
-
-
-def _read_secret() -> str:
-    """The secret from standard input: typed without echo on a terminal, else piped in."""
-    if sys.stdin.isatty():
-        import getpass
-
-        return getpass.getpass("Shopify app secret (empty removes it): ").strip()
-    return sys.stdin.read().strip()
-
-
-def _settings_text(data: dict[str, Any]) -> str:
-    lines = []
-    for key, value in data.items():
-        if isinstance(value, bool):
-            value = str(value).lower()
-        elif isinstance(value, list):
-            value = ", ".join(value) or "(none)"
-        lines.append(f"{key}: {value}")
-    return "\n".join(lines)
-
-
-@shop_app.command("configure")
-def shop_configure(
-    shop_id: Annotated[str, typer.Option("--shop-id", help="the shop to configure")],
-    secret_stdin: Annotated[
-        bool,
-        typer.Option(
-            "--shopify-app-secret-stdin",
-            help="read the Shopify app secret from standard input (empty input removes it)",
-        ),
-    ] = False,
-    delay_days: Annotated[
-        str | None,
-        typer.Option(
-            "--review-delay-days",
-            metavar="N",
-            help="days after fulfilment before the review request is sent (0-365)",
-        ),
-    ] = None,
-    origins: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--storefront-origin",
-            metavar="ORIGIN",
-            help='replaces the list; once per origin, or once with "" to clear it',
-        ),
-    ] = None,
-    web_reviews: Annotated[
-        str | None,
-        typer.Option(
-            "--web-reviews",
-            metavar="MODE",
-            help="who may write reviews on the storefront: enabled, verified_buyers_only, disabled",
-        ),
-    ] = None,
-    auto_publish: Annotated[
-        str | None,
-        typer.Option(
-            "--auto-publish-min-rating",
-            metavar="N",
-            help="web reviews of at least N stars publish at once (0: none do)",
-        ),
-    ] = None,
-    author_display: Annotated[
-        str | None,
-        typer.Option(
-            "--author-display",
-            metavar="MODE",
-            help="how authors are shown: first_last_initial, full, initials, anonymous",
-        ),
-    ] = None,
-    disclosure: Annotated[
-        str | None,
-        typer.Option(
-            "--reviews-disclosure",
-            metavar="TEXT",
-            help='the notice on how reviews are collected ("" for the default one)',
-        ),
-    ] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Set a shop's intake and storefront settings and print them (the secret only as
-    whether it is set)."""
-    from shopreviews.shops import service as shop_service
-
-    delay: int | None = None
-    if delay_days is not None:
-        # Parsed here rather than by typer, so a bad value is exit 1 like every other one.
-        if not re.fullmatch(r"[0-9]{1,9}", delay_days.strip()):
-            fail(
-                as_json,
-                f"--review-delay-days: must be an integer from 0 to {shop_service.MAX_DELAY_DAYS}",
-            )
-        delay = int(delay_days)
-    # The secret never appears in the process list, shell history or any output.
-    secret = _read_secret() if secret_stdin else None
-    # `--storefront-origin ""` is how a command line passes an empty list.
-    origin_list = None if origins is None else [o for o in origins if o != ""]
-    storefront = shop_service.StorefrontSettings(
-        web_reviews=web_reviews,
-        # A number is checked as one; anything else is refused by the same rule.
-        auto_publish_min_rating=int(auto_publish)
-        if auto_publish is not None and re.fullmatch(r"[0-9]{1,9}", auto_publish.strip())
-        else auto_publish,
-        author_display=author_display,
-        reviews_disclosure=disclosure,
-    )
-    settings = load_settings()
-    migrations.upgrade(settings)
-
-    async def work(ctx: AppContext) -> dict[str, Any]:
-        async with ctx.db.session(write=True) as session:
-            out = await shop_service.update_intake_settings(
-                ctx,
-                session,
-                shop_id,
-                delay_days=delay,
-                origins=origin_list,
-                shopify_app_secret=secret,
-                storefront=storefront,
-                now=ctx.now_datetime(),
-            )
-        return {"shop_id": shop_id, **out.model_dump()}
-
-    try:
-        data = with_ctx(settings, work)
-    except shop_service.InvalidSetting as exc:
-        fail(as_json, f"{_SETTING_OPTIONS[exc.field]}: {exc.problem}")
-    except ApiError as exc:
-        fail(as_json, exc.message)
-    emit(as_json, data, _settings_text(data))
-
-
-@merchant_app.command("create")
-def merchant_create(
-    shop_id: Annotated[str, typer.Option("--shop-id")],
-    email: Annotated[str, typer.Option("--email")],
-    password: Annotated[str, typer.Option("--password", help="10 to 128 characters")],
-    as_json: JsonOpt = False,
-) -> None:
-    """Create a merchant user who can sign in for a shop."""
-    from shopreviews.merchants import service as merchant_service
-
-    settings = load_settings()
-    migrations.upgrade(settings)
-
-    async def work(ctx: AppContext) -> dict[str, Any]:
-        async with ctx.db.session(write=True) as session:
-            user = await merchant_service.create_user(
-                session, shop_id=shop_id, email=email, password=password
-            )
-        return {"id": str(user.id), "shop_id": user.shop_id, "email": user.email}
-
-    try:
-        data = with_ctx(settings, work)
-    except ApiError as exc:
-        fail(as_json, exc.message)
-    emit(as_json, data, f"merchant user {data['email']} created for shop {data['shop_id']}")
-
-
-@merchant_app.command("set-password")
-def merchant_set_password(
-    shop_id: Annotated[str, typer.Option("--shop-id")],
-    email: Annotated[str, typer.Option("--email")],
-    password: Annotated[str, typer.Option("--password", help="10 to 128 characters")],
-    as_json: JsonOpt = False,
-) -> None:
-    """Set a merchant user's password; every session of that user ends."""
-    from shopreviews.merchants import service as merchant_service
-
-    settings = load_settings()
-    migrations.upgrade(settings)
-
-    async def work(ctx: AppContext) -> None:
-        async with ctx.db.session(write=True) as session:
-            await merchant_service.set_password(
-                ctx, session, shop_id=shop_id, email=email, password=password
-            )
-
-    try:
-        with_ctx(settings, work)
-    except ApiError as exc:
-        fail(as_json, exc.message)
-    emit(
-        as_json,
-        {"shop_id": shop_id, "email": email.strip().lower(), "sessions_ended": True},
-        f"password of {email} set; every session of that user ended",
-    )
+        typer.echo(startup.server_text(facts), err=True)
+    serving.run(settings, factory, host=host, port=port, workers=workers, sock=sock)
 
 
 @app.command()
 def sign(
-    method: Annotated[str, typer.Argument(help="GET or POST")],
-    url: Annotated[str, typer.Argument(help="full URL, query string included")],
-    public_token: Annotated[str, typer.Option("--public-token")],
-    private_token: Annotated[str, typer.Option("--private-token")],
-    data: Annotated[str | None, typer.Option("--data", help="request body (JSON)")] = None,
-    timestamp: Annotated[int | None, typer.Option(help="Unix seconds (default: now)")] = None,
+    method: Annotated[str, typer.Argument(metavar="METHOD", help="GET or POST.")],
+    url: Annotated[str, typer.Argument(metavar="URL", help="The full URL, query string included.")],
+    public_token: Annotated[
+        str, typer.Option("--public-token", metavar="TOKEN", help="The shop's public token.")
+    ],
+    private_token: Annotated[
+        str,
+        typer.Option("--private-token", metavar="TOKEN", help="The shop's private token."),
+    ],
+    data: Annotated[
+        str | None,
+        typer.Option("--data", metavar="JSON", help="The request body (JSON), for a POST."),
+    ] = None,
+    timestamp: Annotated[
+        int | None,
+        typer.Option(
+            "--timestamp", metavar="SECONDS", help="Unix seconds to sign with (default: now)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Print a signed curl command for a request (valid for 15 minutes)."""
@@ -509,19 +314,29 @@ def print_signed(
 
 @app.command()
 def demo(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
     serve_after: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="serve after seeding")
+        bool,
+        typer.Option("--serve/--no-serve", help="Serve the API after seeding (the default)."),
     ] = True,
-    as_json: JsonOpt = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON object on stdout: the demo shop, and the startup facts "
+            "when serving.",
+        ),
+    ] = False,
 ) -> None:
     """Seed a demo shop (products, reviews, a merchant user), print how to call it, serve."""
     from shopreviews.demo import seed
 
     settings = load_settings()
+    sock = None
     if serve_after:
         check_key_for_scale_out(settings)
+        sock = listen_or_fail(host, port, as_json)
     migrations.upgrade(settings)
     base = settings.base_url(host, port)
     info = with_ctx(
@@ -534,9 +349,9 @@ def demo(
         "GET", url, info["public_token"], info["private_token"], None, str(int(time.time()))
     )
     info["curl"] = command
-    if as_json:
+    if as_json and not serve_after:
         typer.echo(json.dumps(info, ensure_ascii=False))
-    else:
+    elif not as_json:
         typer.echo(
             f"\nDemo shop {info['shop_id']} ({info['myshopify_domain']}): "
             f"{info['review_count']} reviews over {info['product_count']} products\n"
@@ -549,14 +364,16 @@ def demo(
         )
     sys.stdout.flush()
     if serve_after:
-        serve_app(settings, host, port, 1, factory=DEMO_FACTORY)
-
-
-def _safe_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@")
-    return url
+        serve_app(
+            settings,
+            host,
+            port,
+            1,
+            as_json=as_json,
+            factory=DEMO_FACTORY,
+            sock=sock,
+            announce=info if as_json else None,
+        )
 
 
 if __name__ == "__main__":

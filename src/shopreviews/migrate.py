@@ -4,16 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from dataclasses import dataclass
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy.engine import make_url
 
 from shopreviews.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Where env.py finds the callback that records each applied step (Config.attributes).
+ON_VERSION_APPLY = "on_version_apply"
+
+
+class UnknownRevision(Exception):
+    """The database was migrated by a version of ShopReviews newer than this one."""
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What `upgrade` did: the revisions it applied, in order (their file names, such as
+    0012_review_confirmations), and the one the database is at now."""
+
+    applied: list[str] = field(default_factory=list)
+    current: str = ""
 
 
 def alembic_config(settings: Settings) -> Config:
@@ -71,8 +91,43 @@ def _loop_running() -> bool:
     return True
 
 
-def upgrade(settings: Settings, revision: str = "head") -> None:
-    _in_thread(command.upgrade, alembic_config(settings), revision)
+def _name(script: Any) -> str:
+    """A revision as its file is named: the number and what it does."""
+    return Path(script.path).stem
+
+
+def _open_sqlite_file(settings: Settings) -> None:
+    """Open the SQLite file once in this thread (creating it, as the first connection would):
+    a path that cannot hold a database fails here with SQLite's own error. Through the async
+    driver the same failure comes back from its thread after the migration's event loop has
+    closed, and that thread then prints a traceback of its own."""
+    if settings.is_sqlite:
+        with closing(sqlite3.connect(make_url(settings.database_url).database or "")) as db:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+
+def upgrade(settings: Settings, revision: str = "head") -> Upgrade:
+    _open_sqlite_file(settings)
+    config = alembic_config(settings)
+    applied: list[str] = []
+
+    def record(*, step: Any, **_: Any) -> None:
+        if step.is_upgrade and step.up_revision is not None:
+            applied.append(_name(step.up_revision))
+
+    config.attributes[ON_VERSION_APPLY] = record
+    try:
+        _in_thread(command.upgrade, config, revision)
+    except CommandError as exc:
+        if "Can't locate revision" in str(exc):
+            raise UnknownRevision(
+                f"the database is at a revision this version of ShopReviews does not know "
+                f"({exc}): it was migrated by a newer version; run that version, or restore "
+                "a backup taken before the upgrade"
+            ) from exc
+        raise
+    target = ScriptDirectory.from_config(config).get_revision(revision)
+    return Upgrade(applied, _name(target) if target is not None else "")
 
 
 def downgrade(settings: Settings, revision: str = "base") -> None:

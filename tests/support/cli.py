@@ -9,6 +9,7 @@ its own working directory (the key file, .env), its own standard input and outpu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -85,6 +86,36 @@ class Cli:
         assert result.returncode != 0, (args, result.stdout)
         assert "Traceback" not in result.stderr, result.stderr
         return result
+
+    def error(self, *args: str, input: str | None = None, **env: str) -> str:
+        """The one line a failing command prints: exit status 1, nothing on stdout."""
+        result = self.fails(*args, input=input, **env)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stdout == "", (args, result.stdout)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), (args, result.stderr)
+        return lines[0]
+
+    def json_error(self, *args: str, input: str | None = None, **env: str) -> str:
+        """The --json form of `error`: one JSON object {"error": ...} on stderr."""
+        result = self.fails(*args, "--json", input=input, **env)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stdout == "", (args, result.stdout)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, (args, result.stderr)
+        answer = json.loads(lines[0])
+        assert set(answer) == {"error"}, answer
+        return str(answer["error"])
+
+    # From an async test: each command runs its own event loop, so it runs in a thread.
+    async def run_async(self, *args: str, **kwargs: Any) -> Ran:
+        return await asyncio.to_thread(self.run, *args, **kwargs)
+
+    async def json_async(self, *args: str, **env: str) -> Any:
+        return await asyncio.to_thread(self.json, *args, **env)
+
+    async def error_async(self, *args: str, **kwargs: Any) -> str:
+        return await asyncio.to_thread(self.error, *args, **kwargs)
 
 
 def create_shop(cli: Cli, shop_id: str, domain: str) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import errno
 import functools
+import socket
 import sys
 from typing import Any
 
@@ -34,8 +36,54 @@ class SettingsConfig(uvicorn.Config):
         return functools.partial(super().load_app(), self.settings)
 
 
-def run(settings: Settings, factory: str, *, host: str, port: int, workers: int) -> None:
-    """Serve `factory(settings)` (an import string, "module:function") until interrupted."""
+class PortUnavailable(Exception):
+    """The address to serve on cannot be taken; the message says why and what to do."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening address taken before anything else starts (migrations included), so a port
+    another program holds is reported at once; the server then serves on this socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family=family, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    # As uvicorn does: a port left in TIME_WAIT by a server that just stopped can be taken again.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortUnavailable(_why_not(exc, host, port)) from exc
+    sock.set_inheritable(True)  # the --workers processes inherit it
+    return sock
+
+
+def _why_not(error: OSError, host: str, port: int) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use: stop the other program or choose --port"
+    if error.errno == errno.EACCES:
+        return (
+            f"port {port} on {host} needs privileges this user does not have: choose a port "
+            "above 1023 (--port) and put a reverse proxy in front"
+        )
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine: choose another --host"
+    if isinstance(error, socket.gaierror):
+        return f"host {host} not found: give an address of this machine as --host"
+    reason = error.strerror or str(error)
+    return f"cannot listen on {host}:{port} ({reason}): choose another --host or --port"
+
+
+def run(
+    settings: Settings,
+    factory: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    sock: socket.socket | None = None,
+) -> None:
+    """Serve `factory(settings)` (an import string, "module:function") until interrupted, on
+    `sock` (from `bind`) or else on a socket bound now."""
+    sock = sock if sock is not None else bind(host, port)
     config = SettingsConfig(
         settings,
         factory,
@@ -66,9 +114,9 @@ def run(settings: Settings, factory: str, *, host: str, port: int, workers: int)
         if workers > 1:
             # The processes' metrics are added up from files of one fresh directory.
             with metrics.shared_directory():
-                Multiprocess(config, sockets=[config.bind_socket()]).run()
+                Multiprocess(config, sockets=[sock]).run()
             return
-        served.run()
+        served.run(sockets=[sock])
     except KeyboardInterrupt:  # Ctrl-C, re-raised by uvicorn once it has shut down
         return
     if not served.started:

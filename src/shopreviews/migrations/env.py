@@ -36,6 +36,8 @@ def _run(connection: Connection) -> None:
         include_object=_include,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copy
         compare_type=True,
+        # `shopreviews migrate` reports the revisions it applied (migrate.upgrade).
+        on_version_apply=config.attributes.get("on_version_apply"),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -17,8 +17,14 @@ orders_app = typer.Typer(help="Orders for review requests.", no_args_is_help=Tru
 
 @orders_app.command("import")
 def import_command(
-    file: Annotated[str, typer.Argument(help="JSON-lines file of orders; - for standard input")],
-    shop_id: Annotated[str, typer.Option("--shop-id", help="the shop the orders belong to")],
+    file: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="A JSON-lines file of orders; - reads standard input."),
+    ],
+    shop_id: Annotated[
+        str,
+        typer.Option("--shop-id", metavar="ID", help="The shop the orders belong to."),
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Import orders (one JSON object per line); re-importing a file changes nothing."""

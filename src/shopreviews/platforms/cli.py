@@ -1,5 +1,6 @@
 """Operator commands for partner platforms: `shopreviews platform create|list|update|
-rotate-secret`, each with --json (`platform disconnect` ends a grant: oauth/cli.py)."""
+rotate-secret`, each with --json (`platform disconnect` and `platform delete` end grants:
+oauth/cli.py)."""
 
 from __future__ import annotations
 
@@ -25,22 +26,57 @@ def _describe(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+ClientIdOpt = Annotated[
+    str, typer.Option("--client-id", metavar="CLIENT_ID", help="The platform's client id.")
+]
+
+
 @platform_app.command("create")
 def create(
-    client_id: Annotated[str, typer.Option("--client-id", help="e.g. acme-sync")],
-    name: Annotated[str, typer.Option("--name", help="shown to merchants on the consent page")],
+    client_id: Annotated[
+        str,
+        typer.Option(
+            "--client-id", metavar="CLIENT_ID", help="The platform's client id, e.g. acme-sync."
+        ),
+    ],
+    name: Annotated[
+        str,
+        typer.Option("--name", metavar="NAME", help="Shown to merchants on the consent page."),
+    ],
     redirect_uri: Annotated[
-        list[str], typer.Option("--redirect-uri", help="exact redirect URI (repeatable)")
+        list[str],
+        typer.Option(
+            "--redirect-uri",
+            metavar="URI",
+            help="An exact redirect URI (repeat the option for several).",
+        ),
     ],
     scopes: Annotated[
-        str, typer.Option("--scopes", help="allowed scopes, e.g. read_reviews,write_reviews")
+        str,
+        typer.Option(
+            "--scopes",
+            metavar="SCOPES",
+            help="The allowed scopes, e.g. read_reviews,write_reviews.",
+        ),
     ],
-    webhook_url: Annotated[str, typer.Option(help="where system webhooks go")] = "",
+    webhook_url: Annotated[
+        str,
+        typer.Option("--webhook-url", metavar="URL", help="Where system webhooks go."),
+    ] = "",
     skip_shop_oauth: Annotated[
-        bool, typer.Option("--skip-shop-oauth", help="may use the client_credentials grant")
+        bool,
+        typer.Option(
+            "--skip-shop-oauth",
+            help="Let the platform use the client_credentials grant, without shop consent.",
+        ),
     ] = False,
     client_secret: Annotated[
-        str | None, typer.Option(help="use this secret instead of a generated one")
+        str | None,
+        typer.Option(
+            "--client-secret",
+            metavar="SECRET",
+            help="Use this client secret instead of a generated one.",
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -101,19 +137,40 @@ def list_platforms(as_json: JsonOpt = False) -> None:
 
 @platform_app.command("update")
 def update(
-    client_id: Annotated[str, typer.Option("--client-id")],
-    name: Annotated[str | None, typer.Option()] = None,
+    client_id: ClientIdOpt,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", metavar="NAME", help="Shown to merchants on the consent page."),
+    ] = None,
     redirect_uri: Annotated[
-        list[str] | None, typer.Option("--redirect-uri", help="replaces the list (repeatable)")
+        list[str] | None,
+        typer.Option(
+            "--redirect-uri",
+            metavar="URI",
+            help="Replaces the list of redirect URIs (repeat the option for several).",
+        ),
     ] = None,
     scopes: Annotated[
-        str | None, typer.Option("--scopes", help="replaces the allowed scopes")
+        str | None,
+        typer.Option("--scopes", metavar="SCOPES", help="Replaces the allowed scopes."),
     ] = None,
-    webhook_url: Annotated[str | None, typer.Option(help='"" removes it')] = None,
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook-url", metavar="URL", help='Where system webhooks go ("" removes it).'
+        ),
+    ] = None,
     skip_shop_oauth: Annotated[
-        bool | None, typer.Option("--skip-shop-oauth/--no-skip-shop-oauth")
+        bool | None,
+        typer.Option(
+            "--skip-shop-oauth/--no-skip-shop-oauth",
+            help="Allow or forbid the client_credentials grant (unchanged when not given).",
+        ),
     ] = None,
-    status: Annotated[str | None, typer.Option(help="active or disabled")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", metavar="STATUS", help="The status: active or disabled."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Change a platform. Narrowed scopes and a disabled status apply to its tokens at once."""
@@ -141,9 +198,14 @@ def update(
 
 @platform_app.command("rotate-secret")
 def rotate_secret(
-    client_id: Annotated[str, typer.Option("--client-id")],
+    client_id: ClientIdOpt,
     which: Annotated[
-        str, typer.Option(help="client_secret or system_webhook_secret")
+        str,
+        typer.Option(
+            "--which",
+            metavar="SECRET",
+            help="Which secret to replace: client_secret or system_webhook_secret.",
+        ),
     ] = "client_secret",
     as_json: JsonOpt = False,
 ) -> None:

@@ -15,23 +15,29 @@ from shopreviews.reviews import service as review_service
 catalogue_app = typer.Typer(help="The product catalogue of a shop.", no_args_is_help=True)
 
 
-def _field(flag: str, text: str) -> object:
-    return typer.Option(flag, metavar="TEXT", help=text)
+def _field(flag: str, metavar: str, text: str) -> object:
+    return typer.Option(flag, metavar=metavar, help=f'{text[:-1]} ("" clears it).')
 
 
 @catalogue_app.command("set")
 def set_command(
-    shop_id: Annotated[str, typer.Option("--shop-id", help="the shop")],
-    product_id: Annotated[str, typer.Option("--product-id", help="the product id")],
-    handle: Annotated[str | None, _field("--handle", "the product's handle")] = None,
-    title: Annotated[str | None, _field("--title", "the product's name")] = None,
-    sku: Annotated[str | None, _field("--sku", "the shop's stock keeping unit")] = None,
-    gtin: Annotated[str | None, _field("--gtin", "GTIN: 8, 12, 13 or 14 digits")] = None,
-    mpn: Annotated[str | None, _field("--mpn", "manufacturer part number")] = None,
-    brand: Annotated[str | None, _field("--brand", "the brand")] = None,
-    url: Annotated[str | None, _field("--url", "the product page (absolute URL)")] = None,
+    shop_id: Annotated[str, typer.Option("--shop-id", metavar="ID", help="The shop.")],
+    product_id: Annotated[
+        str, typer.Option("--product-id", metavar="ID", help="The product's id.")
+    ],
+    handle: Annotated[str | None, _field("--handle", "HANDLE", "The product's handle.")] = None,
+    title: Annotated[str | None, _field("--title", "TEXT", "The product's name.")] = None,
+    sku: Annotated[str | None, _field("--sku", "SKU", "The shop's stock keeping unit.")] = None,
+    gtin: Annotated[
+        str | None, _field("--gtin", "GTIN", "The GTIN: 8, 12, 13 or 14 digits.")
+    ] = None,
+    mpn: Annotated[str | None, _field("--mpn", "MPN", "The manufacturer part number.")] = None,
+    brand: Annotated[str | None, _field("--brand", "TEXT", "The brand.")] = None,
+    url: Annotated[
+        str | None, _field("--url", "URL", "The product page (an absolute URL).")
+    ] = None,
     image_url: Annotated[
-        str | None, _field("--image-url", "a product image (absolute URL)")
+        str | None, _field("--image-url", "URL", "A product image (an absolute URL).")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:

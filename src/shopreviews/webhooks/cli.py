@@ -1,19 +1,14 @@
-"""Operator commands for webhook deliveries."""
+"""Operator commands for webhook deliveries: `shopreviews webhooks requeue`."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from sqlalchemy import update
 
-from shopreviews.kit.cli import run_migrated
+from shopreviews.kit.cli import JsonOpt, emit, fail, run_migrated
 from shopreviews.kit.context import AppContext
-from shopreviews.kit.jobs import JobStatus
-from shopreviews.kit.unit_of_work import jobs_queued
-from shopreviews.webhooks.models import WebhookDelivery
+from shopreviews.webhooks import service as webhooks
 
 webhooks_app = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
 
@@ -21,38 +16,40 @@ webhooks_app = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
 @webhooks_app.command("requeue")
 def requeue(
     delivery: Annotated[
-        list[int] | None, typer.Option("--delivery", help="delivery id (repeatable)")
+        list[int] | None,
+        typer.Option(
+            "--delivery",
+            metavar="ID",
+            help="A dead delivery to requeue (repeat the option for several).",
+        ),
     ] = None,
-    all_dead: Annotated[bool, typer.Option("--all-dead", help="every dead delivery")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    all_dead: Annotated[
+        bool, typer.Option("--all-dead", help="Requeue every dead delivery.")
+    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Make dead deliveries due again, with a fresh 72-hour retry horizon."""
     if not delivery and not all_dead:
-        typer.secho("error: give --delivery ID or --all-dead", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+        fail(as_json, "give --delivery ID (once per delivery) or --all-dead")
+    if delivery and all_dead:
+        fail(as_json, "give --delivery ID or --all-dead, not both")
 
-    async def run(ctx: AppContext) -> int:
-        now = datetime.now(UTC).replace(microsecond=0)
+    async def run(ctx: AppContext) -> webhooks.Requeued:
         async with ctx.db.session(write=True) as session:
-            stmt = update(WebhookDelivery).where(WebhookDelivery.status == JobStatus.DEAD)
-            if delivery:
-                stmt = stmt.where(WebhookDelivery.id.in_(delivery))
-            result = await session.execute(
-                stmt.values(
-                    status=JobStatus.PENDING,
-                    run_at=now,
-                    first_attempt_at=None,
-                    attempts=0,  # a fresh schedule; earlier attempts stay in the log
-                    lease_owner=None,
-                    lease_until=None,
-                    updated_at=now,
-                ).execution_options(synchronize_session=False)
-            )
-            jobs_queued(session)
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return await webhooks.requeue_dead(session, delivery, ctx.now_datetime())
 
-    count = run_migrated(as_json, run)
-    if as_json:
-        typer.echo(json.dumps({"requeued": count}))
-    else:
-        typer.echo(f"{count} dead deliveries requeued")
+    done = run_migrated(as_json, run)
+    lines = [f"{len(done.requeued)} dead deliveries requeued"]
+    lines += [
+        f"delivery {delivery_id} is {status}, not dead: left alone"
+        for delivery_id, status in done.not_dead.items()
+    ]
+    emit(
+        as_json,
+        {
+            "requeued": len(done.requeued),
+            "ids": done.requeued,
+            "not_dead": {str(i): status for i, status in done.not_dead.items()},
+        },
+        "\n".join(lines),
+    )

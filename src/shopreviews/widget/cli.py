@@ -17,7 +17,11 @@ widget_app = typer.Typer(help="The storefront review widget.", no_args_is_help=T
 def sri(
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help="the service's public URL (default: the settings')"),
+        typer.Option(
+            "--base-url",
+            metavar="URL",
+            help="The service's public URL (default: SHOPREVIEWS_PUBLIC_URL's).",
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
