@@ -96,8 +96,9 @@ def test_every_log_line_is_json_with_the_log_format_json(tmp_path: Path) -> None
             sock.recv(1024)
         lines = served.wait_for_log("Invalid HTTP request received.")
 
-    # The command's one line before it serves (its banner) is its output, not a log line.
-    logged = [line for line in lines if not line.startswith("serving on ")]
+    # What the command says before it serves (its startup facts: a title, then indented lines)
+    # is its output, not log lines.
+    logged = [line for line in lines if not line.startswith(("ShopReviews ", "  "))]
     records = [json.loads(line) for line in logged]  # each line parses
     for record in records:
         assert {"timestamp", "level", "logger", "event"} <= set(record), record
