@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -48,9 +49,21 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=POOL_OVERFLOW,
         isolation_level="AUTOCOMMIT",
+        connect_args=_pooler_arguments(settings.database_url),
     )
     _detect_disconnects(engine)
     return engine
+
+
+def _pooler_arguments(url: str) -> dict[str, Any]:
+    """`?prepared_statement_cache_size=0` is how a URL says it goes through a pooler in
+    transaction mode (PgBouncer): a server connection then serves many clients in turn and
+    keeps what each prepared. Without a cache the adapter still prepares named statements,
+    numbered per client connection, so two clients' `__asyncpg_stmt_1__` would collide on one
+    server connection; unique names never do."""
+    if make_url(url).query.get("prepared_statement_cache_size") != "0":
+        return {}
+    return {"prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4().hex}__"}
 
 
 def _detect_disconnects(engine: AsyncEngine) -> None:
