@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
@@ -73,33 +72,12 @@ async def stored(ctx: AppContext, shop_id: str) -> tuple[int, int]:
     return int(grants or 0), int(codes or 0)
 
 
-# What `damage` overwrote, restored after each test: the test database is shared by the tests
-# that run after these, and a platform that cannot be read breaks every listing of platforms.
-_DAMAGED: list[tuple[str, dict[str, object]]] = []
-
-
 async def damage(ctx: AppContext, client_id: str, **values: object) -> None:
     """Write platform columns directly, as a restore or a hand edit would."""
-    columns = [getattr(Platform, name) for name in values]
     async with ctx.db.session(write=True) as session:
-        before = (
-            await session.execute(select(*columns).where(Platform.client_id == client_id))
-        ).one()
-        _DAMAGED.append((client_id, dict(zip(values, before, strict=True))))
         await session.execute(
             update(Platform).where(Platform.client_id == client_id).values(**values)
         )
-
-
-@pytest.fixture(autouse=True)
-async def _repair_damaged_platforms(ctx: AppContext) -> AsyncIterator[None]:
-    yield
-    while _DAMAGED:
-        client_id, values = _DAMAGED.pop()
-        async with ctx.db.session(write=True) as session:
-            await session.execute(
-                update(Platform).where(Platform.client_id == client_id).values(**values)
-            )
 
 
 # --- response_type=token ----------------------------------------------------------------------
