@@ -24,6 +24,8 @@ EDGE = {
     "oauth/errors.py",
     "oauth/pages/rendering.py",
     "oauth/reading.py",
+    "oauth/standard/answers.py",
+    "oauth/standard/reading.py",
 }
 # What only the edge may import: the framework, and the readers of raw queries and bodies.
 EDGE_MODULES = ("fastapi", "starlette")

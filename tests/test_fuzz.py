@@ -1,11 +1,13 @@
-"""Fuzzing every API endpoint: no 500s, and nothing outside the envelope (README §3.2-3.3).
+"""Fuzzing every API endpoint: no 500s, and nothing outside the envelope (README §3.2-3.3), but
+for the standard OAuth endpoints, whose every answer is RFC 6749's bare JSON.
 
 The app under test runs in uvicorn on a free 127.0.0.1 port in a background thread (its own
 event loop and engine, the same database as the rest of the suite), so schemathesis and plain
 HTTP clients drive it exactly as a real client would. Each request carries the credential its
 operation takes, so it gets past authentication: an HMAC signature over the final query string
 and body (partner API), a merchant session, the admin token, a platform's client credentials
-(OAuth client endpoints) or access token, or a Shopify webhook signature.
+(OAuth client endpoints, in HTTP Basic on the standard ones) or access token, or a Shopify
+webhook signature.
 
 Two parts:
 - schemathesis generates schema-valid and schema-invalid requests for every documented
@@ -32,7 +34,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -88,6 +90,13 @@ SLOW_PATHS = ("/login", "/create_merchant_user", "/set_merchant_password")
 BEARER_PATHS = {"/api/v1/openapi/oauth/disconnect"}
 MERCHANT_PATHS = {"/api/v1/openapi/oauth/authorize"}
 SHOPIFY_PATHS = {"/api/v1/integrations/shopify/orders"}
+# The standard OAuth endpoints answer bare JSON (RFC 6749 §5.1, §5.2, RFC 7009, RFC 7662) and
+# take form bodies alone.
+STANDARD_OAUTH = frozenset({"/oauth/token", "/oauth/revoke", "/oauth/introspect"})
+FORM_TYPE = "application/x-www-form-urlencoded"
+OAUTH_ERROR_KEYS = {"error", "error_description"}
+# The status of each error the standard endpoints send, besides 405 and 429 (RFC 6749 §5.2).
+OAUTH_ERROR_STATUS = {"invalid_client": 401, "server_error": 500, "temporarily_unavailable": 504}
 
 
 # --- the live server ------------------------------------------------------------------------
@@ -109,6 +118,10 @@ class Credentials:
 
     def client(self) -> dict[str, str]:
         return {"client_id": self.client_id, "client_secret": self.client_secret}
+
+    def basic(self) -> str:
+        pair = f"{self.client_id}:{self.client_secret}".encode()
+        return "Basic " + base64.b64encode(pair).decode()
 
 
 @dataclass
@@ -156,6 +169,8 @@ def credential_kind(doc: dict[str, Any], path: str, operation: dict[str, Any]) -
         return "admin"
     if "MerchantSession" in schemes or path in MERCHANT_PATHS:
         return "merchant"
+    if "ClientBasic" in schemes:
+        return "client_basic"
     if "client_secret" in query or "client_secret" in body:
         return "client"
     if path in BEARER_PATHS:
@@ -235,6 +250,8 @@ def credential_headers(
         return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     if kind == "bearer":
         return {"Authorization": f"Bearer {creds.access_token}"}
+    if kind == "client_basic":
+        return {"Authorization": creds.basic()}
     if kind == "shopify":
         mac = hmac.new(creds.shopify_secret.encode(), body, hashlib.sha256).digest()
         return {
@@ -298,10 +315,49 @@ def is_public_read(method: str, path: str, status: int) -> bool:
     )
 
 
+def oauth_problems(method: str, status: int, headers: Any, content: bytes) -> list[str]:
+    """Everything wrong with one answer of a standard OAuth endpoint: bare JSON, never cached,
+    errors as RFC 6749 §5.2 has them."""
+    problems: list[str] = []
+    if headers.get("cache-control") != "no-store" or headers.get("pragma") != "no-cache":
+        problems.append("cacheable")
+    if not REQUEST_ID.match(headers.get("x-request-id", "")):
+        problems.append("no X-Request-Id")
+    if method == "HEAD":
+        return problems  # no body to check
+    try:
+        body = json.loads(content) if content else {}
+    except ValueError:
+        return [*problems, f"body is not JSON: {content[:120]!r}"]
+    if not isinstance(body, dict):
+        return [*problems, f"body is not an object: {content[:120]!r}"]
+    if status == 200:
+        return problems
+    if set(body) != OAUTH_ERROR_KEYS:
+        return [*problems, f"not an RFC 6749 error: {content[:120]!r}"]
+    expected = 405 if headers.get("allow") else 429 if headers.get("retry-after") else 0
+    expected = expected or OAUTH_ERROR_STATUS.get(body["error"], 400)
+    if status != expected or status >= 500:
+        problems.append(f"HTTP {status} for {body['error']}")
+    challenge = headers.get("www-authenticate")
+    if (body["error"] == "invalid_client") != (challenge == 'Basic realm="ShopReviews"'):
+        problems.append(f"{body['error']} with WWW-Authenticate {challenge!r}")
+    return problems
+
+
+def oauth_code(content: bytes) -> int:
+    """A standard OAuth answer as the envelope's code: 0, 16 (invalid_client) or 3."""
+    error = json.loads(content).get("error") if content else None
+    return 0 if error is None else 16 if error == "invalid_client" else 3
+
+
 def envelope_problems(
     method: str, path: str, status: int, headers: Any, content: bytes
 ) -> list[str]:
-    """Everything wrong with one response of an /api path (or the / probe)."""
+    """Everything wrong with one response of an /api path (or the / probe; the standard OAuth
+    endpoints: oauth_problems)."""
+    if canonical(path) in STANDARD_OAUTH:
+        return oauth_problems(method, status, headers, content)
     problems: list[str] = []
     if status >= 500:
         problems.append(f"HTTP {status}")
@@ -392,6 +448,8 @@ def test_every_endpoint_is_documented_for_the_fuzzer(live: Live) -> None:
     assert live.security[("GET", "/api/v1/openapi/get_shop_install_status")] == "client"
     assert live.security[("POST", "/api/v1/openapi/oauth/disconnect")] == "bearer"
     assert live.security[("POST", "/api/v1/integrations/shopify/orders")] == "shopify"
+    for path in STANDARD_OAUTH:
+        assert live.security[("POST", path)] == "client_basic"
 
 
 SCHEMATHESIS_CHECKS = [
@@ -446,6 +504,9 @@ def fuzz_operation(
             return
         if response.status_code == 304:
             return  # a current ETag: no body
+        if path in STANDARD_OAUTH:
+            outcome.codes.add(oauth_code(response.content))
+            return
         body = response.json()
         outcome.codes.add(body.get("code", 0))  # the RFC 8414 document has no envelope
         if path.endswith("/reset_private_token") and body["code"] == 0:
@@ -543,6 +604,10 @@ PLAUSIBLE: dict[str, list[Any]] = {
     "page_size": ["10", "100", "500"],
     "author_email": ["jane@example.com"],
     "order_id": ["o-1", 42],
+    "grant_type": ["client_credentials", "refresh_token", "authorization_code", "password"],
+    "scope": ["read_reviews", "read_reviews write_reviews", "read_reviews,nope"],
+    "token": ["at_unknown", "rt_unknown"],
+    "token_type_hint": ["access_token", "refresh_token", "id_token"],
 }
 HOSTILE: list[Any] = [
     None,
@@ -598,7 +663,8 @@ def operation_fields(doc: dict[str, Any], operation: dict[str, Any]) -> tuple[li
     query = [p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"]
     body: list[str] = []
     if "requestBody" in operation:
-        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        content = operation["requestBody"]["content"]
+        schema = content.get("application/json", content.get(FORM_TYPE))["schema"]
         body = list(_resolve(doc, schema).get("properties", {}))
     return query, body
 
@@ -640,7 +706,7 @@ class MutationFuzzer:
         rng.shuffle(parts)
         return "&".join(parts)
 
-    def body(self, names: list[str], rng: random.Random) -> bytes:
+    def body(self, names: list[str], rng: random.Random, *, form: bool = False) -> bytes:
         roll = rng.random()
         if roll < 0.12:  # a hostile body as a whole
             return rng.choice(
@@ -660,6 +726,9 @@ class MutationFuzzer:
                 ]
             )
         fields = {n: self.value(n, rng) for n in names if rng.random() < 0.7}
+        if form and rng.random() < 0.8:
+            pairs = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in fields.items()]
+            return urlencode(pairs).encode()
         if rng.random() < 0.15:
             fields[rng.choice([*names, "extra"])] = "@@DEEP@@"
         text = json.dumps(fields, ensure_ascii=rng.random() < 0.3)
@@ -671,6 +740,7 @@ class MutationFuzzer:
         rng = random.Random(zlib.crc32(f"{method} {path}".encode()))
         operation = self.live.doc["paths"][path][method.lower()]
         query_names, body_names = operation_fields(self.live.doc, operation)
+        form = path in STANDARD_OAUTH  # form bodies only
         for _ in range(count):
             # The storefront endpoint names its shop in the path: the fuzz shop, so requests
             # get past the shop lookup.
@@ -678,15 +748,15 @@ class MutationFuzzer:
                 "{myshopify_domain}", self.live.creds.domain
             )
             query = self.query(query_names, rng)
-            body = self.body(body_names, rng) if method != "GET" else b""
+            body = self.body(body_names, rng, form=form) if method != "GET" else b""
             auth = (
                 kind
                 if rng.random() < 0.85
                 else rng.choice(["none", "garbage", "hmac", "merchant", "admin"])
             )
-            content_type = rng.choice(
-                [None, "application/json", "text/plain", "application/x-www-form-urlencoded"]
-            )
+            content_type = rng.choice([None, "application/json", "text/plain", FORM_TYPE])
+            if form and rng.random() < 0.7:
+                content_type = FORM_TYPE
             self.raw.send(method, url_path, query, body, auth, content_type)
 
 
@@ -732,7 +802,9 @@ class RawSender:
         if problems:
             self.failures.append(f"{problems} <- {method} {url[:300]} body={body[:300]!r}")
             return
-        if method != "HEAD":
+        if method != "HEAD" and canonical(path) in STANDARD_OAUTH:
+            self.codes.setdefault(canonical(path), set()).add(oauth_code(response.content))
+        elif method != "HEAD":
             reply = response.json()
             self.codes.setdefault(canonical(path), set()).add(reply.get("code", 0))
             if canonical(path).endswith("/reset_private_token") and reply["code"] == 0:
@@ -768,6 +840,8 @@ def test_mutated_requests_per_operation(live: Live, review_ids: list[str]) -> No
     assert 0 in codes["/api/v1/openapi/get_open_api_private_token"]
     storefront = f"/api/v1/storefront/shops/{live.creds.domain}/events"
     assert codes[storefront] - {5}, codes[storefront]  # past the shop lookup
+    for path in STANDARD_OAUTH:
+        assert codes[path] - {16}, (path, codes[path])  # past client authentication
     assert {0, 3, 5, 16} <= set().union(*codes.values())
 
 

@@ -87,6 +87,16 @@ RESPONSES = {
     ("get", "/api/v1/merchant/settings"): ("Envelope_ShopSettingsOut_", "ShopSettingsOut"),
     ("post", "/api/v1/merchant/settings"): ("Envelope_ShopSettingsOut_", "ShopSettingsOut"),
 }
+# RFC 6749, RFC 7009 and RFC 7662 endpoints: form bodies, bare JSON answers and errors.
+STANDARD_OAUTH = {
+    "/oauth/token": ("StandardTokenRequest", "StandardTokenOut"),
+    "/oauth/revoke": ("StandardTokenHandle", None),
+    "/oauth/introspect": ("StandardTokenHandle", "IntrospectionOut"),
+}
+BARE_JSON = {"/.well-known/oauth-authorization-server", *STANDARD_OAUTH}
+FORM = "application/x-www-form-urlencoded"
+# The statuses of their RFC 6749 §5.2 errors.
+STANDARD_ERRORS = ("400", "401", "429", "500", "504")
 ENVELOPE_FIELDS = ["code", "message", "time", "request_id", "data"]
 HTTP_METHODS = {"get", "post", "put", "delete", "patch", "head", "options"}
 
@@ -161,11 +171,12 @@ def test_request_bodies_are_named_component_schemas(doc: dict[str, Any]) -> None
         body = operation.get("requestBody")
         if body is None:
             continue
-        schema = body["content"]["application/json"]["schema"]
-        # An optional body is `anyOf [<named model>, null]`: still a named component.
-        branches = [b for b in schema.get("anyOf", [schema]) if b.get("type") != "null"]
-        assert len(branches) == 1, (method, path, schema)
-        assert schema_name(branches[0]) in schemas, (method, path)
+        for content in body["content"].values():
+            schema = content["schema"]
+            # An optional body is `anyOf [<named model>, null]`: still a named component.
+            branches = [b for b in schema.get("anyOf", [schema]) if b.get("type") != "null"]
+            assert len(branches) == 1, (method, path, schema)
+            assert schema_name(branches[0]) in schemas, (method, path)
     for path, name in REQUEST_BODIES.items():
         body = doc["paths"][path]["post"]["requestBody"]
         assert schema_name(body["content"]["application/json"]["schema"]) == name
@@ -178,8 +189,8 @@ def test_request_bodies_are_named_component_schemas(doc: dict[str, Any]) -> None
 def test_responses_are_named_envelopes(doc: dict[str, Any]) -> None:
     schemas = doc["components"]["schemas"]
     for method, path, operation in operations(doc):
-        if path == "/.well-known/oauth-authorization-server":
-            continue  # RFC 8414: a bare JSON document
+        if path in BARE_JSON:
+            continue  # RFC 8414's document and the standard OAuth endpoints' answers
         success = operation["responses"]["200"]["content"]["application/json"]["schema"]
         name = schema_name(success)
         envelope = schemas[name]
@@ -276,6 +287,8 @@ def test_no_422_responses_and_errors_are_envelopes(doc: dict[str, Any]) -> None:
         # No catch-all: each status is its own response, so an undocumented one shows up.
         assert "default" not in responses, (method, path)
         assert set(responses) >= ALWAYS, (method, path)
+        if path in STANDARD_OAUTH:
+            continue  # their RFC 6749 §5.2 errors: test_standard_oauth_endpoints
         # The OAuth endpoints' errors name the RFC 6749 error in `data` (spec oauth.md).
         expected = "OAuthError" if path in OAUTH_ERROR_PATHS else "Error"
         for status, response in responses.items():
@@ -310,6 +323,35 @@ def test_each_operation_documents_the_statuses_it_answers(doc: dict[str, Any]) -
             assert "content" not in responses["304"], (method, path)
             names = {(p["in"], p["name"]) for p in operation["parameters"]}
             assert ("header", "If-None-Match") in names, (method, path)
+
+
+def test_standard_oauth_endpoints(doc: dict[str, Any]) -> None:
+    """Form bodies only, bare JSON answers, RFC 6749 §5.2 errors, HTTP Basic or the form."""
+    schemas = doc["components"]["schemas"]
+    assert doc["components"]["securitySchemes"]["ClientBasic"]["scheme"] == "basic"
+    assert set(schemas["StandardErrorOut"]["required"]) == {"error", "error_description"}
+    for path, (request_name, answer_name) in STANDARD_OAUTH.items():
+        assert set(doc["paths"][path]) == {"post"}, path
+        operation = doc["paths"][path]["post"]
+        content = operation["requestBody"]["content"]
+        assert set(content) == {FORM}, path
+        assert schema_name(content[FORM]["schema"]) == request_name
+        assert operation["security"] == [{"ClientBasic": []}, {}]
+        responses = operation["responses"]
+        assert set(responses) == {"200", *STANDARD_ERRORS}, path
+        success = responses["200"].get("content")
+        if answer_name is None:
+            assert success is None  # RFC 7009: an empty body
+        else:
+            assert schema_name(success["application/json"]["schema"]) == answer_name
+        for status in STANDARD_ERRORS:
+            error = responses[status]["content"]["application/json"]["schema"]
+            assert schema_name(error) == "StandardErrorOut", (path, status)
+        assert set(responses["401"]["headers"]) == {"WWW-Authenticate"}
+        assert set(responses["429"]["headers"]) == {"Retry-After"}
+    token = schemas["StandardTokenOut"]
+    assert "refresh_token" not in token["required"] and "scope" in token["required"]
+    assert set(schemas["StandardTokenRequest"]["required"]) == {"grant_type"}
 
 
 def test_hmac_security_scheme(doc: dict[str, Any]) -> None:

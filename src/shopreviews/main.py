@@ -43,10 +43,13 @@ from shopreviews.media.router import router as media_router
 from shopreviews.merchants import service as merchant_service
 from shopreviews.merchants.router import router as merchant_router
 from shopreviews.oauth import service as oauth_service
-from shopreviews.oauth.errors import as_oauth_error
+from shopreviews.oauth.errors import oauth_error_response
 from shopreviews.oauth.pages.router import router as consent_pages
 from shopreviews.oauth.router import oauth_errors as oauth_error_router
 from shopreviews.oauth.router import router as oauth_router
+from shopreviews.oauth.standard.answers import error_answer as standard_oauth_error
+from shopreviews.oauth.standard.router import router as standard_oauth_router
+from shopreviews.oauth.standard.schemas import CLIENT_SECURITY_SCHEMES
 from shopreviews.orders.router import router as order_router
 from shopreviews.reviews.router import merchant_router as review_moderation_router
 from shopreviews.reviews.router import router as review_router
@@ -78,9 +81,12 @@ of that text, keyed with the shop's private token, as 64 lowercase hex character
 `shopreviews sign` prints a signed `curl` command to check an implementation against.
 
 Partner platforms use OAuth 2.0 access tokens (`Authorization: Bearer <access_token>`); the
-authorization server metadata is at `/.well-known/oauth-authorization-server`. The API guide,
-docs/api.md in the ShopReviews repository, covers conventions, every error code, scopes and
-webhooks.
+authorization server metadata is at `/.well-known/oauth-authorization-server`. It names the
+standard token, revocation and introspection endpoints (`/oauth/token`, `/oauth/revoke`,
+`/oauth/introspect`), which answer in bare JSON as RFC 6749, RFC 7009 and RFC 7662 say, so that
+generic OAuth clients need no adapter; their enveloped twins under `/api/v1/openapi/` do the
+same operations. The API guide, docs/api.md in the ShopReviews repository, covers conventions,
+every error code, scopes and webhooks.
 """
 
 
@@ -122,6 +128,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.include_router(webhook_router)
     app.include_router(oauth_error_router)
     app.include_router(oauth_router)
+    app.include_router(standard_oauth_router)
     app.include_router(consent_pages)
     app.include_router(admin_router)
     app.include_router(order_router)
@@ -159,7 +166,10 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         ConventionsMiddleware,
         max_body_bytes=settings.max_body_bytes,
         budget_seconds=settings.request_budget_seconds,
-        error_shapes=dict.fromkeys(_oauth_error_paths(), as_oauth_error),
+        error_shapes={
+            **dict.fromkeys(_oauth_error_paths(), oauth_error_response),
+            **dict.fromkeys(_standard_oauth_paths(), standard_oauth_error),
+        },
         legacy_paths=legacy_paths(app.routes),
         form_paths=form_paths(app.routes),
     )
@@ -180,6 +190,13 @@ def _oauth_error_paths() -> frozenset[str]:
     """The OAuth endpoints, whose errors carry {error, error_description} (oauth/errors.py)."""
     return frozenset(
         route.path for route in oauth_error_router.routes if isinstance(route, APIRoute)
+    )
+
+
+def _standard_oauth_paths() -> frozenset[str]:
+    """The standard OAuth endpoints, whose every answer is bare JSON (oauth/standard/)."""
+    return frozenset(
+        route.path for route in standard_oauth_router.routes if isinstance(route, APIRoute)
     )
 
 
@@ -253,8 +270,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     # One requirement made of the three HMAC headers (all required together), on every route
     # that authenticates with api_caller.
     components.setdefault("securitySchemes", {}).update(HMAC_SECURITY_SCHEMES)
+    components["securitySchemes"].update(CLIENT_SECURITY_SCHEMES)
     hmac_requirement: dict[str, list[str]] = {name: [] for name in HMAC_SECURITY_SCHEMES}
     oauth_paths = _oauth_error_paths()
+    standard_paths = _standard_oauth_paths()
     for route in iter_route_contexts(app.routes):
         api_route, path = route.original_route, route.path_format
         if not isinstance(api_route, APIRoute) or path is None:
@@ -264,7 +283,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             if operation is None:
                 continue
             error_schema = "OAuthError" if path in oauth_paths else "Error"
-            _document_answers(operation, path, api_route, error_schema)
+            if path not in standard_paths:  # theirs are RFC 6749 §5.2's, declared on the router
+                _document_answers(operation, path, api_route, error_schema)
             if _is_hmac_signed(api_route.dependant):
                 operation["security"] = [hmac_requirement]
     app.openapi_schema = schema

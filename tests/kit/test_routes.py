@@ -1,5 +1,6 @@
 """What routes declare beyond FastAPI's own arguments (kit/routes.py): a body they read
-themselves, documented and validated by its model, its form encoding, and legacy paths."""
+themselves, documented and validated by its model, its form encoding (besides JSON, or alone),
+and legacy paths."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from shopreviews.kit.routes import (
     DocumentedRoute,
     documented_bodies,
     fields_body,
+    form_body,
     form_paths,
     legacy_path,
     legacy_paths,
@@ -51,16 +53,22 @@ def make_app() -> FastAPI:
     async def add_form(fields: Annotated[Fields, fields_body(FormIn, form=True)]) -> Any:
         return fields.values
 
+    @router.post("/forms_only")
+    async def add_form_only(fields: Annotated[Fields, form_body(FormIn)]) -> Any:
+        return fields.values
+
     app = FastAPI()
     install_exception_handlers(app)
     app.include_router(router)
     return app
 
 
-async def post(app: FastAPI, path: str, body: bytes) -> httpx.Response:
+async def post(
+    app: FastAPI, path: str, body: bytes, content_type: str = "application/json"
+) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        return await client.post(path, content=body, headers={"Content-Type": "application/json"})
+        return await client.post(path, content=body, headers={"Content-Type": content_type})
 
 
 async def test_a_validated_body_answers_its_model_s_errors() -> None:
@@ -70,6 +78,17 @@ async def test_a_validated_body_answers_its_model_s_errors() -> None:
     assert refused["message"] == "invalid argument: text must be a string"
     repeated = (await post(app, "/notes", b'{"text": "a", "text": "b"}')).json()
     assert repeated["message"] == "invalid argument: parameter text is repeated"
+
+
+async def test_a_form_only_body_refuses_anything_else() -> None:
+    app = make_app()
+    form = "application/x-www-form-urlencoded; charset=utf-8"
+    assert (await post(app, "/forms_only", b"name=a+b", form)).json() == {"name": "a b"}
+    for body, content_type in ((b'{"name": "a"}', "application/json"), (b"name=a", "text/plain")):
+        refused = (await post(app, "/forms_only", body, content_type)).json()
+        assert refused["message"] == (
+            "invalid argument: the body must be application/x-www-form-urlencoded"
+        )
 
 
 def test_declared_bodies_are_documented_once_and_forms_are_named() -> None:
@@ -84,8 +103,11 @@ def test_declared_bodies_are_documented_once_and_forms_are_named() -> None:
         "application/json",
         "application/x-www-form-urlencoded",
     }
+    assert set(operations["/forms_only"]["post"]["requestBody"]["content"]) == {
+        "application/x-www-form-urlencoded"
+    }
     assert documented_bodies(app.routes) == [NoteIn, FormIn]
-    assert form_paths(app.routes) == frozenset({"/forms"})
+    assert form_paths(app.routes) == frozenset({"/forms", "/forms_only"})
     assert legacy_paths(app.routes) == {"/old_notes": "/notes"}
 
 

@@ -42,6 +42,7 @@ async def create_platform(
     webhook_url: str = "",
     skip_shop_oauth: int = 0,
     client_id: str | None = None,
+    client_secret: str | None = None,
 ) -> PlatformCreds:
     client_id = client_id or "p-" + uuid.uuid4().hex[:12]
     uris = redirect_uris or [REDIRECT_URI]
@@ -57,6 +58,7 @@ async def create_platform(
                     "allowed_scopes": allowed_scopes,
                     "webhook_url": webhook_url,
                     "skip_shop_oauth": skip_shop_oauth,
+                    "client_secret": client_secret,
                 }
             ),
         )

@@ -1,7 +1,8 @@
 """Request fields from a JSON object or an application/x-www-form-urlencoded body.
 
-The OAuth endpoints accept both (RFC 6749 §4.1.3 mandates the form encoding; the contract adds
-JSON). Parameters must not be repeated (RFC 6749 §3.1), in either form.
+The enveloped OAuth endpoints accept both (RFC 6749 §4.1.3 mandates the form encoding; the
+contract adds JSON); the standard ones take forms only. Parameters must not be repeated (RFC 6749
+§3.1), in either form.
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return values
 
 
+def is_form(content_type: str) -> bool:
+    """Whether a Content-Type names a form-encoded body (parameters such as charset aside)."""
+    return content_type.split(";", 1)[0].strip().lower() == FORM
+
+
 def parse_body(body: bytes, content_type: str) -> Fields:
     if not body.strip():
         return Fields({})
@@ -72,7 +78,7 @@ def parse_body(body: bytes, content_type: str) -> Fields:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidArgument("body is not valid UTF-8") from exc
-    if content_type.split(";", 1)[0].strip().lower() == FORM:
+    if is_form(content_type):
         pairs: list[tuple[str, Any]] = parse_qsl(text, keep_blank_values=True)
         values = _no_repeats(pairs)
     else:

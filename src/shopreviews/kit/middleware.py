@@ -5,11 +5,11 @@ One pure-ASGI layer (no BaseHTTPMiddleware, which buffers and slows responses) t
 - maps legacy spellings onto canonical paths: one trailing slash, the API's old prefix
   /api/v1/open_api/, and the older paths that routes declare (kit/routes.py);
 - reads request bodies up front, refusing more than the body limit as it streams in (or at once
-  when Content-Length announces it): code 3 on the API, 413 on the pages; /media uploads keep
-  their own limits (kit/bodies.py);
-- refuses API bodies that are not UTF-8 and API GET requests that carry a body (code 3), and
-  marks POST bodies as JSON whatever their Content-Type says (docs/api.md, "Bodies"), but on the
-  routes that also take form bodies (kit/routes.py);
+  when Content-Length announces it): code 3 on the API and on the paths whose errors take a
+  shape of their own, 413 on the pages; /media uploads keep their own limits (kit/bodies.py);
+- refuses bodies that are not UTF-8 on those same paths and API GET requests that carry a body
+  (code 3), and marks API POST bodies as JSON whatever their Content-Type says (docs/api.md,
+  "Bodies"), but on the routes that also take form bodies (kit/routes.py);
 - adds Cache-Control: no-store and the UTF-8 charset to API responses (unless the route set a
   Cache-Control of its own: the storefront's public reads are cacheable);
 - enforces the request processing budget (code 4);
@@ -27,6 +27,8 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl, urlencode
+
+from starlette.responses import Response
 
 from shopreviews.kit.bodies import (
     BODY_METHODS,
@@ -49,7 +51,7 @@ from shopreviews.kit.envelope import (
     INTERNAL,
     ApiError,
     InvalidArgument,
-    error_body,
+    error_response,
     new_request_id,
     request_id_var,
 )
@@ -96,6 +98,8 @@ def canonical_path(path: str, legacy_paths: Mapping[str, str]) -> str:
 _TOKEN_IN_PATH = re.compile(r"^(/email/(?:open|review|unsubscribe)/[0-9]+\.)[^/]+$")
 # A video upload URL is itself the credential (its token is signed, not secret-free).
 _UPLOAD_TOKEN = re.compile(r"^(/media/upload/)[^/]+$")
+# How a path writes a refusal: the envelope unless the path says otherwise (main.create_app).
+ErrorShape = Callable[[ApiError], Response]
 # The pages (consent, sign-in, email links) are HTML: a refused body gets plain text, not JSON.
 PAGE_REFUSAL_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
@@ -130,15 +134,16 @@ class ConventionsMiddleware:
         *,
         max_body_bytes: int,
         budget_seconds: float,
-        error_shapes: Mapping[str, Callable[[ApiError], ApiError]],
+        error_shapes: Mapping[str, ErrorShape],
         legacy_paths: Mapping[str, str],
         form_paths: frozenset[str],
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.budget_seconds = budget_seconds
-        # Paths whose errors take a shape of their own, each with what gives an error that
-        # shape (the OAuth endpoints' carry {error, error_description}).
+        # Paths whose errors take a shape of their own, each with what writes an error in that
+        # shape: the enveloped OAuth endpoints' carry {error, error_description} in `data`, the
+        # standard ones' are that object alone (RFC 6749 §5.2), though outside /api/.
         self.error_shapes = error_shapes
         # Older path -> the path of the route that answers it, as the routes declare them.
         self.legacy_paths = legacy_paths
@@ -155,6 +160,8 @@ class ConventionsMiddleware:
         original_path = scope["path"]
         path = canonical_path(original_path, self.legacy_paths)
         is_api = (path + "/").startswith("/api/")  # "/api/" itself canonicalises to "/api"
+        # Refusals in JSON rather than the pages' plain text.
+        json_refusals = is_api or path in self.error_shapes
         scope = dict(scope, path=path, raw_path=path.encode())
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
@@ -179,26 +186,14 @@ class ConventionsMiddleware:
             await send(message)
 
         async def reply(error: ApiError, *, close: bool = False) -> None:
-            # The refusal's body and status; its headers are this layer's own.
-            shape = self.error_shapes.get(path)
-            error = shape(error) if shape else error
-            body = error_body(error)
-            await send_wrapper(
-                {
-                    "type": "http.response.start",
-                    "status": error.http_status,
-                    "headers": [
-                        (b"content-type", b"application/json; charset=utf-8"),
-                        (b"content-length", str(len(body)).encode()),
-                        *([(b"connection", b"close")] if close else []),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            response = self.error_shapes.get(path, error_response)(error)
+            if close:
+                response.headers["connection"] = "close"
+            await response(scope, receive, send_wrapper)
 
         async def too_large() -> None:
             # Connection: close, so the server stops reading the rest of the body.
-            if is_api:
+            if json_refusals:
                 limit = InvalidArgument(f"request body larger than {self.max_body_bytes} bytes")
                 await reply(limit, close=True)
                 return
@@ -234,15 +229,15 @@ class ConventionsMiddleware:
                     if body is None:
                         await too_large()
                         return
-                    if is_api:
+                    if json_refusals:
                         problem = encoding_problem(body)
                         if problem is not None:
                             await reply(InvalidArgument(problem))
                             return
-                        if path not in self.form_paths:
-                            scope["headers"] = [
-                                (k, v) for k, v in scope["headers"] if k.lower() != b"content-type"
-                            ] + [(b"content-type", b"application/json")]
+                    if is_api and path not in self.form_paths:
+                        scope["headers"] = [
+                            (k, v) for k, v in scope["headers"] if k.lower() != b"content-type"
+                        ] + [(b"content-type", b"application/json")]
                     receive = replay(body)
             # Media transfers (a 200 MiB upload on a slow line, a player streaming a video) are
             # bounded by their size limits, not by the processing budget of API requests; so

@@ -45,11 +45,14 @@ PAGE_SIZE = param(
 )
 
 
-def body_doc(model: type[BaseModel], *, form: bool = False) -> dict[str, Any]:
-    """A request body documented by `model` (JSON, and form-encoded too when `form`); the model
-    itself is among the document's components (kit/routes.py, main._openapi)."""
+def body_doc(model: type[BaseModel], *, form: bool = False, json: bool = True) -> dict[str, Any]:
+    """A request body documented by `model`: JSON unless not `json`, form-encoded too when
+    `form`; the model itself is among the document's components (kit/routes.py,
+    main._openapi)."""
     ref = {"$ref": f"#/components/schemas/{model.__name__}"}
-    content = {"application/json": {"schema": ref}}
+    content = {}
+    if json:
+        content["application/json"] = {"schema": ref}
     if form:
         content["application/x-www-form-urlencoded"] = {"schema": ref}
     return {"requestBody": {"required": True, "content": content}}

@@ -1,10 +1,10 @@
 """What a route declares beyond FastAPI's own arguments, and where the app reads it.
 
-- A body that a route reads itself (a validated model, JSON or form fields read by hand, or the
-  raw bytes a signature covers) is declared by the dependency that reads it. `DocumentedRoute`
-  puts that body in the route's OpenAPI operation; main._openapi adds its model to the
-  document's components, and the conventions middleware leaves the Content-Type of a form body
-  as sent (kit/middleware.py).
+- A body that a route reads itself (a validated model, JSON or form fields read by hand, form
+  fields alone, or the raw bytes a signature covers) is declared by the dependency that reads
+  it. `DocumentedRoute` puts that body in the route's OpenAPI operation; main._openapi adds its
+  model to the document's components, and the conventions middleware leaves the Content-Type of
+  a form body as sent (kit/middleware.py).
 - Older spellings of a route's path (`legacy_path`) are declared on the route itself; the
   conventions middleware rewrites them onto the route's path before routing.
 - The refusals a route answers with (`refuses`) are declared where they are raised: on the
@@ -24,8 +24,8 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel
 from starlette.routing import BaseRoute
 
-from shopreviews.kit.envelope import HTTP_STATUS, NamedError, RateLimited
-from shopreviews.kit.forms import Fields, read_fields, validated
+from shopreviews.kit.envelope import HTTP_STATUS, InvalidArgument, NamedError, RateLimited
+from shopreviews.kit.forms import FORM, Fields, is_form, read_fields, validated
 from shopreviews.kit.openapi_params import body_doc
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,10 +34,12 @@ M = TypeVar("M", bound=BaseModel)
 
 @dataclass(frozen=True)
 class DeclaredBody:
-    """The body a route's dependency reads: documented by `model`, JSON or also a form."""
+    """The body a route's dependency reads: documented by `model`, JSON, also a form, or a form
+    alone."""
 
     model: type[BaseModel]
     form: bool = False
+    json: bool = True
 
 
 def validated_body(model: type[M]) -> Any:
@@ -60,6 +62,19 @@ def fields_body(model: type[BaseModel], *, form: bool = False) -> Any:
         return await read_fields(request)
 
     read.declared_body = DeclaredBody(model, form)  # type: ignore[attr-defined]
+    return Depends(read)
+
+
+def form_body(model: type[BaseModel]) -> Any:
+    """The fields of a form-encoded body, for a route that takes no other (the standard OAuth
+    endpoints, RFC 6749 §3.2); any other Content-Type is code 3. `model` documents them."""
+
+    async def read(request: Request) -> Fields:
+        if not is_form(request.headers.get("content-type", "")):
+            raise InvalidArgument(f"the body must be {FORM}")
+        return await read_fields(request)
+
+    read.declared_body = DeclaredBody(model, form=True, json=False)  # type: ignore[attr-defined]
     return Depends(read)
 
 
@@ -90,7 +105,7 @@ class DocumentedRoute(APIRoute):
         super().__init__(path, endpoint, **kwargs)
         declared = declared_body(self.dependant)
         if declared is not None:
-            extra = body_doc(declared.model, form=declared.form)
+            extra = body_doc(declared.model, form=declared.form, json=declared.json)
             self.openapi_extra = {**(self.openapi_extra or {}), **extra}
 
 
@@ -163,7 +178,7 @@ def documented_bodies(routes: Sequence[BaseRoute | RouteContext]) -> list[type[B
 
 
 def form_paths(routes: Sequence[BaseRoute | RouteContext]) -> frozenset[str]:
-    """The paths of routes that also take form-encoded bodies."""
+    """The paths of routes that take form-encoded bodies, besides JSON or alone."""
     return frozenset(
         path for path, route in _api_routes(routes) if (body := _body_of(route)) and body.form
     )

@@ -21,6 +21,7 @@ from shopreviews.kit.envelope import (
     REJECTED,
     UNAUTHENTICATED,
     ApiError,
+    error_response,
 )
 from shopreviews.kit.routes import DocumentedRoute
 
@@ -37,6 +38,9 @@ ERROR_CODES = {
     # consent page sends it back to the client as a redirect (oauth/pages/router.py).
     "unsupported_response_type": INVALID_ARGUMENT,
     "invalid_scope": INVALID_ARGUMENT,
+    # Only the standard revocation endpoint refuses a token_type_hint it does not know
+    # (RFC 7009 §2.2.1); the enveloped one ignores it.
+    "unsupported_token_type": INVALID_ARGUMENT,
     "server_error": INTERNAL,
     "temporarily_unavailable": REJECTED,
 }
@@ -89,6 +93,11 @@ def as_oauth_error(exc: ApiError) -> ApiError:
         headers=exc.headers,
         http_status=exc.http_status,
     )
+
+
+def oauth_error_response(exc: ApiError) -> Response:
+    """The OAuth error envelope of a refusal made before the route runs (kit/middleware.py)."""
+    return error_response(as_oauth_error(exc))
 
 
 class OAuthRoute(DocumentedRoute):

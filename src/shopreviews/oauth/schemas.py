@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -145,10 +145,14 @@ class TokenExchange:
 
 @dataclass(frozen=True)
 class PresentedToken:
-    """oauth_revoke_token and oauth/introspect: a token the client presents."""
+    """oauth_revoke_token, oauth/introspect and their standard twins: a token the client
+    presents. One lookup finds a token of either kind, so `token_type_hint` is never used; it
+    holds the standard revocation endpoint's refusal of a hint it does not know, raised once
+    the client has authenticated (RFC 7009 §2.2.1)."""
 
     client: ClientCredentials
     token: Checked[str]
+    token_type_hint: Checked[str] = field(default_factory=Checked)
 
 
 @dataclass(frozen=True)

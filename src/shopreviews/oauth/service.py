@@ -306,6 +306,7 @@ async def revoke(
     presented = request.token.get()
     if presented is None:
         raise OAuthError("invalid_request", "token is required")
+    request.token_type_hint.get()  # only for its refusal: the value changes no lookup
     repo = OAuthRepository(session)
     found = await repo.token(sha256_hex(presented))
     now = ctx.now_datetime()
