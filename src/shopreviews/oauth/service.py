@@ -458,21 +458,27 @@ async def merchant_disconnect(
     await grants.end(ctx, session, grant, reason="disconnected", initiated_by="merchant")
 
 
+# Client authentication at the standard endpoints (RFC 6749 §2.3.1); the enveloped ones take
+# client_secret_post alone.
+CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+
 def metadata(ctx: AppContext) -> dict[str, Any]:
+    """RFC 8414: the standard endpoints, so that a generic client configured from this document
+    alone needs no adapter; the enveloped twins are not named here."""
     base = ctx.public_url
-    api = f"{base}/api/v1/openapi"
     return {
         "issuer": base,
         "authorization_endpoint": f"{base}/oauth/authorize",
-        "token_endpoint": f"{api}/oauth/token",
-        "revocation_endpoint": f"{api}/oauth_revoke_token",
-        "introspection_endpoint": f"{api}/oauth/introspect",
+        "token_endpoint": f"{base}/oauth/token",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "introspection_endpoint": f"{base}/oauth/introspect",
         "response_types_supported": ["code"],
         "grant_types_supported": list(GRANT_TYPES),
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_post"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_post"],
+        "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "introspection_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         # Every scope, the operator's too: a platform may be allowed read_shop_install_status,
         # though no merchant grants it (docs/api.md, "Scopes").
         "scopes_supported": list(ALL_SCOPES),
