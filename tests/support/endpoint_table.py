@@ -44,6 +44,10 @@ AUTH = {
     ("get", "/api/v1/openapi/get_shop_authorization_info"): "client",
     ("get", "/api/v1/openapi/get_shop_install_status"): "client",
     ("post", "/api/v1/openapi/oauth/disconnect"): "bearer",
+    # The standard OAuth endpoints: client credentials in HTTP Basic or in the form.
+    ("post", "/oauth/token"): "client",
+    ("post", "/oauth/revoke"): "client",
+    ("post", "/oauth/introspect"): "client",
     ("post", "/api/v1/merchant/login"): "public",
     ("get", "/.well-known/oauth-authorization-server"): "public",
     ("get", "/"): "public",
@@ -170,8 +174,10 @@ def _inputs(doc: dict[str, Any], operation: dict[str, Any]) -> str:
         if p.get("in") == "query"
     ]
     body = operation.get("requestBody", {}).get("content", {})
-    if "application/json" in body:
-        schema = body["application/json"]["schema"]
+    # A JSON body, or the form of an endpoint that takes nothing else (the standard OAuth ones).
+    content = body.get("application/json") or body.get("application/x-www-form-urlencoded")
+    if content is not None:
+        schema = content["schema"]
         named = next(b for b in schema.get("anyOf", [schema]) if b.get("type") != "null")
         model = doc["components"]["schemas"][named["$ref"].rsplit("/", 1)[1]]
         required = set(model.get("required", []))

@@ -82,7 +82,7 @@ def _body_limit(ctx: AppContext) -> int:
 async def token(
     request: Request, ctx: Ctx, session: WriteSession, fields: StandardTokenForm
 ) -> StandardTokenOut:
-    """Exchange a code, rotate a refresh token, or issue a client_credentials token (RFC 6749)."""
+    """Exchange a code, rotate a refresh token, or issue client_credentials (RFC 6749) [ext]."""
     exchange = reading.token_exchange(
         request.headers.get("authorization"), fields, body_limit=_body_limit(ctx)
     )
@@ -98,7 +98,7 @@ async def token(
 async def revoke(
     request: Request, ctx: Ctx, session: WriteSession, fields: StandardTokenHandleForm
 ) -> Response:
-    """Revoke an access token, or a refresh token with its whole chain (RFC 7009)."""
+    """Revoke an access token, or a refresh token with its whole chain (RFC 7009) [ext]."""
     presented = reading.revocation(
         request.headers.get("authorization"), fields, body_limit=_body_limit(ctx)
     )
@@ -115,7 +115,7 @@ async def revoke(
 async def introspect(
     request: Request, ctx: Ctx, session: WriteSession, fields: StandardTokenHandleForm
 ) -> IntrospectionOut:
-    """Whether a token is current, and what it may do (RFC 7662)."""
+    """Whether a token is current, and what it may do (RFC 7662) [ext]."""
     presented = reading.introspection(
         request.headers.get("authorization"), fields, body_limit=_body_limit(ctx)
     )
