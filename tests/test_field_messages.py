@@ -219,8 +219,8 @@ def json_bodies(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     schemas = doc["components"]["schemas"]
     for path, item in doc["paths"].items():
         body = item.get("post", {}).get("requestBody")
-        if body is None:
-            continue
+        if body is None or "application/json" not in body["content"]:
+            continue  # no body, or a form alone (the standard OAuth endpoints)
         schema = body["content"]["application/json"]["schema"]
         named = next(b for b in schema.get("anyOf", [schema]) if b.get("type") != "null")
         yield path, schemas[named["$ref"].rsplit("/", 1)[1]]["properties"]
