@@ -573,3 +573,21 @@ async def test_unexpected_failure_is_server_error(
         assert assert_error(response, 500, "server_error") == "internal error"
         assert "SHOPREVIEWS_SECRET_KEY" not in response.text
         assert any("SHOPREVIEWS_SECRET_KEY" in (r.exc_text or "") for r in caplog.records), path
+
+
+async def test_the_access_line_names_the_refusal(
+    ctx: AppContext, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    platform = await create_platform(ctx)
+    secret = "cs_a-guess-no-log-may-show"
+    with caplog.at_level(logging.INFO, logger="shopreviews.access"):
+        response = await client.post(
+            TOKEN,
+            data={"grant_type": "client_credentials", "shop_id": "s"},
+            headers=basic(platform.client_id, secret),
+        )
+    assert_error(response, 401, "invalid_client")
+    (line,) = [r for r in caplog.records if r.name == "shopreviews.access"]
+    assert (line.status, line.code) == (401, 16)
+    assert line.reason == f"invalid_client: {WRONG_CLIENT}"
+    assert secret not in caplog.text

@@ -20,6 +20,7 @@ from shopreviews.kit.envelope import (
     ApiError,
     InvalidArgument,
 )
+from shopreviews.kit.observability import exchange
 from shopreviews.kit.routes import DocumentedRoute
 from shopreviews.oauth.errors import NO_CACHE, OAuthError
 from shopreviews.oauth.schemas import IntrospectionOut, TokenOut
@@ -60,6 +61,8 @@ def error_answer(error: ApiError) -> Response:
         status = error.http_status
     else:
         status = 400
+    # The access line names the refusal as it does an envelope's: its code and words.
+    exchange.refused(error.code, f"{name}: {error.description}")
     body = pydantic_core.to_json({"error": name, "error_description": error.description})
     return Response(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
 
