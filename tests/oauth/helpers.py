@@ -6,9 +6,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+
+# The `damage` fixture (conftest.py): writes a platform's columns as given, repaired afterwards.
+Damage = Callable[..., Awaitable[None]]
 
 
 def pkce_pair() -> tuple[str, str]:

@@ -17,13 +17,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import SecretBox
 from shopreviews.oauth.models import AuthorizationCode, Grant
-from shopreviews.platforms.models import Platform
-from tests.oauth.helpers import assert_no_store, assert_oauth_error
+from tests.oauth.helpers import Damage, assert_no_store, assert_oauth_error
 from tests.support.api import ShopApi, bearer, error
 from tests.support.oauth import (
     API,
@@ -70,14 +69,6 @@ async def stored(ctx: AppContext, shop_id: str) -> tuple[int, int]:
             select(func.count()).where(AuthorizationCode.shop_id == shop_id)
         )
     return int(grants or 0), int(codes or 0)
-
-
-async def damage(ctx: AppContext, client_id: str, **values: object) -> None:
-    """Write platform columns directly, as a restore or a hand edit would."""
-    async with ctx.db.session(write=True) as session:
-        await session.execute(
-            update(Platform).where(Platform.client_id == client_id).values(**values)
-        )
 
 
 # --- response_type=token ----------------------------------------------------------------------
@@ -138,12 +129,12 @@ async def test_json_authorize_endpoints_answer_unsupported_response_type(
 
 
 async def test_token_endpoints_answer_server_error_for_an_unexpected_failure(
-    ctx: AppContext, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    ctx: AppContext, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, damage: Damage
 ) -> None:
     platform = await create_platform(ctx)
     # Sealed with another server key: opening it fails (an operator changed the key).
     other_key = SecretBox("another-secret-key-" + "y" * 32)
-    await damage(ctx, platform.client_id, client_secret_encrypted=other_key.seal("cs_x"))
+    await damage(platform.client_id, client_secret_encrypted=other_key.seal("cs_x"))
     requests = {
         TOKEN_PATH: platform.client(grant_type="client_credentials", shop_id="1"),
         f"{API}/oauth_revoke_token": platform.client(token="at_unknown"),
@@ -163,11 +154,11 @@ async def test_token_endpoints_answer_server_error_for_an_unexpected_failure(
 
 
 async def test_authorize_endpoints_answer_their_own_shape_for_an_unexpected_failure(
-    ctx: AppContext, client: httpx.AsyncClient, shop: ShopApi
+    ctx: AppContext, client: httpx.AsyncClient, shop: ShopApi, damage: Damage
 ) -> None:
     platform = await create_platform(ctx)
     merchant = await sign_in(ctx, client, shop)
-    await damage(ctx, platform.client_id, redirect_uris=5)  # JSON, but not a list
+    await damage(platform.client_id, redirect_uris=5)  # JSON, but not a list
     params = authorize_params(platform, state="s")
 
     for path in ("oauth/authorize", "get_oauth_authorize_url"):
@@ -186,10 +177,10 @@ async def test_authorize_endpoints_answer_their_own_shape_for_an_unexpected_fail
 
 
 async def test_sign_in_form_is_an_html_page_for_an_unexpected_failure(
-    ctx: AppContext, client: httpx.AsyncClient, shop: ShopApi
+    ctx: AppContext, client: httpx.AsyncClient, shop: ShopApi, damage: Damage
 ) -> None:
     platform = await create_platform(ctx)
-    await damage(ctx, platform.client_id, redirect_uris=5)
+    await damage(platform.client_id, redirect_uris=5)
     nonce = "n" * 32
     return_to = "/oauth/authorize?" + urlencode(authorize_params(platform))
     response = await client.post(

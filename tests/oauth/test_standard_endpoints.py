@@ -15,14 +15,13 @@ from urllib.parse import quote_plus
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import SecretBox
 from shopreviews.kit.outbox import DomainEvent
-from shopreviews.platforms.models import Platform
 from shopreviews.settings import Settings
-from tests.oauth.helpers import assert_no_store, assert_oauth_error, pkce_pair
+from tests.oauth.helpers import Damage, assert_no_store, assert_oauth_error, pkce_pair
 from tests.support.api import ShopApi, bearer, error, ok
 from tests.support.limited_app import LimitedApp
 from tests.support.oauth import (
@@ -554,17 +553,12 @@ async def test_rate_limits_answer_429(ctx: AppContext, limited: LimitedApp) -> N
 
 
 async def test_unexpected_failure_is_server_error(
-    ctx: AppContext, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    ctx: AppContext, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, damage: Damage
 ) -> None:
     platform = await create_platform(ctx)
     # Sealed with another server key: opening it fails (an operator changed the key).
     sealed = SecretBox("another-secret-key-" + "y" * 32).seal("cs_x")
-    async with ctx.db.session(write=True) as session:
-        await session.execute(
-            update(Platform)
-            .where(Platform.client_id == platform.client_id)
-            .values(client_secret_encrypted=sealed)
-        )
+    await damage(platform.client_id, client_secret_encrypted=sealed)
     for path in (TOKEN, REVOKE, INTROSPECT):
         with caplog.at_level(logging.ERROR, logger="shopreviews.errors"):
             caplog.clear()
