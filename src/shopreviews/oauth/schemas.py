@@ -83,7 +83,10 @@ class ClientCredentialsIn(BaseModel):
     client_secret: str = Field(examples=["cs_wdOVsCEF9tIotv6f3MBNtzQKLHwSGNacfWWkqct3QNw"])
 
 
-class TokenRequest(ClientCredentialsIn):
+class GrantFields(BaseModel):
+    """The token request's fields beside the client's credentials, alike on the enveloped and
+    the standard token endpoints (oauth/standard/schemas.py)."""
+
     grant_type: str = Field(examples=["authorization_code"])
     code: str | None = Field(default=None, description="authorization_code: the code")
     redirect_uri: str | None = Field(
@@ -96,6 +99,11 @@ class TokenRequest(ClientCredentialsIn):
     shop_id: str | None = Field(default=None, description="client_credentials: the shop")
     myshopify_domain: str | None = Field(default=None, description="client_credentials")
     scope: str | None = Field(default=None, description="narrows the scope (refresh, client)")
+
+
+# The credentials' fields come first in the documented schema (the last base's come first).
+class TokenRequest(GrantFields, ClientCredentialsIn):
+    pass
 
 
 class TokenIn(ClientCredentialsIn):

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from shopreviews.oauth.schemas import GrantFields
+
 # client_secret_basic, as the API document names it; client_secret_post needs no scheme.
 CLIENT_SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "ClientBasic": {
@@ -34,18 +36,7 @@ class StandardClientIn(BaseModel):
     )
 
 
-class StandardTokenRequest(StandardClientIn):
-    grant_type: str = Field(examples=["authorization_code"])
-    code: str | None = Field(default=None, description="authorization_code: the code")
-    redirect_uri: str | None = Field(
-        default=None, description="authorization_code: the redirect_uri of the request"
-    )
-    code_verifier: str | None = Field(
-        default=None, description="authorization_code: the PKCE verifier"
-    )
-    refresh_token: str | None = Field(default=None, description="refresh_token: the token")
-    shop_id: str | None = Field(default=None, description="client_credentials: the shop")
-    myshopify_domain: str | None = Field(default=None, description="client_credentials")
+class StandardTokenRequest(GrantFields, StandardClientIn):
     scope: str | None = Field(
         default=None,
         examples=["read_reviews write_reviews"],
