@@ -16,6 +16,7 @@ from shopreviews import __version__, migrate
 from shopreviews.admin.router import router as admin_router
 from shopreviews.api_reference.router import router as api_reference_router
 from shopreviews.auth.dependencies import HMAC_SECURITY_SCHEMES, Authenticators
+from shopreviews.backoffice.router import router as backoffice_pages
 from shopreviews.customer_events.router import router as customer_event_router
 from shopreviews.customer_events.router import storefront_router
 from shopreviews.customers.router import router as customer_router
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.include_router(oauth_router)
     app.include_router(standard_oauth_router)
     app.include_router(consent_pages)
+    app.include_router(backoffice_pages)
     app.include_router(admin_router)
     app.include_router(order_router)
     app.include_router(customer_router)

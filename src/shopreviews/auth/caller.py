@@ -22,6 +22,8 @@ class Caller:
     kind: Literal["hmac", "bearer", "merchant", "public"]
     scopes: frozenset[str] = frozenset(MERCHANT_SCOPES)
     merchant_user_id: int | None = None
+    # A merchant's role in the shop: "owner" (everything) or "staff" (moderation and replies).
+    merchant_role: str | None = None
     session_id: str | None = None
     client_id: str | None = None
     grant_id: int | None = None
@@ -38,6 +40,17 @@ class Caller:
         if self.kind == "public":
             return "storefront"
         return "shop:hmac"
+
+    @property
+    def is_owner(self) -> bool:
+        """Whether the caller may do everything the shop can: every caller but a staff user."""
+        return self.kind != "merchant" or self.merchant_role == "owner"
+
+    def require_owner(self) -> None:
+        if not self.is_owner:
+            raise PermissionDenied(
+                "this needs the shop owner's role: staff users moderate and reply only"
+            )
 
     def require(self, scope: str | None) -> None:
         if scope is not None and scope not in self.scopes:

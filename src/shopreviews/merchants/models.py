@@ -18,6 +18,8 @@ class MerchantUser(Timestamps, Base):
     shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254), index=True)  # stored lower-cased
     password_hash: Mapped[str] = mapped_column(String(255))
+    # owner: everything; staff: moderation and replies only (merchants.service.ROLES).
+    role: Mapped[str] = mapped_column(String(8), default="owner", server_default="owner")
 
 
 class MerchantSession(Base):

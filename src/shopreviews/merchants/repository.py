@@ -48,6 +48,20 @@ class MerchantRepository:
     async def get_session(self, sid: str) -> MerchantSession | None:
         return await self.session.get(MerchantSession, sid)
 
+    async def session_and_role(self, sid: str) -> tuple[MerchantSession, str] | None:
+        """A session with its user's current role (read on every request, so a changed role
+        applies at once)."""
+        result = await self.session.execute(
+            select(MerchantSession, MerchantUser.role)
+            .join(MerchantUser, MerchantUser.id == MerchantSession.user_id)
+            .where(MerchantSession.sid == sid)
+        )
+        row = result.one_or_none()
+        return None if row is None else (row[0], row[1])
+
+    async def get_user(self, user_id: int) -> MerchantUser | None:
+        return await self.session.get(MerchantUser, user_id)
+
     async def add(self, row: MerchantUser | MerchantSession | AuditEntry) -> None:
         self.session.add(row)
         await self.session.flush()

@@ -21,6 +21,8 @@ from shopreviews.shops import service as shop_service
 from shopreviews.shops.service import Shop, ShopDisabled
 from shopreviews.shops.service import ShopSettingsOut as ShopSettingsOut
 
+# owner: everything; staff: moderation and replies only (docs/back-office.md "Roles").
+ROLES = ("owner", "staff")
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 128
 BAD_LOGIN = "wrong email or password"
@@ -32,6 +34,7 @@ class NewMerchant:
     shop_id: str
     email: str
     created_at: datetime
+    role: str = "owner"
 
 
 def _valid_email(email: str) -> bool:
@@ -41,21 +44,30 @@ def _valid_email(email: str) -> bool:
     )
 
 
+def check_role(role: object) -> str:
+    if role not in ROLES:
+        raise InvalidArgument("role must be owner or staff")
+    return str(role)
+
+
 async def create_user(
-    session: AsyncSession, *, shop_id: str, email: str, password: str
+    session: AsyncSession, *, shop_id: str, email: str, password: str, role: str = "owner"
 ) -> NewMerchant:
     email = email.strip().lower()
     if not _valid_email(email):
         raise InvalidArgument("email must be an address such as owner@example.com")
+    role = check_role(role)
     _check_password(password)
     if await shop_service.find(session, shop_id) is None:
         raise NotFound(f"shop {shop_id} not found", prefixed=False)
     repo = MerchantRepository(session)
     if await repo.user_in_shop(shop_id, email) is not None:
         raise AlreadyExists(f"{email} is already a user of shop {shop_id}", prefixed=False)
-    user = MerchantUser(shop_id=shop_id, email=email, password_hash=await hash_password(password))
+    user = MerchantUser(
+        shop_id=shop_id, email=email, password_hash=await hash_password(password), role=role
+    )
     await repo.add(user)
-    return NewMerchant(user.id, shop_id, email, user.created_at)
+    return NewMerchant(user.id, shop_id, email, user.created_at, role)
 
 
 def _check_password(password: str) -> None:
@@ -183,6 +195,14 @@ async def logout(ctx: AppContext, session: AsyncSession, caller: Caller) -> None
         await session.flush()
 
 
+async def user_email(session: AsyncSession, caller: Caller) -> str | None:
+    """The address of the caller's merchant user; None when the user is gone."""
+    if caller.merchant_user_id is None:
+        return None
+    user = await MerchantRepository(session).get_user(caller.merchant_user_id)
+    return None if user is None or user.shop_id != caller.shop_id else user.email
+
+
 async def _shop(session: AsyncSession, caller: Caller) -> Shop:
     shop = await shop_service.find(session, caller.shop_id)
     if shop is None:
@@ -257,7 +277,8 @@ async def authenticate(ctx: AppContext, session: AsyncSession, token: str) -> Ca
     """The merchant of a session JWT whose session row is live; code 16 otherwise (auth's
     `Authenticators.merchant_session`, wired in main.create_app)."""
     claims = session_jwt.decode(ctx, token)
-    record = await MerchantRepository(session).get_session(str(claims["sid"]))
+    found = await MerchantRepository(session).session_and_role(str(claims["sid"]))
+    record, role = found if found is not None else (None, None)
     if (
         record is None
         or record.ended_at is not None
@@ -270,5 +291,6 @@ async def authenticate(ctx: AppContext, session: AsyncSession, token: str) -> Ca
         shop_id=record.shop_id,
         kind="merchant",
         merchant_user_id=record.user_id,
+        merchant_role=role,
         session_id=record.sid,
     )

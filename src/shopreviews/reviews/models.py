@@ -32,6 +32,10 @@ class Review(Timestamps, Base):
         Index(
             "ix_reviews_product_feed", "shop_id", "product_id", "is_published", "commented_at", "id"
         ),
+        # The back office's lists in newest order: every review, published or not, and those
+        # with media (migration 0013).
+        Index("ix_reviews_shop_all", "shop_id", "commented_at", "id"),
+        Index("ix_reviews_shop_media", "shop_id", "has_media", "commented_at", "id"),
         # Ratings filters in feed order. Keyword search has a trigram index per database
         # (migration 0005: FTS5 on SQLite, pg_trgm on PostgreSQL), not declared here.
         Index("ix_reviews_shop_rating", "shop_id", "is_published", "rating", "commented_at", "id"),
@@ -95,6 +99,9 @@ class Review(Timestamps, Base):
     reply_content: Mapped[str | None] = mapped_column(Text, nullable=True)
     reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When a merchant last published or hid the review: an unpublished review without it is
+    # waiting for a decision (the back office's "pending"), one with it was hidden.
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Product(Base):

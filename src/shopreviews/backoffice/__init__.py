@@ -1,0 +1,1 @@
+"""The merchant back office: server-rendered pages to moderate, reply and configure."""
