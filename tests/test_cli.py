@@ -592,6 +592,25 @@ def _get_all_reviews(base: str, demo: dict[str, Any]) -> list[dict[str, Any]]:
         page += 1
 
 
+def _back_office_sign_in(demo: dict[str, Any]) -> None:
+    with httpx.Client(follow_redirects=True) as http:
+        form = http.get(demo["back_office_url"])
+        assert form.url.path == "/backoffice/sign-in"
+        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form.text)
+        assert token is not None
+        answer = http.post(
+            str(form.url.copy_with(query=None)),
+            data={
+                "csrf_token": token.group(1),
+                "email": demo["merchant_email"],
+                "password": demo["merchant_password"],
+                "next": "/backoffice/account",
+            },
+        )
+        assert answer.url.path == "/backoffice/account"
+        assert demo["merchant_email"] in answer.text
+
+
 def test_demo_then_serve_answers_the_printed_curl(console: ConsoleScript, tmp_path: Path) -> None:
     cli = console
     if ON_POSTGRES:
@@ -605,6 +624,7 @@ def test_demo_then_serve_answers_the_printed_curl(console: ConsoleScript, tmp_pa
     assert TOKEN.match(demo["public_token"]) and TOKEN.match(demo["private_token"])
     assert demo["review_count"] == 200 and demo["product_count"] == 5
     assert demo["storefront_url"] == f"{base}/demo/storefront"
+    assert demo["back_office_url"] == f"{base}/backoffice"
     method, url, headers, _ = _curl_parts(demo["curl"])
     assert method == "GET" and url.startswith(f"{base}/api/v1/openapi/get_reviews?")
     assert headers["Public-Token"] == demo["public_token"]
@@ -645,6 +665,9 @@ def test_demo_then_serve_answers_the_printed_curl(console: ConsoleScript, tmp_pa
         events = _signed_list(base, demo, "get_customer_events")
         assert events["page"]["count"] == demo["customer_event_count"] == 60
         assert {e["event_source"] for e in events["list"]} == {"STOREFRONT"}
+
+        # The printed back office URL and credentials sign the demo merchant in.
+        _back_office_sign_in(demo)
     finally:
         server.terminate()
         try:

@@ -344,6 +344,7 @@ def demo(
         lambda ctx: seed(ctx, progress=lambda m: typer.echo(m, err=True), storefront_origin=base),
     )
     info["storefront_url"] = f"{base}/demo/storefront"
+    info["back_office_url"] = f"{base}/backoffice"
     url = f"{base}/api/v1/openapi/get_reviews?page=1&page_size=5"
     _, command = signed_curl(
         "GET", url, info["public_token"], info["private_token"], None, str(int(time.time()))
@@ -357,8 +358,10 @@ def demo(
             f"{info['review_count']} reviews over {info['product_count']} products\n"
             f"  public token:  {info['public_token']}\n"
             f"  private token: {info['private_token']}\n"
-            f"  merchant sign-in: {info['merchant_email']} / {info['merchant_password']}\n"
-            f"  storefront page with the review widget: {info['storefront_url']}\n\n"
+            f"  storefront page with the review widget: {info['storefront_url']}\n"
+            f"  back office: {info['back_office_url']}\n"
+            f"    sign in as {info['merchant_email']} with the password "
+            f"{info['merchant_password']}\n\n"
             f"A signed request (valid for 15 minutes; `shopreviews sign` makes new ones):\n\n"
             f"{command}\n"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from playwright.async_api import Page, expect
 
+from shopreviews.settings import Settings
 from tests.backoffice.helpers import (
     Merchant,
     csrf_of,
@@ -13,6 +14,7 @@ from tests.backoffice.helpers import (
     signed_in_client,
 )
 from tests.support.browser import LiveServer, axe_violations
+from tests.support.limited_app import LimitedApp
 
 require_browser()
 
@@ -132,3 +134,36 @@ async def test_after_signing_in_only_this_sites_pages_are_followed(
         )
     assert answer.status_code == 303
     assert answer.headers["location"] == "/backoffice/reviews"
+
+
+async def test_the_page_counts_failed_sign_ins_with_the_api_limits(
+    settings: Settings, live: LiveServer, owner: Merchant
+) -> None:
+    # The shared app has rate limits off: a second app on the same database has them on.
+    limited = LimitedApp(settings)
+    limit = limited.settings.signin_failures_per_15min
+    try:
+        http = limited.at("203.0.113.9")
+        form = await http.get("/backoffice/sign-in")
+        wrong = {"csrf_token": csrf_of(form.text), "email": owner.email, "password": "wrong" * 3}
+        for _ in range(limit):
+            answer = await http.post("/backoffice/sign-in", data=wrong)
+            assert answer.status_code == 401 and "Wrong email or password." in answer.text
+        right = {**wrong, "password": owner.password}
+        refused = await http.post("/backoffice/sign-in", data=right)
+        assert refused.status_code == 429
+        assert "Too many failed sign-ins. Try again in" in refused.text
+        # The JSON sign-in shares the count: it refuses the right password too.
+        api = await http.post(
+            "/api/v1/merchant/login", json={"email": owner.email, "password": owner.password}
+        )
+        assert api.json()["code"] == 8
+        # Another address is not held back by this one's failures.
+        elsewhere = limited.at("198.51.100.7")
+        form = await elsewhere.get("/backoffice/sign-in")
+        answer = await elsewhere.post(
+            "/backoffice/sign-in", data={**right, "csrf_token": csrf_of(form.text)}
+        )
+        assert answer.status_code == 303
+    finally:
+        await limited.close()

@@ -86,7 +86,8 @@ def _sign_in_page(
 
 
 @router.get("")
-async def home(request: Request) -> Response:
+async def home(request: Request, _visitor: SignedIn) -> Response:
+    """The reviews, once signed in (the sign-in page first otherwise)."""
     return redirect(request, HOME, 302)
 
 
