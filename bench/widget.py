@@ -110,7 +110,7 @@ def _photo(seed: str) -> bytes:
     return out.getvalue()
 
 
-async def _offline_photos(route: Route) -> None:
+async def offline_photos(route: Route) -> None:
     await route.fulfill(status=200, content_type="image/jpeg", body=_photo(route.request.url))
 
 
@@ -121,7 +121,7 @@ async def screenshot(out: Path) -> None:
                 executable_path=CHROMIUM, args=["--no-sandbox"]
             )
             page = await browser.new_page(viewport={"width": 1100, "height": 1500})
-            await page.route(f"**://{PHOTO_HOST}/**", _offline_photos)
+            await page.route(f"**://{PHOTO_HOST}/**", offline_photos)
             await page.goto(url)
             await page.wait_for_function(FIRST_REVIEW)
             await page.wait_for_selector("shopreviews-stars .stars")
@@ -155,7 +155,7 @@ async def time_to_first_review(runs: int) -> None:
             for run in range(runs + 1):
                 context = await browser.new_context()  # nothing cached between runs
                 page = await context.new_page()
-                await page.route(f"**://{PHOTO_HOST}/**", _offline_photos)
+                await page.route(f"**://{PHOTO_HOST}/**", offline_photos)
                 await page.goto(url, wait_until="commit")
                 timings = await page.evaluate(FIRST_REVIEW)
                 await context.close()

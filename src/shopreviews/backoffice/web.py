@@ -34,15 +34,16 @@ FAILURE = "Something went wrong on our side. Try again in a moment."
 
 def page_headers(ctx: AppContext) -> dict[str, str]:
     """Every page answer's headers: nothing cached, never framed, and a policy that runs only
-    our own script and style files (no inline script or style attribute anywhere); images may
-    also come from the media store (thumbnails) and data: URLs (the charts' legends)."""
+    our own script and style files (no inline script or style attribute anywhere). Images may
+    also come from the media store and from any https host: a review's photos are often on
+    the shop's own CDN (the partner API takes media URLs as given), and the merchant must see
+    what shoppers see before publishing it (decision 187)."""
     media = urlsplit(ctx.media_url)
-    media_origin = f"{media.scheme}://{media.netloc}" if media.netloc else ""
+    media_origin = f" {media.scheme}://{media.netloc}" if media.netloc else ""
     policy = (
         "default-src 'none'; script-src 'self'; style-src 'self'; "
-        f"img-src 'self' data: {media_origin}".rstrip()
-        + "; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-        "base-uri 'none'"
+        f"img-src 'self' data: https:{media_origin}; connect-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
     )
     return {
         "Cache-Control": "no-store",
