@@ -67,6 +67,14 @@ SCOPE = {
     ("get", "/api/v1/openapi/get_shop_install_status"): "`read_shop_install_status`",
 }
 # The routes the OpenAPI document leaves out, in words.
+BACK_OFFICE = "/backoffice/..."
+BACK_OFFICE_ROW = "the merchant back office (HTML pages; docs/back-office.md)"
+
+
+def is_back_office(path: str) -> bool:
+    return path == "/backoffice" or path.startswith("/backoffice/")
+
+
 OTHER_ROUTES = {
     ("get", "/openapi.json"): "this API's OpenAPI 3.1 document",
     ("get", "/docs"): "the API reference, for a browser, with a panel that signs shop requests",
@@ -219,8 +227,16 @@ def render(app: FastAPI) -> str:
         "| Method | Path | What it is |",
         "|---|---|---|",
     ]
+    back_office = False
     for context in iter_route_contexts(app.routes):
         path = context.path_format
+        if is_back_office(path):
+            # One row for the whole back office: its pages are a product of their own, with
+            # their own guide, not API endpoints a client calls.
+            if not back_office:
+                lines.append(f"| GET, POST | `{BACK_OFFICE}` | {BACK_OFFICE_ROW} |")
+                back_office = True
+            continue
         for method in sorted(m.lower() for m in context.methods or ()):
             key = (method, path)
             if key in documented or (method == "head" and (("get", path) in OTHER_ROUTES)):
