@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 from playwright.async_api import Page, expect
 
+from shopreviews.kit.context import AppContext
+from shopreviews.main import create_app
 from shopreviews.settings import Settings
 from tests.backoffice.helpers import (
     Merchant,
@@ -167,3 +169,32 @@ async def test_the_page_counts_failed_sign_ins_with_the_api_limits(
         assert answer.status_code == 303
     finally:
         await limited.close()
+
+
+async def test_under_an_https_public_url_the_session_cookie_is_secure(
+    settings: Settings, owner: Merchant
+) -> None:
+    ctx = AppContext.build(settings, public_url="https://reviews.example-shop.com")
+    app = create_app(settings, ctx=ctx)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="https://reviews.example-shop.com"
+        ) as http:
+            form = await http.get("/backoffice/sign-in")
+            assert "secure" in form.headers["set-cookie"].lower()
+            answer = await http.post(
+                "/backoffice/sign-in",
+                data={
+                    "csrf_token": csrf_of(form.text),
+                    "email": owner.email,
+                    "password": owner.password,
+                },
+            )
+        assert answer.status_code == 303
+        cookies = answer.headers.get_list("set-cookie")
+        cookie = next(c for c in cookies if c.startswith("merchant_session="))
+        flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+        assert {"httponly", "secure", "samesite=lax", "path=/"} <= flags
+    finally:
+        await ctx.db.dispose()
