@@ -41,9 +41,7 @@ class Shop(Timestamps, Base):
     )
     reviews_disclosure: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The merchant's wording of the review request email; "" keeps the built-in wording.
-    review_request_subject: Mapped[str] = mapped_column(
-        String(200), default="", server_default=""
-    )
+    review_request_subject: Mapped[str] = mapped_column(String(200), default="", server_default="")
     review_request_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     @property
