@@ -255,7 +255,7 @@ STATUSES = {
     ("post", "/api/v1/openapi/update_review"): API_CALLER | {"404"},
     ("post", "/api/v1/openapi/create_shop_webhook"): API_CALLER | {"409"},
     ("post", "/api/v1/openapi/update_shop_webhook"): API_CALLER | {"404", "409"},
-    ("get", "/api/v1/merchant/settings"): MERCHANT,
+    ("get", "/api/v1/merchant/settings"): MERCHANT | {"403"},
     ("post", "/api/v1/merchant/moderate_review"): MERCHANT | {"404"},
     ("post", "/api/v1/merchant/login"): {"400", "401", "429"} | ALWAYS,
     ("get", "/api/v1/admin/get_shops"): ADMIN,
@@ -380,7 +380,7 @@ def test_hmac_security_scheme(doc: dict[str, Any]) -> None:
         "description": "The operator's SHOPREVIEWS_ADMIN_TOKEN",
     }
     admin = [(m, p, o) for m, p, o in operations(doc) if p.startswith("/api/v1/admin/")]
-    assert len(admin) == 8
+    assert len(admin) == 9
     for method, path, operation in admin:
         assert operation["security"] == [{"AdminToken": []}], (method, path)
     for method, path, operation in operations(doc):

@@ -7,7 +7,13 @@ from fastapi import APIRouter, Request
 
 from shopreviews.auth.dependencies import Merchant
 from shopreviews.kit.dependencies import Ctx, ReadSession, WriteSession
-from shopreviews.kit.envelope import EmptyData, Envelope, RateLimited, Unauthenticated
+from shopreviews.kit.envelope import (
+    EmptyData,
+    Envelope,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+)
 from shopreviews.kit.routes import refuses
 from shopreviews.merchants import service as merchant_service
 from shopreviews.merchants.schemas import (
@@ -51,6 +57,7 @@ async def get_open_api_information(
 
 
 @router.get("/api/v1/openapi/get_open_api_private_token", response_model=Envelope[PrivateTokenOut])
+@refuses(PermissionDenied)
 async def get_open_api_private_token(
     caller: Merchant, request: Request, ctx: Ctx, session: WriteSession
 ) -> Envelope[PrivateTokenOut]:
@@ -61,6 +68,7 @@ async def get_open_api_private_token(
 
 
 @router.post("/api/v1/openapi/reset_private_token", response_model=Envelope[PrivateTokenOut])
+@refuses(PermissionDenied)
 async def reset_private_token(
     caller: Merchant, request: Request, ctx: Ctx, session: WriteSession
 ) -> Envelope[PrivateTokenOut]:
@@ -71,12 +79,14 @@ async def reset_private_token(
 
 
 @router.get("/api/v1/merchant/settings", response_model=Envelope[ShopSettingsOut])
+@refuses(PermissionDenied)
 async def get_settings(caller: Merchant, session: ReadSession) -> Envelope[ShopSettingsOut]:
     """The shop's intake and storefront settings (the app secret: whether set) [ext]."""
     return Envelope(data=await merchant_service.get_settings(session, caller))
 
 
 @router.post("/api/v1/merchant/settings", response_model=Envelope[ShopSettingsOut])
+@refuses(PermissionDenied)
 async def update_settings(
     body: ShopSettingsIn, caller: Merchant, request: Request, ctx: Ctx, session: WriteSession
 ) -> Envelope[ShopSettingsOut]:

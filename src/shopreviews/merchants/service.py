@@ -99,6 +99,7 @@ class MerchantUserRow:
     shop_id: str
     email: str
     created_at: datetime
+    role: str
 
 
 async def list_users(session: AsyncSession, shop_id: str | None = None) -> list[MerchantUserRow]:
@@ -106,9 +107,26 @@ async def list_users(session: AsyncSession, shop_id: str | None = None) -> list[
     if shop_id is not None and await shop_service.find(session, shop_id) is None:
         raise NotFound(f"shop {shop_id} not found", prefixed=False)
     return [
-        MerchantUserRow(user.id, user.shop_id, user.email, user.created_at)
+        MerchantUserRow(user.id, user.shop_id, user.email, user.created_at, user.role)
         for user in await MerchantRepository(session).users(shop_id)
     ]
+
+
+async def set_role(
+    ctx: AppContext, session: AsyncSession, *, shop_id: str, email: str, role: str
+) -> MerchantUserRow:
+    """Give a user of a shop another role. Their sessions go on: the role is read with the
+    session on every request, so the change applies to their next request."""
+    role = check_role(role)
+    repo = MerchantRepository(session)
+    user = await repo.user_in_shop(shop_id, email.strip().lower())
+    if user is None:
+        raise NotFound(f"no user {email.strip().lower()} in shop {shop_id}")
+    if user.role != role:
+        user.role = role
+        user.updated_at = ctx.now_datetime()
+        await session.flush()
+    return MerchantUserRow(user.id, user.shop_id, user.email, user.created_at, user.role)
 
 
 async def remove_user(session: AsyncSession, *, shop_id: str, email: str) -> None:
@@ -226,6 +244,7 @@ async def _audit(session: AsyncSession, caller: Caller, action: str, ip: str) ->
 async def reveal_private_token(
     ctx: AppContext, session: AsyncSession, caller: Caller, *, ip: str
 ) -> PrivateTokenOut:
+    caller.require_owner()
     shop = await _shop(session, caller)
     await _audit(session, caller, "read_private_token", ip)
     return PrivateTokenOut(private_token=shop_service.private_token(ctx, shop))
@@ -234,6 +253,7 @@ async def reveal_private_token(
 async def reset_private_token(
     ctx: AppContext, session: AsyncSession, caller: Caller, *, ip: str
 ) -> PrivateTokenOut:
+    caller.require_owner()
     token = await shop_service.reset_private_token(ctx, session, caller.shop_id)
     await _audit(session, caller, "reset_private_token", ip)
     return PrivateTokenOut(private_token=token)
@@ -251,7 +271,8 @@ async def update_settings(
     ip: str,
 ) -> ShopSettingsOut:
     """Change the shop's intake settings; a change of the Shopify app secret is audit-logged
-    (it decides which order webhooks are believed)."""
+    (it decides which order webhooks are believed). The owner's alone (code 7 for staff)."""
+    caller.require_owner()
     settings = await shop_service.update_intake_settings(
         ctx,
         session,
@@ -269,7 +290,9 @@ async def update_settings(
 
 
 async def get_settings(session: AsyncSession, caller: Caller) -> ShopSettingsOut:
-    """The intake settings of the merchant's shop."""
+    """The intake settings of the merchant's shop; the owner's alone (code 7 for staff): they
+    hold the storefront origins and whether a Shopify app secret is set."""
+    caller.require_owner()
     return await shop_service.get_intake_settings(session, caller.shop_id)
 
 

@@ -205,6 +205,7 @@ async def get_shop_install_status(
 @router.get(
     "/api/v1/merchant/get_authorized_platforms", response_model=Envelope[list[AuthorizedPlatform]]
 )
+@refuses(PermissionDenied)
 async def get_authorized_platforms(
     caller: Merchant, session: ReadSession
 ) -> Envelope[list[AuthorizedPlatform]]:
@@ -213,7 +214,7 @@ async def get_authorized_platforms(
 
 
 @router.post("/api/v1/merchant/disconnect_platform", response_model=Envelope[EmptyData])
-@refuses(NotFound)
+@refuses(NotFound, PermissionDenied)
 async def disconnect_platform(
     body: DisconnectPlatformIn, caller: Merchant, ctx: Ctx, session: WriteSession
 ) -> Envelope[EmptyData]:

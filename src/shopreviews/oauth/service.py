@@ -437,6 +437,8 @@ async def install_status(
 
 
 async def authorized_platforms(session: AsyncSession, caller: Caller) -> list[AuthorizedPlatform]:
+    """The platforms the shop has authorized; the owner's alone (code 7 for staff users)."""
+    caller.require_owner()
     return [
         AuthorizedPlatform(
             client_id=platform.client_id,
@@ -452,6 +454,8 @@ async def authorized_platforms(session: AsyncSession, caller: Caller) -> list[Au
 async def merchant_disconnect(
     ctx: AppContext, session: AsyncSession, caller: Caller, client_id: str
 ) -> None:
+    """End a platform's access to the shop; the owner's alone (code 7 for staff users)."""
+    caller.require_owner()
     grant = await OAuthRepository(session).active_grant(caller.shop_id, client_id, lock=True)
     if grant is None:
         raise NotFound(f"no active authorization of {client_id}")
