@@ -91,7 +91,7 @@ def test_merchant_create(cli: Cli) -> None:
         "merchant", "create", "--shop-id", "shop-m", "--email", "second@example.com",
         "--password-stdin", input=PASSWORD,
     )  # fmt: skip
-    assert text.stdout == "merchant user second@example.com created for shop shop-m\n"
+    assert text.stdout == "merchant user second@example.com (owner) created for shop shop-m\n"
     assert PASSWORD not in text.stdout + text.stderr
 
     unknown = cli.error(

@@ -45,7 +45,8 @@ def test_the_tree_has_every_command() -> None:
     assert {
         "serve", "worker", "migrate", "demo", "sign", "shop create", "shop list",
         "shop configure", "shop disable", "shop enable", "merchant create",
-        "merchant set-password", "merchant list", "merchant remove", "platform create",
+        "merchant set-password", "merchant set-role", "merchant list", "merchant remove",
+        "platform create",
         "platform list", "platform update", "platform rotate-secret", "platform disconnect",
         "platform delete", "webhooks requeue", "orders import", "catalogue set", "widget sri",
     } <= names  # fmt: skip

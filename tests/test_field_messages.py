@@ -166,6 +166,11 @@ class Callers:
                 "email": "nobody@example.com",
                 "password": "x" * 12,
             },
+            "/api/v1/admin/set_merchant_role": lambda _: {
+                "shop_id": self.shop.shop_id,
+                "email": "nobody@example.com",
+                "role": "staff",
+            },
             "/api/v1/integrations/shopify/orders": lambda _: {
                 "id": 1001,
                 "created_at": "2026-06-01T14:22:10Z",

@@ -45,6 +45,7 @@ ENDPOINTS = [
     ("GET", "get_shops"),
     ("POST", "create_merchant_user"),
     ("POST", "set_merchant_password"),
+    ("POST", "set_merchant_role"),
 ]
 MISSING = object()
 
@@ -876,7 +877,12 @@ async def test_create_merchant_user(
             "create_merchant_user", {"shop_id": shop_id, "email": email, "password": password}
         )
     )
-    assert data == {"shop_id": shop_id, "email": email, "created_at": data["created_at"]}
+    assert data == {
+        "shop_id": shop_id,
+        "email": email,
+        "role": "owner",
+        "created_at": data["created_at"],
+    }
     assert RFC3339_Z.match(data["created_at"])
     signed_in = ok(await login(client, email, password))
     assert signed_in["shop_id"] == shop_id and signed_in["email"] == email
@@ -895,6 +901,9 @@ async def test_create_merchant_user(
         ({"email": MISSING}, 3, 400, "email"),
         ({"shop_id": MISSING}, 3, 400, "shop_id"),
         ({"shop_id": "no-such-shop"}, 5, 404, "no-such-shop"),
+        ({"role": "admin"}, 3, 400, "role"),
+        ({"role": "Owner"}, 3, 400, "role"),
+        ({"role": 1}, 3, 400, "role"),
     ],
 )
 async def test_create_merchant_user_errors(
@@ -980,3 +989,69 @@ async def test_set_merchant_password_errors_change_nothing(
     assert word in answer["message"], answer
     ok(await information(client, token))  # the session goes on
     ok(await login(client, email, "first password"))
+
+
+PRIVATE_TOKEN = "/api/v1/openapi/get_open_api_private_token"
+
+
+async def private_token(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.get(PRIVATE_TOKEN, headers=bearer(token))
+
+
+async def test_create_a_staff_user_and_change_their_role(
+    client: httpx.AsyncClient, admin: AdminApi
+) -> None:
+    shop_id = await new_admin_shop(admin)
+    email = f"staff-{uuid.uuid4().hex[:8]}@example.test"
+    user = {"shop_id": shop_id, "email": email}
+    created = ok(
+        await admin.post(
+            "create_merchant_user", {**user, "password": "a good password", "role": "staff"}
+        )
+    )
+    assert created["role"] == "staff"
+    token = ok(await login(client, email, "a good password"))["token"]
+    ok(await information(client, token))  # staff read the public identifiers
+    assert "owner" in error(await private_token(client, token), 7, 403)["message"]
+
+    promoted = ok(await admin.post("set_merchant_role", {**user, "role": "owner"}))
+    assert promoted == {**user, "role": "owner", "created_at": created["created_at"]}
+    ok(await private_token(client, token))  # the same session, at once
+    demoted = ok(await admin.post("set_merchant_role", {**user, "role": "staff"}))
+    assert demoted["role"] == "staff"
+    error(await private_token(client, token), 7, 403)
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "status", "word"),
+    [
+        ({"role": "admin"}, 3, 400, "role"),
+        ({"role": MISSING}, 3, 400, "role"),
+        ({"role": ["staff"]}, 3, 400, "role"),
+        ({"email": "nobody@example.test"}, 5, 404, "nobody@example.test"),
+        ({"shop_id": "no-such-shop"}, 5, 404, "no-such-shop"),
+        ({"shop_id": MISSING}, 3, 400, "shop_id"),
+    ],
+)
+async def test_set_merchant_role_errors_change_nothing(
+    client: httpx.AsyncClient,
+    admin: AdminApi,
+    change: dict[str, Any],
+    code: int,
+    status: int,
+    word: str,
+) -> None:
+    shop_id = await new_admin_shop(admin)
+    email = f"owner-{uuid.uuid4().hex[:8]}@example.test"
+    user = {"shop_id": shop_id, "email": email}
+    ok(await admin.post("create_merchant_user", {**user, "password": "first password"}))
+    token = ok(await login(client, email, "first password"))["token"]
+    body = {**user, "role": "staff"}
+    for key, value in change.items():
+        if value is MISSING:
+            body.pop(key)
+        else:
+            body[key] = value
+    answer = error(await admin.post("set_merchant_role", body), code, status)
+    assert word in answer["message"], answer
+    ok(await private_token(client, token))  # still the owner

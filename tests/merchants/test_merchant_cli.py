@@ -1,6 +1,7 @@
-"""`shopreviews merchant create | set-password | list | remove`: a password comes from a prompt
-(typed twice, without echo) or from standard input with --password-stdin, never from the
-command line; `list` shows users without their passwords; `remove` ends the user's sessions.
+"""`shopreviews merchant create | set-password | set-role | list | remove`: a password comes from
+a prompt (typed twice, without echo) or from standard input with --password-stdin, never from
+the command line; `list` shows users and their roles without their passwords; `set-role` applies
+to the user's signed-in sessions at once; `remove` ends the user's sessions.
 Each answer is checked as an operator reads it, and the password by signing in with it."""
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from tests.support.terminal import run_on_terminal
 
 PASSWORD = "a passphrase of words"
 INFORMATION = "/api/v1/openapi/get_open_api_information"
+PRIVATE_TOKEN = "/api/v1/openapi/get_open_api_private_token"
 
 
-def _create(cli: Cli, shop_id: str, email: str, password: str = PASSWORD) -> dict[str, str]:
+def _create(
+    cli: Cli, shop_id: str, email: str, password: str = PASSWORD, *role: str
+) -> dict[str, str]:
     data = cli.json(
-        "merchant", "create", "--shop-id", shop_id, "--email", email, "--password-stdin",
+        "merchant", "create", "--shop-id", shop_id, "--email", email, *role, "--password-stdin",
         input=password + "\n",
     )  # fmt: skip
     assert isinstance(data, dict)
@@ -47,7 +51,8 @@ def test_list_shows_each_shops_users(cli: Cli) -> None:
         ("shop-b", "zoe@example.com"),
     ]
     assert {m["id"] for m in listed} == {m["id"] for m in made}
-    assert all(set(m) == {"id", "shop_id", "email", "created_at"} for m in listed)
+    assert all(set(m) == {"id", "shop_id", "email", "role", "created_at"} for m in listed)
+    assert {m["role"] for m in listed} == {"owner"}  # the default
     assert PASSWORD not in str(listed)
 
     only_b = cli.json("merchant", "list", "--shop-id", "shop-b")["merchants"]
@@ -155,8 +160,79 @@ async def test_the_password_is_asked_twice_without_echo(console: ConsoleScript) 
         "The two entries differ; type it again.",
         "Password (10 to 128 characters): ",
         "Again, to confirm: ",
-        "merchant user me@example.com created for shop tty",
+        "merchant user me@example.com (owner) created for shop tty",
     ]
     async with _app_on(console.database_url) as client:
         ok(await login(client, email="me@example.com", password=PASSWORD))
         error(await login(client, email="me@example.com", password="first try 123"), 16, 401)
+
+
+def test_roles_are_created_listed_and_changed(cli: Cli) -> None:
+    create_shop(cli, "shop-r", "shop-r.myshopify.com")
+    owner = _create(cli, "shop-r", "boss@example.com")
+    helper = _create(cli, "shop-r", "helper@example.com", PASSWORD, "--role", "staff")
+    assert owner["role"] == "owner" and helper["role"] == "staff"
+    listed = cli.json("merchant", "list", "--shop-id", "shop-r")["merchants"]
+    assert [(m["email"], m["role"]) for m in listed] == [
+        ("boss@example.com", "owner"),
+        ("helper@example.com", "staff"),
+    ]
+    text = cli.run("merchant", "list", "--shop-id", "shop-r").stdout.splitlines()
+    assert [line.split("\t")[:3] for line in text] == [
+        ["shop-r", "boss@example.com", "owner"],
+        ["shop-r", "helper@example.com", "staff"],
+    ]
+
+    changed = cli.json(
+        "merchant", "set-role", "--shop-id", "shop-r", "--email", "Helper@Example.com",
+        "--role", "owner",
+    )  # fmt: skip
+    assert changed == {"shop_id": "shop-r", "email": "helper@example.com", "role": "owner"}
+    said = cli.run(
+        "merchant", "set-role", "--shop-id", "shop-r", "--email", "boss@example.com",
+        "--role", "staff",
+    ).stdout  # fmt: skip
+    assert said == "merchant user boss@example.com of shop shop-r is now staff\n"
+    listed = cli.json("merchant", "list", "--shop-id", "shop-r")["merchants"]
+    assert [(m["email"], m["role"]) for m in listed] == [
+        ("boss@example.com", "staff"),
+        ("helper@example.com", "owner"),
+    ]
+
+
+def test_a_wrong_role_or_user_is_refused_and_changes_nothing(cli: Cli) -> None:
+    create_shop(cli, "shop-w", "shop-w.myshopify.com")
+    _create(cli, "shop-w", "boss@example.com")
+    # A wrong role is refused before the password is read (nothing is piped in here).
+    refused = cli.error(
+        "merchant", "create", "--shop-id", "shop-w", "--email", "x@example.com", "--role", "admin"
+    )
+    assert refused == "error: role must be owner or staff"
+    assert cli.json_error(
+        "merchant", "set-role", "--shop-id", "shop-w", "--email", "boss@example.com",
+        "--role", "Staff",
+    ) == "role must be owner or staff"  # fmt: skip
+    unknown = cli.error(
+        "merchant", "set-role", "--shop-id", "shop-w", "--email", "nobody@example.com",
+        "--role", "staff",
+    )  # fmt: skip
+    assert unknown == "error: not found: no user nobody@example.com in shop shop-w"
+    listed = cli.json("merchant", "list", "--shop-id", "shop-w")["merchants"]
+    assert [(m["email"], m["role"]) for m in listed] == [("boss@example.com", "owner")]
+
+
+async def test_set_role_applies_to_a_signed_in_session(
+    client: httpx.AsyncClient, shop: ShopApi, session_cli: Cli
+) -> None:
+    email = new_email()
+    await session_cli.run_async(
+        "merchant", "create", "--shop-id", shop.shop_id, "--email", email, "--role", "staff",
+        "--password-stdin", input=PASSWORD + "\n",
+    )  # fmt: skip
+    token = ok(await login(client, email=email, password=PASSWORD))["token"]
+    error(await client.get(PRIVATE_TOKEN, headers=bearer(token)), 7, 403)
+    await session_cli.json_async(
+        "merchant", "set-role", "--shop-id", shop.shop_id, "--email", email, "--role", "owner"
+    )
+    private = ok(await client.get(PRIVATE_TOKEN, headers=bearer(token)))
+    assert private == {"private_token": shop.private_token}

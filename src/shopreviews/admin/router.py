@@ -9,8 +9,10 @@ from fastapi import APIRouter
 from shopreviews.admin import service as admin_service
 from shopreviews.admin.schemas import (
     CreateShopIn,
+    MerchantRoleIn,
     MerchantUserIn,
     MerchantUserOut,
+    NewMerchantUserIn,
     PlatformCreatedOut,
     PlatformOut,
     PlatformPage,
@@ -32,6 +34,8 @@ UpdatePlatform = Annotated[UpdatePlatformIn, validated_body(UpdatePlatformIn)]
 RotatePlatformSecret = Annotated[RotatePlatformSecretIn, validated_body(RotatePlatformSecretIn)]
 CreateShop = Annotated[CreateShopIn, validated_body(CreateShopIn)]
 MerchantUser = Annotated[MerchantUserIn, validated_body(MerchantUserIn)]
+NewMerchantUser = Annotated[NewMerchantUserIn, validated_body(NewMerchantUserIn)]
+MerchantRole = Annotated[MerchantRoleIn, validated_body(MerchantRoleIn)]
 
 
 @router.post("/api/v1/admin/create_platform", response_model=Envelope[PlatformCreatedOut])
@@ -88,8 +92,8 @@ async def get_shops(query: Query, session: ReadSession) -> Envelope[Any]:
 
 @router.post("/api/v1/admin/create_merchant_user", response_model=Envelope[MerchantUserOut])
 @refuses(NotFound, AlreadyExists)
-async def create_merchant_user(session: WriteSession, body: MerchantUser) -> Envelope[Any]:
-    """Create a merchant user who can sign in for a shop."""
+async def create_merchant_user(session: WriteSession, body: NewMerchantUser) -> Envelope[Any]:
+    """Create a merchant user who can sign in for a shop: an owner, or staff."""
     return Envelope(data=await admin_service.create_merchant_user(session, body))
 
 
@@ -101,3 +105,10 @@ async def set_merchant_password(
     """Set a merchant user's password; every session of that user ends."""
     await admin_service.set_merchant_password(ctx, session, body)
     return Envelope(data=EmptyData())
+
+
+@router.post("/api/v1/admin/set_merchant_role", response_model=Envelope[MerchantUserOut])
+@refuses(NotFound)
+async def set_merchant_role(ctx: Ctx, session: WriteSession, body: MerchantRole) -> Envelope[Any]:
+    """Give a merchant user another role; it applies to their next request."""
+    return Envelope(data=await admin_service.set_merchant_role(ctx, session, body))

@@ -58,6 +58,7 @@ class ShopPage(BaseModel):
 class MerchantUserOut(BaseModel):
     shop_id: str
     email: str
+    role: str = Field(examples=["owner"])
     created_at: str
 
 
@@ -108,3 +109,35 @@ class MerchantUserIn(BaseModel):
     def _checked(cls, data: Any) -> dict[str, Any]:
         sent = _given(data)
         return {name: _text(sent, name) for name in ("shop_id", "email", "password")}
+
+
+class NewMerchantUserIn(MerchantUserIn):
+    role: str = Field(
+        default="owner",
+        description="owner (everything) or staff (moderation and replies only)",
+        examples=["owner"],
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _checked(cls, data: Any) -> dict[str, Any]:
+        sent = _given(data)
+        fields = {name: _text(sent, name) for name in ("shop_id", "email", "password")}
+        return {**fields, "role": _text(sent, "role", required=False) or "owner"}
+
+
+class MerchantRoleIn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    shop_id: str = Field(examples=["61234567890"])
+    email: str = Field(examples=["helper@example-shop.com"])
+    role: str = Field(
+        description="owner (everything) or staff (moderation and replies only)",
+        examples=["staff"],
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _checked(cls, data: Any) -> dict[str, Any]:
+        sent = _given(data)
+        return {name: _text(sent, name) for name in ("shop_id", "email", "role")}

@@ -3,11 +3,17 @@ the CLI present them."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopreviews.admin.schemas import CreateShopIn, MerchantUserIn
+from shopreviews.admin.schemas import (
+    CreateShopIn,
+    MerchantRoleIn,
+    MerchantUserIn,
+    NewMerchantUserIn,
+)
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.timefmt import rfc3339
@@ -76,11 +82,28 @@ async def list_shops(session: AsyncSession, page: PageRequest) -> dict[str, Any]
     return {"page": Pagination.of(page, total), "list": [shop_dict(s) for s in rows]}
 
 
-async def create_merchant_user(session: AsyncSession, user_in: MerchantUserIn) -> dict[str, str]:
+def _merchant_user(shop_id: str, email: str, role: str, created_at: datetime) -> dict[str, str]:
+    return {"shop_id": shop_id, "email": email, "role": role, "created_at": rfc3339(created_at)}
+
+
+async def create_merchant_user(session: AsyncSession, user_in: NewMerchantUserIn) -> dict[str, str]:
     user = await merchant_service.create_user(
-        session, shop_id=user_in.shop_id, email=user_in.email, password=user_in.password
+        session,
+        shop_id=user_in.shop_id,
+        email=user_in.email,
+        password=user_in.password,
+        role=user_in.role,
     )
-    return {"shop_id": user.shop_id, "email": user.email, "created_at": rfc3339(user.created_at)}
+    return _merchant_user(user.shop_id, user.email, user.role, user.created_at)
+
+
+async def set_merchant_role(
+    ctx: AppContext, session: AsyncSession, change: MerchantRoleIn
+) -> dict[str, str]:
+    user = await merchant_service.set_role(
+        ctx, session, shop_id=change.shop_id, email=change.email, role=change.role
+    )
+    return _merchant_user(user.shop_id, user.email, user.role, user.created_at)
 
 
 async def set_merchant_password(

@@ -1,5 +1,5 @@
-"""Operator commands for merchant users: `shopreviews merchant create | set-password | list |
-remove`, each with --json.
+"""Operator commands for merchant users: `shopreviews merchant create | set-password | set-role |
+list | remove`, each with --json.
 
 A password never comes from the command line, where the process list and the shell history
 would keep it: it is typed at a prompt (twice, without echo) or piped in with
@@ -22,6 +22,7 @@ from shopreviews.kit.cli import (
     run_migrated,
 )
 from shopreviews.kit.context import AppContext
+from shopreviews.kit.envelope import ApiError
 from shopreviews.kit.timefmt import rfc3339
 from shopreviews.merchants import service as merchant_service
 
@@ -39,12 +40,28 @@ PasswordStdinOpt = Annotated[
         "at the terminal).",
     ),
 ]
+RoleOpt = Annotated[
+    str,
+    typer.Option(
+        "--role",
+        metavar="ROLE",
+        help="The user's role: owner (everything) or staff (moderation and replies only).",
+    ),
+]
 # Only to say how a password is given now: a password in the arguments would stay in the
 # shell history and show in the process list.
 RetiredPasswordOpt = Annotated[str | None, typer.Option("--password", hidden=True)]
 PASSWORD_RULE = (
     f"{merchant_service.MIN_PASSWORD_LENGTH} to {merchant_service.MAX_PASSWORD_LENGTH} characters"
 )
+
+
+def _role(role: str, as_json: bool) -> str:
+    """The role checked before any password is asked for, so a typo costs no typing."""
+    try:
+        return merchant_service.check_role(role.strip())
+    except ApiError as exc:
+        fail(as_json, exc.description)
 
 
 def _password(from_stdin: bool, given: str | None, as_json: bool) -> str:
@@ -70,23 +87,29 @@ def _password(from_stdin: bool, given: str | None, as_json: bool) -> str:
 def create(
     shop_id: ShopIdOpt,
     email: EmailOpt,
+    role: RoleOpt = "owner",
     password_stdin: PasswordStdinOpt = False,
     password: RetiredPasswordOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a merchant user who can sign in for a shop; the password is asked for, or read
-    from standard input with --password-stdin."""
+    """Create a merchant user who can sign in for a shop, an owner unless --role says staff;
+    the password is asked for, or read from standard input with --password-stdin."""
+    checked_role = _role(role, as_json)
     secret = _password(password_stdin, password, as_json)
 
     async def work(ctx: AppContext) -> dict[str, Any]:
         async with ctx.db.session(write=True) as session:
             user = await merchant_service.create_user(
-                session, shop_id=shop_id, email=email, password=secret
+                session, shop_id=shop_id, email=email, password=secret, role=checked_role
             )
-        return {"id": str(user.id), "shop_id": user.shop_id, "email": user.email}
+        return {"id": str(user.id), "shop_id": user.shop_id, "email": user.email, "role": user.role}
 
     data = run_migrated(as_json, work)
-    emit(as_json, data, f"merchant user {data['email']} created for shop {data['shop_id']}")
+    emit(
+        as_json,
+        data,
+        f"merchant user {data['email']} ({data['role']}) created for shop {data['shop_id']}",
+    )
 
 
 @merchant_app.command("set-password")
@@ -114,6 +137,26 @@ def set_password(
     )
 
 
+@merchant_app.command("set-role")
+def set_role(shop_id: ShopIdOpt, email: EmailOpt, role: RoleOpt, as_json: JsonOpt = False) -> None:
+    """Give a merchant user another role; it applies to their next request, signed in or not."""
+    checked_role = _role(role, as_json)
+
+    async def work(ctx: AppContext) -> dict[str, str]:
+        async with ctx.db.session(write=True) as session:
+            user = await merchant_service.set_role(
+                ctx, session, shop_id=shop_id, email=email, role=checked_role
+            )
+        return {"shop_id": user.shop_id, "email": user.email, "role": user.role}
+
+    data = run_migrated(as_json, work)
+    emit(
+        as_json,
+        data,
+        f"merchant user {data['email']} of shop {data['shop_id']} is now {data['role']}",
+    )
+
+
 @merchant_app.command("list")
 def list_users(
     shop_id: Annotated[
@@ -122,7 +165,7 @@ def list_users(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List merchant users (shop, email, when created), by shop then email."""
+    """List merchant users (shop, email, role, when created), by shop then email."""
 
     async def work(ctx: AppContext) -> list[dict[str, str]]:
         async with ctx.db.session(write=False) as session:
@@ -132,6 +175,7 @@ def list_users(
                 "id": str(user.id),
                 "shop_id": user.shop_id,
                 "email": user.email,
+                "role": user.role,
                 "created_at": rfc3339(user.created_at),
             }
             for user in users
@@ -142,7 +186,7 @@ def list_users(
         typer.echo(json.dumps({"merchants": rows}, ensure_ascii=False))
         return
     for row in rows:
-        typer.echo(f"{row['shop_id']}\t{row['email']}\t{row['created_at']}")
+        typer.echo(f"{row['shop_id']}\t{row['email']}\t{row['role']}\t{row['created_at']}")
 
 
 @merchant_app.command("remove")
