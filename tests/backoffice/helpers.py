@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from shopreviews.customer_events.models import CustomerEvent
+from shopreviews.customers.models import EmailUnsubscribe
 from shopreviews.kit.context import AppContext
+from shopreviews.kit.jobs import JobStatus
+from shopreviews.kit.models import Base
 from shopreviews.merchants import service as merchant_service
+from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
+from shopreviews.reviews.models import RatingAggregate, Review
 from tests.support.browser import chromium_path
 from tests.support.merchants import PASSWORD, new_email
 
@@ -86,3 +94,161 @@ def csrf_of(html: str) -> str:
     found = CSRF_FIELD.search(html)
     assert found is not None, "the page has no form with a CSRF token"
     return found.group(1)
+
+
+# --- insights: rows with known timestamps, written straight into the tables -----------------
+
+
+def utc(text: str) -> datetime:
+    """'2026-03-01 12:00:00' as an aware UTC datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def review_row(
+    shop_id: str,
+    when: str,
+    rating: int,
+    *,
+    published: bool = True,
+    deleted: bool = False,
+    via: str = "api",
+) -> Review:
+    return Review(
+        shop_id=shop_id,
+        product_id="p1",
+        rating=rating,
+        author="Ann",
+        commented_at=utc(when),
+        is_published=published,
+        deleted_at=utc(when) if deleted else None,
+        collected_via=via,
+    )
+
+
+def event_row(
+    shop_id: str, when: str, event_type: str, source: str = "STOREFRONT"
+) -> CustomerEvent:
+    return CustomerEvent(
+        shop_id=shop_id,
+        event_type=event_type,
+        event_source=source,
+        os_type="PC",
+        created_at=utc(when),
+    )
+
+
+def unsubscribe_row(shop_id: str, when: str, origin: str = "customer") -> EmailUnsubscribe:
+    return EmailUnsubscribe(
+        shop_id=shop_id,
+        email=f"{uuid.uuid4().hex[:8]}@example.com",
+        email_type="review_request",
+        origin=origin,
+        created_at=utc(when),
+    )
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """An order whose review request went out at `sent` (None: never sent) and what followed."""
+
+    sent: str | None
+    opened: str | None = None
+    clicked: str | None = None
+    evaluated: str | None = None
+
+
+async def add_rows(
+    ctx: AppContext, rows: list[Base], requests: Sequence[tuple[str, SentRequest]] = ()
+) -> None:
+    """Write the rows, then each (shop_id, request) as an order with its review request."""
+    async with ctx.db.session(write=True) as session:
+        session.add_all(rows)
+        for shop_id, request in requests:
+            order = Order(
+                shop_id=shop_id,
+                order_id=uuid.uuid4().hex[:12],
+                status=OrderStatus.EVALUATED if request.evaluated else OrderStatus.SENT,
+                created_at=utc("2026-01-01 00:00:00"),
+                sent_at=utc(request.sent) if request.sent else None,
+                evaluated_at=utc(request.evaluated) if request.evaluated else None,
+            )
+            session.add(order)
+            await session.flush()
+            session.add(
+                ReviewRequest(
+                    shop_id=shop_id,
+                    order_pk=order.id,
+                    status=JobStatus.SUCCEEDED,
+                    run_at=order.created_at,
+                    opened_at=utc(request.opened) if request.opened else None,
+                    clicked_at=utc(request.clicked) if request.clicked else None,
+                )
+            )
+
+
+async def set_shop_stars(ctx: AppContext, shop_id: str, stars: list[int]) -> None:
+    """The shop's 'all' rating aggregate, as review writes keep it."""
+    async with ctx.db.session(write=True) as session:
+        session.add(
+            RatingAggregate(
+                shop_id=shop_id,
+                scope="all",
+                product_id="",
+                **{f"star{i + 1}_count": n for i, n in enumerate(stars)},
+            )
+        )
+
+
+# The period of the insights tests and what happens around it: March 1 to 10, 2026 (UTC).
+INSIGHTS_FROM, INSIGHTS_TO = "2026-03-01", "2026-03-10"
+
+
+async def seed_insights(ctx: AppContext, shop_id: str, other_shop_id: str) -> None:
+    """The known data of the insights tests (tests/backoffice/test_insights_queries.py says
+    what each row is for); the other shop's rows fall in the period and must never count."""
+    s, o = shop_id, other_shop_id
+    rows: list[Base] = [
+        review_row(s, "2026-02-28 23:59:59", 1),  # a second before the period
+        review_row(s, "2026-03-01 00:00:00", 5),  # its first instant
+        review_row(s, "2026-03-01 12:00:00", 4),
+        review_row(s, "2026-03-03 09:00:00", 3),
+        review_row(s, "2026-03-03 10:00:00", 1, published=False),
+        review_row(s, "2026-03-03 11:00:00", 2, deleted=True),
+        review_row(s, "2026-03-05 08:00:00", 1, published=False, via="email_request"),
+        review_row(s, "2026-03-10 23:59:59", 5, via="email_request"),  # its last second
+        review_row(s, "2026-03-11 00:00:00", 2),  # the first instant after it
+        review_row(o, "2026-03-02 10:00:00", 1, via="email_request"),
+        unsubscribe_row(s, "2026-03-01 00:00:00"),
+        unsubscribe_row(s, "2026-03-10 23:59:59"),
+        unsubscribe_row(s, "2026-03-05 00:00:00", origin="merchant"),
+        unsubscribe_row(s, "2026-03-11 00:00:00"),
+        unsubscribe_row(o, "2026-03-05 00:00:00"),
+        event_row(s, "2026-03-01 00:00:00", "CLICK_MEDIA"),
+        event_row(s, "2026-03-04 10:00:00", "CLICK_MEDIA"),
+        event_row(s, "2026-03-09 10:00:00", "CLICK_MEDIA"),
+        event_row(s, "2026-03-10 23:59:59", "<script>alert(1)</script>"),
+        event_row(s, "2026-03-11 00:00:00", "CLICK_MEDIA"),
+        event_row(s, "2026-03-04 10:00:00", "OPEN_EMAIL", source="EMAIL"),
+        event_row(o, "2026-03-04 10:00:00", "CLICK_MEDIA"),
+    ]
+    requests = [
+        (
+            s,
+            SentRequest(
+                "2026-03-01 00:00:00",
+                "2026-03-01 08:00:00",
+                "2026-03-01 08:01:00",
+                "2026-03-02 09:00:00",
+            ),
+        ),
+        (s, SentRequest("2026-03-05 09:00:00", opened="2026-03-05 10:00:00")),
+        (s, SentRequest("2026-03-06 09:00:00", clicked="2026-03-07 10:00:00")),
+        (s, SentRequest("2026-03-10 23:59:59", evaluated="2026-03-15 09:00:00")),
+        (s, SentRequest("2026-02-28 23:59:59", opened="2026-03-02 10:00:00")),
+        (s, SentRequest(None)),
+        (s, SentRequest("2026-03-11 00:00:00", opened="2026-03-11 01:00:00")),
+        (o, SentRequest("2026-03-05 09:00:00", opened="2026-03-05 10:00:00")),
+    ]
+    await add_rows(ctx, rows, requests)
+    await set_shop_stars(ctx, s, [1, 0, 2, 3, 4])
+    await set_shop_stars(ctx, o, [9, 0, 0, 0, 0])

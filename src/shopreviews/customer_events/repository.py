@@ -64,3 +64,18 @@ class CustomerEventRepository:
             .limit(limit)
         )
         return (await self.session.execute(query)).scalars().all()
+
+    async def counts_by_type(self, source: str, start: datetime, end: datetime) -> dict[str, int]:
+        """Events of one source created in [start, end), counted per type in SQL (the range of
+        ix_customer_events_shop_created; the source is checked on those rows)."""
+        query = (
+            select(CustomerEvent.event_type, func.count(CustomerEvent.id))
+            .where(
+                CustomerEvent.shop_id == self.shop_id,
+                CustomerEvent.created_at >= start,
+                CustomerEvent.created_at < end,
+                CustomerEvent.event_source == source,
+            )
+            .group_by(CustomerEvent.event_type)
+        )
+        return {event_type: int(n) for event_type, n in await self.session.execute(query)}

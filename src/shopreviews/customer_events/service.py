@@ -148,3 +148,10 @@ async def record_storefront_submission(
         review_id=review_id,
     )
     await record(session, shop_id, new, now=now)
+
+
+async def storefront_counts(
+    session: AsyncSession, shop_id: str, start: datetime, end: datetime
+) -> dict[str, int]:
+    """The shop's storefront events created in [start, end), per event type."""
+    return await CustomerEventRepository(session, shop_id).counts_by_type(STOREFRONT, start, end)

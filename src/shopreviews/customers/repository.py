@@ -115,6 +115,17 @@ class CustomerRepository:
         )
         return bool((await self.session.execute(query)).scalar_one())
 
+    async def count_unsubscribes(self, origin: str, start: datetime, end: datetime) -> int:
+        """Unsubscribes of one origin recorded in [start, end), of any email type. The shop's
+        rows are found by the unique index's shop_id prefix: a shop has few of them."""
+        query = select(func.count(EmailUnsubscribe.id)).where(
+            EmailUnsubscribe.shop_id == self.shop_id,
+            EmailUnsubscribe.origin == origin,
+            EmailUnsubscribe.created_at >= start,
+            EmailUnsubscribe.created_at < end,
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
     # Exclusions --------------------------------------------------------------------------
 
     def _exclusions(self) -> Select[CustomerExclusion]:

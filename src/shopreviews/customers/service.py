@@ -260,3 +260,12 @@ async def unsubscribe_by_customer(
 async def resubscribe_customer(session: AsyncSession, shop_id: str, email: str) -> None:
     """Remove the customer's own unsubscribes of `email`; a merchant's or platform's stay."""
     await CustomerRepository(session, shop_id).remove_customer_unsubscribes(email)
+
+
+async def customer_unsubscribes_between(
+    session: AsyncSession, shop_id: str, start: datetime, end: datetime
+) -> int:
+    """Customers' own unsubscribes (an email's link or its preference page) in [start, end)."""
+    return await CustomerRepository(session, shop_id).count_unsubscribes(
+        UnsubscribeOrigin.CUSTOMER, start, end
+    )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, case, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -149,6 +149,25 @@ class OrderRepository:
             .with_for_update()
         )
         return [(r, o) for r, o in (await self.session.execute(query)).all()]
+
+    async def request_funnel(self, start: datetime, end: datetime) -> tuple[int, int, int, int]:
+        """Of the orders whose review request went out in [start, end) (ix_orders_shop_sent):
+        how many there are, how many emails were opened (a click proves an opening even when
+        the pixel was blocked), clicked, and led to a review (Evaluated), whenever that was."""
+        opened = or_(ReviewRequest.opened_at.is_not(None), ReviewRequest.clicked_at.is_not(None))
+        query = (
+            select(
+                func.count(Order.id),
+                func.count(case((opened, 1))),
+                func.count(ReviewRequest.clicked_at),
+                func.count(Order.evaluated_at),
+            )
+            .select_from(Order)
+            .outerjoin(ReviewRequest, ReviewRequest.order_pk == Order.id)
+            .where(Order.shop_id == self.shop_id, Order.sent_at >= start, Order.sent_at < end)
+        )
+        sent, opened_n, clicked, reviewed = (await self.session.execute(query)).one()
+        return int(sent), int(opened_n), int(clicked), int(reviewed)
 
 
 class DeliveryRepository:

@@ -304,3 +304,23 @@ async def bought(session: AsyncSession, shop_id: str, email: str, product_id: st
     if product_id == "0":
         return bool(orders)
     return any(str(p.get("product_id")) == product_id for products in orders for p in products)
+
+
+@dataclass(frozen=True)
+class RequestFunnel:
+    """The review requests sent in a period and what became of them (docs/back-office.md)."""
+
+    sent: int
+    opened: int
+    clicked: int
+    reviewed: int
+
+
+async def request_funnel(
+    session: AsyncSession, shop_id: str, start: datetime, end: datetime
+) -> RequestFunnel:
+    """The requests sent in [start, end): opened, clicked and reviewed whenever that was."""
+    sent, opened, clicked, reviewed = await OrderRepository(session, shop_id).request_funnel(
+        start, end
+    )
+    return RequestFunnel(sent=sent, opened=opened, clicked=clicked, reviewed=reviewed)

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import UnaryExpression
 
 from shopreviews.kit.models import UTCDateTime
+from shopreviews.kit.time_buckets import Granularity, bucket_of
 from shopreviews.reviews.cursor import Position
 from shopreviews.reviews.models import STORE_PRODUCT_ID, Product, RatingAggregate, Review
 
@@ -404,6 +405,42 @@ class ReviewRepository:
         )
         value: datetime | None = result.scalar_one_or_none()  # max() keeps the column's type
         return value
+
+    # Insights (the back office) ------------------------------------------------------------
+
+    async def stars_by_bucket(
+        self, start: datetime, end: datetime, granularity: Granularity
+    ) -> list[tuple[str, int, int]]:
+        """(bucket, rating, count) of the published, undeleted reviews commented in
+        [start, end), grouped by the bucket's first day (UTC) and by rating: one statement
+        that reads ix_reviews_shop_feed's range (shop, published, commented_at)."""
+        bucket = bucket_of(Review.commented_at, granularity, self._dialect()).label("bucket")
+        result = await self.session.execute(
+            select(bucket, Review.rating, func.count(Review.id))
+            .where(
+                Review.shop_id == self.shop_id,
+                Review.is_published.is_(true()),
+                Review.commented_at >= start,
+                Review.commented_at < end,
+                Review.deleted_at.is_(None),
+            )
+            .group_by(bucket, Review.rating)
+        )
+        return [(str(day), int(rating), int(n)) for day, rating, n in result]
+
+    async def collected_between(self, via: str, start: datetime, end: datetime) -> int:
+        """Reviews collected by `via`, commented in [start, end), published or not (a
+        hidden review was still written), unless deleted."""
+        result = await self.session.execute(
+            select(func.count(Review.id)).where(
+                Review.shop_id == self.shop_id,
+                Review.commented_at >= start,
+                Review.commented_at < end,
+                Review.collected_via == via,
+                Review.deleted_at.is_(None),
+            )
+        )
+        return int(result.scalar_one())
 
 
 # get_rating's one statement, built once: it runs on every call of the most polled endpoint.

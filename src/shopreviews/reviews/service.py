@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import RootModel
@@ -17,6 +17,7 @@ from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import InvalidArgument, NotFound
 from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.read_cache import cached_service
+from shopreviews.kit.time_buckets import Granularity as Granularity
 from shopreviews.kit.timefmt import display, rfc3339
 from shopreviews.media import service as media
 from shopreviews.reviews import catalogue
@@ -625,3 +626,30 @@ async def on_order_products(session: AsyncSession, seen: Any) -> None:
 async def last_change(session: AsyncSession, shop_id: str) -> datetime | None:
     """When a review of the shop last changed (the Google feed's Last-Modified)."""
     return await ReviewRepository(session, shop_id).last_change()
+
+
+# --- the back office's insights -------------------------------------------------------------
+
+
+async def shop_rating(session: AsyncSession, shop_id: str) -> RatingOut:
+    """The shop's current rating over every published review, from its aggregate row."""
+    return rating_value(await ReviewRepository(session, shop_id).rating("all"))
+
+
+async def stars_by_bucket(
+    session: AsyncSession, shop_id: str, start: datetime, end: datetime, granularity: Granularity
+) -> dict[date, list[int]]:
+    """Star counts [1..5] of the published reviews commented in [start, end), per bucket
+    (its first day, UTC); buckets without a review are left out."""
+    rows = await ReviewRepository(session, shop_id).stars_by_bucket(start, end, granularity)
+    found: dict[date, list[int]] = {}
+    for day, rating, count in rows:  # at most five rows per bucket, already counted in SQL
+        found.setdefault(date.fromisoformat(day), [0] * 5)[rating - 1] += count
+    return found
+
+
+async def collected_between(
+    session: AsyncSession, shop_id: str, via: str, start: datetime, end: datetime
+) -> int:
+    """Undeleted reviews collected by `via` (email_request, ...) commented in [start, end)."""
+    return await ReviewRepository(session, shop_id).collected_between(via, start, end)
