@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from shopreviews.kit.context import AppContext
 from shopreviews.settings import Settings
 from tests.backoffice.helpers import Merchant, add_merchant
 from tests.support.api import ShopApi, create_shop
@@ -49,17 +50,22 @@ async def api(live: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+# Rows are written through the test's own context (`ctx`), on the test's event loop: the live
+# server's engine belongs to the server thread's loop, and an asyncpg connection used from
+# another loop fails (on PostgreSQL; SQLite did not mind). Same database, either way.
+
+
 @pytest.fixture
-async def store(live: LiveServer, api: httpx.AsyncClient) -> ShopApi:
+async def store(ctx: AppContext, api: httpx.AsyncClient) -> ShopApi:
     """A shop whose signed calls (from the tests) go to the live server."""
-    return await create_shop(live.ctx, api)
+    return await create_shop(ctx, api)
 
 
 @pytest.fixture
-async def owner(live: LiveServer, store: ShopApi) -> Merchant:
-    return await add_merchant(live.ctx, store.shop_id, "owner")
+async def owner(ctx: AppContext, store: ShopApi) -> Merchant:
+    return await add_merchant(ctx, store.shop_id, "owner")
 
 
 @pytest.fixture
-async def staff(live: LiveServer, store: ShopApi) -> Merchant:
-    return await add_merchant(live.ctx, store.shop_id, "staff")
+async def staff(ctx: AppContext, store: ShopApi) -> Merchant:
+    return await add_merchant(ctx, store.shop_id, "staff")

@@ -8,6 +8,7 @@ import re
 import httpx
 from playwright.async_api import Page, expect
 
+from shopreviews.kit.context import AppContext
 from tests.backoffice.helpers import (
     INSIGHTS_FROM,
     INSIGHTS_TO,
@@ -26,10 +27,11 @@ require_browser()
 SEEDED = f"/backoffice/insights?period=custom&from={INSIGHTS_FROM}&to={INSIGHTS_TO}"
 
 
-async def _seed(live: LiveServer, api: httpx.AsyncClient, store: ShopApi) -> ShopApi:
-    """The known rows in the owner's shop; returns the other shop, whose rows share the period."""
-    other = await create_shop(live.ctx, api)
-    await seed_insights(live.ctx, store.shop_id, other.shop_id)
+async def _seed(ctx: AppContext, api: httpx.AsyncClient, store: ShopApi) -> ShopApi:
+    """The known rows in the owner's shop; returns the other shop, whose rows share the period.
+    (Written through the test's context: the live server's engine is its own loop's.)"""
+    other = await create_shop(ctx, api)
+    await seed_insights(ctx, store.shop_id, other.shop_id)
     return other
 
 
@@ -42,9 +44,14 @@ async def _table(page: Page, table_id: str) -> list[list[str]]:
 
 
 async def test_the_charts_and_their_numbers_for_a_seeded_shop(
-    page: Page, live: LiveServer, api: httpx.AsyncClient, store: ShopApi, owner: Merchant
+    page: Page,
+    live: LiveServer,
+    ctx: AppContext,
+    api: httpx.AsyncClient,
+    store: ShopApi,
+    owner: Merchant,
 ) -> None:
-    await _seed(live, api, store)
+    await _seed(ctx, api, store)
     await sign_in(page, live.base_url, owner, SEEDED.replace("&", "%26").replace("?", "%3F"))
     await expect(page.locator("h1")).to_have_text("Insights")
     await expect(page.locator("#period-count")).to_have_text("4")
@@ -88,9 +95,14 @@ async def test_the_charts_and_their_numbers_for_a_seeded_shop(
 
 
 async def test_the_period_form_works_by_keyboard(
-    page: Page, live: LiveServer, api: httpx.AsyncClient, store: ShopApi, owner: Merchant
+    page: Page,
+    live: LiveServer,
+    ctx: AppContext,
+    api: httpx.AsyncClient,
+    store: ShopApi,
+    owner: Merchant,
 ) -> None:
-    await _seed(live, api, store)
+    await _seed(ctx, api, store)
     await sign_in(page, live.base_url, owner, "/backoffice/insights")
     await expect(page.get_by_label("Period")).to_have_value("30")  # the default
     await page.locator("main").focus()
@@ -161,10 +173,10 @@ async def test_bad_fields_over_http_are_400_pages_never_a_failure(
 
 
 async def test_each_shop_sees_its_own_numbers_and_the_page_needs_a_sign_in(
-    live: LiveServer, api: httpx.AsyncClient, store: ShopApi, owner: Merchant
+    live: LiveServer, ctx: AppContext, api: httpx.AsyncClient, store: ShopApi, owner: Merchant
 ) -> None:
-    other = await _seed(live, api, store)
-    other_owner = await add_merchant(live.ctx, other.shop_id, "owner")
+    other = await _seed(ctx, api, store)
+    other_owner = await add_merchant(ctx, other.shop_id, "owner")
     async with signed_in_client(live.base_url, other_owner) as client:
         answer = await client.get(SEEDED)
     assert answer.status_code == 200
