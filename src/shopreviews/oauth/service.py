@@ -36,7 +36,6 @@ from shopreviews.oauth.models import ACCESS, REFRESH, AuthorizationCode, Grant, 
 from shopreviews.oauth.repository import OAuthRepository
 from shopreviews.oauth.schemas import (
     AuthorizationInfo,
-    AuthorizedPlatform,
     ClientShopRequest,
     InstallStatus,
     PresentedToken,
@@ -44,6 +43,7 @@ from shopreviews.oauth.schemas import (
     TokenExchange,
     TokenOut,
 )
+from shopreviews.oauth.schemas import AuthorizedPlatform as AuthorizedPlatform
 from shopreviews.oauth.signals import GrantApproved as GrantApproved
 from shopreviews.oauth.signals import GrantEnded as GrantEnded
 from shopreviews.oauth.signals import TokensRevoked as TokensRevoked

@@ -78,6 +78,20 @@ class SubscriptionRepository:
         await self.session.flush()
 
 
+async def platform_owned(session: AsyncSession, shop_id: str) -> Sequence[WebhookSubscription]:
+    """Every subscription the shop's platforms made for it (their apps manage them), by
+    platform then id."""
+    query = (
+        select(WebhookSubscription)
+        .where(
+            WebhookSubscription.shop_id == shop_id,
+            WebhookSubscription.owner_client_id != SHOP_OWNER,
+        )
+        .order_by(WebhookSubscription.owner_client_id, WebhookSubscription.id)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
 async def delivery_targets(
     session: AsyncSession, delivery_ids: Sequence[int]
 ) -> dict[int, tuple[str | None, str | None]]:

@@ -36,16 +36,13 @@ from shopreviews.webhooks.models import (
 )
 from shopreviews.webhooks.repository import DeliveryRepository, SubscriptionRepository
 from shopreviews.webhooks.repository import delivery_backlog as delivery_backlog
-from shopreviews.webhooks.schemas import (
-    TOPIC_SCOPES,
-    AttemptOut,
-    DeliveryOut,
-    SecretRotated,
-    WebhookCreated,
-    WebhookIn,
-    WebhookOut,
-    WebhookUpdate,
-)
+from shopreviews.webhooks.schemas import TOPIC_SCOPES, AttemptOut, SecretRotated
+from shopreviews.webhooks.schemas import TOPICS as TOPICS
+from shopreviews.webhooks.schemas import DeliveryOut as DeliveryOut
+from shopreviews.webhooks.schemas import WebhookCreated as WebhookCreated
+from shopreviews.webhooks.schemas import WebhookIn as WebhookIn
+from shopreviews.webhooks.schemas import WebhookOut as WebhookOut
+from shopreviews.webhooks.schemas import WebhookUpdate as WebhookUpdate
 from shopreviews.webhooks.system_webhooks import on_grant_approved as on_grant_approved
 from shopreviews.webhooks.system_webhooks import on_grant_ended as on_grant_ended
 from shopreviews.webhooks.system_webhooks import on_tokens_revoked as on_tokens_revoked
@@ -59,6 +56,9 @@ def owner_of(caller: Caller) -> str:
 
 
 def _subscriptions(session: AsyncSession, caller: Caller) -> SubscriptionRepository:
+    # Every subscription tool passes here: a staff merchant user (the back office) gets code 7;
+    # HMAC and bearer callers are owners.
+    caller.require_owner()
     return SubscriptionRepository(session, caller.shop_id, owner_of(caller))
 
 
@@ -172,6 +172,29 @@ async def list_subscriptions(
     session: AsyncSession, caller: Caller, topic: str | None
 ) -> list[WebhookOut]:
     return [to_out(s) for s in await _subscriptions(session, caller).list(topic)]
+
+
+@dataclass(frozen=True)
+class PlatformSubscription:
+    """A subscription a platform made for the shop, as the shop's owner may see it (never its
+    secret): the platform's app manages it, and it ends with the platform's grant."""
+
+    client_id: str
+    webhook: WebhookOut
+
+
+async def platform_subscriptions(
+    session: AsyncSession, caller: Caller
+) -> list[PlatformSubscription]:
+    """The subscriptions the shop's platforms made; the shop owner's to read (code 7 for a
+    staff user or a platform)."""
+    caller.require_owner()
+    if owner_of(caller) != SHOP_OWNER:
+        raise PermissionDenied("only the shop itself sees every platform's subscriptions")
+    return [
+        PlatformSubscription(sub.owner_client_id, to_out(sub))
+        for sub in await repository.platform_owned(session, caller.shop_id)
+    ]
 
 
 def _delivery_out(
