@@ -16,8 +16,9 @@ What it makes (the same data on both databases for the same --seed):
 Review content comes from bench/routes.py's SyntheticReviews, the same source as the ceiling
 route's body (ratings skewed to 5 and 4, 1-4 sentences with some multi-byte text, 20%
 with 1-3 media items, 25% with a reply), commented_at spread over 3 years (denser towards now),
-~95% published, ~0.5% deleted. All shops' reviews are interleaved in time and numbered in
-that order, as a live database would have them.
+~95% published (of the rest, half hidden by the merchant: `moderated_at` set), ~0.5% deleted.
+All shops' reviews are interleaved in time and numbered in that order, as a live database
+would have them.
 
 How: the schema by shopreviews.migrate.upgrade; shops through the real shop service (so the
 tokens work: the private token is sealed with the benchmark's server key, written to the JSON
@@ -103,6 +104,7 @@ COLUMNS = (
     "reply_content",
     "reply_at",
     "deleted_at",
+    "moderated_at",
     "created_at",
     "updated_at",
 )
@@ -223,6 +225,10 @@ def review_rows(
         published = rng.random() < 0.95
         deleted = min(end, created + rng.randrange(30 * 86400)) if rng.random() < 0.005 else None
         updated = max(created, reply_at or 0, deleted or 0)
+        # Half the unpublished reviews were hidden by the merchant, the rest wait for a
+        # decision (the back office's "hidden" and "pending"); by id, so the random stream and
+        # every other value stay those of earlier runs.
+        moderated = created + 3600 if not published and review_id % 2 == 0 else None
         order_id = str(5_100_000_000_000 + rng.randrange(10**9)) if rng.random() < 0.5 else ""
         if published and deleted is None:
             shop.live_per_product[product_id] += 1
@@ -254,6 +260,7 @@ def review_rows(
             review.reply_content,
             to_time(reply_at),
             to_time(deleted),
+            to_time(moderated),
             to_time(created),
             to_time(updated),
         )

@@ -255,8 +255,11 @@ async def test_null_customer_fields_mean_not_given(
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({}, "give at least one of is_published, is_featured, is_top or reply"),
-        ({"is_top": None}, "give at least one of is_published, is_featured, is_top or reply"),
+        ({}, "give at least one of is_published, is_featured, is_top, reply, tag or hide_media"),
+        (
+            {"is_top": None},
+            "give at least one of is_published, is_featured, is_top, reply, tag or hide_media",
+        ),
         ({"is_top": 2}, "is_top: must be 0 or 1"),
         ({"reply": {"content": " "}}, "reply.content: must not be empty"),
         ({"reply": "Thanks"}, "reply: must be an object {content, reply_at}"),
@@ -349,4 +352,13 @@ async def test_openapi_documents_both_endpoints(client: httpx.AsyncClient) -> No
     body = moderation["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"] == "#/components/schemas/ReviewModeration"
     fields = doc["components"]["schemas"]["ReviewModeration"]["properties"]
-    assert set(fields) == {"id", "review_id", "is_published", "is_featured", "is_top", "reply"}
+    assert set(fields) == {
+        "id",
+        "review_id",
+        "is_published",
+        "is_featured",
+        "is_top",
+        "reply",
+        "tag",
+        "hide_media",
+    }

@@ -8,13 +8,13 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from shopreviews.kit.schemas import Flag
+from shopreviews.reviews.changes import MAX_TAG, ReplyEdit, ReviewChange
 from shopreviews.reviews.schemas import (
     SERVER_FIELDS,
     WHY_FIXED,
     ReplyChange,
     ReviewIdIn,
     ReviewOut,
-    ReviewUpdate,
     refuse_fixed,
 )
 
@@ -25,6 +25,15 @@ class ReviewModeration(ReviewIdIn):
     is_top: Flag | None = Field(default=None, description="pinned to the top")
     reply: ReplyChange = Field(
         default=None, description="an object sets the public reply; null removes it"
+    )
+    tag: str | None = Field(
+        default=None, max_length=MAX_TAG, description='[ext] the merchant\'s label; "" clears it'
+    )
+    hide_media: int | None = Field(
+        default=None,
+        ge=0,
+        description="[ext] index (from 0) of an item of the review's `media` list to stop "
+        "showing (its is_published becomes 0)",
     )
 
     @model_validator(mode="before")
@@ -38,14 +47,25 @@ class ReviewModeration(ReviewIdIn):
         given = self.model_fields_set - {"id", "review_id"}
         # JSON null is "not given" except for reply, where it removes the reply.
         if not any(getattr(self, f) is not None or f == "reply" for f in given):
-            raise ValueError("give at least one of is_published, is_featured, is_top or reply")
+            raise ValueError(
+                "give at least one of is_published, is_featured, is_top, reply, tag or hide_media"
+            )
         return self
 
-    def as_update(self) -> ReviewUpdate:
-        """The same change as an update_review body, to share its effects and events."""
-        given = self.model_fields_set - {"id", "review_id"}
-        values = {name: getattr(self, name) for name in given}
-        return ReviewUpdate.model_construct(_fields_set={"id", *given}, id=self.review, **values)
+    def as_change(self) -> ReviewChange:
+        """The change the reviews service applies (changes.py), as for every merchant change."""
+        reply = None
+        if "reply" in self.model_fields_set:
+            given = self.reply
+            reply = ReplyEdit(None) if given is None else ReplyEdit(given.content, given.reply_at)
+        return ReviewChange(
+            is_published=self.is_published,
+            is_featured=self.is_featured,
+            is_top=self.is_top,
+            tag=self.tag,
+            reply=reply,
+            hide_media=self.hide_media,
+        )
 
 
 # Why moderation leaves alone the fields update_review may change.

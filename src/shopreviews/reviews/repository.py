@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -57,6 +57,14 @@ class ReviewFilter:
     sort_by: str = "created-descending"
     # The storefront's "with photos": only reviews with at least one published media item.
     with_media: bool = False
+    # The back office's filters. `decided` splits unpublished reviews: False the pending ones
+    # (no merchant decision yet, moderated_at IS NULL), True the hidden ones.
+    decided: bool | None = None
+    unanswered: bool = False  # no reply yet
+    author_email: str | None = None  # exact, ignoring case (the lower(author_email) index)
+    # A commented_at range in Unix seconds, from (inclusive) and before (exclusive).
+    commented_from: int | None = None
+    commented_before: int | None = None
 
 
 _ORDER: dict[str, tuple[UnaryExpression[Any], ...]] = {
@@ -107,6 +115,21 @@ class ReviewRepository:
             query = query.with_for_update()
         result = await self.session.execute(query)
         return result.scalar_one_or_none()
+
+    async def get_many(self, review_ids: Sequence[int]) -> list[Review]:
+        """The shop's live reviews among `review_ids`, locked for update in id order (every
+        writer of several reviews takes them in that one order, so two never deadlock)."""
+        query = (
+            select(Review)
+            .where(
+                Review.shop_id == self.shop_id,
+                Review.id.in_(review_ids),
+                Review.deleted_at.is_(None),
+            )
+            .order_by(Review.id)
+            .with_for_update()
+        )
+        return list((await self.session.execute(query)).scalars())
 
     def _live(self, review_id: int) -> tuple[ColumnElement[bool], ...]:
         """The shop's review `review_id`, unless deleted."""
@@ -166,6 +189,21 @@ class ReviewRepository:
             conditions.append(Review.rating.in_(flt.ratings))
         if flt.with_media:
             conditions.append(Review.has_media.is_(true()))
+        if flt.decided is not None:
+            decided = (
+                Review.moderated_at.is_not(None) if flt.decided else Review.moderated_at.is_(None)
+            )
+            conditions.append(decided)
+        if flt.unanswered:
+            conditions.append(Review.reply_content.is_(None))
+        if flt.author_email is not None:
+            conditions.append(
+                func.lower(Review.author_email) == func.lower(literal(flt.author_email))
+            )
+        if flt.commented_from is not None:
+            conditions.append(Review.commented_at >= _utc(flt.commented_from))
+        if flt.commented_before is not None:
+            conditions.append(Review.commented_at < _utc(flt.commented_before))
         if flt.sources:
             # lower() in SQL on both sides, as for keyword: Python's str.lower() also folds
             # non-ASCII letters while SQLite's lower() does not, so "Ünïcode" never matched
@@ -188,6 +226,14 @@ class ReviewRepository:
             query = query.offset(offset)
         result = await self.session.execute(query.limit(limit))
         return result.all()
+
+    async def count_up_to(self, flt: ReviewFilter, cap: int) -> int:
+        """How many reviews match, counting no further than `cap`: a badge's number, whose
+        cost stays that of `cap` rows however many match."""
+        await self._choose_search(flt)
+        matching = self._filtered(select(Review.id), flt).limit(cap).subquery()
+        result = await self.session.execute(select(func.count()).select_from(matching))
+        return int(result.scalar_one())
 
     async def count(self, flt: ReviewFilter) -> int:
         """How many reviews match: read from the rating aggregates whenever the filters allow
@@ -217,7 +263,17 @@ class ReviewRepository:
     async def _count_from_aggregates(self, flt: ReviewFilter) -> int | None:
         # The aggregates hold exactly the published, undeleted reviews per product, all
         # products and the whole shop, by star: the same set as these filters select.
-        if flt.published is not True or flt.keyword or flt.sources or flt.with_media:
+        if (
+            flt.published is not True
+            or flt.keyword
+            or flt.sources
+            or flt.with_media
+            or flt.decided is not None
+            or flt.unanswered
+            or flt.author_email is not None
+            or flt.commented_from is not None
+            or flt.commented_before is not None
+        ):
             return None
         scope, product_ids = "all", {""}
         if flt.product_ids or flt.product_handle is not None:
@@ -533,6 +589,10 @@ def _fts_matches(keyword: str) -> Select[int]:
         .select_from(text("reviews_fts"))
         .where(text("reviews_fts MATCH :phrase").bindparams(phrase=phrase))
     )
+
+
+def _utc(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _like_pattern(keyword: str) -> str:

@@ -222,6 +222,7 @@ async def merchant_get_reviews(caller: Merchant, query: Query, session: ReadSess
 async def moderate_review(
     body: ReviewModeration, caller: Merchant, session: WriteSession, ctx: Ctx
 ) -> Envelope[ReviewOut]:
-    """Publish or hide, feature, pin, or reply to a review; never its customer's text [ext]."""
-    review = await review_service.update(session, caller, body.as_update(), now=ctx.now_datetime())
+    """Publish, hide, feature, pin, tag, reply, hide a photo; never the customer's text [ext]."""
+    now = ctx.now_datetime()
+    review = await review_service.moderate(session, caller, body.as_change(), body.review, now=now)
     return Envelope(data=review)

@@ -18,13 +18,16 @@ from shopreviews.kit.envelope import InvalidArgument, NotFound
 from shopreviews.kit.pagination import PageRequest, Pagination
 from shopreviews.kit.read_cache import cached_service
 from shopreviews.kit.time_buckets import Granularity as Granularity
-from shopreviews.kit.timefmt import display, rfc3339
+from shopreviews.kit.timefmt import display
 from shopreviews.media import service as media
-from shopreviews.reviews import catalogue
+from shopreviews.reviews import catalogue, changes
 from shopreviews.reviews import cursor as review_cursor
 from shopreviews.reviews import repository as review_repository
+from shopreviews.reviews.changes import MAX_BULK as MAX_BULK
+from shopreviews.reviews.changes import ReplyEdit as ReplyEdit
+from shopreviews.reviews.changes import ReviewChange as ReviewChange
 from shopreviews.reviews.models import STORE_PRODUCT_ID as STORE_PRODUCT_ID
-from shopreviews.reviews.models import Product, Review
+from shopreviews.reviews.models import Review
 from shopreviews.reviews.query import HandleRatingsRequest as HandleRatingsRequest
 from shopreviews.reviews.query import ListRequest, PublicListRequest, RatingTarget, ReviewRequest
 from shopreviews.reviews.query import ProductRatingsRequest as ProductRatingsRequest
@@ -32,74 +35,27 @@ from shopreviews.reviews.query import PublicRatingRequest as PublicRatingRequest
 from shopreviews.reviews.repository import AnyRow, ReviewFilter, ReviewRepository
 from shopreviews.reviews.schemas import CatalogueOut as CatalogueOut
 from shopreviews.reviews.schemas import HandleRatingOut as HandleRatingOut
+from shopreviews.reviews.schemas import ProductRatingList as ProductRatingList
 from shopreviews.reviews.schemas import (
-    MediaOut,
     ProductRatingOut,
     PublicMediaOut,
     RatingOut,
-    ReplyOut,
     ReviewPage,
     ReviewPagination,
     ReviewUpdate,
 )
-from shopreviews.reviews.schemas import ProductRatingList as ProductRatingList
 from shopreviews.reviews.schemas import PublicRatingOut as PublicRatingOut
 from shopreviews.reviews.schemas import PublicReviewOut as PublicReviewOut
 from shopreviews.reviews.schemas import PublicReviewPage as PublicReviewPage
 from shopreviews.reviews.schemas import ReviewCreate as ReviewCreate
 from shopreviews.reviews.schemas import ReviewOut as ReviewOut
+from shopreviews.reviews.shapes import out as _out
+from shopreviews.reviews.shapes import product_names as _product_names
+from shopreviews.reviews.shapes import reply_of as _reply
+from shopreviews.reviews.shapes import to_out as to_out
 from shopreviews.shops import service as shops
 
 MAX_FUTURE = timedelta(hours=24)
-
-
-def _product_names(review: Review | AnyRow, product: Product | AnyRow | None) -> tuple[str, str]:
-    """(handle, title) of the review's product; empty for a store review or an unknown one."""
-    if review.product_id == STORE_PRODUCT_ID or product is None:
-        return "", ""
-    return product.handle, product.title
-
-
-def _reply(review: Review | AnyRow) -> ReplyOut | None:
-    if not review.reply_content:
-        return None
-    return ReplyOut(content=review.reply_content, reply_at=display(review.reply_at))
-
-
-def to_out(review: Review | AnyRow, product: Product | AnyRow | None) -> ReviewOut:
-    """The API form of a review: from an ORM object (writes) or a plain row (reads)."""
-    handle, title = _product_names(review, product)
-    return ReviewOut(
-        id=str(review.id),
-        product_id=review.product_id,
-        product_handle=handle,
-        product_title=title,
-        order_id=review.order_id,
-        rating=review.rating,
-        author=review.author,
-        author_email=review.author_email,
-        author_phone=review.author_phone,
-        author_country=review.author_country,
-        title=review.title,
-        content=review.content,
-        commented_at=display(review.commented_at),
-        item_type=review.item_type,
-        source=review.source,
-        tag=review.tag,
-        is_verified=int(review.is_verified),
-        is_featured=int(review.is_featured),
-        is_published=int(review.is_published),
-        is_top=int(review.is_top),
-        media=[MediaOut(**m) for m in review.media or []],
-        reply=_reply(review),
-        created_at=rfc3339(review.created_at),
-        updated_at=rfc3339(review.updated_at),
-    )
-
-
-async def _out(repo: ReviewRepository, review: Review | AnyRow) -> ReviewOut:
-    products = await repo.products({review.product_id})
-    return to_out(review, products.get(review.product_id))
 
 
 # The three reads below are answered from the read cache, keyed by their request.
@@ -301,46 +257,40 @@ async def delete(session: AsyncSession, caller: Caller, review_id: int, *, now: 
 async def update(
     session: AsyncSession, caller: Caller, body: ReviewUpdate, *, now: datetime
 ) -> ReviewOut:
-    """Apply the given fields; events and aggregates only when something really changed."""
-    repo = ReviewRepository(session, caller.shop_id)
-    review = await repo.get(body.review, for_update=True)
-    if review is None:
-        raise NotFound(f"review {body.review} not found", prefixed=False)
-    was_published = review.is_published
-    changes: dict[str, Any] = {}
-    for name in ("is_verified", "is_featured", "is_published", "is_top", "title", "content"):
-        value = getattr(body, name)
-        if value is not None and value != getattr(review, name):
-            changes[name] = value
+    """update_review: the given fields applied as every merchant change is (changes.py)."""
+    reply = None
     if "reply" in body.model_fields_set:
-        if body.reply is None:
-            if review.reply_content is not None:
-                changes.update(reply_content=None, reply_at=None)
-        else:
-            reply_at = body.reply.reply_at or now
-            if body.reply.content != review.reply_content or (
-                body.reply.reply_at is not None and reply_at != review.reply_at
-            ):
-                changes.update(reply_content=body.reply.content, reply_at=reply_at)
-    if not changes:
-        return await _out(repo, review)
+        given = body.reply
+        reply = ReplyEdit(None) if given is None else ReplyEdit(given.content, given.reply_at)
+    change = ReviewChange(
+        is_verified=body.is_verified,
+        is_featured=body.is_featured,
+        is_published=body.is_published,
+        is_top=body.is_top,
+        title=body.title,
+        content=body.content,
+        reply=reply,
+    )
+    return await changes.change_one(session, caller.shop_id, body.review, change, now=now)
 
-    for name, value in changes.items():
-        setattr(review, name, value)
-    review.updated_at = now
-    if was_published != review.is_published:
-        await repo.adjust_rating(
-            review.product_id, review.rating, +1 if review.is_published else -1
-        )
-    await session.flush()
-    out = await _out(repo, review)
-    item = out.model_dump()
-    await events.record(session, caller.shop_id, "review/updated", item, now=now)
-    if was_published and not review.is_published:
-        await events.record(
-            session, caller.shop_id, "review/deleted", item, now=now, reason="hidden"
-        )
-    return out
+
+async def moderate(
+    session: AsyncSession, caller: Caller, change: ReviewChange, review_id: int, *, now: datetime
+) -> ReviewOut:
+    """A merchant's moderation of one review (moderate_review, the back office's actions)."""
+    return await changes.change_one(session, caller.shop_id, review_id, change, now=now)
+
+
+async def moderate_many(
+    session: AsyncSession,
+    caller: Caller,
+    change: ReviewChange,
+    review_ids: Sequence[int],
+    *,
+    now: datetime,
+) -> list[ReviewOut]:
+    """The same moderation of up to MAX_BULK reviews, all or none (the back office's bulk)."""
+    return await changes.change_many(session, caller.shop_id, review_ids, change, now=now)
 
 
 def rating_value(stars: list[int]) -> RatingOut:
