@@ -14,15 +14,18 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from playwright.async_api import Page, expect
+from sqlalchemy import select, update
 
 from shopreviews.customer_events.models import CustomerEvent
 from shopreviews.customers.models import EmailUnsubscribe
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.jobs import JobStatus
 from shopreviews.kit.models import Base
+from shopreviews.kit.outbox import DomainEvent
 from shopreviews.merchants import service as merchant_service
 from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
 from shopreviews.reviews.models import RatingAggregate, Review
+from shopreviews.shops.models import Shop
 from tests.support.browser import chromium_path
 from tests.support.merchants import PASSWORD, new_email
 
@@ -252,3 +255,31 @@ async def seed_insights(ctx: AppContext, shop_id: str, other_shop_id: str) -> No
     await add_rows(ctx, rows, requests)
     await set_shop_stars(ctx, s, [1, 0, 2, 3, 4])
     await set_shop_stars(ctx, o, [9, 0, 0, 0, 0])
+
+
+# --- the reviews pages -----------------------------------------------------------------------
+
+
+async def set_shop_columns(ctx: AppContext, shop_id: str, **values: object) -> None:
+    """Change a shop's columns directly (auto_publish_min_rating, say)."""
+    async with ctx.db.session(write=True) as session:
+        await session.execute(update(Shop).where(Shop.shop_id == shop_id).values(**values))
+
+
+async def recorded_events(ctx: AppContext, shop_id: str) -> list[tuple[str, dict[str, object]]]:
+    """(topic, delivery body) of every event recorded for the shop, oldest first."""
+    async with ctx.db.session(write=False) as session:
+        rows = await session.execute(
+            select(DomainEvent).where(DomainEvent.shop_id == shop_id).order_by(DomainEvent.id)
+        )
+        return [(event.topic, event.payload) for event in rows.scalars()]
+
+
+async def review_columns(ctx: AppContext, shop_id: str, review_id: str) -> dict[str, object]:
+    """The stored row of a review (moderated_at, has_media, media...), read directly."""
+    async with ctx.db.session(write=False) as session:
+        row = await session.execute(
+            select(Review).where(Review.shop_id == shop_id, Review.id == int(review_id))
+        )
+        review = row.scalar_one()
+        return {c.name: getattr(review, c.name) for c in Review.__table__.columns}

@@ -26,20 +26,26 @@ from shopreviews.reviews import repository as review_repository
 from shopreviews.reviews.changes import MAX_BULK as MAX_BULK
 from shopreviews.reviews.changes import ReplyEdit as ReplyEdit
 from shopreviews.reviews.changes import ReviewChange as ReviewChange
+from shopreviews.reviews.merchant_list import MERCHANT_SORTS as MERCHANT_SORTS
+from shopreviews.reviews.merchant_list import MerchantPage as MerchantPage
+from shopreviews.reviews.merchant_list import MerchantReview as MerchantReview
+from shopreviews.reviews.merchant_list import merchant_page as merchant_page
+from shopreviews.reviews.merchant_list import pending_count as pending_count
+from shopreviews.reviews.merchant_list import products_named as products_named
 from shopreviews.reviews.models import STORE_PRODUCT_ID as STORE_PRODUCT_ID
 from shopreviews.reviews.models import Review
 from shopreviews.reviews.query import HandleRatingsRequest as HandleRatingsRequest
 from shopreviews.reviews.query import ListRequest, PublicListRequest, RatingTarget, ReviewRequest
 from shopreviews.reviews.query import ProductRatingsRequest as ProductRatingsRequest
 from shopreviews.reviews.query import PublicRatingRequest as PublicRatingRequest
-from shopreviews.reviews.repository import AnyRow, ReviewFilter, ReviewRepository
+from shopreviews.reviews.repository import AnyRow, ReviewRepository
+from shopreviews.reviews.repository import ReviewFilter as ReviewFilter
 from shopreviews.reviews.schemas import CatalogueOut as CatalogueOut
 from shopreviews.reviews.schemas import HandleRatingOut as HandleRatingOut
 from shopreviews.reviews.schemas import ProductRatingList as ProductRatingList
 from shopreviews.reviews.schemas import (
     ProductRatingOut,
     PublicMediaOut,
-    RatingOut,
     ReviewPage,
     ReviewPagination,
     ReviewUpdate,
@@ -47,6 +53,7 @@ from shopreviews.reviews.schemas import (
 from shopreviews.reviews.schemas import PublicRatingOut as PublicRatingOut
 from shopreviews.reviews.schemas import PublicReviewOut as PublicReviewOut
 from shopreviews.reviews.schemas import PublicReviewPage as PublicReviewPage
+from shopreviews.reviews.schemas import RatingOut as RatingOut
 from shopreviews.reviews.schemas import ReviewCreate as ReviewCreate
 from shopreviews.reviews.schemas import ReviewOut as ReviewOut
 from shopreviews.reviews.shapes import out as _out
@@ -310,6 +317,11 @@ def rating_value(stars: list[int]) -> RatingOut:
         star4_count=stars[3],
         star5_count=stars[4],
     )
+
+
+async def shop_rating(session: AsyncSession, shop_id: str) -> RatingOut:
+    """The whole shop's rating (every published review), for the back office's summary."""
+    return rating_value(await ReviewRepository(session, shop_id).rating("all"))
 
 
 @cached_service

@@ -1,12 +1,13 @@
 // Small improvements over plain forms: every page works without this file.
 "use strict";
 
-// A checkbox with data-select-all="NAME" checks or clears every checkbox named NAME in its form.
+// A checkbox with data-select-all="NAME" checks or clears every checkbox named NAME of its form,
+// including those placed elsewhere on the page with form="..." (form.elements holds both).
 document.addEventListener("change", (event) => {
   const box = event.target;
-  if (!(box instanceof HTMLInputElement) || !box.dataset.selectAll) return;
-  for (const item of box.form.querySelectorAll(`input[name="${box.dataset.selectAll}"]`)) {
-    item.checked = box.checked;
+  if (!(box instanceof HTMLInputElement) || !box.dataset.selectAll || !box.form) return;
+  for (const item of box.form.elements) {
+    if (item.type === "checkbox" && item.name === box.dataset.selectAll) item.checked = box.checked;
   }
 });
 
