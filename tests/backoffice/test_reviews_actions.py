@@ -11,6 +11,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from shopreviews.kit.context import AppContext
 from tests.backoffice.helpers import (
     Merchant,
     csrf_of,
@@ -62,9 +63,14 @@ async def storefront(api: httpx.AsyncClient, store: ShopApi, name: str) -> Any:
 
 
 async def test_publishing_a_held_web_review_shows_it_on_the_storefront(
-    page: Page, live: LiveServer, api: httpx.AsyncClient, store: ShopApi, staff: Merchant
+    ctx: AppContext,
+    page: Page,
+    live: LiveServer,
+    api: httpx.AsyncClient,
+    store: ShopApi,
+    staff: Merchant,
 ) -> None:
-    await set_shop_columns(live.ctx, store.shop_id, auto_publish_min_rating=4)
+    await set_shop_columns(ctx, store.shop_id, auto_publish_min_rating=4)
     review_id = await web_review(api, store)
     assert (await storefront(api, store, "reviews"))["list"] == []
     assert (await storefront(api, store, "rating"))["review_count"] == 0
@@ -82,15 +88,15 @@ async def test_publishing_a_held_web_review_shows_it_on_the_storefront(
     assert [r["id"] for r in listed["list"]] == [review_id]
     rating = await storefront(api, store, "rating")
     assert (rating["review_count"], rating["star3_count"]) == (1, 1)
-    stored = await review_columns(live.ctx, store.shop_id, review_id)
+    stored = await review_columns(ctx, store.shop_id, review_id)
     assert stored["is_published"] is True and stored["moderated_at"] is not None
-    events = await recorded_events(live.ctx, store.shop_id)
+    events = await recorded_events(ctx, store.shop_id)
     topics = [topic for topic, _ in events if topic.startswith("review/")]
     assert topics == ["review/created", "review/updated"]
 
 
 async def test_hiding_a_pending_review_moves_it_to_hidden_without_an_event(
-    live: LiveServer, store: ShopApi, owner: Merchant
+    ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
     review = await create(store, title="Held", is_published=0)
     async with signed_in_client(live.base_url, owner) as client:
@@ -109,12 +115,12 @@ async def test_hiding_a_pending_review_moves_it_to_hidden_without_an_event(
         )
         hidden = await client.get("/backoffice/reviews?tab=hidden")
     assert "Held" in hidden.text
-    topics = [topic for topic, _ in await recorded_events(live.ctx, store.shop_id)]
+    topics = [topic for topic, _ in await recorded_events(ctx, store.shop_id)]
     assert topics == ["review/created"]  # nothing the API shows changed
 
 
 async def test_a_reply_reaches_the_partner_api_with_an_event(
-    page: Page, live: LiveServer, store: ShopApi, owner: Merchant
+    ctx: AppContext, page: Page, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
     review = await create(store, title="Great fit", author="Eve")
     await sign_in(page, live.base_url, owner, "/backoffice/reviews")
@@ -127,7 +133,7 @@ async def test_a_reply_reaches_the_partner_api_with_an_event(
 
     got = ok(await store.get("get_review", {"id": review["id"]}))
     assert got["reply"]["content"] == "Thank you, Eve!"
-    topic, body = (await recorded_events(live.ctx, store.shop_id))[-1]
+    topic, body = (await recorded_events(ctx, store.shop_id))[-1]
     assert topic == "review/updated"
     assert body["list"][0]["reply"]["content"] == "Thank you, Eve!"
 
@@ -149,7 +155,7 @@ async def test_a_reply_reaches_the_partner_api_with_an_event(
 
 
 async def test_hiding_the_last_photo_leaves_the_with_media_tab(
-    live: LiveServer, store: ShopApi, owner: Merchant
+    ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
     review = await create(store, title="Photos", media=[{"url": u} for u in PHOTOS])
     async with signed_in_client(live.base_url, owner) as client:
@@ -170,12 +176,12 @@ async def test_hiding_the_last_photo_leaves_the_with_media_tab(
             data={"csrf_token": token, "action": "hide_media", "media": "2"},
         )
     assert "Photos" not in media_tab.text
-    assert (await review_columns(live.ctx, store.shop_id, review["id"]))["has_media"] is False
+    assert (await review_columns(ctx, store.shop_id, review["id"]))["has_media"] is False
     assert beyond.status_code == 400
     assert "hide_media must be the index of one of the review's 2 media items" in unescape(
         beyond.text
     )
-    topics = [topic for topic, _ in await recorded_events(live.ctx, store.shop_id)]
+    topics = [topic for topic, _ in await recorded_events(ctx, store.shop_id)]
     assert topics == ["review/created", "review/updated", "review/updated"]
 
 
@@ -208,9 +214,9 @@ async def test_tag_feature_and_pin(live: LiveServer, store: ShopApi, owner: Merc
 
 @pytest.mark.parametrize("action", ["publish", "hide", "reply", "hide_media"])
 async def test_another_shops_review_is_unknown_and_unchanged(
-    live: LiveServer, store: ShopApi, owner: Merchant, action: str
+    ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant, action: str
 ) -> None:
-    other = await create_shop(live.ctx, store.client)
+    other = await create_shop(ctx, store.client)
     theirs = await create(
         other, title="Theirs", is_published=0, media=[{"url": PHOTOS[0]}], author="Flo"
     )
@@ -228,7 +234,7 @@ async def test_another_shops_review_is_unknown_and_unchanged(
             assert "not one of your shop's reviews" in unescape(answer.text)
     after = ok(await other.get("get_review", {"id": theirs["id"]}))
     assert after == theirs
-    assert [t for t, _ in await recorded_events(live.ctx, other.shop_id)] == ["review/created"]
+    assert [t for t, _ in await recorded_events(ctx, other.shop_id)] == ["review/created"]
     assert ok(await store.get("get_review", {"id": mine["id"]})) == mine
 
 

@@ -9,6 +9,7 @@ from html import unescape
 
 from playwright.async_api import Page, expect
 
+from shopreviews.kit.context import AppContext
 from tests.backoffice.helpers import (
     Merchant,
     csrf_of,
@@ -25,7 +26,7 @@ require_browser()
 
 
 async def test_bulk_hiding_five_reviews_changes_the_rating(
-    page: Page, live: LiveServer, store: ShopApi, owner: Merchant
+    ctx: AppContext, page: Page, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
     low = [await create(store, rating=1, title=f"Bad {i}") for i in range(5)]
     for i in range(3):
@@ -48,7 +49,7 @@ async def test_bulk_hiding_five_reviews_changes_the_rating(
     assert (after["review_count"], after["rating_value"], after["star1_count"]) == (3, "5.0", 0)
     for review in low:
         assert ok(await store.get("get_review", {"id": review["id"]}))["is_published"] == 0
-    events = [(t, b) for t, b in await recorded_events(live.ctx, store.shop_id)]
+    events = [(t, b) for t, b in await recorded_events(ctx, store.shop_id)]
     hidden_ids = {str(b["list"][0]["id"]) for t, b in events if t == "review/deleted"}
     assert hidden_ids == {r["id"] for r in low}
     assert all(b["reason"] == "hidden" for t, b in events if t == "review/deleted")
@@ -106,10 +107,10 @@ async def test_every_review_on_the_page_without_javascript(
 
 
 async def test_one_review_of_another_shop_refuses_the_whole_bulk(
-    live: LiveServer, store: ShopApi, owner: Merchant
+    ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
     mine = [await create(store, title=f"Mine {i}") for i in range(3)]
-    other = await create_shop(live.ctx, store.client)
+    other = await create_shop(ctx, store.client)
     theirs = await create(other, title="Theirs")
     gone = await create(store, title="Gone")
     ok(await store.post("delete_review", {"id": gone["id"]}))
@@ -129,5 +130,5 @@ async def test_one_review_of_another_shop_refuses_the_whole_bulk(
     for review in mine:
         assert ok(await store.get("get_review", {"id": review["id"]})) == review
     assert ok(await other.get("get_review", {"id": theirs["id"]})) == theirs
-    topics = [t for t, _ in await recorded_events(live.ctx, store.shop_id)]
+    topics = [t for t, _ in await recorded_events(ctx, store.shop_id)]
     assert "review/updated" not in topics

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, Route, expect
 
+from shopreviews.kit.context import AppContext
 from tests.backoffice.helpers import Merchant, require_browser, sign_in, signed_in_client
 from tests.support.api import ShopApi, create_shop
 from tests.support.browser import LiveServer, axe_violations
@@ -79,10 +80,12 @@ async def titles(client: httpx.AsyncClient, query: str = "") -> list[str]:
     return re.findall(r'<h2 id="review-\d+-title">([^<]*)</h2>', page.text)
 
 
-async def test_tabs_filters_and_rows(live: LiveServer, store: ShopApi, owner: Merchant) -> None:
+async def test_tabs_filters_and_rows(
+    ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
+) -> None:
     reviews = await seed(store)
     await update(store, reviews["hidden"]["id"], is_published=0)  # hidden: a decision
-    other = await create_shop(live.ctx, store.client)
+    other = await create_shop(ctx, store.client)
     await create(other, title="Not ours", is_published=0)
     async with signed_in_client(live.base_url, owner) as client:
         assert await titles(client) == ["Spam", "Late parcel", "Lovely shirt"]

@@ -319,11 +319,6 @@ def rating_value(stars: list[int]) -> RatingOut:
     )
 
 
-async def shop_rating(session: AsyncSession, shop_id: str) -> RatingOut:
-    """The whole shop's rating (every published review), for the back office's summary."""
-    return rating_value(await ReviewRepository(session, shop_id).rating("all"))
-
-
 @cached_service
 async def rating(session: AsyncSession, caller: Caller, target: RatingTarget) -> RatingOut:
     repo = ReviewRepository(session, caller.shop_id)
