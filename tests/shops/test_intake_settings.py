@@ -36,6 +36,8 @@ DEFAULTS = {
     "auto_publish_min_rating": 1,
     "author_display": "first_last_initial",
     "reviews_disclosure": "",
+    "review_request_subject": "",
+    "review_request_text": "",
 }
 
 
@@ -97,6 +99,7 @@ async def reset(ctx: AppContext, shop_id: str) -> None:
                 author_display="first_last_initial",
                 reviews_disclosure="",
             ),
+            wording=shop_service.RequestWording(subject="", text=""),
             now=ctx.now_datetime(),
         )
 
@@ -595,3 +598,59 @@ async def test_bad_storefront_settings_are_code_3_naming_the_field(
     assert field in refused["message"] and rule in refused["message"], refused["message"]
     # Nothing is written when one value is refused.
     assert await read(client, owner) == before
+
+
+# --- the review request's wording (docs/intake.md §3.1) ---------------------------------------
+
+
+async def test_the_wording_is_stored_trimmed_with_unix_line_ends(
+    client: httpx.AsyncClient, owner: Owner
+) -> None:
+    body = {
+        "review_request_subject": "  {customer_name}, how was {order_name}?  ",
+        "review_request_text": "\r\nHello {customer_name},\r\n\r\n<b>{shop_name}</b> thanks you.\n",
+    }
+    expected = {
+        **DEFAULTS,
+        "review_request_subject": "{customer_name}, how was {order_name}?",
+        "review_request_text": "Hello {customer_name},\n\n<b>{shop_name}</b> thanks you.",
+    }
+    assert ok(await change(client, owner, body)) == expected
+    assert await read(client, owner) == expected
+    # "" puts the built-in wording back.
+    cleared = {"review_request_subject": "", "review_request_text": ""}
+    assert ok(await change(client, owner, cleared)) == DEFAULTS
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("review_request_subject", "Hi {name}", "unknown placeholder {name}: use"),
+        ("review_request_subject", "Hi {Customer_Name}", "unknown placeholder {Customer_Name}"),
+        ("review_request_subject", "two\nlines", "must be one line"),
+        ("review_request_subject", "x" * 201, "at most 200 characters"),
+        ("review_request_subject", 7, "must be a string"),
+        ("review_request_text", "Hi { customer_name }", "unknown placeholder { customer_name }"),
+        ("review_request_text", "Hi {}", "unknown placeholder {}"),
+        ("review_request_text", "x" * 5001, "at most 5000 characters"),
+        ("review_request_text", "bell \x07", "must not contain control characters"),
+        ("review_request_text", ["a"], "must be a string"),
+    ],
+)
+async def test_a_bad_wording_is_code_3_naming_it_and_changes_nothing(
+    client: httpx.AsyncClient, owner: Owner, field: str, value: Any, problem: str
+) -> None:
+    body = error(await change(client, owner, {field: value, "web_reviews": "disabled"}), 3, 400)
+    assert field in body["message"] and problem in body["message"], body
+    assert await read(client, owner) == DEFAULTS
+
+
+def test_placeholders_are_filled_and_a_lone_brace_is_text() -> None:
+    values = {"customer_name": "Jane", "order_name": "#1001", "shop_name": "Linen & Co"}
+    wording = "{customer_name}: {order_name} at {shop_name} {"
+    assert shop_service.check_request_text(wording) == wording
+    assert shop_service.fill_placeholders(wording, values) == "Jane: #1001 at Linen & Co {"
+    # A value is never read again as a placeholder.
+    assert shop_service.fill_placeholders("{customer_name}", {"customer_name": "{shop_name}"}) == (
+        "{shop_name}"
+    )

@@ -100,6 +100,7 @@ async def update_settings(
             origins=body.storefront_origins,
             shopify_app_secret=body.shopify_app_secret,
             storefront=body.storefront(),
+            wording=body.wording(),
             ip=_ip(request),
         )
     )

@@ -118,6 +118,30 @@ class ShopSettingsIn(In):
             }
         ),
     ] = Field(default=None, examples=["Reviews are collected after each order."])
+    review_request_subject: Annotated[
+        str | None,
+        _setting(shop_service.check_request_subject),
+        _nullable(
+            {
+                "type": "string",
+                "maxLength": shop_service.MAX_SUBJECT,
+                "description": '"" for the built-in subject; placeholders {customer_name}, '
+                "{order_name}, {shop_name}",
+            }
+        ),
+    ] = Field(default=None, examples=["{customer_name}, how is your order {order_name}?"])
+    review_request_text: Annotated[
+        str | None,
+        _setting(shop_service.check_request_text),
+        _nullable(
+            {
+                "type": "string",
+                "maxLength": shop_service.MAX_TEXT,
+                "description": '"" for the built-in text; paragraphs separated by blank lines; '
+                "placeholders {customer_name}, {order_name}, {shop_name}",
+            }
+        ),
+    ] = Field(default=None, examples=[""])
 
     def storefront(self) -> shop_service.StorefrontSettings:
         return shop_service.StorefrontSettings(
@@ -125,4 +149,9 @@ class ShopSettingsIn(In):
             auto_publish_min_rating=self.auto_publish_min_rating,
             author_display=self.author_display,
             reviews_disclosure=self.reviews_disclosure,
+        )
+
+    def wording(self) -> shop_service.RequestWording:
+        return shop_service.RequestWording(
+            subject=self.review_request_subject, text=self.review_request_text
         )

@@ -36,3 +36,13 @@ class ShopSettingsOut(BaseModel):
     reviews_disclosure: str = Field(
         examples=[""], description="the widget's notice on how reviews are collected ('' default)"
     )
+    review_request_subject: str = Field(
+        examples=[""],
+        description="the review request's subject ('' built-in); placeholders {customer_name}, "
+        "{order_name}, {shop_name}",
+    )
+    review_request_text: str = Field(
+        examples=[""],
+        description="the review request's text, paragraphs separated by blank lines ('' "
+        "built-in); placeholders {customer_name}, {order_name}, {shop_name}",
+    )

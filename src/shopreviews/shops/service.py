@@ -278,6 +278,78 @@ def check_secret(value: object) -> str:
     return value
 
 
+# --- the review request's wording (docs/intake.md §3.1) --------------------------------------
+
+SUBJECT_FIELD = "review_request_subject"
+TEXT_FIELD = "review_request_text"
+MAX_SUBJECT = 200
+MAX_TEXT = 5000
+# What the merchant's wording may name, each replaced by the order's value when the email is
+# written ("" when the order has none). Anything else in braces is refused when saved, so a
+# typo never reaches a customer as "{cutsomer_name}".
+PLACEHOLDERS = ("customer_name", "order_name", "shop_name")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def _check_placeholders(field: str, value: str) -> None:
+    for match in PLACEHOLDER.finditer(value):
+        if match.group(1) not in PLACEHOLDERS:
+            known = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+            raise InvalidSetting(field, f"unknown placeholder {match.group(0)}: use {known}")
+
+
+def fill_placeholders(wording: str, values: dict[str, str]) -> str:
+    """The wording with each placeholder replaced by its value (unknown ones, which the checks
+    refuse on save, stay as written)."""
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), wording)
+
+
+def check_request_subject(value: object) -> str:
+    """The review request's subject, one line ("" for the built-in subject)."""
+    if not isinstance(value, str):
+        raise InvalidSetting(SUBJECT_FIELD, 'must be a string ("" for the built-in subject)')
+    value = value.strip()
+    if len(value) > MAX_SUBJECT:
+        raise InvalidSetting(SUBJECT_FIELD, f"must be at most {MAX_SUBJECT} characters")
+    if any(not c.isprintable() for c in value):
+        raise InvalidSetting(SUBJECT_FIELD, "must be one line without control characters")
+    problem = unstorable_text(value, "the subject")
+    if problem is not None:
+        raise InvalidSetting(SUBJECT_FIELD, problem)
+    _check_placeholders(SUBJECT_FIELD, value)
+    return value
+
+
+def check_request_text(value: object) -> str:
+    """The review request's text, paragraphs separated by blank lines ("" for the built-in
+    text). Line ends are stored as "\n" whatever the browser sent."""
+    if not isinstance(value, str):
+        raise InvalidSetting(TEXT_FIELD, 'must be a string ("" for the built-in text)')
+    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if len(value) > MAX_TEXT:
+        raise InvalidSetting(TEXT_FIELD, f"must be at most {MAX_TEXT} characters")
+    problem = unstorable_text(value, "the text")
+    if problem is not None:
+        raise InvalidSetting(TEXT_FIELD, problem)
+    if any(not c.isprintable() and c not in "\n\t" for c in value):
+        raise InvalidSetting(TEXT_FIELD, "must not contain control characters")
+    _check_placeholders(TEXT_FIELD, value)
+    return value
+
+
+@dataclass(frozen=True)
+class RequestWording:
+    """The review request's wording to change; None keeps a value."""
+
+    subject: object = None
+    text: object = None
+
+    def checked(self) -> dict[str, str]:
+        checks = {SUBJECT_FIELD: (self.subject, check_request_subject)}
+        checks[TEXT_FIELD] = (self.text, check_request_text)
+        return {name: check(value) for name, (value, check) in checks.items() if value is not None}
+
+
 # --- storefront settings (docs/storefront.md) -------------------------------------------------
 
 WEB_REVIEWS_FIELD = "web_reviews"
@@ -399,6 +471,8 @@ def intake_settings(shop: Shop) -> ShopSettingsOut:
         auto_publish_min_rating=shop.auto_publish_min_rating,
         author_display=shop.author_display,
         reviews_disclosure=shop.reviews_disclosure,
+        review_request_subject=shop.review_request_subject,
+        review_request_text=shop.review_request_text,
     )
 
 
@@ -418,15 +492,16 @@ async def update_intake_settings(
     origins: object = None,
     shopify_app_secret: object = None,
     storefront: StorefrontSettings = StorefrontSettings(),  # frozen: never changed
+    wording: RequestWording = RequestWording(),  # frozen too
     now: datetime,
 ) -> ShopSettingsOut:
-    """Change the settings given (None keeps a value): intake and storefront settings. Every
-    value is checked before any is written, so a refused call changes nothing. A new delay
-    re-plans pending requests."""
+    """Change the settings given (None keeps a value): intake and storefront settings and the
+    review request's wording. Every value is checked before any is written, so a refused call
+    changes nothing. A new delay re-plans pending requests."""
     delay = None if delay_days is None else check_delay_days(delay_days)
     new_origins = None if origins is None else check_origins(origins)
     secret = None if shopify_app_secret is None else check_secret(shopify_app_secret)
-    shown = storefront.checked()
+    shown: dict[str, object] = {**storefront.checked(), **wording.checked()}
     shop = await ShopRepository(session).get(shop_id)
     if shop is None:
         raise NotFound(f"shop {shop_id} not found", prefixed=False)
