@@ -3,6 +3,7 @@ through the page, and reading the pages the way a browser gets them."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import uuid
@@ -10,6 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +27,7 @@ from shopreviews.kit.outbox import DomainEvent
 from shopreviews.merchants import service as merchant_service
 from shopreviews.orders.models import Order, OrderStatus, ReviewRequest
 from shopreviews.reviews.models import RatingAggregate, Review
+from shopreviews.shops import service as shop_service
 from shopreviews.shops.models import Shop
 from tests.support.browser import chromium_path
 from tests.support.merchants import PASSWORD, new_email
@@ -283,3 +286,18 @@ async def review_columns(ctx: AppContext, shop_id: str, review_id: str) -> dict[
         )
         review = row.scalar_one()
         return {c.name: getattr(review, c.name) for c in Review.__table__.columns}
+
+
+async def shop_settings(ctx: AppContext, shop_id: str) -> dict[str, Any]:
+    """The shop's settings as GET /api/v1/merchant/settings answers them (read by the service)."""
+    async with ctx.db.session(write=False) as session:
+        found = await shop_service.get_intake_settings(session, shop_id)
+    return found.model_dump()
+
+
+def form_fields(page_html: str, action: str) -> dict[str, str]:
+    """The hidden fields (the CSRF token among them) of the page's form posting to `action`."""
+    start = page_html.index(f'action="{action}"')
+    form = page_html[start : page_html.index("</form>", start)]
+    found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+    return {name: html.unescape(value) for name, value in found}

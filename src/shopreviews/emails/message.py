@@ -4,6 +4,8 @@ unsubscribe headers; docs/intake.md §3.1) and the web review confirmation
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
 from email.errors import MessageError
 from email.headerregistry import Address
@@ -13,11 +15,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from shopreviews.kit.email_address import Unsendable, one_line, recipient
 from shopreviews.orders.service import Order
 from shopreviews.reviews.service import ReviewOut
 from shopreviews.settings import Settings
+from shopreviews.shops import service as shop_service
 from shopreviews.shops.service import Shop
 
 templates = Environment(
@@ -75,6 +79,25 @@ def _bodies(message: EmailMessage, template: str, context: dict[str, Any]) -> Em
     return message
 
 
+@dataclass(frozen=True)
+class Wording:
+    """The merchant's subject and text of the review request; "" keeps the built-in one."""
+
+    subject: str = ""
+    text: str = ""
+
+
+def shop_wording(shop: Shop) -> Wording:
+    return Wording(shop.review_request_subject, shop.review_request_text)
+
+
+def paragraphs(text: str) -> list[Markup]:
+    """Plain text as HTML paragraphs: blank lines part them, a single line end is a <br>;
+    everything escaped (the text and the order values in it are never markup)."""
+    blocks = [block.strip() for block in re.split(r"\n[ \t]*\n", text) if block.strip()]
+    return [Markup("<br>\n").join(escape(line) for line in block.split("\n")) for block in blocks]
+
+
 def review_request(
     settings: Settings,
     shop: Shop,
@@ -83,12 +106,25 @@ def review_request(
     *,
     public_url: str,
     now: datetime,
+    wording: Wording | None = None,
 ) -> EmailMessage:
+    """The review request in the shop's wording (`wording`, by default the shop's saved one)
+    or the built-in one; the review button and the unsubscribe footer are always there."""
+    wording = shop_wording(shop) if wording is None else wording
+    values = {
+        "customer_name": order.customer_name,
+        "order_name": order.order_name,
+        "shop_name": _shop_name(shop),
+    }
     name = f" {order.order_name}" if order.order_name else ""
+    subject = f"How was your order{name} from {_shop_name(shop)}?"
+    if wording.subject:
+        subject = shop_service.fill_placeholders(wording.subject, values)
+    text = shop_service.fill_placeholders(wording.text, values) if wording.text else ""
     message = _addressed(
         settings,
         shop,
-        subject=f"How was your order{name} from {_shop_name(shop)}?",
+        subject=subject,
         to_email=order.customer_email,
         to_name=order.customer_name,
         kind="review-request",
@@ -97,7 +133,14 @@ def review_request(
     )
     message["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    context = {"shop": shop, "order": order, "links": links, "products": order.products}
+    context = {
+        "shop": shop,
+        "order": order,
+        "links": links,
+        "products": order.products,
+        "text": text,
+        "paragraphs": paragraphs(text),
+    }
     return _bodies(message, "review_request", context)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopreviews.customer_events import service as customer_events
 from shopreviews.customer_events.service import NewEvent, os_type_from_user_agent
 from shopreviews.customers import service as customers
-from shopreviews.emails import links
+from shopreviews.emails import links, message
 from shopreviews.emails import repository as email_repository
 from shopreviews.emails.models import ReviewConfirmation
 from shopreviews.kit.context import AppContext
@@ -281,3 +282,54 @@ async def confirm(ctx: AppContext, session: AsyncSession, token: str) -> Confirm
         row.confirmed_at = now
         await review_service.verify(session, row.shop_id, row.review_id, now=now)
     return Confirmed(shop=shop, product_title=review.product_title)
+
+
+# --- the merchant's preview of the review request (docs/back-office.md "Settings") -----------
+
+# A transparent 1x1 GIF: the preview's tracking pixel loads nothing and counts no opening.
+SAMPLE_PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+
+
+@dataclass(frozen=True)
+class RequestPreview:
+    """A review request as the customer gets it: subject, text part and HTML part."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def preview_review_request(
+    ctx: AppContext, shop: Shop, *, subject: str, text: str
+) -> RequestPreview:
+    """The review request of `shop` in this wording (checked by the caller), for a sample order
+    that is never stored; its links lead nowhere and its pixel counts nothing."""
+    order = Order(
+        order_name="#1001",
+        customer_name="Jane Doe",
+        customer_email="jane.doe@example.com",
+        products=[{"product_id": "1", "title": "Linen shirt"}],
+    )
+    base = ctx.public_url.rstrip("/")
+    sample_links = {
+        "pixel": SAMPLE_PIXEL,
+        "review": f"{base}/email/review/sample",
+        "unsubscribe": f"{base}/email/unsubscribe/sample",
+    }
+    email = message.review_request(
+        ctx.settings,
+        shop,
+        order,
+        sample_links,
+        public_url=ctx.public_url,
+        now=ctx.now_datetime(),
+        wording=message.Wording(subject, text),
+    )
+    text_part = email.get_body(("plain",))
+    html_part = email.get_body(("html",))
+    assert isinstance(text_part, EmailMessage) and isinstance(html_part, EmailMessage)
+    return RequestPreview(
+        subject=str(email["Subject"]),
+        text=str(text_part.get_content()),
+        html=str(html_part.get_content()),
+    )

@@ -162,6 +162,22 @@ async def _count_sign_in(ctx: AppContext, email: str, ip: str) -> str:
     return pair
 
 
+async def confirm_password(
+    ctx: AppContext, session: AsyncSession, caller: Caller, password: str, ip: str
+) -> None:
+    """The signed-in merchant's password once more, before a step a stolen session must not
+    take alone (the back office shows or replaces the private token after it). Counted as a
+    sign-in attempt, under the same limits (code 8 over them); code 16 when wrong."""
+    repo = MerchantRepository(session)
+    user = None if caller.merchant_user_id is None else await repo.get_user(caller.merchant_user_id)
+    if user is None or user.shop_id != caller.shop_id:
+        raise Unauthenticated("invalid or expired merchant session")
+    pair = await _count_sign_in(ctx, user.email, ip)
+    if not await verify_password(user.password_hash, password):
+        raise Unauthenticated("wrong password")
+    await ctx.limiter.clear(ctx.limiter.signin_failures, pair)
+
+
 async def login(ctx: AppContext, session: AsyncSession, body: LoginIn, *, ip: str) -> LoginOut:
     email = body.email.strip().lower()
     pair = await _count_sign_in(ctx, email, ip)
@@ -268,6 +284,7 @@ async def update_settings(
     origins: list[str] | None,
     shopify_app_secret: str | None,
     storefront: shop_service.StorefrontSettings,
+    wording: shop_service.RequestWording = shop_service.RequestWording(),  # frozen
     ip: str,
 ) -> ShopSettingsOut:
     """Change the shop's intake settings; a change of the Shopify app secret is audit-logged
@@ -281,6 +298,7 @@ async def update_settings(
         origins=origins,
         shopify_app_secret=shopify_app_secret,
         storefront=storefront,
+        wording=wording,
         now=ctx.now_datetime(),
     )
     if shopify_app_secret is not None:
