@@ -301,3 +301,8 @@ def form_fields(page_html: str, action: str) -> dict[str, str]:
     form = page_html[start : page_html.index("</form>", start)]
     found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
     return {name: html.unescape(value) for name, value in found}
+
+
+async def sign_in_by_form(client: httpx.AsyncClient, merchant: Merchant) -> None:
+    """Sign `client` (of any transport, e.g. an app with rate limits on) in through the form."""
+    await _sign_in_form(client, merchant)

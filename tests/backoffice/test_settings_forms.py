@@ -186,7 +186,8 @@ async def test_saving_each_form_changes_only_its_settings_of_the_own_shop(
             assert answer.status_code == 303, answer.text
         origins = "\n https://Shop.Example.com/ \n\nhttps://shop.example.com\nhttp://localhost:3000"
         saved = await http.post(
-            "/backoffice/settings/origins", data={"storefront_origins": origins, "csrf_token": token}
+            "/backoffice/settings/origins",
+            data={"storefront_origins": origins, "csrf_token": token},
         )
         assert saved.headers["location"] == "/backoffice/settings?saved=origins#origins"
         page = await http.get(saved.headers["location"])
@@ -263,7 +264,10 @@ async def test_the_json_settings_endpoint_reads_and_writes_the_wording(
     changed = ok(
         await api.post(
             "/api/v1/merchant/settings",
-            json={"review_request_subject": " Hi {customer_name} ", "review_request_text": "A\r\nB"},
+            json={
+                "review_request_subject": " Hi {customer_name} ",
+                "review_request_text": "A\r\nB",
+            },
             headers=headers,
         )
     )
@@ -295,7 +299,10 @@ async def test_the_tokens_page_never_shows_another_shops_tokens(
         page = await http.get("/backoffice/tokens")
         shown = await http.post(
             "/backoffice/tokens/reveal",
-            data={**form_fields(page.text, "/backoffice/tokens/reveal"), "password": owner.password},
+            data={
+                **form_fields(page.text, "/backoffice/tokens/reveal"),
+                "password": owner.password,
+            },
         )
     assert shown.status_code == 200
     assert store.public_token in page.text and store.private_token not in page.text
