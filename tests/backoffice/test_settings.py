@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 from playwright.async_api import Page, expect
 
+from shopreviews.kit.context import AppContext
 from tests.backoffice.helpers import Merchant, require_browser, shop_settings, sign_in
 from tests.support.api import ShopApi, ok
 from tests.support.browser import LiveServer, axe_violations
@@ -16,7 +17,12 @@ SECRET = "shpss_" + "5a" * 16
 
 
 async def test_web_review_settings_change_what_the_storefront_shows(
-    page: Page, live: LiveServer, api: httpx.AsyncClient, store: ShopApi, owner: Merchant
+    page: Page,
+    ctx: AppContext,
+    live: LiveServer,
+    api: httpx.AsyncClient,
+    store: ShopApi,
+    owner: Merchant,
 ) -> None:
     ok(await store.post("create_review", {"rating": 5, "author": "Jane Doe", "product_id": "7"}))
     public = f"/api/v1/storefront/shops/{store.myshopify_domain}/reviews"
@@ -34,7 +40,7 @@ async def test_web_review_settings_change_what_the_storefront_shows(
     await expect(page.get_by_role("status")).to_have_text("The web review settings are saved.")
     await expect(form.get_by_label("Full name (Jane Doe)")).to_be_checked()
     assert [r["author"] for r in ok(await api.get(public))["list"]] == ["Jane Doe"]
-    stored = await shop_settings(live.ctx, store.shop_id)
+    stored = await shop_settings(ctx, store.shop_id)
     assert (
         stored["web_reviews"],
         stored["auto_publish_min_rating"],
@@ -45,7 +51,7 @@ async def test_web_review_settings_change_what_the_storefront_shows(
 
 
 async def test_a_wording_problem_is_shown_next_to_its_field_with_the_values_kept(
-    page: Page, live: LiveServer, store: ShopApi, owner: Merchant
+    page: Page, ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
     await sign_in(page, live.base_url, owner, SETTINGS)
     form = page.locator("#review-requests")
@@ -68,12 +74,12 @@ async def test_a_wording_problem_is_shown_next_to_its_field_with_the_values_kept
         "2"
     )
     assert await axe_violations(page) == []  # with the message shown
-    assert (await shop_settings(live.ctx, store.shop_id))["review_request_delay_days"] == 7
+    assert (await shop_settings(ctx, store.shop_id))["review_request_delay_days"] == 7
 
     await subject.fill("Hi {customer_name}, how is {order_name}?")
     await page.get_by_role("button", name="Save the review request settings").click()
     await expect(page.get_by_role("status")).to_have_text("The review request settings are saved.")
-    stored = await shop_settings(live.ctx, store.shop_id)
+    stored = await shop_settings(ctx, store.shop_id)
     assert (
         stored["review_request_delay_days"],
         stored["review_request_subject"],
@@ -82,7 +88,7 @@ async def test_a_wording_problem_is_shown_next_to_its_field_with_the_values_kept
 
 
 async def test_origins_and_the_secret_which_is_never_shown_again(
-    page: Page, live: LiveServer, store: ShopApi, owner: Merchant
+    page: Page, ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
     page.on("dialog", lambda dialog: dialog.accept())  # "Remove the secret?" asks first
     await sign_in(page, live.base_url, owner, SETTINGS)
@@ -102,13 +108,13 @@ async def test_origins_and_the_secret_which_is_never_shown_again(
     assert await axe_violations(page) == []
     await page.get_by_role("button", name="Remove the secret").click()
     await expect(page.locator("#secret-status")).to_have_text("not set")
-    stored = await shop_settings(live.ctx, store.shop_id)
+    stored = await shop_settings(ctx, store.shop_id)
     assert stored["storefront_origins"] == ["https://www.example-shop.com", "http://localhost:8080"]
     assert stored["shopify_app_secret_set"] is False
 
 
 async def test_a_form_is_filled_and_saved_by_keyboard_alone(
-    page: Page, live: LiveServer, store: ShopApi, owner: Merchant
+    page: Page, ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
     await sign_in(page, live.base_url, owner, SETTINGS)
     first = page.get_by_label("First name and last initial (Jane D.)")
@@ -124,7 +130,7 @@ async def test_a_form_is_filled_and_saved_by_keyboard_alone(
     await expect(save).to_be_focused()
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("status")).to_have_text("The web review settings are saved.")
-    stored = await shop_settings(live.ctx, store.shop_id)
+    stored = await shop_settings(ctx, store.shop_id)
     assert (stored["author_display"], stored["reviews_disclosure"]) == (
         "full",
         "Asked after delivery.",

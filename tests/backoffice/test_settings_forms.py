@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from shopreviews.kit.context import AppContext
 from shopreviews.merchants.models import AuditEntry
 from tests.backoffice.helpers import (
     Merchant,
@@ -56,9 +57,9 @@ async def _csrf(http: httpx.AsyncClient) -> str:
 
 
 async def test_staff_get_the_403_page_on_every_owner_page_and_post(
-    live: LiveServer, store: ShopApi, staff: Merchant
+    ctx: AppContext, live: LiveServer, store: ShopApi, staff: Merchant
 ) -> None:
-    before = await shop_settings(live.ctx, store.shop_id)
+    before = await shop_settings(ctx, store.shop_id)
     async with signed_in_client(live.base_url, staff) as http:
         for path in PAGES:
             answer = await http.get(path)
@@ -71,14 +72,14 @@ async def test_staff_get_the_403_page_on_every_owner_page_and_post(
             assert answer.status_code == 403, path
             assert "Only the shop&#39;s owner" in answer.text, path
             assert store.private_token not in answer.text
-    assert await shop_settings(live.ctx, store.shop_id) == before
+    assert await shop_settings(ctx, store.shop_id) == before
     assert ok(await store.get("get_reviews")) is not None  # the private token still works
 
 
 async def test_a_forged_post_changes_nothing(
-    live: LiveServer, store: ShopApi, owner: Merchant
+    ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
-    before = await shop_settings(live.ctx, store.shop_id)
+    before = await shop_settings(ctx, store.shop_id)
     async with signed_in_client(live.base_url, owner) as http:
         for path, body in POSTS.items():
             for forged in ({}, {"csrf_token": "0" * 64}):
@@ -86,7 +87,7 @@ async def test_a_forged_post_changes_nothing(
                 assert answer.status_code == 403, path
                 assert "did not come from this page" in answer.text, path
                 assert store.private_token not in answer.text
-    assert await shop_settings(live.ctx, store.shop_id) == before
+    assert await shop_settings(ctx, store.shop_id) == before
     assert ok(await store.get("get_reviews")) is not None  # no new private token
 
 
@@ -150,6 +151,7 @@ async def test_a_forged_post_changes_nothing(
     ],
 )
 async def test_bad_input_is_a_message_next_to_its_field_and_changes_nothing(
+    ctx: AppContext,
     live: LiveServer,
     store: ShopApi,
     owner: Merchant,
@@ -158,7 +160,7 @@ async def test_bad_input_is_a_message_next_to_its_field_and_changes_nothing(
     field: str,
     message: str,
 ) -> None:
-    before = await shop_settings(live.ctx, store.shop_id)
+    before = await shop_settings(ctx, store.shop_id)
     async with signed_in_client(live.base_url, owner) as http:
         answer = await http.post(path, data={**body, "csrf_token": await _csrf(http)})
     assert answer.status_code == 400
@@ -171,14 +173,14 @@ async def test_bad_input_is_a_message_next_to_its_field_and_changes_nothing(
     if field not in ("shopify_app_secret", "web_reviews", "auto_publish_min_rating"):  # typed
         kept = body[field].replace("\r\n", "\n").split("\n")[-1]
         assert kept.replace("'", "&#39;")[:20] in answer.text
-    assert await shop_settings(live.ctx, store.shop_id) == before
+    assert await shop_settings(ctx, store.shop_id) == before
 
 
 async def test_saving_each_form_changes_only_its_settings_of_the_own_shop(
-    live: LiveServer, api: httpx.AsyncClient, store: ShopApi, owner: Merchant
+    ctx: AppContext, live: LiveServer, api: httpx.AsyncClient, store: ShopApi, owner: Merchant
 ) -> None:
-    neighbour = await create_shop(live.ctx, api)
-    theirs = await shop_settings(live.ctx, neighbour.shop_id)
+    neighbour = await create_shop(ctx, api)
+    theirs = await shop_settings(ctx, neighbour.shop_id)
     async with signed_in_client(live.base_url, owner) as http:
         token = await _csrf(http)
         for path in ("/backoffice/settings/web-reviews", "/backoffice/settings/review-requests"):
@@ -193,7 +195,7 @@ async def test_saving_each_form_changes_only_its_settings_of_the_own_shop(
         page = await http.get(saved.headers["location"])
     assert 'role="status" id="saved">The storefront origins are saved.' in page.text
     assert "https://shop.example.com\nhttp://localhost:3000</textarea>" in page.text
-    ours = await shop_settings(live.ctx, store.shop_id)
+    ours = await shop_settings(ctx, store.shop_id)
     assert ours == {
         **ours,
         "web_reviews": "verified_buyers_only",
@@ -205,11 +207,11 @@ async def test_saving_each_form_changes_only_its_settings_of_the_own_shop(
         "review_request_text": "Hello {customer_name},\n\nThanks from {shop_name}.",
         "storefront_origins": ["https://shop.example.com", "http://localhost:3000"],
     }
-    assert await shop_settings(live.ctx, neighbour.shop_id) == theirs
+    assert await shop_settings(ctx, neighbour.shop_id) == theirs
 
 
 async def test_the_secret_is_write_only_and_its_changes_are_audited(
-    live: LiveServer, store: ShopApi, owner: Merchant
+    ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
     async with signed_in_client(live.base_url, owner) as http:
         token = await _csrf(http)
@@ -231,15 +233,15 @@ async def test_the_secret_is_write_only_and_its_changes_are_audited(
             data={"shopify_app_secret": "", "csrf_token": token},
         )
         assert empty.status_code == 400 and "Enter the new secret" in empty.text
-        assert (await shop_settings(live.ctx, store.shop_id))["shopify_app_secret_set"] is True
+        assert (await shop_settings(ctx, store.shop_id))["shopify_app_secret_set"] is True
         removed = await http.post(
             "/backoffice/settings/shopify-secret/remove", data={"csrf_token": token}
         )
         page = await http.get(removed.headers["location"])
     assert 'id="secret-status">not set<' in page.text
     assert "The Shopify app secret is removed" in page.text
-    assert (await shop_settings(live.ctx, store.shop_id))["shopify_app_secret_set"] is False
-    async with live.ctx.db.session(write=False) as session:
+    assert (await shop_settings(ctx, store.shop_id))["shopify_app_secret_set"] is False
+    async with ctx.db.session(write=False) as session:
         actions = (
             await session.scalars(
                 select(AuditEntry.action)
@@ -251,7 +253,7 @@ async def test_the_secret_is_write_only_and_its_changes_are_audited(
 
 
 async def test_the_json_settings_endpoint_reads_and_writes_the_wording(
-    live: LiveServer, api: httpx.AsyncClient, store: ShopApi, owner: Merchant
+    ctx: AppContext, live: LiveServer, api: httpx.AsyncClient, store: ShopApi, owner: Merchant
 ) -> None:
     login = ok(
         await api.post(
@@ -285,16 +287,16 @@ async def test_the_json_settings_endpoint_reads_and_writes_the_wording(
     assert refused["code"] == 3
     assert "unknown placeholder {name}" in refused["message"]
     assert "review_request_text" in refused["message"]
-    assert (await shop_settings(live.ctx, store.shop_id))["review_request_subject"] == (
+    assert (await shop_settings(ctx, store.shop_id))["review_request_subject"] == (
         "Hi {customer_name}"
     )
 
 
 async def test_the_tokens_page_never_shows_another_shops_tokens(
-    live: LiveServer, api: httpx.AsyncClient, store: ShopApi, owner: Merchant
+    ctx: AppContext, live: LiveServer, api: httpx.AsyncClient, store: ShopApi, owner: Merchant
 ) -> None:
-    neighbour = await create_shop(live.ctx, api)
-    await add_merchant(live.ctx, neighbour.shop_id, "owner")
+    neighbour = await create_shop(ctx, api)
+    await add_merchant(ctx, neighbour.shop_id, "owner")
     async with signed_in_client(live.base_url, owner) as http:
         page = await http.get("/backoffice/tokens")
         shown = await http.post(

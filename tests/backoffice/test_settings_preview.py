@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
+from shopreviews.kit.context import AppContext
 from tests.backoffice.helpers import (
     Merchant,
     form_fields,
@@ -24,7 +25,7 @@ TEXT = "Dear {customer_name},\n\nWe at {shop_name} <b>love</b> feedback.\nTwo mi
 
 
 async def test_an_unsaved_wording_is_previewed_then_saved(
-    page: Page, live: LiveServer, store: ShopApi, owner: Merchant
+    page: Page, ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
     await sign_in(page, live.base_url, owner, "/backoffice/settings")
     form = page.locator("#review-requests")
@@ -50,11 +51,11 @@ async def test_an_unsaved_wording_is_previewed_then_saved(
     await expect(frame.get_by_role("link", name="Unsubscribe from review requests")).to_be_visible()
     assert await page.locator("#preview-html").get_attribute("sandbox") == ""
     assert await axe_violations(page) == []
-    assert (await shop_settings(live.ctx, store.shop_id))["review_request_subject"] == ""
+    assert (await shop_settings(ctx, store.shop_id))["review_request_subject"] == ""
 
     await page.get_by_role("button", name="Save this wording").click()
     await expect(page.get_by_role("status")).to_have_text("The review request settings are saved.")
-    stored = await shop_settings(live.ctx, store.shop_id)
+    stored = await shop_settings(ctx, store.shop_id)
     assert (stored["review_request_subject"], stored["review_request_text"]) == (SUBJECT, TEXT)
 
     # The saved wording's preview shows the same email.
@@ -80,7 +81,7 @@ async def test_the_built_in_wording_is_previewed_when_none_is_saved(
 
 
 async def test_the_html_part_has_its_own_narrow_policy_and_a_draft_must_be_signed(
-    live: LiveServer, store: ShopApi, owner: Merchant
+    ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
     async with signed_in_client(live.base_url, owner) as http:
         settings_page = await http.get("/backoffice/settings")
@@ -116,4 +117,4 @@ async def test_the_html_part_has_its_own_narrow_policy_and_a_draft_must_be_signe
         # Without a draft: the saved (built-in) wording.
         saved = await http.get(EMAIL)
         assert "<p>Hello Jane Doe,</p>" in saved.text
-    assert (await shop_settings(live.ctx, store.shop_id))["review_request_text"] == ""
+    assert (await shop_settings(ctx, store.shop_id))["review_request_text"] == ""

@@ -9,6 +9,7 @@ from dataclasses import replace
 from playwright.async_api import Page, expect
 from sqlalchemy import select
 
+from shopreviews.kit.context import AppContext
 from shopreviews.merchants.models import AuditEntry
 from shopreviews.settings import Settings
 from tests.backoffice.helpers import (
@@ -26,8 +27,8 @@ require_browser()
 TOKENS = "/backoffice/tokens"
 
 
-async def _audit(live: LiveServer, shop_id: str) -> list[str]:
-    async with live.ctx.db.session(write=False) as session:
+async def _audit(ctx: AppContext, shop_id: str) -> list[str]:
+    async with ctx.db.session(write=False) as session:
         rows = await session.scalars(
             select(AuditEntry.action).where(AuditEntry.shop_id == shop_id).order_by(AuditEntry.id)
         )
@@ -35,7 +36,7 @@ async def _audit(live: LiveServer, shop_id: str) -> list[str]:
 
 
 async def test_the_private_token_is_shown_after_the_password_and_the_reading_audited(
-    page: Page, live: LiveServer, store: ShopApi, owner: Merchant
+    page: Page, ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
     await sign_in(page, live.base_url, owner, TOKENS)
     await expect(page.locator("#public-token")).to_have_text(store.public_token)
@@ -55,12 +56,12 @@ async def test_the_private_token_is_shown_after_the_password_and_the_reading_aud
     )
     assert store.private_token not in await page.content()
     assert await axe_violations(page) == []  # with the message shown
-    assert await _audit(live, store.shop_id) == []
+    assert await _audit(ctx, store.shop_id) == []
 
     await page.locator("#reveal-password").fill(owner.password)
     await page.get_by_role("button", name="Show the private token").click()
     await expect(page.locator("#private-token")).to_have_text(store.private_token)
-    assert await _audit(live, store.shop_id) == ["read_private_token"]
+    assert await _audit(ctx, store.shop_id) == ["read_private_token"]
     assert await axe_violations(page) == []
     # Shown once: the page opened again shows it no more.
     await page.goto(f"{live.base_url}{TOKENS}")
@@ -68,7 +69,7 @@ async def test_the_private_token_is_shown_after_the_password_and_the_reading_aud
 
 
 async def test_a_new_private_token_ends_the_old_one_at_once(
-    page: Page, live: LiveServer, store: ShopApi, owner: Merchant
+    page: Page, ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
     assert ok(await store.get("get_reviews"))["list"] == []
     await sign_in(page, live.base_url, owner, TOKENS)
@@ -97,11 +98,11 @@ async def test_a_new_private_token_ends_the_old_one_at_once(
     )
     renewed = replace(store, private_token=new_token)
     assert ok(await renewed.get("get_reviews"))["list"] == []
-    assert await _audit(live, store.shop_id) == ["reset_private_token"]
+    assert await _audit(ctx, store.shop_id) == ["reset_private_token"]
 
 
 async def test_wrong_passwords_meet_the_sign_in_limit(
-    settings: Settings, live: LiveServer, store: ShopApi, owner: Merchant
+    settings: Settings, ctx: AppContext, store: ShopApi, owner: Merchant
 ) -> None:
     """The shared test app has rate limits off: this runs on one with them on."""
     limited = LimitedApp(settings)
@@ -131,4 +132,4 @@ async def test_wrong_passwords_meet_the_sign_in_limit(
     finally:
         await limited.close()
     assert ok(await store.get("get_reviews"))["list"] == []  # the token never changed
-    assert await _audit(live, store.shop_id) == ["read_private_token"]
+    assert await _audit(ctx, store.shop_id) == ["read_private_token"]
