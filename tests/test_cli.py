@@ -277,6 +277,8 @@ def test_shop_configure(cli: Cli) -> None:
         "auto_publish_min_rating": 1,
         "author_display": "first_last_initial",
         "reviews_disclosure": "",
+        "review_request_subject": "",
+        "review_request_text": "",
     }
     assert secret not in piped.stdout + piped.stderr
 
@@ -291,6 +293,8 @@ def test_shop_configure(cli: Cli) -> None:
         "auto_publish_min_rating: 1",
         "author_display: first_last_initial",
         "reviews_disclosure: ",
+        "review_request_subject: ",
+        "review_request_text: ",
     ]
 
     bad = cli.fails("shop", "configure", "--shop-id", "shop-cfg", "--review-delay-days", "366")

@@ -147,6 +147,9 @@ def _settings_text(data: dict[str, Any]) -> str:
             value = str(value).lower()
         elif isinstance(value, list):
             value = ", ".join(value) or "(none)"
+        elif isinstance(value, str) and "\n" in value:
+            # A text of several lines (the review request's) stays on its key's line, quoted.
+            value = json.dumps(value, ensure_ascii=False)
         lines.append(f"{key}: {value}")
     return "\n".join(lines)
 
