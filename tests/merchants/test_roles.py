@@ -24,6 +24,7 @@ PLATFORMS = "/api/v1/merchant/get_authorized_platforms"
 DISCONNECT = "/api/v1/merchant/disconnect_platform"
 REVIEWS = "/api/v1/merchant/get_reviews"
 MODERATE = "/api/v1/merchant/moderate_review"
+AUTHORIZE = "/api/v1/openapi/oauth/authorize"
 OWNER_ONLY = "permission denied: this needs the shop owner's role"
 
 
@@ -153,3 +154,31 @@ async def test_a_changed_role_applies_to_the_next_request(
             ok(answer)
         else:
             _refused(answer)
+
+
+async def test_staff_cannot_connect_a_platform_but_the_owner_can(
+    ctx: AppContext, client: httpx.AsyncClient, shop: ShopApi
+) -> None:
+    platform = await create_platform(ctx)
+    staff = await _user(ctx, client, shop, "staff")
+    params = {"client_id": platform.client_id, "redirect_uri": platform.redirect_uris[0]}
+    refused = await client.get(
+        AUTHORIZE, params=params, headers={"Authorization": f"Bearer {staff}"}
+    )
+    body = error(refused, 7, 403)
+    assert body["data"]["error"] == "access_denied", body
+    assert "only the shop's owner can connect an app" in body["message"]
+    # The consent page says so before the staff user can press Approve.
+    page = await client.get(
+        "/oauth/authorize",
+        params={**params, "response_type": "code"},
+        cookies={"merchant_session": staff},
+    )
+    assert page.status_code == 403
+    assert "Only the shop&#39;s owner can connect an app" in page.text
+    assert 'value="approve"' not in page.text
+    owner = await _user(ctx, client, shop, "owner")
+    approved = ok(
+        await client.get(AUTHORIZE, params=params, headers={"Authorization": f"Bearer {owner}"})
+    )
+    assert approved["code"]

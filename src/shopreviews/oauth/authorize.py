@@ -20,7 +20,7 @@ from shopreviews.auth.scopes import (
 )
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import sha256_hex
-from shopreviews.kit.envelope import ApiError, InvalidArgument
+from shopreviews.kit.envelope import PERMISSION_DENIED, ApiError, InvalidArgument
 from shopreviews.oauth import grants
 from shopreviews.oauth.errors import OAuthError
 from shopreviews.oauth.models import AuthorizationCode
@@ -160,10 +160,18 @@ async def merchant_shop(session: AsyncSession, merchant: Caller) -> Shop:
     return shop
 
 
+STAFF_CANNOT_CONNECT = "only the shop's owner can connect an app; staff users moderate and reply"
+
+
 async def approve(
     ctx: AppContext, session: AsyncSession, request: AuthorizeRequest, merchant: Caller
 ) -> str:
-    """The merchant approved: create or update the grant and issue a single-use code."""
+    """The merchant approved: create or update the grant and issue a single-use code. Only
+    the shop's owner connects an app (code 7 for staff): it gives the app the shop's data."""
+    if not merchant.is_owner:
+        # RFC 6749's name for a resource owner's refusal; the envelope's code 7 as for staff
+        # elsewhere.
+        raise OAuthError("access_denied", STAFF_CANNOT_CONNECT, code=PERMISSION_DENIED)
     shop = await merchant_shop(session, merchant)
     grant = await grants.approve(
         ctx,

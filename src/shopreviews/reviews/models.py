@@ -36,6 +36,17 @@ class Review(Timestamps, Base):
         # with media (migration 0013).
         Index("ix_reviews_shop_all", "shop_id", "commented_at", "id"),
         Index("ix_reviews_shop_media", "shop_id", "has_media", "commented_at", "id"),
+        # The insights' counts of a period by bucket, star and collection method, from the
+        # index alone (migration 0014).
+        Index(
+            "ix_reviews_shop_insights",
+            "shop_id",
+            "commented_at",
+            "is_published",
+            "rating",
+            "collected_via",
+            "deleted_at",
+        ),
         # Ratings filters in feed order. Keyword search has a trigram index per database
         # (migration 0005: FTS5 on SQLite, pg_trgm on PostgreSQL), not declared here.
         Index("ix_reviews_shop_rating", "shop_id", "is_published", "rating", "commented_at", "id"),

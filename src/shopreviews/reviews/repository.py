@@ -469,26 +469,30 @@ class ReviewRepository:
     ) -> list[tuple[str, int, int]]:
         """(bucket, rating, count) of the published, undeleted reviews commented in
         [start, end), grouped by the bucket's first day (UTC) and by rating: one statement
-        that reads ix_reviews_shop_feed's range (shop, published, commented_at)."""
+        answered from ix_reviews_shop_insights alone.
+
+        Published is a group, not a condition: as a condition, both databases pick the feed
+        index (shop, published, commented_at) and read every review's row for its rating
+        (measured on SQLite at 200,000 reviews: 1,264 ms against 0 ms from the index alone);
+        the few unpublished groups are dropped here."""
         bucket = bucket_of(Review.commented_at, granularity, self._dialect()).label("bucket")
         result = await self.session.execute(
-            select(bucket, Review.rating, func.count(Review.id))
+            select(bucket, Review.rating, Review.is_published, func.count())
             .where(
                 Review.shop_id == self.shop_id,
-                Review.is_published.is_(true()),
                 Review.commented_at >= start,
                 Review.commented_at < end,
                 Review.deleted_at.is_(None),
             )
-            .group_by(bucket, Review.rating)
+            .group_by(bucket, Review.rating, Review.is_published)
         )
-        return [(str(day), int(rating), int(n)) for day, rating, n in result]
+        return [(str(day), int(rating), int(n)) for day, rating, shown, n in result if shown]
 
     async def collected_between(self, via: str, start: datetime, end: datetime) -> int:
         """Reviews collected by `via`, commented in [start, end), published or not (a
         hidden review was still written), unless deleted."""
         result = await self.session.execute(
-            select(func.count(Review.id)).where(
+            select(func.count()).where(
                 Review.shop_id == self.shop_id,
                 Review.commented_at >= start,
                 Review.commented_at < end,

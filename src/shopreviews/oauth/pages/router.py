@@ -39,6 +39,10 @@ from shopreviews.oauth.pages.rendering import (
 )
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
+STAFF_CANNOT_CONNECT = (
+    "Only the shop's owner can connect an app: you are signed in as staff. Ask the owner to "
+    "open this link."
+)
 
 
 async def _checked(
@@ -122,6 +126,8 @@ async def consent_page(request: Request, ctx: Ctx, session: ReadSession) -> Resp
             platform_name=checked.platform.name,
             return_to=f"/oauth/authorize?{authorize.encode(checked.params())}",
         )
+    if not merchant.is_owner:
+        return error_page(STAFF_CANNOT_CONNECT, 403)
     return consent_form(ctx, merchant, await authorize.merchant_shop(session, merchant), checked)
 
 
