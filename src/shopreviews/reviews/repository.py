@@ -473,8 +473,8 @@ class ReviewRepository:
 
         Published is a group, not a condition: as a condition, both databases pick the feed
         index (shop, published, commented_at) and read every review's row for its rating
-        (measured on SQLite at 200,000 reviews: 1,264 ms against 0 ms from the index alone);
-        the few unpublished groups are dropped here."""
+        (measured on SQLite, a year of 173,000 reviews: 1,264 ms median that way, 533 ms from
+        the index alone); the few unpublished groups are dropped here."""
         bucket = bucket_of(Review.commented_at, granularity, self._dialect()).label("bucket")
         result = await self.session.execute(
             select(bucket, Review.rating, Review.is_published, func.count())
