@@ -36,7 +36,7 @@ PAGES = (
 async def _shot(page: Page, out: Path, name: str) -> None:
     await page.wait_for_load_state("networkidle")
     path = out / f"back-office-{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
+    await page.screenshot(path=str(path))  # the first screenful, as a merchant sees it
     print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
 
 
@@ -47,7 +47,7 @@ async def take(out: Path) -> None:
             browser = await playwright.chromium.launch(
                 executable_path=CHROMIUM, args=["--no-sandbox"]
             )
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            page = await browser.new_page(viewport={"width": 1280, "height": 1400})
             await page.route(f"**://{PHOTO_HOST}/**", offline_photos)
             await page.goto(f"{base}/backoffice/sign-in")
             await _shot(page, out, "sign-in")

@@ -90,7 +90,6 @@ async def test_a_wording_problem_is_shown_next_to_its_field_with_the_values_kept
 async def test_origins_and_the_secret_which_is_never_shown_again(
     page: Page, ctx: AppContext, live: LiveServer, store: ShopApi, owner: Merchant
 ) -> None:
-    page.on("dialog", lambda dialog: dialog.accept())  # "Remove the secret?" asks first
     await sign_in(page, live.base_url, owner, SETTINGS)
     origins = page.get_by_label("Origins allowed to send storefront events, one per line")
     await origins.fill("https://WWW.Example-Shop.com/\n\nhttp://localhost:8080")
@@ -106,6 +105,10 @@ async def test_origins_and_the_secret_which_is_never_shown_again(
     assert SECRET not in await page.content()
     await expect(page.get_by_label("New secret")).to_have_value("")
     assert await axe_violations(page) == []
+    # Without its box ticked the browser does not send the removal (the box is required).
+    await page.get_by_role("button", name="Remove the secret").click()
+    await expect(page.locator("#secret-status")).to_have_text("set")
+    await page.get_by_label("Yes, remove it").check()
     await page.get_by_role("button", name="Remove the secret").click()
     await expect(page.locator("#secret-status")).to_have_text("not set")
     stored = await shop_settings(ctx, store.shop_id)

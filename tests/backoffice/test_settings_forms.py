@@ -40,7 +40,7 @@ POSTS = {
     "/backoffice/settings/review-requests/preview": REQUESTS,
     "/backoffice/settings/origins": {"storefront_origins": "https://shop.example.com"},
     "/backoffice/settings/shopify-secret": {"shopify_app_secret": SECRET},
-    "/backoffice/settings/shopify-secret/remove": {},
+    "/backoffice/settings/shopify-secret/remove": {"confirm": "yes"},
     "/backoffice/tokens/reveal": {"password": "x" * 12},
     "/backoffice/tokens/rotate": {"password": "x" * 12, "confirm": "yes"},
 }
@@ -234,8 +234,14 @@ async def test_the_secret_is_write_only_and_its_changes_are_audited(
         )
         assert empty.status_code == 400 and "Enter the new secret" in empty.text
         assert (await shop_settings(ctx, store.shop_id))["shopify_app_secret_set"] is True
-        removed = await http.post(
+        unconfirmed = await http.post(
             "/backoffice/settings/shopify-secret/remove", data={"csrf_token": token}
+        )
+        assert unconfirmed.status_code == 400 and "Tick the box to confirm" in unconfirmed.text
+        assert (await shop_settings(ctx, store.shop_id))["shopify_app_secret_set"] is True
+        removed = await http.post(
+            "/backoffice/settings/shopify-secret/remove",
+            data={"csrf_token": token, "confirm": "yes"},
         )
         page = await http.get(removed.headers["location"])
     assert 'id="secret-status">not set<' in page.text

@@ -144,10 +144,18 @@ async def set_secret(
     return redirect(request, f"{PAGE}?saved=secret-set#secret")
 
 
+CONFIRM_REMOVAL = "Tick the box to confirm: order webhooks are refused without a secret."
+
+
 @router.post("/settings/shopify-secret/remove")
 async def remove_secret(
-    request: Request, ctx: Ctx, visitor: OwnerOnly, session: WriteSession, _form: CheckedForm
+    request: Request, ctx: Ctx, visitor: OwnerOnly, session: WriteSession, form: CheckedForm
 ) -> Response:
+    # The box is the confirmation without JavaScript (the browser requires it; a post
+    # without it, from an older page or a script, removes nothing).
+    if form.get("confirm") != "yes":
+        problem = FormProblem("confirm", CONFIRM_REMOVAL)
+        return await _page(request, session, visitor, problem=problem)
     await service.remove_secret(ctx, session, visitor.caller, _ip(request))
     return redirect(request, f"{PAGE}?saved=secret-removed#secret")
 
