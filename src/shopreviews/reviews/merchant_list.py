@@ -4,6 +4,7 @@ state; and the number of reviews waiting for a decision, counted only up to a ca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from shopreviews.reviews.shapes import to_out
 
 # The list's sort orders: those of get_reviews (the storefront's `featured` is not one).
 MERCHANT_SORTS = SORTS
+RATING_SORTS = ("rating-descending", "rating-ascending")
 PENDING = ReviewFilter(published=False, decided=False)
 
 
@@ -47,7 +49,12 @@ async def merchant_page(
     repo = ReviewRepository(session, shop_id)
     after = review_cursor.decode(cursor, flt.sort_by) if cursor else None
     # One row more than the page says whether there is a next page, without counting.
-    rows = await repo.page(flt, offset=0, limit=page_size + 1, after=after)
+    if flt.sort_by in RATING_SORTS:
+        rows: Sequence[AnyRow] = await repo.page_by_rating(flt, limit=page_size + 1, after=after)
+    elif flt.published is None and (flt.product_ids or flt.product_handle is not None):
+        rows = await repo.page_by_state(flt, limit=page_size + 1, after=after)
+    else:
+        rows = await repo.page(flt, offset=0, limit=page_size + 1, after=after)
     more = len(rows) > page_size
     rows = rows[:page_size]
     products = await repo.products({r.product_id for r in rows if r.product_id != STORE_PRODUCT_ID})

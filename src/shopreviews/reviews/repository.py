@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -227,11 +227,64 @@ class ReviewRepository:
         result = await self.session.execute(query.limit(limit))
         return result.all()
 
+    async def page_by_rating(
+        self, flt: ReviewFilter, *, limit: int, after: Position | None = None
+    ) -> list[AnyRow]:
+        """A page in a rating order (rating-descending or rating-ascending, newest first within
+        a rating) read one rating at a time and, when the list holds published and unpublished
+        reviews alike, one state at a time, merged here. Each read is then an equality range
+        of ix_reviews_shop_rating read in its own order: ordering by rating in one query
+        sorted every row of the shop (2.3 s at a million reviews on SQLite, decision 172)."""
+        await self._choose_search(flt)
+        descending = flt.sort_by == "rating-descending"
+        ratings = sorted(flt.ratings or (1, 2, 3, 4, 5), reverse=descending)
+        if after is not None:
+            ratings = [
+                r for r in ratings if (r <= after.rating if descending else r >= after.rating)
+            ]
+        states = (True, False) if flt.published is None else (flt.published,)
+        newest = "created-descending"
+        rows: list[AnyRow] = []
+        for rating in ratings:
+            found: list[AnyRow] = []
+            for state in states:
+                part = replace(flt, ratings=(rating,), published=state, sort_by=newest)
+                query = self._filtered(select(*REVIEW_COLUMNS), part).order_by(*_ORDER[newest])
+                if after is not None and rating == after.rating:
+                    query = query.where(_after(newest, after))
+                found += (await self.session.execute(query.limit(limit - len(rows)))).all()
+            found.sort(key=lambda row: (row.commented_at, row.id), reverse=True)
+            rows += found[: limit - len(rows)]
+            if len(rows) >= limit:
+                break
+        return rows
+
+    async def page_by_state(
+        self, flt: ReviewFilter, *, limit: int, after: Position | None = None
+    ) -> list[AnyRow]:
+        """A page in a date order of published and unpublished reviews alike, read as two
+        lists, one per state, merged here: each is then a range of an index that has
+        is_published before commented_at (a product's: ix_reviews_product_feed) in its own
+        order. One query had no such index and sorted every review of the product (0.4 s
+        for the busiest of the benchmark's shop on PostgreSQL, decision 172)."""
+        newest_first = flt.sort_by == "created-descending"
+        rows: list[AnyRow] = []
+        for state in (True, False):
+            rows += await self.page(
+                replace(flt, published=state), offset=0, limit=limit, after=after
+            )
+        rows.sort(key=lambda row: (row.commented_at, row.id), reverse=newest_first)
+        return rows[:limit]
+
     async def count_up_to(self, flt: ReviewFilter, cap: int) -> int:
         """How many reviews match, counting no further than `cap`: a badge's number, whose
-        cost stays that of `cap` rows however many match."""
+        cost stays that of `cap` rows however many match. In the list's order, so the rows
+        are read from the list's index: unordered, PostgreSQL read the table from its start
+        until `cap` rows matched, which in a shop with fewer is every row of every shop."""
         await self._choose_search(flt)
-        matching = self._filtered(select(Review.id), flt).limit(cap).subquery()
+        matching = (
+            self._filtered(select(Review.id), flt).order_by(*_ORDER[flt.sort_by]).limit(cap)
+        ).subquery()
         result = await self.session.execute(select(func.count()).select_from(matching))
         return int(result.scalar_one())
 
