@@ -4,6 +4,8 @@ pages only; the paths are under /backoffice, where backoffice/router.py includes
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -145,6 +147,24 @@ async def webhook_page(
     )
 
 
+async def _act_on_webhook(
+    request: Request,
+    session: AsyncSession,
+    visitor: Visitor,
+    number: int,
+    action: Awaitable[object],
+    done: str,
+) -> Response:
+    """Run one of a subscription's tools; back to its page, with the notice or the problem."""
+    try:
+        await action
+    except FormProblem as problem:
+        return await _webhook_page(
+            request, session, visitor, number, status=400, message=problem.message
+        )
+    return redirect(request, f"{WEBHOOKS}/{number}?done={done}")
+
+
 @router.post("/webhooks/{webhook_id}/test")
 async def send_test(
     request: Request,
@@ -155,13 +175,8 @@ async def send_test(
     webhook_id: str,
 ) -> Response:
     number = _webhook_id(webhook_id)
-    try:
-        await integrations.send_test(ctx, session, visitor, number)
-    except FormProblem as problem:
-        return await _webhook_page(
-            request, session, visitor, number, status=400, message=problem.message
-        )
-    return redirect(request, f"{WEBHOOKS}/{number}?done=tested")
+    action = integrations.send_test(ctx, session, visitor, number)
+    return await _act_on_webhook(request, session, visitor, number, action, "tested")
 
 
 @router.post("/webhooks/{webhook_id}/redeliver")
@@ -174,13 +189,9 @@ async def redeliver(
     webhook_id: str,
 ) -> Response:
     number = _webhook_id(webhook_id)
-    try:
-        await integrations.redeliver(ctx, session, visitor, number, _text(form, "event_id", 64))
-    except FormProblem as problem:
-        return await _webhook_page(
-            request, session, visitor, number, status=400, message=problem.message
-        )
-    return redirect(request, f"{WEBHOOKS}/{number}?done=redelivered")
+    event_id = _text(form, "event_id", 64)
+    action = integrations.redeliver(ctx, session, visitor, number, event_id)
+    return await _act_on_webhook(request, session, visitor, number, action, "redelivered")
 
 
 @router.post("/webhooks/{webhook_id}/enable")
@@ -193,13 +204,8 @@ async def enable(
     webhook_id: str,
 ) -> Response:
     number = _webhook_id(webhook_id)
-    try:
-        await integrations.enable(ctx, session, visitor, number)
-    except FormProblem as problem:
-        return await _webhook_page(
-            request, session, visitor, number, status=400, message=problem.message
-        )
-    return redirect(request, f"{WEBHOOKS}/{number}?done=enabled")
+    action = integrations.enable(ctx, session, visitor, number)
+    return await _act_on_webhook(request, session, visitor, number, action, "enabled")
 
 
 @router.get("/webhooks/{webhook_id}/delete")
