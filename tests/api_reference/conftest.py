@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from shopreviews.kit.context import AppContext
 from shopreviews.settings import Settings
 from tests.api_reference.helpers import INSECURE_HOST, Traffic
 from tests.support.api import ShopApi, create_shop
-from tests.support.browser import LiveServer, chromium_path, live_server
+from tests.support.browser import LiveServer, headless_chromium, live_server
 
 
 @pytest.fixture(scope="module")
@@ -24,18 +24,11 @@ def live(settings: Settings) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=chromium_path(),
-            headless=True,
-            # INSECURE_HOST is the live server under a name that is not localhost: a page
-            # there is not a secure context, where browsers offer no WebCrypto.
-            args=["--no-sandbox", f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1"],
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    # INSECURE_HOST is the live server under a name that is not localhost: a page there is not
+    # a secure context, where browsers offer no WebCrypto.
+    resolve = f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1"
+    async with headless_chromium(resolve) as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from shopreviews.kit.context import AppContext
 from shopreviews.settings import Settings
 from tests.backoffice.helpers import Merchant, add_merchant
 from tests.support.api import ShopApi, create_shop
-from tests.support.browser import LiveServer, chromium_path, live_server
+from tests.support.browser import LiveServer, headless_chromium, live_server
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +24,8 @@ def live(settings: Settings) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=["--no-sandbox"]
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with headless_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -18,13 +18,26 @@ from urllib.parse import parse_qs, urlsplit
 
 import uvicorn
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Page, Response, expect
+from playwright.async_api import Browser, Page, Response, async_playwright, expect
 
 from shopreviews.kit.context import AppContext
 from shopreviews.main import create_app
 from shopreviews.settings import Settings
 
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
+
+
+@asynccontextmanager
+async def headless_chromium(*args: str) -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, for one module's tests (the launch costs a second)."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=["--no-sandbox", *args]
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
 
 
 def chromium_path() -> str | None:
