@@ -64,11 +64,15 @@ def pytest_configure(config: pytest.Config) -> None:
     connect_domains()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """The suite runs in parallel by default: WORKERS_PER_CPU pytest-xdist workers per CPU, the
     tests shared out as DISTRIBUTION says. `-n N` and `--dist` on the command line win; `-n 0`
     or `-p no:xdist` run it serially. (Not `addopts = "-n auto"`: with xdist off, pytest would
-    refuse the option.) Runs before xdist's own hook, which reads these options."""
+    refuse the option.) It must run before xdist's own hook, which turns these options into
+    workers: both are tryfirst, and of two tryfirst hooks the later registered (this conftest,
+    after the installed plugins) runs first. Without tryfirst it ran after xdist's, and the
+    suite ran serially without a word (tests/test_suite_layout.py now checks)."""
     if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
         return  # xdist is off, or this is one of its workers
     if config.option.numprocesses is None:

@@ -5,6 +5,9 @@ or test modules), and conftest.py files hold fixtures and pytest hooks only."""
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
@@ -61,3 +64,18 @@ def test_conftest_files_hold_fixtures_and_hooks_only() -> None:
                 assert fixture or node.name.startswith("pytest_"), (
                     f"{path.relative_to(TESTS)}: {node.name} is neither a fixture nor a hook"
                 )
+
+
+def test_the_plain_test_command_runs_in_parallel() -> None:
+    """`python -m pytest` alone starts pytest-xdist workers (tests/conftest.py): a hook order
+    change once made the whole suite run serially, doubling CI's time, with no message."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-v", "tests/test_packaging.py"],
+        cwd=TESTS.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTEST_ADDOPTS": ""},
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "created: " in run.stdout and " workers" in run.stdout, run.stdout[-2000:]
