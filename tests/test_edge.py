@@ -20,6 +20,12 @@ SRC = Path(shopreviews.__file__).parent
 EDGE = {
     "main.py",
     "auth/dependencies.py",
+    # The back office's pages: who is signed in and the CSRF check, how a page is answered, the
+    # list's query read into filters, the email preview's own answer.
+    "backoffice/access.py",
+    "backoffice/web.py",
+    "backoffice/reviews/filters.py",
+    "backoffice/settings/preview.py",
     "emails/link_pages.py",
     "oauth/errors.py",
     "oauth/pages/rendering.py",

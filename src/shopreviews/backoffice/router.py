@@ -1,5 +1,5 @@
 """The back office's entry: sign-in and sign-out, the account page, its static files, and each
-page area's routes (docs/back-office.md)."""
+page area's routes (docs/back-office.md). Every path is written out in full where it is served.."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from shopreviews.backoffice.insights.router import router as insights_router
 from shopreviews.backoffice.integrations.router import router as integrations_router
 from shopreviews.backoffice.reviews.router import router as reviews_router
 from shopreviews.backoffice.settings.router import router as settings_router
+from shopreviews.backoffice.tokens.router import router as tokens_router
 from shopreviews.backoffice.web import (
     PREFIX,
     SIGN_IN,
@@ -31,7 +32,7 @@ from shopreviews.kit.crypto import same
 from shopreviews.kit.dependencies import Ctx, WriteSession
 from shopreviews.kit.envelope import ApiError, InvalidArgument, RateLimited
 
-router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=PageRoute)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 SIGN_IN_COOKIE = "backoffice_sign_in"
 HOME = f"{PREFIX}/reviews"
 BAD_LOGIN = "Wrong email or password."
@@ -85,13 +86,13 @@ def _sign_in_page(
     return response
 
 
-@router.get("")
+@router.get("/backoffice")
 async def home(request: Request, _visitor: SignedIn) -> Response:
     """The reviews, once signed in (the sign-in page first otherwise)."""
     return redirect(request, HOME, 302)
 
 
-@router.get("/sign-in")
+@router.get("/backoffice/sign-in")
 async def sign_in_page(
     request: Request, ctx: Ctx, next: str | None = None, signed_out: str | None = None
 ) -> Response:
@@ -99,7 +100,7 @@ async def sign_in_page(
     return _sign_in_page(request, ctx, next_url=_next(next), notice=notice)
 
 
-@router.post("/sign-in")
+@router.post("/backoffice/sign-in")
 async def sign_in(
     request: Request,
     ctx: Ctx,
@@ -147,7 +148,7 @@ async def sign_in(
     return response
 
 
-@router.post("/sign-out")
+@router.post("/backoffice/sign-out")
 async def sign_out(
     request: Request, ctx: Ctx, session: WriteSession, visitor: SignedIn, _form: CheckedForm
 ) -> Response:
@@ -157,12 +158,12 @@ async def sign_out(
     return response
 
 
-@router.get("/account")
+@router.get("/backoffice/account")
 async def account(request: Request, visitor: SignedIn) -> Response:
     return render(request, "account.html", visitor=visitor)
 
 
-@router.get("/static/{name}")
+@router.get("/backoffice/static/{name}")
 async def static_file(name: str) -> Response:
     path = STATIC / name
     kind = STATIC_TYPES.get(path.suffix)
@@ -175,3 +176,4 @@ router.include_router(reviews_router)
 router.include_router(insights_router)
 router.include_router(settings_router)
 router.include_router(integrations_router)
+router.include_router(tokens_router)

@@ -18,7 +18,7 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 TEMPLATE = "insights/page.html"
 
 
-@router.get("/insights")
+@router.get("/backoffice/insights")
 async def insights(request: Request, ctx: Ctx, visitor: SignedIn, session: ReadSession) -> Response:
     # The fields are read as sent (no declared parameters): a malformed one is the page's
     # message, never a validation failure.

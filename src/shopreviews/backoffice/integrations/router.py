@@ -85,14 +85,14 @@ async def _webhooks_page(
     )
 
 
-@router.get("/webhooks")
+@router.get("/backoffice/webhooks")
 async def webhooks(
     request: Request, session: ReadSession, visitor: OwnerOnly, done: str | None = None
 ) -> Response:
     return await _webhooks_page(request, session, visitor, notice=_notice(done))
 
 
-@router.post("/webhooks")
+@router.post("/backoffice/webhooks")
 async def create_webhook(
     request: Request, ctx: Ctx, session: WriteSession, visitor: OwnerOnly, form: CheckedForm
 ) -> Response:
@@ -133,7 +133,7 @@ async def _webhook_page(
     )
 
 
-@router.get("/webhooks/{webhook_id}")
+@router.get("/backoffice/webhooks/{webhook_id}")
 async def webhook_page(
     request: Request,
     session: ReadSession,
@@ -165,7 +165,7 @@ async def _act_on_webhook(
     return redirect(request, f"{WEBHOOKS}/{number}?done={done}")
 
 
-@router.post("/webhooks/{webhook_id}/test")
+@router.post("/backoffice/webhooks/{webhook_id}/test")
 async def send_test(
     request: Request,
     ctx: Ctx,
@@ -179,7 +179,7 @@ async def send_test(
     return await _act_on_webhook(request, session, visitor, number, action, "tested")
 
 
-@router.post("/webhooks/{webhook_id}/redeliver")
+@router.post("/backoffice/webhooks/{webhook_id}/redeliver")
 async def redeliver(
     request: Request,
     ctx: Ctx,
@@ -194,7 +194,7 @@ async def redeliver(
     return await _act_on_webhook(request, session, visitor, number, action, "redelivered")
 
 
-@router.post("/webhooks/{webhook_id}/enable")
+@router.post("/backoffice/webhooks/{webhook_id}/enable")
 async def enable(
     request: Request,
     ctx: Ctx,
@@ -208,7 +208,7 @@ async def enable(
     return await _act_on_webhook(request, session, visitor, number, action, "enabled")
 
 
-@router.get("/webhooks/{webhook_id}/delete")
+@router.get("/backoffice/webhooks/{webhook_id}/delete")
 async def confirm_delete(
     request: Request, session: ReadSession, visitor: OwnerOnly, webhook_id: str
 ) -> Response:
@@ -216,7 +216,7 @@ async def confirm_delete(
     return render(request, "integrations/webhook_delete.html", visitor=visitor, webhook=webhook)
 
 
-@router.post("/webhooks/{webhook_id}/delete")
+@router.post("/backoffice/webhooks/{webhook_id}/delete")
 async def delete(
     request: Request, session: WriteSession, visitor: OwnerOnly, _form: CheckedForm, webhook_id: str
 ) -> Response:
@@ -227,7 +227,7 @@ async def delete(
 # --- connected platforms ---------------------------------------------------------------------
 
 
-@router.get("/platforms")
+@router.get("/backoffice/platforms")
 async def platforms(
     request: Request, session: ReadSession, visitor: OwnerOnly, done: str | None = None
 ) -> Response:
@@ -240,7 +240,7 @@ async def platforms(
     )
 
 
-@router.get("/platforms/{client_id}/disconnect")
+@router.get("/backoffice/platforms/{client_id}/disconnect")
 async def confirm_disconnect(
     request: Request, session: ReadSession, visitor: OwnerOnly, client_id: str
 ) -> Response:
@@ -250,7 +250,7 @@ async def confirm_disconnect(
     )
 
 
-@router.post("/platforms/{client_id}/disconnect")
+@router.post("/backoffice/platforms/{client_id}/disconnect")
 async def disconnect(
     request: Request,
     ctx: Ctx,

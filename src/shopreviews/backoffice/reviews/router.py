@@ -61,7 +61,7 @@ def _after_action(request: Request, back: str, anchor: str = "", **done: str) ->
     return redirect(request, f"{back}{separator}{urlencode(done)}{anchor}")
 
 
-@router.get("/reviews")
+@router.get("/backoffice/reviews")
 async def review_list(request: Request, session: ReadSession, visitor: SignedIn) -> Response:
     query, problems = filters.parse(request.query_params)
     view = None
@@ -96,7 +96,7 @@ def _text(form: CheckedForm, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-@router.post("/reviews/bulk")
+@router.post("/backoffice/reviews/bulk")
 async def bulk_action(
     request: Request, ctx: Ctx, session: WriteSession, visitor: SignedIn, form: CheckedForm
 ) -> Response:
@@ -112,7 +112,7 @@ async def bulk_action(
     return _after_action(request, back, done=f"bulk-{action}", n=str(count))
 
 
-@router.post("/reviews/{review_id}/moderate")
+@router.post("/backoffice/reviews/{review_id}/moderate")
 async def review_action(
     request: Request,
     ctx: Ctx,

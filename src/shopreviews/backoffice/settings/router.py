@@ -14,7 +14,6 @@ from shopreviews.backoffice.access import CheckedForm, OwnerOnly, Visitor
 from shopreviews.backoffice.settings import preview as email_preview
 from shopreviews.backoffice.settings import service
 from shopreviews.backoffice.settings.service import FormProblem
-from shopreviews.backoffice.settings.tokens import router as tokens_router
 from shopreviews.backoffice.web import PageRefused, PageRoute, redirect, render
 from shopreviews.kit.dependencies import Ctx, ReadSession, WriteSession
 
@@ -86,14 +85,14 @@ async def _page(
     )
 
 
-@router.get("/settings")
+@router.get("/backoffice/settings")
 async def settings_page(
     request: Request, visitor: OwnerOnly, session: ReadSession, saved: str = ""
 ) -> Response:
     return await _page(request, session, visitor, saved=saved)
 
 
-@router.post("/settings/web-reviews")
+@router.post("/backoffice/settings/web-reviews")
 async def save_web_reviews(
     request: Request, ctx: Ctx, visitor: OwnerOnly, session: WriteSession, form: CheckedForm
 ) -> Response:
@@ -105,7 +104,7 @@ async def save_web_reviews(
     return redirect(request, f"{PAGE}?saved=web-reviews#web-reviews")
 
 
-@router.post("/settings/review-requests")
+@router.post("/backoffice/settings/review-requests")
 async def save_review_requests(
     request: Request, ctx: Ctx, visitor: OwnerOnly, session: WriteSession, form: CheckedForm
 ) -> Response:
@@ -117,7 +116,7 @@ async def save_review_requests(
     return redirect(request, f"{PAGE}?saved=review-requests#review-requests")
 
 
-@router.post("/settings/origins")
+@router.post("/backoffice/settings/origins")
 async def save_origins(
     request: Request, ctx: Ctx, visitor: OwnerOnly, session: WriteSession, form: CheckedForm
 ) -> Response:
@@ -131,7 +130,7 @@ async def save_origins(
     return redirect(request, f"{PAGE}?saved=origins#origins")
 
 
-@router.post("/settings/shopify-secret")
+@router.post("/backoffice/settings/shopify-secret")
 async def set_secret(
     request: Request, ctx: Ctx, visitor: OwnerOnly, session: WriteSession, form: CheckedForm
 ) -> Response:
@@ -147,7 +146,7 @@ async def set_secret(
 CONFIRM_REMOVAL = "Tick the box to confirm: order webhooks are refused without a secret."
 
 
-@router.post("/settings/shopify-secret/remove")
+@router.post("/backoffice/settings/shopify-secret/remove")
 async def remove_secret(
     request: Request, ctx: Ctx, visitor: OwnerOnly, session: WriteSession, form: CheckedForm
 ) -> Response:
@@ -183,7 +182,7 @@ def _preview_page(
     )
 
 
-@router.get("/settings/review-requests/preview")
+@router.get("/backoffice/settings/review-requests/preview")
 async def saved_preview(
     request: Request, ctx: Ctx, visitor: OwnerOnly, session: ReadSession
 ) -> Response:
@@ -198,7 +197,7 @@ async def saved_preview(
     return _preview_page(request, visitor, shown, frame_query={})
 
 
-@router.post("/settings/review-requests/preview")
+@router.post("/backoffice/settings/review-requests/preview")
 async def draft_preview(
     request: Request, ctx: Ctx, visitor: OwnerOnly, session: ReadSession, form: CheckedForm
 ) -> Response:
@@ -214,7 +213,7 @@ async def draft_preview(
     return _preview_page(request, visitor, shown, frame_query=frame_query, draft=draft)
 
 
-@router.get("/settings/review-requests/email")
+@router.get("/backoffice/settings/review-requests/email")
 async def preview_email(
     ctx: Ctx,
     visitor: OwnerOnly,
@@ -233,6 +232,3 @@ async def preview_email(
         subject, text = current.review_request_subject, current.review_request_text
     shown = await service.preview(ctx, session, visitor.caller, subject=subject, text=text)
     return email_preview.email_answer(shown.html)
-
-
-router.include_router(tokens_router)

@@ -1,6 +1,6 @@
 """The shop owner's API tokens page (/backoffice/tokens): the public token, and the private
 token shown or replaced only after the owner types their password again (decision 179).
-Included by settings/router.py; it imports what a router may (its own domain, auth, kit)."""
+Its service is the settings area's, which asks the merchants domain."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def _page(
     )
 
 
-@router.get("/tokens")
+@router.get("/backoffice/tokens")
 async def tokens_page(request: Request, visitor: OwnerOnly, session: ReadSession) -> Response:
     return _page(request, visitor, await service.public_token(session, visitor.caller))
 
@@ -64,7 +64,7 @@ def _password(form: CheckedForm) -> str:
     return value if isinstance(value, str) else ""
 
 
-@router.post("/tokens/reveal")
+@router.post("/backoffice/tokens/reveal")
 async def reveal(
     request: Request, ctx: Ctx, visitor: OwnerOnly, session: WriteSession, form: CheckedForm
 ) -> Response:
@@ -77,7 +77,7 @@ async def reveal(
     return _page(request, visitor, tokens)
 
 
-@router.post("/tokens/rotate")
+@router.post("/backoffice/tokens/rotate")
 async def rotate(
     request: Request, ctx: Ctx, visitor: OwnerOnly, session: WriteSession, form: CheckedForm
 ) -> Response:
