@@ -1,5 +1,5 @@
 """The back office's entry: sign-in and sign-out, the account page, its static files, and each
-page area's routes (docs/back-office.md). Every path is written out in full where it is served.."""
+page area's routes (docs/back-office.md). Every path is written out in full where it is served."""
 
 from __future__ import annotations
 
