@@ -12,13 +12,12 @@ from starlette.datastructures import FormData
 from shopreviews.auth.caller import Caller
 from shopreviews.auth.dependencies import authenticate_merchant
 from shopreviews.backoffice import service as backoffice_service
-from shopreviews.backoffice.web import PageRefused, SignInRequired, csrf_token
+from shopreviews.backoffice.web import PageRefused, SignInRequired
 from shopreviews.kit.crypto import same
 from shopreviews.kit.dependencies import Ctx
 from shopreviews.kit.envelope import ApiError
+from shopreviews.kit.html_pages import SESSION_COOKIE, csrf_token
 
-# The same cookie as the consent pages: one sign-in serves both.
-SESSION_COOKIE = "merchant_session"
 OWNER_ONLY = "Only the shop's owner can open this page; staff users moderate and reply."
 
 
@@ -61,7 +60,7 @@ async def signed_in(request: Request, ctx: Ctx) -> Visitor:
         shop_id=caller.shop_id,
         shop_domain=who.shop_domain,
         shop_name=who.shop_name,
-        csrf=csrf_token(ctx, "session", caller.session_id),
+        csrf=csrf_token(ctx, "backoffice-session", caller.session_id),
     )
 
 

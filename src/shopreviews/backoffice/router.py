@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 
 from shopreviews.backoffice import service as backoffice_service
-from shopreviews.backoffice.access import SESSION_COOKIE, CheckedForm, SignedIn
+from shopreviews.backoffice.access import CheckedForm, SignedIn
 from shopreviews.backoffice.insights.router import router as insights_router
 from shopreviews.backoffice.integrations.router import router as integrations_router
 from shopreviews.backoffice.reviews.router import router as reviews_router
@@ -23,14 +23,13 @@ from shopreviews.backoffice.web import (
     STATIC,
     PageRefused,
     PageRoute,
-    csrf_token,
     redirect,
     render,
-    secure,
 )
 from shopreviews.kit.crypto import same
 from shopreviews.kit.dependencies import Ctx, WriteSession
 from shopreviews.kit.envelope import ApiError, InvalidArgument, RateLimited
+from shopreviews.kit.html_pages import SESSION_COOKIE, csrf_token, is_secure, set_session_cookie
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 SIGN_IN_COOKIE = "backoffice_sign_in"
@@ -67,7 +66,7 @@ def _sign_in_page(
         request,
         "sign_in.html",
         status,
-        csrf=csrf_token(ctx, "sign-in", nonce),
+        csrf=csrf_token(ctx, "backoffice-sign-in", nonce),
         next_url=next_url,
         message=message,
         notice=notice,
@@ -80,7 +79,7 @@ def _sign_in_page(
         max_age=3600,
         path=PREFIX,
         httponly=True,
-        secure=secure(ctx),
+        secure=is_secure(ctx),
         samesite="lax",
     )
     return response
@@ -112,7 +111,7 @@ async def sign_in(
     next_url: Annotated[str, Form(alias="next", max_length=2048)] = "",
 ) -> Response:
     nonce = request.cookies.get(SIGN_IN_COOKIE, "")
-    if not nonce or not same(csrf_token_field, csrf_token(ctx, "sign-in", nonce)):
+    if not nonce or not same(csrf_token_field, csrf_token(ctx, "backoffice-sign-in", nonce)):
         raise PageRefused("This form has expired or did not come from this page. Reload it.")
     target = _next(next_url)
     retry = {"next_url": target, "email": email.strip(), "shop_domain": shop_domain.strip()}
@@ -135,15 +134,7 @@ async def sign_in(
     except ApiError:
         return _sign_in_page(request, ctx, message=BAD_LOGIN, status=401, **retry)
     response = redirect(request, target)
-    response.set_cookie(
-        SESSION_COOKIE,
-        login.token,
-        max_age=ctx.settings.merchant_session_seconds,
-        path="/",
-        httponly=True,
-        secure=secure(ctx),
-        samesite="lax",
-    )
+    set_session_cookie(response, ctx, login.token)
     response.delete_cookie(SIGN_IN_COOKIE, path=PREFIX)
     return response
 
@@ -154,7 +145,7 @@ async def sign_out(
 ) -> Response:
     await backoffice_service.sign_out(ctx, session, visitor.caller)
     response = redirect(request, f"{SIGN_IN}?signed_out=1")
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure(ctx), httponly=True)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=is_secure(ctx), httponly=True)
     return response
 
 

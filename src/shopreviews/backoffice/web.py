@@ -3,8 +3,6 @@ route class that turns a failure into a page (never the JSON envelope a browser 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -75,17 +73,6 @@ def redirect(request: Request, url: str, status: int = 303) -> RedirectResponse:
 
 def error_page(request: Request, message: str, status: int = 400) -> HTMLResponse:
     return render(request, "error.html", status, message=message, status_code=status)
-
-
-def csrf_token(ctx: AppContext, purpose: str, value: str) -> str:
-    """The CSRF token of a form: an HMAC of the session id (or the sign-in nonce), which a
-    page of another site can neither read nor compute."""
-    message = f"csrf:backoffice:{purpose}:{value}".encode()
-    return hmac.new(ctx.session_key, message, hashlib.sha256).hexdigest()
-
-
-def secure(ctx: AppContext) -> bool:
-    return ctx.public_url.startswith("https://")
 
 
 class SignInRequired(Exception):

@@ -17,9 +17,9 @@ import zlib
 
 from fastapi.responses import HTMLResponse, Response
 
-from shopreviews.backoffice.web import csrf_token
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.crypto import same
+from shopreviews.kit.html_pages import csrf_token
 
 EMAIL_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
@@ -52,7 +52,7 @@ def allow_own_frames(response: Response) -> Response:
 
 
 def _signature(ctx: AppContext, session_id: str, draft: str) -> str:
-    return csrf_token(ctx, "email-preview", f"{session_id}:{draft}")
+    return csrf_token(ctx, "backoffice-email-preview", f"{session_id}:{draft}")
 
 
 def seal_draft(ctx: AppContext, session_id: str, subject: str, text: str) -> dict[str, str] | None:

@@ -7,8 +7,6 @@ session exists) carries an HMAC of a random nonce kept in a SameSite cookie.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
@@ -24,7 +22,7 @@ from shopreviews.auth.caller import Caller
 from shopreviews.auth.scopes import SCOPE_DESCRIPTIONS
 from shopreviews.kit.context import AppContext
 from shopreviews.kit.envelope import ApiError
-from shopreviews.kit.html_pages import PAGE_HEADERS
+from shopreviews.kit.html_pages import PAGE_HEADERS, csrf_token, is_secure
 from shopreviews.oauth.authorize import AuthorizeRequest
 from shopreviews.shops.service import Shop
 
@@ -34,7 +32,6 @@ templates = Environment(
     autoescape=select_autoescape(default=True),
 )
 STYLESHEET = Path(__file__).parent.parent / "static" / "consent.css"
-SESSION_COOKIE = "merchant_session"
 LOGIN_COOKIE = "oauth_login"
 BAD_LOGIN = "Wrong email or password."
 UNREADABLE = "This authorization link is damaged. Start again from the app."
@@ -74,14 +71,6 @@ class PageRoute(APIRoute):
         return route
 
 
-def csrf(ctx: AppContext, purpose: str, value: str) -> str:
-    return hmac.new(ctx.session_key, f"csrf:{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
-
-
-def secure(ctx: AppContext) -> bool:
-    return ctx.public_url.startswith("https://")
-
-
 def login_form(
     ctx: AppContext,
     request: Request,
@@ -99,7 +88,7 @@ def login_form(
         status,
         platform_name=platform_name,
         return_to=return_to,
-        csrf_token=csrf(ctx, "login", nonce),
+        csrf_token=csrf_token(ctx, "login", nonce),
         message=message,
         email=email,
         myshopify_domain=myshopify_domain,
@@ -110,7 +99,7 @@ def login_form(
         max_age=3600,
         path="/oauth",
         httponly=True,
-        secure=secure(ctx),
+        secure=is_secure(ctx),
         samesite="lax",
     )
     return response
@@ -126,5 +115,5 @@ def consent_form(
         shop_domain=shop.myshopify_domain,
         scopes=[(s, SCOPE_DESCRIPTIONS[s]) for s in request.scopes],
         params=request.params(),
-        csrf_token=csrf(ctx, "consent", merchant.session_id),
+        csrf_token=csrf_token(ctx, "consent", merchant.session_id),
     )

@@ -18,6 +18,7 @@ from shopreviews.kit.crypto import same
 from shopreviews.kit.dependencies import Ctx, ReadSession, WriteSession
 from shopreviews.kit.envelope import ApiError, InvalidArgument, RateLimited
 from shopreviews.kit.forms import Fields, parse_body
+from shopreviews.kit.html_pages import SESSION_COOKIE, csrf_token, set_session_cookie
 from shopreviews.kit.params import QueryParams
 from shopreviews.oauth import authorize, reading
 from shopreviews.oauth import service as oauth_service
@@ -26,16 +27,13 @@ from shopreviews.oauth.errors import OAuthError
 from shopreviews.oauth.pages.rendering import (
     BAD_LOGIN,
     LOGIN_COOKIE,
-    SESSION_COOKIE,
     STYLESHEET,
     UNREADABLE,
     PageRoute,
     consent_form,
-    csrf,
     error_page,
     login_form,
     redirect,
-    secure,
 )
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -143,7 +141,7 @@ async def consent_decision(request: Request, ctx: Ctx, session: WriteSession) ->
     merchant = await _merchant(ctx, session, request)
     if merchant is None or merchant.session_id is None:
         return error_page("Your sign-in has expired. Start again from the app.", 401)
-    if not same(_text(form, "csrf_token") or "", csrf(ctx, "consent", merchant.session_id)):
+    if not same(_text(form, "csrf_token") or "", csrf_token(ctx, "consent", merchant.session_id)):
         return error_page("This form has expired or did not come from this page.", 403)
     decision = _text(form, "decision")
     if decision == "deny":
@@ -186,7 +184,7 @@ async def sign_in(request: Request, ctx: Ctx, session: WriteSession) -> Response
     if form is None or return_to is None:
         return error_page("This sign-in link is not valid. Start again from the app.")
     nonce = request.cookies.get(LOGIN_COOKIE, "")
-    if not nonce or not same(_text(form, "csrf_token") or "", csrf(ctx, "login", nonce)):
+    if not nonce or not same(_text(form, "csrf_token") or "", csrf_token(ctx, "login", nonce)):
         return error_page("This form has expired or did not come from this page.", 403)
     try:
         query = QueryParams.from_raw(urlsplit(return_to).query)
@@ -228,15 +226,7 @@ async def sign_in(request: Request, ctx: Ctx, session: WriteSession) -> Response
     except ApiError:
         return login_form(ctx, request, message=BAD_LOGIN, status=401, **retry)
     response = redirect(return_to, status=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        login.token,
-        max_age=ctx.settings.merchant_session_seconds,
-        path="/",
-        httponly=True,
-        secure=secure(ctx),
-        samesite="lax",
-    )
+    set_session_cookie(response, ctx, login.token)
     response.delete_cookie(LOGIN_COOKIE, path="/oauth")
     return response
 
